@@ -1,0 +1,190 @@
+"""The object workflow code receives as ``ctx``: Dapr's ``DaprWorkflowContext`` names, plus the
+durabletask and Azure Durable Functions (v1, generator style) aliases.
+
+Every scheduling call only *records a decision*; the executor matches it against history.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+
+from wfcheck.runtime.tasks import Task, WhenAllTask, WhenAnyTask, when_all, when_any
+
+if TYPE_CHECKING:  # pragma: no cover
+    from wfcheck.runtime.executor import Execution
+
+_UNSET: Any = object()
+_RUNTIME_DIR = os.path.dirname(os.path.abspath(__file__))
+# Frames in these places are plumbing between the user's statement and this runtime.
+_PLUMBING_MARKERS = (
+    os.sep + os.path.join("dapr", "ext", "workflow") + os.sep,
+    os.sep + "durabletask" + os.sep,
+    os.sep + "_durabletask" + os.sep,
+)
+_UUID_NAMESPACE = uuid.UUID("9e8a6f0c-3f0d-4c1e-9a55-77f1c4d1a2b0")
+
+
+def _is_plumbing(filename: str) -> bool:
+    if filename.startswith(_RUNTIME_DIR):
+        return True
+    return any(marker in filename for marker in _PLUMBING_MARKERS)
+
+
+def format_location(filename: str, lineno: int) -> str:
+    try:
+        rel = os.path.relpath(filename)
+        if not rel.startswith(".."):
+            filename = rel
+    except ValueError:  # other drive on Windows
+        pass
+    return f"{filename}:{lineno}"
+
+
+def caller_location() -> Optional[str]:
+    """``file:line`` of the nearest frame outside this runtime and the workflow SDKs."""
+    frame = sys._getframe(1)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        if not _is_plumbing(filename):
+            return format_location(filename, frame.f_lineno)
+        frame = frame.f_back
+    return None
+
+
+def function_name(target: Any) -> str:
+    """The registered name of an activity/workflow given as a name, a Dapr-decorated function
+    (whose ``_dapr_alternate_name`` holds the name) or a plain function."""
+    if isinstance(target, str):
+        return target
+    alternate = getattr(target, "_dapr_alternate_name", None)
+    if isinstance(alternate, str):
+        return alternate
+    name = getattr(target, "__name__", None)
+    if not name or name == "<lambda>":
+        raise ValueError(f"cannot infer a name for {target!r}; pass the name as a string")
+    return name
+
+
+class WorkflowContext:
+    """``ctx`` for one execution of one workflow instance."""
+
+    def __init__(self, execution: "Execution", instance_id: str, workflow_input: Any) -> None:
+        self._execution = execution
+        self._instance_id = instance_id
+        self._input = workflow_input
+        self._uuid_counter = 0
+
+    # -- state ---------------------------------------------------------------------------------
+
+    @property
+    def instance_id(self) -> str:
+        return self._instance_id
+
+    @property
+    def current_utc_datetime(self) -> datetime:
+        """The time recorded in history for the event being processed (naive UTC, as Dapr)."""
+        return self._execution.current_time.replace(tzinfo=None)
+
+    @property
+    def is_replaying(self) -> bool:
+        return self._execution.is_replaying
+
+    def set_custom_status(self, custom_status: Any) -> None:
+        self._execution.custom_status = custom_status
+
+    def get_input(self) -> Any:
+        """Azure Durable Functions: the workflow input."""
+        return self._input
+
+    def new_uuid(self) -> str:
+        """A UUID that is the same on every replay (durabletask/Azure ``new_uuid``)."""
+        self._uuid_counter += 1
+        seed = f"{self._instance_id}|{self._execution.current_time.isoformat()}|{self._uuid_counter}"
+        return str(uuid.uuid5(_UUID_NAMESPACE, seed))
+
+    # -- scheduling ----------------------------------------------------------------------------
+
+    def call_activity(
+        self,
+        activity: Union[Callable[..., Any], str],
+        input_: Any = _UNSET,
+        *,
+        input: Any = None,
+        retry_policy: Any = None,
+        app_id: Optional[str] = None,
+        **_ignored: Any,
+    ) -> Task:
+        """Dapr/durabletask ``call_activity(fn|name, *, input=, retry_policy=)``; Azure
+        ``call_activity(name, input_)``."""
+        value = input if input_ is _UNSET else input_
+        name = function_name(activity)
+        self._execution.note_function("activity", name, activity)
+        return self._execution.schedule_activity(name, value, retry_policy, caller_location())
+
+    def call_child_workflow(
+        self,
+        workflow: Union[Callable[..., Any], str],
+        *,
+        input: Any = None,
+        instance_id: Optional[str] = None,
+        retry_policy: Any = None,
+        app_id: Optional[str] = None,
+        **_ignored: Any,
+    ) -> Task:
+        name = function_name(workflow)
+        self._execution.note_function("workflow", name, workflow)
+        return self._execution.schedule_child(name, input, instance_id, retry_policy, caller_location())
+
+    def call_sub_orchestrator(
+        self,
+        orchestrator: Union[Callable[..., Any], str],
+        input_: Any = _UNSET,
+        instance_id: Optional[str] = None,
+        *,
+        input: Any = None,
+        retry_policy: Any = None,
+        **ignored: Any,
+    ) -> Task:
+        """durabletask ``call_sub_orchestrator``; Azure ``call_sub_orchestrator(name, input_)``."""
+        value = input if input_ is _UNSET else input_
+        return self.call_child_workflow(
+            orchestrator, input=value, instance_id=instance_id, retry_policy=retry_policy, **ignored
+        )
+
+    def create_timer(self, fire_at: Union[datetime, timedelta]) -> Task:
+        return self._execution.schedule_timer(fire_at, caller_location())
+
+    def wait_for_external_event(self, name: str, *, timeout: Union[datetime, timedelta, None] = None) -> Task:
+        """Completes with the event's data; with ``timeout`` fails with ``TimeoutError`` when
+        the timer fires first."""
+        return self._execution.wait_for_event(name, timeout, caller_location())
+
+    def continue_as_new(self, new_input: Any = None, *, save_events: bool = False, **_ignored: Any) -> None:
+        """Restart this instance with ``new_input`` once the code returns; with
+        ``save_events`` unprocessed external events carry over."""
+        self._execution.request_continue_as_new(new_input, save_events)
+
+    # -- combinators as methods (Azure names, and a convenience) --------------------------------
+
+    def task_all(self, tasks: Sequence[Any]) -> WhenAllTask:
+        return when_all(tasks)
+
+    def task_any(self, tasks: Sequence[Any]) -> WhenAnyTask:
+        return when_any(tasks)
+
+    when_all = task_all
+    when_any = task_any
+
+
+class ActivityContext:
+    """What an activity receives as its first argument (Dapr and durabletask names)."""
+
+    def __init__(self, instance_id: str, task_id: int) -> None:
+        self.workflow_id = instance_id
+        self.orchestration_id = instance_id
+        self.task_id = task_id
+        self.task_execution_id = f"{instance_id}:{task_id}"

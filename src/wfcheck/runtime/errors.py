@@ -1,0 +1,107 @@
+"""Exceptions the runtime raises into workflow code or to its caller."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Dict, Optional
+
+
+class NonDeterminismError(Exception):
+    """The workflow code did not make the decisions its history recorded.
+
+    ``event_index`` is the 0-based position in the history where replay diverged,
+    ``recorded`` what the history holds there (``None`` past its end), ``actual`` what the
+    code did now (``None`` when it did nothing), ``location`` the ``file:line`` of the
+    workflow statement that diverged.
+    """
+
+    def __init__(
+        self,
+        *,
+        kind: str,
+        event_index: int,
+        recorded: Optional[str],
+        actual: Optional[str],
+        location: Optional[str],
+        instance_id: Optional[str] = None,
+    ) -> None:
+        self.kind = kind
+        self.event_index = event_index
+        self.recorded = recorded
+        self.actual = actual
+        self.location = location
+        self.instance_id = instance_id
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        where = f" of instance {self.instance_id!r}" if self.instance_id else ""
+        lines = [f"non-determinism ({self.kind}) at history event #{self.event_index}{where}"]
+        lines.append(f"  history recorded: {self.recorded if self.recorded else '(nothing more)'}")
+        lines.append(f"  code did now:     {self.actual if self.actual else '(nothing)'}")
+        if self.location:
+            lines.append(f"  at {self.location}")
+        return "\n".join(lines)
+
+    def __reduce__(self):  # keep picklable despite keyword-only constructor
+        return (_rebuild, (self.kind, self.event_index, self.recorded, self.actual, self.location, self.instance_id))
+
+
+def _rebuild(kind, event_index, recorded, actual, location, instance_id):  # pragma: no cover - pickle helper
+    return NonDeterminismError(
+        kind=kind, event_index=event_index, recorded=recorded, actual=actual, location=location, instance_id=instance_id
+    )
+
+
+class FailureDetails:
+    """What failed: the attribute names match durabletask's ``FailureDetails``."""
+
+    def __init__(self, message: str, error_type: str, stack_trace: Optional[str]) -> None:
+        self.message = message
+        self.error_type = error_type
+        self.stack_trace = stack_trace
+
+
+class TaskFailedError(Exception):
+    """An activity or child workflow failed (after any retries); raised into the workflow."""
+
+    def __init__(self, message: str, details: FailureDetails) -> None:
+        Exception.__init__(self, message)
+        self._details = details
+
+    @property
+    def details(self) -> FailureDetails:
+        return self._details
+
+
+# SDK classes that workflow code may `except`. They are looked up in sys.modules, never
+# imported, so the runtime stays stdlib-only; when one is loaded, the error raised into the
+# workflow also is an instance of it.
+_SDK_TASK_FAILED = (
+    ("dapr.ext.workflow._durabletask.task", "TaskFailedError"),
+    ("durabletask.task", "TaskFailedError"),
+)
+_combined: Dict[tuple, type] = {}
+
+
+def task_failed_error(error: Dict[str, Any]) -> TaskFailedError:
+    bases = [TaskFailedError]
+    for module_name, attr in _SDK_TASK_FAILED:
+        cls = getattr(sys.modules.get(module_name), attr, None)
+        if isinstance(cls, type) and issubclass(cls, BaseException):
+            bases.append(cls)
+    key = tuple(bases)
+    cls = _combined.get(key)
+    if cls is None:
+        cls = TaskFailedError if len(bases) == 1 else type("TaskFailedError", key, {"__init__": TaskFailedError.__init__})
+        _combined[key] = cls
+    message = f"{error.get('type', 'Exception')}: {error.get('message', '')}"
+    details = FailureDetails(str(error.get("message", "")), str(error.get("type", "Exception")), error.get("traceback"))
+    return cls(message, details)
+
+
+class WorkflowNotFoundError(LookupError):
+    """A workflow or activity name is not registered."""
+
+
+class InstanceNotFoundError(LookupError):
+    """No instance with this id in the store."""

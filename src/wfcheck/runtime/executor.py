@@ -1,0 +1,469 @@
+"""The replay core: history in, new history tail out. No I/O, no clock, no activity execution.
+
+:func:`execute` replays a workflow function against the events already recorded (``old``),
+then applies ``new`` input events, and returns the tail to append: the new input events
+interleaved with the decisions the code made right after each of them. Because decisions are
+stored exactly where they were made, replay is checked position by position: every decision the
+code makes while replaying must equal the next recorded decision (same kind, sequence number,
+name, input, fire-at time or result), and every recorded decision must be made again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import traceback
+from datetime import datetime, timedelta, timezone
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+
+from wfcheck.runtime import history as h
+from wfcheck.runtime.context import WorkflowContext, format_location
+from wfcheck.runtime.errors import NonDeterminismError, task_failed_error
+from wfcheck.runtime.history import Event
+from wfcheck.runtime.retry import RetryPolicy
+from wfcheck.runtime.tasks import CompletableTask, ExternalEventTask, is_task
+
+RUNNING = "running"
+COMPLETED = "completed"
+FAILED = "failed"
+CONTINUED_AS_NEW = "continued_as_new"
+
+
+@dataclasses.dataclass
+class StepResult:
+    """What one execution produced."""
+
+    tail: List[Event]
+    status: str
+    output: Any = None
+    error: Optional[Dict[str, Any]] = None
+    custom_status: Any = None
+    waiting_for_events: List[str] = dataclasses.field(default_factory=list)
+    functions: Dict[Tuple[str, str], Any] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class _Decision:
+    event: Event
+    location: Optional[str]
+
+
+@dataclasses.dataclass
+class _Retry:
+    kind: str  # activity | child
+    name: str
+    input: Any
+    instance_id: Optional[str]
+    policy: RetryPolicy
+    started: datetime
+    location: Optional[str]
+    failed_attempts: int = 0
+
+
+def accepts_input(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes an input after the context (Dapr passes one only then)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return True
+    positional = [p for p in params if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+    return len(positional) >= 2 or any(p.kind == p.VAR_POSITIONAL for p in params)
+
+
+class Execution:
+    """One replay of one workflow instance; used by :func:`execute`, not kept between steps."""
+
+    def __init__(self, workflow: Callable[..., Any], instance_id: str) -> None:
+        self.workflow = workflow
+        self.instance_id = instance_id
+        self.current_time = datetime(1970, 1, 1, tzinfo=timezone.utc)
+        self.is_replaying = False
+        self.custom_status: Any = None
+        self.functions: Dict[Tuple[str, str], Any] = {}
+        self._seq = 0
+        self._decisions: List[_Decision] = []
+        self._pending: Dict[int, CompletableTask] = {}
+        self._timer_roles: Dict[int, Tuple[str, Any]] = {}
+        self._retries: Dict[int, _Retry] = {}
+        self._waiters: Dict[str, List[ExternalEventTask]] = {}
+        self._buffered: Dict[str, List[Tuple[str, Any]]] = {}
+        self._generator: Any = None
+        self._waiting_on: Any = None
+        self._done = False
+        self._continue: Optional[Tuple[Any, bool]] = None
+        self._resumed_at: Optional[str] = None
+        self.ctx: Optional[WorkflowContext] = None
+
+    # -- calls from the context ----------------------------------------------------------------
+
+    def note_function(self, kind: str, name: str, target: Any) -> None:
+        if not isinstance(target, str):
+            self.functions[(kind, name)] = target
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _decide(self, event: Event, location: Optional[str]) -> None:
+        self._decisions.append(_Decision(event, location))
+
+    def schedule_activity(self, name: str, value: Any, retry_policy: Any, location: Optional[str]) -> CompletableTask:
+        task: CompletableTask = CompletableTask()
+        policy = RetryPolicy.from_any(retry_policy)
+        wire = h.to_wire(value)
+        self._schedule("activity", name, wire, None, task, location)
+        if policy is not None:
+            self._retries[id(task)] = _Retry("activity", name, wire, None, policy, self.current_time, location)
+        return task
+
+    def schedule_child(
+        self, name: str, value: Any, instance_id: Optional[str], retry_policy: Any, location: Optional[str]
+    ) -> CompletableTask:
+        task: CompletableTask = CompletableTask()
+        policy = RetryPolicy.from_any(retry_policy)
+        self._schedule("child", name, h.to_wire(value), instance_id, task, location)
+        if policy is not None:
+            self._retries[id(task)] = _Retry("child", name, h.to_wire(value), instance_id, policy, self.current_time, location)
+        return task
+
+    def _schedule(
+        self, kind: str, name: str, value: Any, instance_id: Optional[str], task: CompletableTask, location: Optional[str]
+    ) -> int:
+        seq = self._next_seq()
+        stamp = h.format_time(self.current_time)
+        if kind == "activity":
+            event = Event(h.ACTIVITY_SCHEDULED, stamp, seq=seq, name=name, input=value)
+        else:
+            child_id = instance_id or f"{self.instance_id}:{seq:04x}"
+            event = Event(h.CHILD_WORKFLOW_SCHEDULED, stamp, seq=seq, name=name, input=value, instance_id=child_id)
+        self._pending[seq] = task
+        self._decide(event, location)
+        return seq
+
+    def _absolute(self, moment: Any) -> datetime:
+        if isinstance(moment, timedelta):
+            return self.current_time + moment
+        if isinstance(moment, datetime):
+            return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+        raise TypeError(f"a timer needs a datetime or a timedelta, not {type(moment).__name__}")
+
+    def _create_timer(self, fire_at: datetime, role: Tuple[str, Any], location: Optional[str]) -> Tuple[int, CompletableTask]:
+        seq = self._next_seq()
+        task: CompletableTask = CompletableTask()
+        self._pending[seq] = task
+        self._timer_roles[seq] = role
+        self._decide(
+            Event(h.TIMER_CREATED, h.format_time(self.current_time), seq=seq, fire_at=h.format_time(fire_at)), location
+        )
+        return seq, task
+
+    def schedule_timer(self, fire_at: Any, location: Optional[str]) -> CompletableTask:
+        return self._create_timer(self._absolute(fire_at), ("timer", None), location)[1]
+
+    def wait_for_event(self, name: str, timeout: Any, location: Optional[str]) -> ExternalEventTask:
+        task = ExternalEventTask(name)
+        key = name.casefold()
+        buffered = self._buffered.get(key)
+        if buffered:
+            task.complete(buffered.pop(0)[1])
+            return task
+        if isinstance(timeout, timedelta) and timeout <= timedelta(0):
+            task.fail(TimeoutError(f"timed out waiting for external event {name!r}"))
+            return task
+        self._waiters.setdefault(key, []).append(task)
+        if timeout is not None:
+            task.timer_seq, _ = self._create_timer(self._absolute(timeout), ("event_timeout", task), location)
+        return task
+
+    def request_continue_as_new(self, new_input: Any, save_events: bool) -> None:
+        if self._continue is None:
+            self._continue = (h.to_wire(new_input), save_events)
+
+    # -- applying input events -----------------------------------------------------------------
+
+    def _apply(self, index: int, event: Event) -> None:
+        if event.kind not in h.INPUT_KINDS:
+            raise ValueError(f"history event #{index} ({event.kind}) is not an input event here")
+        self.current_time = h.parse_time(event.timestamp)
+        if event.kind == h.WORKFLOW_STARTED:
+            if self._generator is not None or self._done:
+                raise ValueError(f"history event #{index}: a second workflow_started")
+            self._start(event.input)
+            return
+        if self._generator is None and not self._done:
+            raise ValueError("history does not start with workflow_started")
+        if event.kind == h.EVENT_RAISED:
+            self._deliver_event(str(event.name), event.data)
+        else:
+            self._complete_task(index, event)
+        self._resume()
+
+    def _deliver_event(self, name: str, data: Any) -> None:
+        key = name.casefold()
+        waiters = self._waiters.get(key)
+        while waiters:
+            task = waiters.pop(0)
+            if not task.is_complete:
+                task.complete(data)
+                return
+        self._buffered.setdefault(key, []).append((name, data))
+
+    def _complete_task(self, index: int, event: Event) -> None:
+        task = self._pending.pop(event.seq, None) if event.seq is not None else None
+        if task is None:
+            raise NonDeterminismError(
+                kind="unknown-task",
+                event_index=index,
+                recorded=event.describe(),
+                actual=f"no pending task with seq={event.seq}",
+                location=self._resumed_at,
+                instance_id=self.instance_id,
+            )
+        if event.kind == h.TIMER_FIRED:
+            role, payload = self._timer_roles.pop(event.seq, ("timer", None))
+            if role == "event_timeout":
+                if not payload.is_complete:
+                    payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))
+            elif role == "retry":
+                retry: _Retry = self._retries[id(payload)]
+                self._schedule(retry.kind, retry.name, retry.input, retry.instance_id, payload, retry.location)
+            else:
+                task.complete(None)
+            return
+        if event.kind in (h.ACTIVITY_COMPLETED, h.CHILD_WORKFLOW_COMPLETED):
+            task.complete(event.result)
+            return
+        # a failure: retry if the policy allows, else raise it into the workflow
+        retry = self._retries.get(id(task))
+        if retry is not None:
+            retry.failed_attempts += 1
+            delay = retry.policy.next_delay(retry.failed_attempts, retry.started, self.current_time)
+            if delay is not None:
+                self._create_timer(self.current_time + delay, ("retry", task), retry.location)
+                return
+        task.fail(task_failed_error(event.error or {}))
+
+    # -- driving the generator -----------------------------------------------------------------
+
+    def _start(self, workflow_input: Any) -> None:
+        self.ctx = WorkflowContext(self, self.instance_id, workflow_input)
+        code = getattr(self.workflow, "__code__", None)
+        if code is not None:
+            self._resumed_at = format_location(code.co_filename, code.co_firstlineno)
+        try:
+            if accepts_input(self.workflow):
+                produced = self.workflow(self.ctx, workflow_input)
+            else:
+                produced = self.workflow(self.ctx)
+        except Exception as exc:  # the workflow failed before its first yield
+            self._finish_failed(exc)
+            return
+        if inspect.iscoroutine(produced):
+            produced.close()
+            self._finish_failed(TypeError("async def workflows are not supported; write a generator"))
+            return
+        if not inspect.isgenerator(produced):
+            self._finish_ok(produced)
+            return
+        self._generator = produced
+        self._step(lambda: produced.send(None))
+
+    def _resume(self) -> None:
+        while self._generator is not None and self._waiting_on is not None and self._waiting_on.is_complete:
+            waited = self._waiting_on
+            self._resumed_at = suspended_location(self._generator)
+            if waited.is_failed:
+                self._step(lambda: self._generator.throw(waited.get_exception()))
+            else:
+                self._step(lambda: self._generator.send(waited.get_result()))
+
+    def _step(self, advance: Callable[[], Any]) -> None:
+        try:
+            yielded = advance()
+        except StopIteration as stop:
+            self._finish_ok(stop.value)
+            return
+        except Exception as exc:
+            self._finish_failed(exc)
+            return
+        if self._continue is not None:
+            self._finish_ok(None)
+            return
+        if not is_task(yielded):
+            self._generator.close()
+            self._finish_failed(TypeError(f"workflow code yielded {yielded!r}, which is not a task"))
+            return
+        self._waiting_on = yielded
+
+    def _finish_ok(self, result: Any) -> None:
+        stamp = h.format_time(self.current_time)
+        if self._continue is not None:
+            new_input, save_events = self._continue
+            carried = None
+            if save_events:
+                carried = [{"name": name, "data": data} for items in self._buffered.values() for name, data in items]
+            self._end(Event(h.CONTINUED_AS_NEW, stamp, input=new_input, events=carried))
+            return
+        try:
+            wire = h.to_wire(result)
+        except TypeError as exc:
+            self._finish_failed(exc)
+            return
+        self._end(Event(h.WORKFLOW_COMPLETED, stamp, result=wire))
+
+    def _finish_failed(self, exc: BaseException) -> None:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+        self._end(Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text)))
+
+    def _end(self, event: Event) -> None:
+        self._done = True
+        self._generator = None
+        self._waiting_on = None
+        self._decide(event, self._resumed_at)
+
+    # -- the replay loop -----------------------------------------------------------------------
+
+    def run(self, old: Sequence[Event], new: Sequence[Event], now: Optional[Callable[[], datetime]] = None) -> StepResult:
+        tail: List[Event] = []
+        pos = 0
+        queue = list(new)
+        while True:
+            if pos < len(old):
+                index, event = pos, old[pos]
+                pos += 1
+                self.is_replaying = True
+                if event.kind in h.DECISION_KINDS:
+                    raise self._missing(index, event)
+                self._apply(index, event)
+                pos = self._reconcile(old, pos)
+            elif queue:
+                event = queue.pop(0)
+                if self._done:
+                    continue  # nothing listens any more; do not record
+                self.is_replaying = False
+                tail.append(event)
+                self._apply(len(old) + len(tail) - 1, event)
+                for decision in self._decisions:
+                    tail.append(decision.event)
+                self._decisions.clear()
+            else:
+                break
+        return StepResult(
+            tail=tail,
+            status=self._status(old, tail),
+            output=self._output(old, tail),
+            error=self._error(old, tail),
+            custom_status=self.custom_status,
+            waiting_for_events=sorted({t.name for ts in self._waiters.values() for t in ts if not t.is_complete}),
+            functions=dict(self.functions),
+        )
+
+    def _reconcile(self, old: Sequence[Event], pos: int) -> int:
+        """Match the decisions just made against the recorded ones that follow ``pos``."""
+        for decision in self._decisions:
+            recorded = old[pos] if pos < len(old) else None
+            if recorded is None or recorded.kind not in h.DECISION_KINDS:
+                raise NonDeterminismError(
+                    kind="extra-call",
+                    event_index=pos,
+                    recorded=recorded.describe() if recorded else None,
+                    actual=decision.event.describe(),
+                    location=decision.location,
+                    instance_id=self.instance_id,
+                )
+            if not same_decision(recorded, decision.event):
+                raise NonDeterminismError(
+                    kind="mismatch",
+                    event_index=pos,
+                    recorded=recorded.describe(),
+                    actual=decision.event.describe(),
+                    location=decision.location,
+                    instance_id=self.instance_id,
+                )
+            pos += 1
+        self._decisions.clear()
+        if pos < len(old) and old[pos].kind in h.DECISION_KINDS:
+            raise self._missing(pos, old[pos])
+        return pos
+
+    def _missing(self, index: int, recorded: Event) -> NonDeterminismError:
+        if self._generator is not None:
+            where = suspended_location(self._generator)
+            did = "waited at a yield without making this call"
+        else:
+            where = self._resumed_at
+            did = "finished without making this call" if self._done else "did not make this call"
+        return NonDeterminismError(
+            kind="missing-call",
+            event_index=index,
+            recorded=recorded.describe(),
+            actual=f"the workflow {did}",
+            location=where,
+            instance_id=self.instance_id,
+        )
+
+    @staticmethod
+    def _last_terminal(old: Sequence[Event], tail: Sequence[Event]) -> Optional[Event]:
+        for seq in (tail, old):
+            for event in reversed(seq):
+                if event.kind in h.TERMINAL_KINDS:
+                    return event
+        return None
+
+    def _status(self, old: Sequence[Event], tail: Sequence[Event]) -> str:
+        terminal = self._last_terminal(old, tail)
+        if terminal is None:
+            return RUNNING
+        return {h.WORKFLOW_COMPLETED: COMPLETED, h.WORKFLOW_FAILED: FAILED, h.CONTINUED_AS_NEW: CONTINUED_AS_NEW}[terminal.kind]
+
+    def _output(self, old: Sequence[Event], tail: Sequence[Event]) -> Any:
+        terminal = self._last_terminal(old, tail)
+        if terminal is None:
+            return None
+        return terminal.input if terminal.kind == h.CONTINUED_AS_NEW else terminal.result
+
+    def _error(self, old: Sequence[Event], tail: Sequence[Event]) -> Optional[Dict[str, Any]]:
+        terminal = self._last_terminal(old, tail)
+        return terminal.error if terminal is not None and terminal.kind == h.WORKFLOW_FAILED else None
+
+
+def same_decision(recorded: Event, now: Event) -> bool:
+    if recorded.kind != now.kind or recorded.seq != now.seq:
+        return False
+    if recorded.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED):
+        return (
+            recorded.name == now.name
+            and h.canonical_json(recorded.input) == h.canonical_json(now.input)
+            and (recorded.kind == h.ACTIVITY_SCHEDULED or recorded.instance_id == now.instance_id)
+        )
+    if recorded.kind == h.TIMER_CREATED:
+        return h.parse_time(str(recorded.fire_at)) == h.parse_time(str(now.fire_at))
+    if recorded.kind == h.WORKFLOW_COMPLETED:
+        return h.canonical_json(recorded.result) == h.canonical_json(now.result)
+    if recorded.kind == h.CONTINUED_AS_NEW:
+        return h.canonical_json(recorded.input) == h.canonical_json(now.input)
+    if recorded.kind == h.WORKFLOW_FAILED:
+        rec, cur = recorded.error or {}, now.error or {}
+        return rec.get("type") == cur.get("type") and rec.get("message") == cur.get("message")
+    return True
+
+
+def suspended_location(generator: Any) -> Optional[str]:
+    """``file:line`` where a (possibly delegating) generator is suspended."""
+    innermost = generator
+    while getattr(innermost, "gi_yieldfrom", None) is not None and inspect.isgenerator(innermost.gi_yieldfrom):
+        innermost = innermost.gi_yieldfrom
+    frame = getattr(innermost, "gi_frame", None)
+    if frame is None:
+        return None
+    return format_location(frame.f_code.co_filename, frame.f_lineno)
+
+
+def execute(workflow: Callable[..., Any], instance_id: str, old: Sequence[Event], new: Sequence[Event]) -> StepResult:
+    """Replay ``old`` strictly, apply ``new``; return the tail to append and the new state."""
+    return Execution(workflow, instance_id).run(old, new)
+
+
+def replay(workflow: Callable[..., Any], instance_id: str, history: Sequence[Event]) -> StepResult:
+    """Replay a complete recorded history; raises :class:`NonDeterminismError` on divergence."""
+    return execute(workflow, instance_id, history, [])

@@ -1,0 +1,169 @@
+"""Which function runs for which workflow/activity name, and how to load user code.
+
+A :class:`Registry` is the tiny durabletask-like registration API. :func:`registry_for_module`
+also collects functions registered with the real Dapr SDK: ``@wfr.workflow``/``@wfr.activity``
+replace the function with a no-argument wrapper (``innerfn``) that *returns* the original and
+carries ``_dapr_alternate_name``; the original gets ``_workflow_registered`` or
+``_activity_registered`` in its ``__dict__``. This module unwraps them without importing Dapr.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import os
+import sys
+import types
+from typing import Any, Callable, Dict, Optional, Tuple
+
+from wfcheck.runtime.context import function_name
+from wfcheck.runtime.errors import WorkflowNotFoundError
+
+
+def unwrap_dapr(obj: Any) -> Any:
+    """The user's function behind a Dapr decorator (or ``obj`` itself)."""
+    wrapped = getattr(obj, "__wrapped__", None)
+    code = getattr(obj, "__code__", None)
+    if (
+        wrapped is not None
+        and hasattr(obj, "_dapr_alternate_name")
+        and code is not None
+        and code.co_argcount == 0
+        and callable(wrapped)
+    ):
+        return wrapped
+    return obj
+
+
+def dapr_kind(obj: Any) -> Optional[str]:
+    """``"workflow"``/``"activity"`` for a function registered with a Dapr ``WorkflowRuntime``."""
+    target = unwrap_dapr(obj)
+    attrs = getattr(target, "__dict__", {})
+    if attrs.get("_workflow_registered"):
+        return "workflow"
+    if attrs.get("_activity_registered"):
+        return "activity"
+    return None
+
+
+class Registry:
+    """Workflows and activities by name. Decorators work bare or with ``name=``."""
+
+    def __init__(self) -> None:
+        self.workflows: Dict[str, Callable[..., Any]] = {}
+        self.activities: Dict[str, Callable[..., Any]] = {}
+
+    def add_workflow(self, fn: Callable[..., Any], name: Optional[str] = None) -> str:
+        key = name or function_name(fn)
+        self.workflows[key] = unwrap_dapr(fn)
+        return key
+
+    def add_activity(self, fn: Callable[..., Any], name: Optional[str] = None) -> str:
+        key = name or function_name(fn)
+        self.activities[key] = unwrap_dapr(fn)
+        return key
+
+    # durabletask names
+    add_orchestrator = add_workflow
+
+    def workflow(self, fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None) -> Any:
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_workflow(f, name)
+            return f
+
+        return register(fn) if fn is not None else register
+
+    def activity(self, fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None) -> Any:
+        def register(f: Callable[..., Any]) -> Callable[..., Any]:
+            self.add_activity(f, name)
+            return f
+
+        return register(fn) if fn is not None else register
+
+    orchestrator = workflow
+
+    def get_workflow(self, name: str) -> Callable[..., Any]:
+        try:
+            return self.workflows[name]
+        except KeyError:
+            raise WorkflowNotFoundError(f"no workflow registered as {name!r}") from None
+
+    def get_activity(self, name: str) -> Callable[..., Any]:
+        try:
+            return self.activities[name]
+        except KeyError:
+            raise WorkflowNotFoundError(f"no activity registered as {name!r}") from None
+
+    def merge(self, other: "Registry") -> None:
+        self.workflows.update(other.workflows)
+        self.activities.update(other.activities)
+
+    def learn(self, kind: str, name: str, target: Any) -> None:
+        """Remember a function the workflow passed by object (e.g. ``call_activity(fn)``)."""
+        table = self.workflows if kind == "workflow" else self.activities
+        table.setdefault(name, unwrap_dapr(target))
+
+
+def registry_for_module(module: types.ModuleType) -> Registry:
+    registry = Registry()
+    for value in list(vars(module).values()):
+        if isinstance(value, Registry):
+            registry.merge(value)
+            continue
+        kind = dapr_kind(value) if callable(value) else None
+        if kind == "workflow":
+            registry.add_workflow(value)
+        elif kind == "activity":
+            registry.add_activity(value)
+    return registry
+
+
+def import_module_from(spec: str) -> types.ModuleType:
+    """Import ``path/to/file.py`` or a dotted module name."""
+    if spec.endswith(".py") or os.sep in spec or "/" in spec:
+        path = os.path.abspath(spec)
+        if not os.path.isfile(path):
+            raise FileNotFoundError(f"no such file: {spec}")
+        directory = os.path.dirname(path)
+        if directory not in sys.path:
+            sys.path.insert(0, directory)
+        stem = os.path.splitext(os.path.basename(path))[0]
+        existing = sys.modules.get(stem)
+        if existing is not None and os.path.abspath(getattr(existing, "__file__", "") or "") == path:
+            return existing
+        name = stem if existing is None else f"_wfcheck_user_{abs(hash(path))}_{stem}"
+        module_spec = importlib.util.spec_from_file_location(name, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ImportError(f"cannot import {spec}")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules[name] = module
+        try:
+            module_spec.loader.exec_module(module)
+        except BaseException:
+            sys.modules.pop(name, None)
+            raise
+        return module
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    return importlib.import_module(spec)
+
+
+def load_target(target: str) -> Tuple[Registry, str]:
+    """``FILE_OR_MODULE:WORKFLOW`` -> the module's registry and the workflow's registered name.
+
+    ``WORKFLOW`` is a module attribute (a Dapr-decorated or plain function) or a registered name.
+    """
+    module_spec, sep, attr = target.rpartition(":")
+    if not sep or not module_spec or not attr:
+        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    if len(module_spec) == 1 and module_spec.isalpha():  # a bare Windows drive letter
+        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    module = import_module_from(module_spec)
+    registry = registry_for_module(module)
+    value = getattr(module, attr, None)
+    if value is not None and callable(value) and not isinstance(value, Registry):
+        name = function_name(value)
+        registry.workflows.setdefault(name, unwrap_dapr(value))
+        return registry, name
+    registry.get_workflow(attr)
+    return registry, attr
