@@ -1,0 +1,283 @@
+"""Walk workflow code once and report every catalogued API and structural problem in it.
+
+One visitor per workflow unit tracks scopes as it descends (functions, lambdas,
+comprehensions), resolves each call and attribute chain through the module's imports, looks
+the qualified name up in the catalog, and hands the same nodes to the structural checks in
+:mod:`wfcheck.checks`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, FrozenSet, List, Optional, Set
+
+import libcst as cst
+
+from wfcheck.analysis.scopes import (
+    COMPREHENSIONS,
+    Resolved,
+    Resolver,
+    Scope,
+    class_scope,
+    comprehension_scope,
+    dotted_name,
+    function_scope,
+)
+from wfcheck.analysis.workflows import WorkflowUnit
+from wfcheck.catalog import Catalog
+from wfcheck.checks import ordering, state, tasks
+
+
+@dataclass
+class Finding:
+    """A problem found in workflow code, before positions and messages are attached."""
+
+    node: cst.CSTNode
+    code: str
+    api: str
+    unit: WorkflowUnit
+    verb: str = ""
+
+
+class CheckContext:
+    """What a check sees: the unit, the current scope, resolution, and a way to report."""
+
+    def __init__(
+        self,
+        unit: WorkflowUnit,
+        resolver: Resolver,
+        catalog: Catalog,
+        module_mutables: FrozenSet[str],
+        enabled: FrozenSet[str],
+        findings: List[Finding],
+    ) -> None:
+        self.unit = unit
+        self.resolver = resolver
+        self.catalog = catalog
+        self.module_mutables = module_mutables
+        self.enabled = enabled
+        self.findings = findings
+        self.scopes: List[Scope] = [unit.parent_scope]
+
+    @property
+    def scope(self) -> Scope:
+        return self.scopes[-1]
+
+    @property
+    def framework(self) -> str:
+        return self.unit.framework.name
+
+    def resolve(self, node: cst.CSTNode) -> Optional[str]:
+        resolved = self.resolver.expr(node, self.scope)
+        return resolved.qualified if resolved is not None else None
+
+    def resolve_full(self, node: cst.CSTNode) -> Optional[Resolved]:
+        return self.resolver.expr(node, self.scope)
+
+    def is_unit_scope(self, scope: Optional[Scope]) -> bool:
+        """Is ``scope`` one of the unit's own scopes (not one enclosing the workflow)?"""
+        return scope is not None and any(scope is s for s in self.scopes[1:])
+
+    def report(self, node: cst.CSTNode, code: str, api: str, verb: str = "") -> None:
+        if code in self.enabled:
+            self.findings.append(Finding(node, code, api, self.unit, verb))
+
+
+class WorkflowChecker(cst.CSTVisitor):
+    def __init__(self, ctx: CheckContext, known_scopes: Dict[int, Scope]) -> None:
+        self.ctx = ctx
+        self.known_scopes = known_scopes
+        self.flagged_calls: Set[int] = set()
+
+    # -- entry -----------------------------------------------------------------------------
+
+    def run(self) -> None:
+        node = self.ctx.unit.node
+        if isinstance(node, cst.ClassDef):
+            self._push(self._scope_for(node))
+            for statement in node.body.body:
+                if isinstance(statement, cst.FunctionDef):
+                    statement.visit(self)
+            self.ctx.scopes.pop()
+            return
+        if node.asynchronous is not None and self.ctx.unit.framework.generator_based:
+            self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)
+        self._push(self._scope_for(node))
+        node.body.visit(self)
+        self.ctx.scopes.pop()
+
+    def _scope_for(self, node: cst.CSTNode) -> Scope:
+        known = self.known_scopes.get(id(node))
+        if known is not None:
+            return known
+        if isinstance(node, cst.ClassDef):
+            return class_scope(node, self.ctx.scope)
+        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+            return function_scope(node, self.ctx.scope)
+        return comprehension_scope(node, self.ctx.scope)  # type: ignore[arg-type]
+
+    def _push(self, scope: Scope) -> None:
+        self.ctx.scopes.append(scope)
+
+    # -- scopes ----------------------------------------------------------------------------
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        # Decorators and defaults run in the enclosing scope, the body in the function's own.
+        for decorator in node.decorators:
+            decorator.visit(self)
+        for param in _all_params(node.params):
+            if param.default is not None:
+                param.default.visit(self)
+        self._push(self._scope_for(node))
+        node.body.visit(self)
+        self.ctx.scopes.pop()
+        return False
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        self._push(self._scope_for(node))
+        node.body.visit(self)
+        self.ctx.scopes.pop()
+        return False
+
+    def visit_Lambda(self, node: cst.Lambda) -> bool:
+        for param in _all_params(node.params):
+            if param.default is not None:
+                param.default.visit(self)
+        self._push(self._scope_for(node))
+        node.body.visit(self)
+        self.ctx.scopes.pop()
+        return False
+
+    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+        self._push(self._scope_for(node))
+
+    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+        self.ctx.scopes.pop()
+
+    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
+    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
+
+    # -- nodes that are not uses of names ----------------------------------------------------
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Global(self, node: cst.Global) -> bool:
+        return False
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> bool:
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        # `f(environ=...)`: the keyword is not a use of a name.
+        node.value.visit(self)
+        return False
+
+    def visit_Param(self, node: cst.Param) -> bool:
+        return False
+
+    # -- names and attribute chains (APIs flagged on any use) --------------------------------
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        if not self._check_reference(node):
+            # Only the receiver is a use of a name; `.attr` is not.
+            node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._check_reference(node)
+
+    def _check_reference(self, node: cst.BaseExpression) -> bool:
+        qualified = self.ctx.resolve(node)
+        if qualified is None:
+            return False
+        for rule, api in self.ctx.catalog.lookup(qualified):
+            if api.use == "any" and self.ctx.framework in api.frameworks:
+                self.ctx.report(node, rule.code, api.name)
+                return True
+        return False
+
+    # -- calls -------------------------------------------------------------------------------
+
+    def leave_Call(self, original_node: cst.Call) -> None:
+        node = original_node
+        func = node.func
+        if isinstance(func, (cst.Name, cst.Attribute)):
+            resolved = self.ctx.resolve_full(func)
+            if resolved is not None:
+                self._check_call_api(node, resolved)
+        if isinstance(func, cst.Attribute):
+            for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
+                if self.ctx.framework in api.frameworks:
+                    self.ctx.report(node, rule.code, _render(func) + "()")
+        ordering.check_call(self.ctx, node)
+        state.check_call(self.ctx, node)
+
+    def _check_call_api(self, node: cst.Call, resolved: Resolved) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and id(func.value) in self.flagged_calls:
+            return  # `requests.get(u).json()`: reported once, at the inner call
+        qualified = resolved.qualified
+        # A method on an object the workflow itself created (`pool.map` after
+        # `pool = ThreadPoolExecutor()`): the creation is what a wildcard reports.
+        created_here = resolved.instance and self.ctx.is_unit_scope(resolved.bound_in)
+        reported: Set[str] = set()
+        for rule, api in self.ctx.catalog.lookup(qualified):
+            if api.use != "call" or rule.code in reported:
+                continue
+            if created_here and api.is_wildcard:
+                continue
+            if self.ctx.framework not in api.frameworks:
+                continue
+            if api.max_args is not None and len(node.args) > api.max_args:
+                continue
+            reported.add(rule.code)
+            self.ctx.report(node, rule.code, qualified + "()")
+        if reported:
+            self.flagged_calls.add(id(node))
+
+    # -- statements --------------------------------------------------------------------------
+
+    def visit_Expr(self, node: cst.Expr) -> None:
+        tasks.check_expression_statement(self.ctx, node)
+
+    def visit_For(self, node: cst.For) -> None:
+        ordering.check_iteration(self.ctx, node.iter)
+        state.check_target(self.ctx, node.target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        ordering.check_iteration(self.ctx, node.iter)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            state.check_target(self.ctx, target.target)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        if node.value is not None:
+            state.check_target(self.ctx, node.target)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        state.check_target(self.ctx, node.target)
+
+    def visit_Del(self, node: cst.Del) -> None:
+        state.check_target(self.ctx, node.target)
+
+
+def _all_params(params: cst.Parameters) -> List[cst.Param]:
+    result = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    for star in (params.star_arg, params.star_kwarg):
+        if isinstance(star, cst.Param):
+            result.append(star)
+    return result
+
+
+def _render(node: cst.BaseExpression) -> str:
+    return dotted_name(node) or "..." + (
+        "." + node.attr.value if isinstance(node, cst.Attribute) else ""
+    )
+
+
+__all__ = ["CheckContext", "Finding", "WorkflowChecker", "COMPREHENSIONS"]

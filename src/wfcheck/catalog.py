@@ -1,0 +1,275 @@
+"""Load and validate the rule catalog (`rules/*.toml`).
+
+The catalog is data: each rule names the qualified APIs it flags, the replay-safe alternative
+per framework, its documentation and the valid/invalid snippets the test suite runs. The
+catalog ships inside the wheel as ``wfcheck/rules``; in a source checkout or editable install
+it is read from the repository's ``rules/`` directory.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older interpreters only
+    import tomli as tomllib
+
+FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
+GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
+
+_CODE_RE = re.compile(r"^WF[0-9]{3}$")
+_NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+_API_KEYS = {"name", "max_args", "frameworks", "use", "method"}
+_RULE_KEYS = {
+    "code",
+    "name",
+    "summary",
+    "message",
+    "default",
+    "kind",
+    "apis",
+    "exclude",
+    "alternatives",
+    "docs",
+    "snippets",
+}
+_DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
+
+
+class CatalogError(Exception):
+    """The catalog (or a user addition to it) is malformed."""
+
+
+@dataclass(frozen=True)
+class ApiPattern:
+    """One qualified API a rule flags.
+
+    ``name`` is a qualified name (``datetime.datetime.now``) or a wildcard (``random.*``,
+    anything below ``random``). ``use`` is ``call`` (flag calls) or ``any`` (flag every
+    reference, e.g. ``os.environ``). ``max_args`` restricts a call pattern to calls with at
+    most that many arguments (``time.localtime()`` reads the clock, ``time.localtime(ts)`` does
+    not). ``method`` instead matches a method name on any receiver (``loop.run_in_executor``).
+    """
+
+    name: str = ""
+    use: str = "call"
+    max_args: Optional[int] = None
+    frameworks: FrozenSet[str] = frozenset(FRAMEWORKS)
+    method: str = ""
+
+    @property
+    def is_wildcard(self) -> bool:
+        return self.name.endswith(".*")
+
+    def matches_name(self, qualified: str) -> bool:
+        if self.is_wildcard:
+            return qualified.startswith(self.name[:-1])
+        if self.use == "any":
+            return qualified == self.name or qualified.startswith(self.name + ".")
+        return qualified == self.name
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    summary: str
+    message: str
+    kind: str  # "api" (flags catalogued APIs) or "structural" (logic lives in wfcheck.checks)
+    default: bool
+    apis: Tuple[ApiPattern, ...]
+    exclude: Tuple[str, ...]
+    alternatives: Mapping[str, str]
+    docs: Mapping[str, str]
+    valid: Tuple[str, ...]
+    invalid: Tuple[str, ...]
+    source: str = field(default="", compare=False)
+
+    def is_excluded(self, qualified: str) -> bool:
+        for pattern in self.exclude:
+            if pattern.endswith(".*"):
+                if qualified.startswith(pattern[:-1]):
+                    return True
+            elif qualified == pattern:
+                return True
+        return False
+
+    def alternative_for(self, framework: Optional[str]) -> Optional[str]:
+        if framework and framework in self.alternatives:
+            return self.alternatives[framework]
+        return self.alternatives.get("default")
+
+
+class Catalog:
+    """All rules, indexed by code, plus lookup structures for API matching."""
+
+    def __init__(self, rules: Iterable[Rule]) -> None:
+        self.rules: Dict[str, Rule] = {}
+        for rule in rules:
+            if rule.code in self.rules:
+                raise CatalogError(
+                    f"{rule.source}: duplicate rule code {rule.code} "
+                    f"(also in {self.rules[rule.code].source})"
+                )
+            self.rules[rule.code] = rule
+        names = [r.name for r in self.rules.values()]
+        duplicates = {n for n in names if names.count(n) > 1}
+        if duplicates:
+            raise CatalogError(f"duplicate rule names: {', '.join(sorted(duplicates))}")
+        self._exact: Dict[str, List[Tuple[Rule, ApiPattern]]] = {}
+        self._prefix: List[Tuple[str, Rule, ApiPattern]] = []
+        self._methods: Dict[str, List[Tuple[Rule, ApiPattern]]] = {}
+        for rule in self.rules.values():
+            for api in rule.apis:
+                if api.method:
+                    self._methods.setdefault(api.method, []).append((rule, api))
+                elif api.is_wildcard:
+                    self._prefix.append((api.name[:-1], rule, api))
+                elif api.use == "any":
+                    self._exact.setdefault(api.name, []).append((rule, api))
+                    self._prefix.append((api.name + ".", rule, api))
+                else:
+                    self._exact.setdefault(api.name, []).append((rule, api))
+        # Every first component any pattern starts with: a cheap test before full matching.
+        self.roots: FrozenSet[str] = frozenset(
+            api.name.split(".", 1)[0] for r in self.rules.values() for api in r.apis if api.name
+        )
+
+    def __iter__(self):
+        return iter(sorted(self.rules.values(), key=lambda r: r.code))
+
+    def get(self, code: str) -> Optional[Rule]:
+        return self.rules.get(code)
+
+    def lookup(self, qualified: str) -> List[Tuple[Rule, ApiPattern]]:
+        """Every (rule, pattern) whose name pattern matches ``qualified``, minus exclusions."""
+        if qualified.split(".", 1)[0] not in self.roots:
+            return []
+        found = list(self._exact.get(qualified, ()))
+        for prefix, rule, api in self._prefix:
+            if qualified.startswith(prefix) and (rule, api) not in found:
+                found.append((rule, api))
+        # Exclusions carve exceptions out of wildcards; an exact entry always stands.
+        return [
+            (rule, api)
+            for rule, api in found
+            if api.name == qualified or not rule.is_excluded(qualified)
+        ]
+
+    def lookup_method(self, method: str) -> List[Tuple[Rule, ApiPattern]]:
+        return list(self._methods.get(method, ()))
+
+    def codes(self) -> List[str]:
+        return sorted(self.rules)
+
+
+def _parse_api(entry: object, where: str) -> ApiPattern:
+    if isinstance(entry, str):
+        return ApiPattern(name=entry)
+    if not isinstance(entry, dict):
+        raise CatalogError(f"{where}: an API must be a string or a table, not {entry!r}")
+    unknown = set(entry) - _API_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown API key(s) {', '.join(sorted(unknown))}")
+    name = entry.get("name", "")
+    method = entry.get("method", "")
+    if bool(name) == bool(method):
+        raise CatalogError(f"{where}: an API table needs exactly one of 'name' or 'method'")
+    use = entry.get("use", "call")
+    if use not in ("call", "any"):
+        raise CatalogError(f"{where}: 'use' must be 'call' or 'any', not {use!r}")
+    max_args = entry.get("max_args")
+    if max_args is not None and (not isinstance(max_args, int) or max_args < 0):
+        raise CatalogError(f"{where}: 'max_args' must be a non-negative integer")
+    frameworks = entry.get("frameworks", list(FRAMEWORKS))
+    bad = set(frameworks) - set(FRAMEWORKS)
+    if bad:
+        raise CatalogError(f"{where}: unknown framework(s) {', '.join(sorted(bad))}")
+    return ApiPattern(
+        name=name, use=use, max_args=max_args, frameworks=frozenset(frameworks), method=method
+    )
+
+
+def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
+    code = data.get("code")
+    where = f"{source}: rule {code or '?'}"
+    if not isinstance(code, str) or not _CODE_RE.match(code):
+        raise CatalogError(f"{where}: 'code' must look like WF123")
+    unknown = set(data) - _RULE_KEYS
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}")
+    name = data.get("name")
+    if not isinstance(name, str) or not _NAME_RE.match(name):
+        raise CatalogError(f"{where}: 'name' must be kebab-case")
+    for key in ("summary", "message"):
+        if not isinstance(data.get(key), str) or not data.get(key):
+            raise CatalogError(f"{where}: '{key}' is required")
+    kind = data.get("kind", "api")
+    if kind not in ("api", "structural"):
+        raise CatalogError(f"{where}: 'kind' must be 'api' or 'structural'")
+    apis = tuple(_parse_api(a, where) for a in data.get("apis", []))  # type: ignore[union-attr]
+    if kind == "api" and not apis:
+        raise CatalogError(f"{where}: an 'api' rule needs at least one entry in 'apis'")
+    alternatives = dict(data.get("alternatives", {}))  # type: ignore[arg-type]
+    bad = set(alternatives) - set(FRAMEWORKS) - {"default"}
+    if bad:
+        raise CatalogError(f"{where}: alternatives for unknown framework(s) {sorted(bad)}")
+    docs = dict(data.get("docs", {}))  # type: ignore[arg-type]
+    missing = {"what", "why", "example", "use_instead"} - set(docs)
+    if missing:
+        raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
+    if set(docs) - _DOC_KEYS:
+        raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
+    snippets = dict(data.get("snippets", {}))  # type: ignore[arg-type]
+    if set(snippets) - {"valid", "invalid"}:
+        raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
+    return Rule(
+        code=code,
+        name=name,
+        summary=str(data["summary"]),
+        message=str(data["message"]),
+        kind=kind,
+        default=bool(data.get("default", True)),
+        apis=apis,
+        exclude=tuple(data.get("exclude", ())),  # type: ignore[arg-type]
+        alternatives=alternatives,
+        docs=docs,
+        valid=tuple(snippets.get("valid", ())),
+        invalid=tuple(snippets.get("invalid", ())),
+        source=source,
+    )
+
+
+def rules_dir() -> Path:
+    """Where the shipped catalog lives: inside the package, else the source checkout."""
+    packaged = Path(__file__).resolve().parent / "rules"
+    if packaged.is_dir():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2] / "rules"
+    if checkout.is_dir():
+        return checkout
+    raise CatalogError("the rule catalog (rules/*.toml) was not found next to the package")
+
+
+def load_catalog_files(paths: Sequence[Path]) -> Catalog:
+    rules: List[Rule] = []
+    for path in paths:
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+        for entry in data.get("rules", []):
+            rules.append(_parse_rule(entry, path.name))
+    return Catalog(rules)
+
+
+@lru_cache(maxsize=1)
+def load_catalog() -> Catalog:
+    """The shipped catalog, loaded once per process."""
+    return load_catalog_files(sorted(rules_dir().glob("*.toml")))

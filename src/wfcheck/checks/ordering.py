@@ -1,0 +1,105 @@
+"""WF602 unordered-iteration: set order, string hashes and object ids in workflow code."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Optional
+
+import libcst as cst
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.checker import CheckContext
+
+# Builtins whose result depends on the order they iterate their argument in.
+_ORDER_CONSUMERS = frozenset(
+    {"builtins.list", "builtins.tuple", "builtins.enumerate", "builtins.iter", "builtins.zip",
+     "builtins.map", "builtins.filter"}
+)
+_SET_CONSTRUCTORS = frozenset({"builtins.set", "builtins.frozenset"})
+_SET_METHODS = frozenset({"union", "intersection", "difference", "symmetric_difference", "copy"})
+_SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
+# hash() of these is stable across processes.
+_STABLE_HASH_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.bool"})
+
+ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
+
+
+def check_iteration(ctx: "CheckContext", iterable: cst.BaseExpression) -> None:
+    if is_set_expression(ctx, iterable):
+        ctx.report(iterable, "WF602", ITERATION_MESSAGE)
+
+
+def check_call(ctx: "CheckContext", call: cst.Call) -> None:
+    func = call.func
+    qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    if qualified in _ORDER_CONSUMERS:
+        for arg in call.args:
+            if arg.star != "**" and is_set_expression(ctx, arg.value):
+                ctx.report(arg.value, "WF602", ITERATION_MESSAGE)
+        return
+    if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
+        ctx.report(call, "WF602", "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)")
+        return
+    if qualified == "builtins.id":
+        ctx.report(call, "WF602", "`id()` is a memory address and differs between processes")
+        return
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "join"
+        and qualified is None
+        and call.args
+        and is_set_expression(ctx, call.args[0].value)
+    ):
+        ctx.report(call.args[0].value, "WF602", ITERATION_MESSAGE)
+
+
+def is_set_expression(ctx: "CheckContext", node: cst.BaseExpression, depth: int = 0) -> bool:
+    if depth > 8:
+        return False
+    if isinstance(node, cst.Set):
+        return not all(isinstance(e.value, cst.Integer) for e in node.elements)
+    if isinstance(node, cst.SetComp):
+        return True
+    if isinstance(node, cst.Call):
+        func = node.func
+        if isinstance(func, (cst.Name, cst.Attribute)) and ctx.resolve(func) in _SET_CONSTRUCTORS:
+            return True
+        if isinstance(func, cst.Attribute) and func.attr.value in _SET_METHODS:
+            return is_set_expression(ctx, func.value, depth + 1)
+        return False
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _SET_OPERATORS):
+        return is_set_expression(ctx, node.left, depth + 1) or is_set_expression(
+            ctx, node.right, depth + 1
+        )
+    if isinstance(node, cst.Name):
+        return _is_set_variable(ctx, node.value, depth)
+    return False
+
+
+def _is_set_variable(ctx: "CheckContext", name: str, depth: int) -> bool:
+    """A local whose every assignment is a set expression."""
+    owner = ctx.scope.owner_of(name)
+    if owner is None or owner.kind == "module" or not ctx.is_unit_scope(owner):
+        return False
+    values = []
+    for binding in owner.bindings[name]:
+        if binding.kind == "augment":
+            continue
+        if binding.kind != "value" or binding.node is None:
+            return False
+        values.append(binding.node)
+    return bool(values) and all(
+        is_set_expression(ctx, v, depth + 1) for v in values  # type: ignore[arg-type]
+    )
+
+
+def _stable_hash_argument(ctx: "CheckContext", node: cst.BaseExpression) -> bool:
+    if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
+        return True
+    if isinstance(node, cst.UnaryOperation):
+        return _stable_hash_argument(ctx, node.expression)
+    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
+        return True
+    if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
+        qualified: Optional[str] = ctx.resolve(node.func)
+        return qualified in _STABLE_HASH_CALLS
+    return False

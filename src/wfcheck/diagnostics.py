@@ -1,0 +1,36 @@
+"""The diagnostic record every stage after analysis works with.
+
+Positions are 1-based lines and 1-based columns counted in code points, the contract every
+reporter and every external tool relies on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    code: str
+    name: str
+    message: str
+    path: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    # Qualified name of the enclosing workflow (empty for file-level diagnostics such as WF900).
+    workflow: str = ""
+    framework: Optional[str] = None
+    # Reason chain for findings reached through helpers; empty for direct findings.
+    chain: Tuple[str, ...] = field(default_factory=tuple)
+    # The replay-safe alternative for this framework, shown as help.
+    help: Optional[str] = None
+    # The line a suppression comment must sit on.
+    noqa_row: Optional[int] = None
+    # The text of the first flagged line, so reporters need no file access.
+    source_line: str = ""
+
+    def sort_key(self) -> tuple:
+        return (self.path, self.line, self.column, self.code)

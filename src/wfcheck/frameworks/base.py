@@ -1,0 +1,61 @@
+"""What a workflow engine looks like to the analysis: its markers, as data.
+
+Each engine module describes, with qualified names, how it marks workflow code and activities,
+its context types, the calls that create durable tasks, and what it can do replay-safely. The
+generic detector in :mod:`wfcheck.analysis.workflows` reads these specs; nothing outside this
+package names an engine's API.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import FrozenSet, Mapping, Optional, Tuple
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A call that registers a function: which argument carries it."""
+
+    position: int
+    keywords: Tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FrameworkSpec:
+    name: str
+    # Top-level import prefixes that mark a module as using the engine.
+    packages: Tuple[str, ...]
+    # Bytes any file importing the engine must contain (the prefilter's markers).
+    markers: Tuple[bytes, ...]
+    # Generator-driven engines (yield tasks) versus coroutine-driven ones (Temporal).
+    generator_based: bool
+    # Qualified decorators (resolved through imports and instance types) marking workflows and
+    # activities. For instance decorators the qualified name is `<class>.<method>`.
+    workflow_decorators: FrozenSet[str] = frozenset()
+    activity_decorators: FrozenSet[str] = frozenset()
+    # Decorator methods recognised on a receiver that cannot be resolved (a runtime imported
+    # from another module) when the module imports the engine.
+    lenient_workflow_decorator_methods: FrozenSet[str] = frozenset()
+    lenient_activity_decorator_methods: FrozenSet[str] = frozenset()
+    # The decorator keyword that names the context parameter (Azure's `context_name`).
+    context_name_keyword: Optional[str] = None
+    # Class decorators whose every method is workflow code (Temporal).
+    workflow_class_decorators: FrozenSet[str] = frozenset()
+    # Registration calls: qualified callable -> where the function argument is.
+    workflow_registrations: Mapping[str, Registration] = field(default_factory=dict)
+    activity_registrations: Mapping[str, Registration] = field(default_factory=dict)
+    # Registration methods recognised on unresolved receivers when the module imports the engine.
+    lenient_workflow_registrations: Mapping[str, Registration] = field(default_factory=dict)
+    lenient_activity_registrations: Mapping[str, Registration] = field(default_factory=dict)
+    # Annotation types of a workflow's / activity's first parameter.
+    workflow_context_types: FrozenSet[str] = frozenset()
+    activity_context_types: FrozenSet[str] = frozenset()
+    # Methods on the context object that return a durable task which must be yielded.
+    task_methods: FrozenSet[str] = frozenset()
+    # Module functions that return a durable task (`when_all`) which must be yielded.
+    task_functions: FrozenSet[str] = frozenset()
+    # Coroutine functions that must be awaited (Temporal).
+    awaitable_functions: FrozenSet[str] = frozenset()
+
+    def marks_module(self, imported: str) -> bool:
+        return any(imported == p or imported.startswith(p + ".") for p in self.packages)

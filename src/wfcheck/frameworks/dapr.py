@@ -1,0 +1,57 @@
+"""Dapr Workflows (`dapr.ext.workflow`)."""
+
+from __future__ import annotations
+
+from wfcheck.frameworks.base import FrameworkSpec, Registration
+
+_RUNTIMES = (
+    "dapr.ext.workflow.WorkflowRuntime",
+    "dapr.ext.workflow.workflow_runtime.WorkflowRuntime",
+)
+_TASK_MODULES = ("dapr.ext.workflow", "dapr.ext.workflow.dapr_workflow_context")
+
+SPEC = FrameworkSpec(
+    name="dapr",
+    packages=("dapr.ext.workflow",),
+    markers=(b"dapr",),
+    generator_based=True,
+    workflow_decorators=frozenset(
+        f"{rt}.{method}" for rt in _RUNTIMES for method in ("workflow", "versioned_workflow")
+    ),
+    activity_decorators=frozenset(f"{rt}.activity" for rt in _RUNTIMES),
+    lenient_workflow_decorator_methods=frozenset({"workflow", "versioned_workflow"}),
+    lenient_activity_decorator_methods=frozenset({"activity"}),
+    workflow_registrations={
+        f"{rt}.{method}": Registration(0, ("fn", "workflow"))
+        for rt in _RUNTIMES
+        for method in ("register_workflow", "register_versioned_workflow")
+    },
+    activity_registrations={
+        f"{rt}.register_activity": Registration(0, ("fn", "activity")) for rt in _RUNTIMES
+    },
+    lenient_workflow_registrations={
+        "register_workflow": Registration(0, ("fn", "workflow")),
+        "register_versioned_workflow": Registration(0, ("fn", "workflow")),
+    },
+    lenient_activity_registrations={"register_activity": Registration(0, ("fn", "activity"))},
+    workflow_context_types=frozenset(
+        {
+            "dapr.ext.workflow.DaprWorkflowContext",
+            "dapr.ext.workflow.dapr_workflow_context.DaprWorkflowContext",
+            "dapr.ext.workflow.WorkflowContext",
+            "dapr.ext.workflow.workflow_context.WorkflowContext",
+        }
+    ),
+    activity_context_types=frozenset(
+        {
+            "dapr.ext.workflow.WorkflowActivityContext",
+            "dapr.ext.workflow.workflow_activity_context.WorkflowActivityContext",
+        }
+    ),
+    task_methods=frozenset(
+        {"call_activity", "call_child_workflow", "create_timer", "wait_for_external_event"}
+    ),
+    task_functions=frozenset(
+        f"{module}.{fn}" for module in _TASK_MODULES for fn in ("when_all", "when_any")
+    ),
+)

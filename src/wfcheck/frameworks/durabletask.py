@@ -1,0 +1,39 @@
+"""Microsoft durabletask (`durabletask`)."""
+
+from __future__ import annotations
+
+from wfcheck.frameworks.base import FrameworkSpec, Registration
+
+_WORKERS = (
+    "durabletask.worker.TaskHubGrpcWorker",
+    "durabletask.azuremanaged.worker.DurableTaskSchedulerWorker",
+)
+
+SPEC = FrameworkSpec(
+    name="durabletask",
+    packages=("durabletask",),
+    markers=(b"durabletask",),
+    generator_based=True,
+    workflow_registrations={
+        **{f"{w}.add_orchestrator": Registration(0, ("fn",)) for w in _WORKERS},
+        **{f"{w}.add_named_orchestrator": Registration(1, ("fn",)) for w in _WORKERS},
+    },
+    activity_registrations={
+        **{f"{w}.add_activity": Registration(0, ("fn",)) for w in _WORKERS},
+        **{f"{w}.add_named_activity": Registration(1, ("fn",)) for w in _WORKERS},
+    },
+    lenient_workflow_registrations={
+        "add_orchestrator": Registration(0, ("fn",)),
+        "add_named_orchestrator": Registration(1, ("fn",)),
+    },
+    lenient_activity_registrations={
+        "add_activity": Registration(0, ("fn",)),
+        "add_named_activity": Registration(1, ("fn",)),
+    },
+    workflow_context_types=frozenset({"durabletask.task.OrchestrationContext"}),
+    activity_context_types=frozenset({"durabletask.task.ActivityContext"}),
+    task_methods=frozenset(
+        {"call_activity", "call_sub_orchestrator", "create_timer", "wait_for_external_event"}
+    ),
+    task_functions=frozenset({"durabletask.task.when_all", "durabletask.task.when_any"}),
+)

@@ -1,0 +1,15 @@
+"""`path:line:col: CODE message`, one diagnostic per line, for editors and grep."""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from wfcheck.diagnostics import Diagnostic
+
+
+def format_line(d: Diagnostic) -> str:
+    return f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"
+
+
+def render(diagnostics: Sequence[Diagnostic]) -> str:
+    return "".join(format_line(d) + "\n" for d in diagnostics)

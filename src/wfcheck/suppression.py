@@ -1,0 +1,73 @@
+"""Suppression comments: `# noqa`, `# noqa: WF101`, `# wfcheck: ignore[WF101]`."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from typing import Dict, FrozenSet, Iterable, Optional
+
+# None means "every code"; otherwise the set of codes (or prefixes) named.
+Suppression = Optional[FrozenSet[str]]
+
+_NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
+_WFCHECK = re.compile(r"#\s*wfcheck:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
+_CODE = re.compile(r"[A-Z]+[0-9]+")
+
+
+def comments_by_line(source: str) -> Dict[int, str]:
+    """Every comment in the source, keyed by its 1-based line."""
+    comments: Dict[int, str] = {}
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(source).readline):
+            if token.type == tokenize.COMMENT:
+                comments[token.start[0]] = token.string
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        # Tokenizers differ across Python versions; fall back to a plain text scan.
+        for number, line in enumerate(source.splitlines(), start=1):
+            if "#" in line:
+                comments.setdefault(number, line[line.index("#"):])
+    return comments
+
+
+def parse_line_suppression(comment: str) -> Optional[Suppression]:
+    """What a trailing comment suppresses; a missing key means nothing is suppressed.
+
+    Returns ``None`` for "everything", a set of codes, or raises nothing and returns an empty
+    set when the comment suppresses nothing relevant.
+    """
+    codes: set = set()
+    everything = False
+    for match in _NOQA.finditer(comment):
+        if match.group("codes") is None:
+            everything = True
+        else:
+            codes.update(c.upper() for c in _CODE.findall(match.group("codes")))
+    for match in _WFCHECK.finditer(comment):
+        if match.group("codes") is None:
+            everything = True
+        else:
+            codes.update(c.upper() for c in _CODE.findall(match.group("codes")))
+    if everything:
+        return None
+    return frozenset(codes)
+
+
+def parse_block_suppression(comment: str) -> Suppression:
+    """A `# wfcheck: ignore[...]` on a workflow's def/class line (noqa is line-only)."""
+    codes: set = set()
+    for match in _WFCHECK.finditer(comment):
+        if match.group("codes") is None:
+            return None
+        codes.update(c.upper() for c in _CODE.findall(match.group("codes")))
+    return frozenset(codes)
+
+
+def suppresses(suppression: Suppression, code: str) -> bool:
+    if suppression is None:
+        return True
+    return any(code == s or (code.startswith(s) and len(s) < len(code)) for s in suppression)
+
+
+def any_suppresses(suppressions: Iterable[Suppression], code: str) -> bool:
+    return any(suppresses(s, code) for s in suppressions)

@@ -1,0 +1,37 @@
+"""Shared test helpers: run the engine on source text and read `# expect:` markers."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from typing import Iterable, Optional
+
+from wfcheck.catalog import load_catalog
+from wfcheck.engine import Settings, check_source, select_codes
+
+_EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>(?:WF[0-9]{3}\s*)+)")
+
+
+def settings(select: Optional[Iterable[str]] = None, ignore: Iterable[str] = ()) -> Settings:
+    catalog = load_catalog()
+    return Settings(catalog, select_codes(catalog, list(select) if select else None, list(ignore)))
+
+
+def run(source: str, path: str = "snippet.py", **kwargs):
+    return check_source(source.encode("utf-8"), path, settings(**kwargs)).diagnostics
+
+
+def found(source: str, **kwargs) -> Counter:
+    """(line, code) -> count of the diagnostics wfcheck reports."""
+    return Counter((d.line, d.code) for d in run(source, **kwargs))
+
+
+def expected(source: str) -> Counter:
+    """(line, code) -> count from `# expect: WF101 WF101` markers."""
+    result: Counter = Counter()
+    for number, line in enumerate(source.splitlines(), start=1):
+        match = _EXPECT.search(line)
+        if match:
+            for code in match.group("codes").split():
+                result[(number, code)] += 1
+    return result
