@@ -106,6 +106,10 @@ class WorkflowContext:
         seed = f"{self._instance_id}|{self._execution.current_time.isoformat()}|{self._uuid_counter}"
         return str(uuid.uuid5(_UUID_NAMESPACE, seed))
 
+    def new_guid(self) -> uuid.UUID:
+        """durabletask's deterministic ``new_guid`` (reachable from Dapr's context too)."""
+        return uuid.UUID(self.new_uuid())
+
     # -- scheduling ----------------------------------------------------------------------------
 
     def call_activity(

@@ -130,10 +130,14 @@ _ALL_FIELDS = frozenset(f.name for f in dataclasses.fields(Event))
 # -- values -------------------------------------------------------------------------------------
 
 
+# Captured at import: a perturbed replay process later swaps in shifted clock classes.
+_TIME_TYPES = (_dt.date, _dt.time)
+
+
 def _default(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return dataclasses.asdict(value)
-    if isinstance(value, (_dt.date, _dt.time)):  # datetime is a date
+    if isinstance(value, _TIME_TYPES):  # a datetime is a date
         return value.isoformat()
     if isinstance(value, _dt.timedelta):
         return value.total_seconds()

@@ -1,0 +1,119 @@
+"""Perturbing a replay process so hidden non-determinism shows.
+
+The parent builds the child's environment with :func:`perturbed_environment` (a different
+``PYTHONHASHSEED`` and ``TZ``, every non-essential environment variable changed, and the
+settings below); the child calls :func:`apply_from_environment` before importing user code:
+``datetime.now()``/``utcnow()``/``today()``, ``date.today()`` and ``time.time()`` (and the
+functions that default to it) are shifted by an offset, and ``random`` is seeded differently.
+``uuid.uuid4()`` draws from ``os.urandom`` and differs in every process anyway; ``uuid1()``
+follows the shifted clock.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import random
+import time
+from typing import Dict, Mapping
+
+CLOCK_OFFSET_VAR = "WFCHECK_PERTURB_CLOCK_OFFSET"
+SEED_VAR = "WFCHECK_PERTURB_SEED"
+MARKER_VAR = "WFCHECK_PERTURBED"
+
+# Variables a Python process needs to start and find its packages; everything else changes.
+_ESSENTIAL = frozenset(
+    {
+        "PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HOME", "USERPROFILE", "TMPDIR", "TEMP", "TMP",
+        "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "SYSTEMROOT", "SYSTEMDRIVE", "COMSPEC", "WINDIR", "PATHEXT",
+        "LANG", "LANGUAGE", "PWD", "SHELL", "TERM",
+    }
+)
+_ESSENTIAL_PREFIXES = ("LC_", "PYTHON", "WFCHECK_", "PYTEST", "COV_", "__")
+_ZONES = ("Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata", "Europe/Berlin", "Pacific/Pago_Pago")
+
+
+def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> Dict[str, str]:
+    """The environment for perturbed replay number ``run`` (1-based)."""
+    rng = random.Random(seed * 7919 + run)
+    env: Dict[str, str] = {}
+    for key, value in base.items():
+        if key in _ESSENTIAL or key.startswith(_ESSENTIAL_PREFIXES):
+            env[key] = value
+        else:
+            env[key] = f"{value}~perturbed{run}"
+    days = rng.randint(1, 400)
+    env[CLOCK_OFFSET_VAR] = str(days * 86400 + rng.randint(1, 86399) + rng.random())
+    env[SEED_VAR] = str(rng.randint(1, 2**31 - 1))
+    env["PYTHONHASHSEED"] = str(rng.randint(1, 2**32 - 1))
+    env["TZ"] = _ZONES[(run + seed) % len(_ZONES)]
+    env[MARKER_VAR] = str(run)
+    return env
+
+
+def describe(env: Mapping[str, str], base: Mapping[str, str]) -> str:
+    offset = float(env.get(CLOCK_OFFSET_VAR, "0"))
+    changed = sum(1 for k, v in env.items() if base.get(k) != v)
+    return (
+        f"clock +{offset / 86400:.1f}d, random seed {env.get(SEED_VAR)}, PYTHONHASHSEED {env.get('PYTHONHASHSEED')},"
+        f" TZ {env.get('TZ')}, {changed} environment variables changed"
+    )
+
+
+def apply_from_environment() -> None:
+    """In a replay child: shift the wall clock and reseed ``random`` as the parent asked."""
+    offset = float(os.environ.get(CLOCK_OFFSET_VAR, "0") or 0)
+    if hasattr(time, "tzset"):
+        time.tzset()
+    if offset:
+        _shift_clock(offset)
+    seed = os.environ.get(SEED_VAR)
+    if seed:
+        random.seed(int(seed))
+
+
+def _shift_clock(offset: float) -> None:
+    delta = _dt.timedelta(seconds=offset)
+    real_time, real_time_ns = time.time, time.time_ns
+    real_localtime, real_gmtime, real_ctime = time.localtime, time.gmtime, time.ctime
+
+    def shifted_time() -> float:
+        return real_time() + offset
+
+    def shifted_time_ns() -> int:
+        return real_time_ns() + int(offset * 1e9)
+
+    def localtime(secs=None):  # type: ignore[no-untyped-def]
+        return real_localtime(shifted_time() if secs is None else secs)
+
+    def gmtime(secs=None):  # type: ignore[no-untyped-def]
+        return real_gmtime(shifted_time() if secs is None else secs)
+
+    def ctime(secs=None):  # type: ignore[no-untyped-def]
+        return real_ctime(shifted_time() if secs is None else secs)
+
+    time.time, time.time_ns = shifted_time, shifted_time_ns
+    time.localtime, time.gmtime, time.ctime = localtime, gmtime, ctime
+
+    base_datetime, base_date = _dt.datetime, _dt.date
+
+    class datetime(base_datetime):  # noqa: N801 - stands in for datetime.datetime
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return base_datetime.now(tz) + delta
+
+        @classmethod
+        def utcnow(cls):  # type: ignore[no-untyped-def, override]
+            return base_datetime.now(_dt.timezone.utc).replace(tzinfo=None) + delta
+
+        @classmethod
+        def today(cls):  # type: ignore[no-untyped-def, override]
+            return base_datetime.now() + delta
+
+    class date(base_date):  # noqa: N801 - stands in for datetime.date
+        @classmethod
+        def today(cls):  # type: ignore[no-untyped-def, override]
+            return (base_datetime.now() + delta).date()
+
+    datetime.__module__ = date.__module__ = "datetime"
+    _dt.datetime, _dt.date = datetime, date  # type: ignore[misc]
