@@ -80,10 +80,11 @@ def _report(result: RunResult, output_format: str) -> None:
     rendered = REPORTERS[output_format](diagnostics)
     if rendered:
         click.echo(rendered, nl=False)
-    if output_format != "json":
-        summary = _summary(result)
-        # `concise` keeps stdout to one diagnostic per line for editors.
-        click.echo(summary, err=output_format == "concise")
+    if output_format == "full":
+        click.echo(("\n" if diagnostics else "") + _summary(result))
+    elif output_format == "concise":
+        # stdout stays one diagnostic per line for editors; the summary goes to stderr.
+        click.echo(_summary(result), err=True)
     sys.exit(EXIT_FINDINGS if diagnostics or result.errors else EXIT_CLEAN)
 
 

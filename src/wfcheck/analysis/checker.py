@@ -191,10 +191,15 @@ class WorkflowChecker(cst.CSTVisitor):
         self._check_reference(node)
 
     def _check_reference(self, node: cst.BaseExpression) -> bool:
-        qualified = self.ctx.resolve(node)
-        if qualified is None:
+        resolved = self.ctx.resolve_full(node)
+        # A value the workflow computed or aliased itself was reported where it was read.
+        if (
+            resolved is None
+            or resolved.instance
+            or self.ctx.is_unit_scope(resolved.bound_in)
+        ):
             return False
-        for rule, api in self.ctx.catalog.lookup(qualified):
+        for rule, api in self.ctx.catalog.lookup(resolved.qualified):
             if api.use == "any" and self.ctx.framework in api.frameworks:
                 self.ctx.report(node, rule.code, api.name)
                 return True
@@ -235,7 +240,7 @@ class WorkflowChecker(cst.CSTVisitor):
             if api.max_args is not None and len(node.args) > api.max_args:
                 continue
             reported.add(rule.code)
-            self.ctx.report(node, rule.code, qualified + "()")
+            self.ctx.report(node, rule.code, display_name(qualified) + "()")
         if reported:
             self.flagged_calls.add(id(node))
 
@@ -272,6 +277,11 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
         if isinstance(star, cst.Param):
             result.append(star)
     return result
+
+
+def display_name(qualified: str) -> str:
+    """How an API is named in messages: builtins without their module."""
+    return qualified[len("builtins."):] if qualified.startswith("builtins.") else qualified
 
 
 def _render(node: cst.BaseExpression) -> str:

@@ -356,7 +356,7 @@ class Resolved:
     ) -> None:
         self.qualified = qualified
         self.instance = instance
-        # For an instance held in a variable: the scope that assigned it.
+        # For a value held in a variable (an instance or an alias): the scope that assigned it.
         self.bound_in = bound_in
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
@@ -408,7 +408,9 @@ class Resolver:
                     inner = self.expr(value, owner)
                     if inner is None:
                         return None
-                    results.append(inner)
+                    results.append(
+                        Resolved(inner.qualified, inner.instance, inner.bound_in or owner)
+                    )
                 else:
                     return None
             elif binding.kind == "annotation" and binding.node is not None:
