@@ -324,6 +324,11 @@ class Execution:
     # -- the replay loop -----------------------------------------------------------------------
 
     def run(self, old: Sequence[Event], new: Sequence[Event], now: Optional[Callable[[], datetime]] = None) -> StepResult:
+        started = [i for i, e in enumerate(old) if e.kind == h.WORKFLOW_STARTED]
+        if old and started[:1] != [0]:
+            raise ValueError("history does not start with workflow_started")
+        if len(started) > 1:
+            raise ValueError(f"history event #{started[1]}: a second workflow_started")
         tail: List[Event] = []
         pos = 0
         queue = list(new)
@@ -372,8 +377,13 @@ class Execution:
                     instance_id=self.instance_id,
                 )
             if not same_decision(recorded, decision.event):
+                kind = "mismatch"
+                if recorded.kind in h.TERMINAL_KINDS and decision.event.kind not in h.TERMINAL_KINDS:
+                    kind = "extra-call"  # history says the workflow ended here
+                elif decision.event.kind in h.TERMINAL_KINDS and recorded.kind not in h.TERMINAL_KINDS:
+                    kind = "missing-call"  # the code ended where history has more calls
                 raise NonDeterminismError(
-                    kind="mismatch",
+                    kind=kind,
                     event_index=pos,
                     recorded=recorded.describe(),
                     actual=decision.event.describe(),
