@@ -66,7 +66,7 @@ def check(
         _fail(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --all`)")
     settings = Settings(catalog, select_codes(catalog, selected or None, ignored))
     if paths == ("-",):
-        data = click.get_binary_stream("stdin").read()
+        data = sys.stdin.buffer.read()
         result = RunResult([check_source(data, stdin_filename or "-", settings)])
     else:
         result = check_paths(list(paths) or ["."], settings)

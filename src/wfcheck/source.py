@@ -31,7 +31,14 @@ def decode_source(data: bytes) -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise SourceError(f"invalid encoding declaration: {exc.msg}", exc.lineno or 1) from None
+        # Undecodable bytes in the first two lines land here too; report where they are.
+        encoding = "utf-8"
+        try:
+            data.decode(encoding)
+        except UnicodeDecodeError:
+            pass
+        else:
+            raise SourceError(f"invalid encoding declaration: {exc.msg}", exc.lineno or 1) from None
     try:
         text = data.decode(encoding)
     except (UnicodeDecodeError, LookupError) as exc:
