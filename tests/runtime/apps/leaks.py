@@ -1,0 +1,40 @@
+"""Workflows that leak one kind of process state into an activity input (and a clean one).
+
+Each value is the same at every step of one run, so only a replay in a *different* process
+(shifted clock, other hash seed, changed environment) exposes it.
+"""
+
+import os
+import time
+from datetime import datetime
+
+from wfcheck.runtime import Registry
+
+registry = Registry()
+
+
+def leaked_value(ctx, mode):
+    if mode == "date":
+        return datetime.now().date().isoformat()
+    if mode == "epoch_day":
+        return int(time.time() // 86400)
+    if mode == "env":
+        return os.environ.get("DEMO_REGION", "unset")
+    if mode == "set_order":
+        return [name for name in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"}]
+    if mode == "clean":
+        return ctx.current_utc_datetime.date().isoformat()
+    raise ValueError(mode)
+
+
+@registry.workflow
+def leaky(ctx, mode):
+    value = leaked_value(ctx, mode)
+    first = yield ctx.call_activity(echo, input={"value": value})
+    second = yield ctx.call_activity(echo, input={"again": first})
+    return second
+
+
+@registry.activity
+def echo(ctx, payload):
+    return payload

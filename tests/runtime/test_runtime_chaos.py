@@ -1,0 +1,102 @@
+"""Crash safety: a real worker subprocess is SIGKILLed again and again and resumed."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from runtime_helpers import app
+
+from wfcheck.runtime import SQLiteStore
+from wfcheck.runtime.registry import load_target
+from wfcheck.runtime.verify import (
+    check_chaos,
+    child_base_env,
+    child_command,
+    completed_activities,
+    record_run,
+    replay_document,
+    run_chaos,
+)
+
+pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+
+PIPELINE = app("chaos_app.py") + ":pipeline"
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return record_run(PIPELINE, 1)
+
+
+def test_kill_after_every_step_runs_each_activity_exactly_once(reference):
+    report = run_chaos(PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps")
+    assert report.kills == report.launches - 1 >= 10
+    assert (report.status, report.output) == (reference.status, reference.output)
+    completed = completed_activities(report.document)
+    assert len(completed) == 8  # 5 + 1 in the child + a failed first attempt + its retry
+    assert all(report.activity_runs[key] == 1 for key in completed)
+    assert sum(report.activity_runs.values()) == len(completed)
+    assert check_chaos(report, reference) == []
+    registry, _ = load_target(PIPELINE)
+    replay_document(report.document, registry)
+
+
+def test_kill_inside_activities_reruns_only_interrupted_ones(reference):
+    report = run_chaos(
+        PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="activities", seed=7,
+        activity_kill_probability=0.4,
+    )
+    assert report.kills >= 1 and report.killed_in
+    assert (report.status, report.output) == (reference.status, reference.output)
+    for key, count in report.activity_runs.items():
+        assert count == 1 or key in set(report.killed_in)
+    assert check_chaos(report, reference) == []
+
+
+def test_check_chaos_reports_differences(reference):
+    report = run_chaos(PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps")
+    report.output = {"different": True}
+    report.activity_runs[(reference.instance_id, 1)] = 2
+    problems = check_chaos(report, reference)
+    assert any("final result differs" in p for p in problems)
+    assert any("ran 2 times" in p for p in problems)
+
+
+def test_external_sigkill_at_random_moments(tmp_path, reference):
+    db = str(tmp_path / "ext.db")
+    env = child_base_env()
+    env["CHAOS_APP_SLEEP"] = "0.03"
+    rng = random.Random(11)
+    kills = 0
+    for _ in range(200):
+        args = ["work", db, PIPELINE, "--instance-id", reference.instance_id, "--input", "1",
+                "--start-time", reference.start_time]
+        proc = subprocess.Popen(child_command(*args), env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        try:
+            proc.wait(timeout=rng.uniform(0.05, 0.4))
+        except subprocess.TimeoutExpired:
+            os.kill(proc.pid, signal.SIGKILL)
+            proc.wait()
+            kills += 1
+            continue
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+        assert proc.returncode == 0
+        break
+    else:
+        pytest.fail("the worker never finished")
+    store = SQLiteStore(db)
+    record = store.get(reference.instance_id)
+    assert (record.status, record.output) == (reference.status, reference.output)
+    registry, _ = load_target(PIPELINE)
+    replay_document(store.export_json(reference.instance_id), registry)
+    store.close()
+    assert kills >= 1
