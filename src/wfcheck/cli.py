@@ -127,3 +127,7 @@ def rule(code: Optional[str], show_all: bool) -> None:
 def _fail(message: str) -> NoReturn:
     click.echo(f"wfcheck: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
+
+
+from wfcheck.runtime.cli import replay  # noqa: E402
+main.add_command(replay)
