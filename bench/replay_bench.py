@@ -1,0 +1,106 @@
+"""Benchmarks for wfcheck's replay runtime (figures, not tests).
+
+    python bench/replay_bench.py
+
+1. replay of a 10,000-event history (target: under 1 s);
+2. appending events to SQLite, one transaction per step of 2 events, as the worker does, and
+   one transaction for many events (target: at least 5,000 events/s);
+3. an end-to-end worker run (every step replays the history so far).
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import tempfile
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "src"))
+
+from wfcheck.runtime import Registry, SQLiteStore, Worker, replay  # noqa: E402
+from wfcheck.runtime.history import Event  # noqa: E402
+from wfcheck.runtime.store import Commit, InstanceRecord  # noqa: E402
+
+T = "2026-01-01T00:00:00+00:00"
+ACTIVITIES = 4999  # 1 start + 2 per activity + 1 completion = 10,000 events
+
+
+def sequential(ctx, n):
+    total = 0
+    for i in range(n):
+        total += yield ctx.call_activity("work", input={"i": i})
+    return total
+
+
+def ten_thousand_events():
+    events = [Event("workflow_started", T, name="sequential", input=ACTIVITIES, instance_id="b")]
+    for i in range(ACTIVITIES):
+        events.append(Event("activity_scheduled", T, seq=i + 1, name="work", input={"i": i}))
+        events.append(Event("activity_completed", T, seq=i + 1, result=i))
+    events.append(Event("workflow_completed", T, result=sum(range(ACTIVITIES))))
+    return events
+
+
+def best_of(fn, repeat=5):
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times), statistics.median(times)
+
+
+def bench_replay():
+    history = ten_thousand_events()
+    result = replay(sequential, "b", history)
+    assert result.status == "completed"
+    best, median = best_of(lambda: replay(sequential, "b", history))
+    print(f"replay of {len(history):,} events: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms"
+          f" ({len(history) / best:,.0f} events/s; target < 1 s)")
+
+
+def bench_sqlite_append():
+    with tempfile.TemporaryDirectory() as tmp:
+        store = SQLiteStore(os.path.join(tmp, "bench.db"))
+        store.create(InstanceRecord("s", "sequential"), [Event("workflow_started", T, name="sequential", instance_id="s")])
+        steps = 2500
+        start = time.perf_counter()
+        for i in range(steps):
+            pair = [Event("activity_completed", T, seq=i, result=i), Event("activity_scheduled", T, seq=i + 1, name="work", input={"i": i})]
+            store.commit("s", Commit(events=pair, status="running"))
+        elapsed = time.perf_counter() - start
+        print(f"SQLite append, one transaction per 2-event step: {steps * 2 / elapsed:,.0f} events/s"
+              f" ({steps / elapsed:,.0f} commits/s; target >= 5,000 events/s)")
+        store.create(InstanceRecord("t", "sequential"), [])
+        batch = [Event("activity_completed", T, seq=i, result=i) for i in range(10_000)]
+        start = time.perf_counter()
+        store.commit("t", Commit(events=batch, status="running"))
+        elapsed = time.perf_counter() - start
+        print(f"SQLite append, 10,000 events in one transaction: {len(batch) / elapsed:,.0f} events/s")
+        start = time.perf_counter()
+        loaded = store.history("t")
+        print(f"SQLite load of {len(loaded):,} events: {(time.perf_counter() - start) * 1000:.0f} ms")
+        store.close()
+
+
+def bench_worker():
+    registry = Registry()
+    registry.add_workflow(sequential)
+    registry.add_activity(lambda ctx, payload: payload["i"], name="work")
+    for n in (100, 300):
+        with tempfile.TemporaryDirectory() as tmp:
+            worker = Worker(registry, SQLiteStore(os.path.join(tmp, "w.db")))
+            start = time.perf_counter()
+            record = worker.run(sequential, n)
+            elapsed = time.perf_counter() - start
+            assert record.output == sum(range(n))
+            print(f"worker run, {n} sequential activities ({worker.steps} steps, {2 * n + 2} events):"
+                  f" {elapsed * 1000:.0f} ms")
+
+
+if __name__ == "__main__":
+    print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
+    bench_replay()
+    bench_sqlite_append()
+    bench_worker()
