@@ -46,6 +46,13 @@ def main() -> None:
 )
 @click.option("--stdin-filename", help="Name to report for source read from stdin (`-`).")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
+@click.option(
+    "--src",
+    "src",
+    multiple=True,
+    type=click.Path(file_okay=False),
+    help="An import root for following calls into project modules (repeatable).",
+)
 def check(
     paths: Tuple[str, ...],
     select: Tuple[str, ...],
@@ -53,6 +60,7 @@ def check(
     output_format: str,
     stdin_filename: Optional[str],
     no_cache: bool,
+    src: Tuple[str, ...],
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
     try:
@@ -64,7 +72,7 @@ def check(
     unknown = unknown_selectors(catalog, selected + ignored)
     if unknown:
         _fail(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --all`)")
-    settings = Settings(catalog, select_codes(catalog, selected or None, ignored))
+    settings = Settings(catalog, select_codes(catalog, selected or None, ignored), src)
     if paths == ("-",):
         data = sys.stdin.buffer.read()
         result = RunResult([check_source(data, stdin_filename or "-", settings)])

@@ -6,29 +6,30 @@ every discovered file. Nothing here imports or executes the code being checked.
 
 from __future__ import annotations
 
-import ast
 import re
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
-from wfcheck.analysis.checker import CheckContext, Finding, WorkflowChecker
-from wfcheck.analysis.scopes import Resolver
-from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
+from wfcheck.analysis.checker import CheckContext, Finding, WorkflowChecker, summarize
+from wfcheck.analysis.project import (
+    ModuleFacts,
+    ProjectIndex,
+    Summary,
+    Target,
+    find_project_roots,
+)
+from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog
-from wfcheck.checks.state import module_mutables
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import discover
-from wfcheck.frameworks import MARKERS
-from wfcheck.source import SourceError, decode_source
+from wfcheck.frameworks import MARKERS, FrameworkSpec
+from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import (
     Suppression,
     any_suppresses,
-    comments_by_line,
     parse_block_suppression,
     parse_line_suppression,
 )
@@ -46,6 +47,8 @@ def split_lines(text: str) -> List[str]:
 class Settings:
     catalog: Catalog
     enabled: FrozenSet[str]
+    # Extra import roots for following calls across modules (`--src`).
+    src: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -60,6 +63,8 @@ class FileResult:
 @dataclass
 class RunResult:
     files: List[FileResult]
+    # Project modules parsed only because workflow code calls into them.
+    helper_modules: int = 0
 
     @property
     def diagnostics(self) -> List[Diagnostic]:
@@ -76,75 +81,73 @@ def has_workflow_marker(data: bytes) -> bool:
     return any(marker in data for marker in MARKERS)
 
 
+def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
+    """The project index for a run: roots from the checked paths, summaries from the rules."""
+
+    def summarizer(target: Target, framework: FrameworkSpec) -> Summary:
+        return summarize(target, framework, settings.catalog, settings.enabled, project)
+
+    project = ProjectIndex(find_project_roots(paths, settings.src), summarizer)
+    return project
+
+
 def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
-    results = []
-    for path in discover(paths):
-        results.append(check_file(path, settings))
-    return RunResult(results)
+    project = make_project(paths, settings)
+    results = [check_file(path, settings, project) for path in discover(paths)]
+    return RunResult(results, project.modules_parsed)
 
 
-def check_file(path: Path, settings: Settings) -> FileResult:
+def check_file(path: Path, settings: Settings, project: ProjectIndex) -> FileResult:
     display = str(path)
     try:
         data = path.read_bytes()
     except OSError as exc:
         return FileResult(display, error=f"cannot read file: {exc.strerror or exc}")
-    return check_source(data, display, settings)
+    return check_source(data, display, settings, project)
 
 
-def check_source(data: bytes, path: str, settings: Settings) -> FileResult:
+def check_source(
+    data: bytes, path: str, settings: Settings, project: Optional[ProjectIndex] = None
+) -> FileResult:
     result = FileResult(path)
     if not has_workflow_marker(data):
         return result
     try:
-        text = decode_source(data).text
+        text, module = parse_source(data)
     except SourceError as exc:
-        result.diagnostics.append(_file_diagnostic(settings, path, exc.message, exc.line, exc.column))
-        return result
-    try:
-        module = cst.parse_module(text)
-    except cst.ParserSyntaxError as exc:
-        message, line, column = _syntax_error_details(text, exc)
+        lines = split_lines(exc.text) if exc.text else []
         result.diagnostics.append(
-            _file_diagnostic(settings, path, message, line, column, split_lines(text))
-        )
-        return result
-    except RecursionError:
-        result.diagnostics.append(
-            _file_diagnostic(settings, path, "file is too deeply nested to parse", 1, 1)
+            _file_diagnostic(settings, path, exc.message, exc.line, exc.column, lines)
         )
         return result
     result.parsed = True
-    result.diagnostics = analyse_module(module, text, path, settings)
+    if project is None:
+        project = make_project([path], settings)
+    facts = project.facts_for(Path(path), path, text, module)
+    result.diagnostics = analyse_module(facts, settings, project)
     return result
 
 
 def analyse_module(
-    module: cst.Module, text: str, path: str, settings: Settings
+    facts: ModuleFacts, settings: Settings, project: ProjectIndex
 ) -> List[Diagnostic]:
-    index = ModuleIndex(module)
-    module.visit(index)
-    resolver = Resolver()
-    units, _activities = WorkflowFinder(index, resolver).find()
-    if not units:
-        return []
-    mutables = module_mutables(index.module_scope, resolver.expr)
     findings: List[Finding] = []
-    for unit in units:
-        ctx = CheckContext(unit, resolver, settings.catalog, mutables, settings.enabled, findings)
-        WorkflowChecker(ctx, index.scopes).run()
+    for unit in facts.units:
+        ctx = CheckContext(unit, facts, settings.catalog, settings.enabled, findings, project)
+        WorkflowChecker(ctx).run()
     if not findings:
         return []
-    return _to_diagnostics(module, text, path, findings, settings)
+    return _to_diagnostics(facts, findings, settings)
 
 
 def _to_diagnostics(
-    module: cst.Module, text: str, path: str, findings: List[Finding], settings: Settings
+    facts: ModuleFacts, findings: List[Finding], settings: Settings
 ) -> List[Diagnostic]:
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    comments = comments_by_line(text)
+    positions = facts.positions
+    comments = facts.comments
+    path = facts.path
     unit_suppressions: Dict[int, Suppression] = {}
-    lines = split_lines(text)
+    lines = split_lines(facts.text)
     diagnostics = []
     seen = set()
     for finding in findings:
@@ -180,6 +183,7 @@ def _to_diagnostics(
                 end_column=where.end.column + 1,
                 workflow=unit.qualname,
                 framework=framework,
+                chain=finding.chain,
                 help=rule.alternative_for(framework),
                 noqa_row=line,
                 source_line=lines[line - 1] if line <= len(lines) else "",
@@ -203,23 +207,6 @@ def _unit_suppression(unit: WorkflowUnit, positions, comments: Dict[int, str]) -
             return None
         codes |= suppression
     return frozenset(codes)
-
-
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> Tuple[str, int, int]:
-    """Python's own message and position when it agrees the file is invalid."""
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            ast.parse(text)
-    except SyntaxError as syntax_error:
-        return (
-            f"syntax error: {syntax_error.msg}",
-            syntax_error.lineno or 1,
-            syntax_error.offset or 1,
-        )
-    except (RecursionError, MemoryError, ValueError):
-        pass
-    return (f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1)
 
 
 def _file_diagnostic(

@@ -9,23 +9,32 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Set
+from typing import FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
 from wfcheck.analysis.scopes import (
     COMPREHENSIONS,
     Resolved,
-    Resolver,
     Scope,
     class_scope,
     comprehension_scope,
     dotted_name,
     function_scope,
 )
+from wfcheck.analysis.project import (
+    TRANSITIVE_CODES,
+    ModuleFacts,
+    ProjectIndex,
+    Reason,
+    Summary,
+    Target,
+    helper_unit,
+)
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog
 from wfcheck.checks import ordering, state, tasks
+from wfcheck.frameworks import FrameworkSpec
 
 
 @dataclass
@@ -37,26 +46,35 @@ class Finding:
     api: str
     unit: WorkflowUnit
     verb: str = ""
+    chain: Tuple[str, ...] = ()
 
 
 class CheckContext:
-    """What a check sees: the unit, the current scope, resolution, and a way to report."""
+    """What a check sees: the unit, the current scope, resolution, and a way to report.
+
+    With a ``summary`` the unit is a helper being summarised: calls into the project are
+    recorded as edges instead of being followed.
+    """
 
     def __init__(
         self,
         unit: WorkflowUnit,
-        resolver: Resolver,
+        facts: ModuleFacts,
         catalog: Catalog,
-        module_mutables: FrozenSet[str],
         enabled: FrozenSet[str],
         findings: List[Finding],
+        project: ProjectIndex,
+        summary: Optional[Summary] = None,
     ) -> None:
         self.unit = unit
-        self.resolver = resolver
+        self.facts = facts
+        self.resolver = facts.resolver
         self.catalog = catalog
-        self.module_mutables = module_mutables
+        self.module_mutables = facts.mutables
         self.enabled = enabled
         self.findings = findings
+        self.project = project
+        self.summary = summary
         self.scopes: List[Scope] = [unit.parent_scope]
 
     @property
@@ -78,15 +96,17 @@ class CheckContext:
         """Is ``scope`` one of the unit's own scopes (not one enclosing the workflow)?"""
         return scope is not None and any(scope is s for s in self.scopes[1:])
 
-    def report(self, node: cst.CSTNode, code: str, api: str, verb: str = "") -> None:
+    def report(
+        self, node: cst.CSTNode, code: str, api: str, verb: str = "", chain: Tuple[str, ...] = ()
+    ) -> None:
         if code in self.enabled:
-            self.findings.append(Finding(node, code, api, self.unit, verb))
+            self.findings.append(Finding(node, code, api, self.unit, verb, chain))
 
 
 class WorkflowChecker(cst.CSTVisitor):
-    def __init__(self, ctx: CheckContext, known_scopes: Dict[int, Scope]) -> None:
+    def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
-        self.known_scopes = known_scopes
+        self.known_scopes = ctx.facts.index.scopes
         self.flagged_calls: Set[int] = set()
 
     # -- entry -----------------------------------------------------------------------------
@@ -100,7 +120,11 @@ class WorkflowChecker(cst.CSTVisitor):
                     statement.visit(self)
             self.ctx.scopes.pop()
             return
-        if node.asynchronous is not None and self.ctx.unit.framework.generator_based:
+        if (
+            node.asynchronous is not None
+            and self.ctx.unit.framework.generator_based
+            and self.ctx.summary is None
+        ):
             self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)
         self._push(self._scope_for(node))
         node.body.visit(self)
@@ -212,8 +236,8 @@ class WorkflowChecker(cst.CSTVisitor):
         func = node.func
         if isinstance(func, (cst.Name, cst.Attribute)):
             resolved = self.ctx.resolve_full(func)
-            if resolved is not None:
-                self._check_call_api(node, resolved)
+            if resolved is None or not self._check_call_api(node, resolved):
+                self._follow_project_call(node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
@@ -221,10 +245,11 @@ class WorkflowChecker(cst.CSTVisitor):
         ordering.check_call(self.ctx, node)
         state.check_call(self.ctx, node)
 
-    def _check_call_api(self, node: cst.Call, resolved: Resolved) -> None:
+    def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
+        """Report catalogued APIs; True when the call is a known API (reported or not)."""
         func = node.func
         if isinstance(func, cst.Attribute) and id(func.value) in self.flagged_calls:
-            return  # `requests.get(u).json()`: reported once, at the inner call
+            return True  # `requests.get(u).json()`: reported once, at the inner call
         qualified = resolved.qualified
         # A method on an object the workflow itself created (`pool.map` after
         # `pool = ThreadPoolExecutor()`): the creation is what a wildcard reports.
@@ -243,6 +268,32 @@ class WorkflowChecker(cst.CSTVisitor):
             self.ctx.report(node, rule.code, display_name(qualified) + "()")
         if reported:
             self.flagged_calls.add(id(node))
+        return bool(reported)
+
+    def _follow_project_call(self, node: cst.Call) -> None:
+        """WF604/WF605: a call into the project's own code."""
+        ctx = self.ctx
+        target = ctx.project.target_of(node.func, ctx.scope, ctx.facts)
+        if target is None or target.facts.in_workflow(target.parent_scope, target.node):
+            return  # workflow code is checked where it is written
+        if ctx.summary is not None:
+            ctx.summary.calls.append(target)
+            return
+        if target.is_activity:
+            ctx.report(node, "WF605", target.qualname + "()")
+            return
+        chain = ctx.project.chain(target, ctx.unit.framework)
+        if chain is None:
+            return
+        names = " -> ".join(f"{step.qualname}()" for step in chain.steps)
+        reason = chain.reason
+        message = f"{target.qualname}() is not replay-safe: {names} -> {reason.api} [{reason.code}]"
+        others = chain.total_reasons - 1
+        if others:
+            message += f" (and {others} other reason{'s' if others != 1 else ''})"
+        steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
+        steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
+        ctx.report(node, "WF604", message, chain=steps)
 
     # -- statements --------------------------------------------------------------------------
 
@@ -269,6 +320,33 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def visit_Del(self, node: cst.Del) -> None:
         state.check_target(self.ctx, node.target)
+
+
+def summarize(
+    target: Target,
+    framework: FrameworkSpec,
+    catalog: Catalog,
+    enabled: FrozenSet[str],
+    project: ProjectIndex,
+) -> Summary:
+    """What a project function does itself (WF1xx-WF5xx findings) and which project functions
+    it calls; line suppressions in the helper's own module apply."""
+    summary = Summary()
+    findings: List[Finding] = []
+    transitive = frozenset(code for code in enabled if TRANSITIVE_CODES.match(code))
+    ctx = CheckContext(
+        helper_unit(target, framework), target.facts, catalog, transitive, findings, project, summary
+    )
+    WorkflowChecker(ctx).run()
+    facts = target.facts
+    for finding in findings:
+        start = facts.positions[finding.node].start
+        if facts.line_suppresses(start.line, finding.code):
+            continue
+        summary.reasons.append(
+            Reason(finding.code, finding.api, facts.path, start.line, start.column + 1)
+        )
+    return summary
 
 
 def _all_params(params: cst.Parameters) -> List[cst.Param]:

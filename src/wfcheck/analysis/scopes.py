@@ -236,6 +236,9 @@ class Scope:
         self.self_name: Optional[str] = None
         self.class_scope: Optional["Scope"] = None
         self.instance_attrs: Dict[str, List[cst.BaseExpression]] = {}
+        # For the module scope: its dotted name and package, when the project knows them.
+        self.module_name = ""
+        self.package = ""
 
     @property
     def module(self) -> "Scope":
@@ -392,7 +395,15 @@ class Resolver:
         if imports:
             if len(imports) != len(bindings):
                 return None
-            return Resolved(imports[0].target)
+            return Resolved(_absolute(imports[0].target, owner.module.package))
+        if (
+            owner.kind == "module"
+            and owner.module_name
+            and len(bindings) == 1
+            and isinstance(bindings[0].node, (cst.FunctionDef, cst.ClassDef))
+        ):
+            # A module-level def is known by its qualified name (so `Helper().m` resolves).
+            return Resolved(f"{owner.module_name}.{bindings[0].node.name.value}")
         results: List[Resolved] = []
         for binding in bindings:
             if binding.kind == "augment":
@@ -460,5 +471,16 @@ class Resolver:
         return self._from_bindings(bindings, scope.class_scope.parent or scope)
 
 
-def is_generator(scope: Scope) -> bool:
-    return scope.has_yield
+def _absolute(target: str, package: str) -> str:
+    """``.mod.f`` imported in package ``pkg.sub`` is ``pkg.sub.mod.f``; unknown stays relative."""
+    if not target.startswith("."):
+        return target
+    if not package:
+        return target
+    stripped = target.lstrip(".")
+    levels = len(target) - len(stripped)
+    parts = package.split(".")
+    if levels - 1 >= len(parts):
+        return target
+    base = parts[: len(parts) - (levels - 1)]
+    return ".".join(base + ([stripped] if stripped else []))

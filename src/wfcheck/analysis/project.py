@@ -1,0 +1,363 @@
+"""The project: its modules, their facts (computed once per run), and what each project
+function does when workflow code calls it.
+
+A call from workflow code into a project function is followed through further project calls,
+breadth first, so the reason reported is the shortest chain (``make_label() -> _timestamp()
+-> datetime.datetime.now()``). Each function's own findings and outgoing calls are computed
+once per engine and shared by every caller; cycles and recursion end because each function is
+visited once per search. Code outside the project roots (site-packages, the standard library)
+is never followed: the catalog covers known APIs there.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from wfcheck.analysis.scopes import Resolver, Scope
+from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
+from wfcheck.checks.state import module_mutables
+from wfcheck.frameworks import FrameworkSpec
+from wfcheck.source import SourceError, parse_source
+from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
+
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+_TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
+# Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
+TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
+
+
+class ModuleFacts:
+    """Everything derived from one parsed module, computed once."""
+
+    def __init__(self, path: str, name: str, is_package: bool, text: str, module: cst.Module):
+        self.path = path
+        self.name = name
+        self.text = text
+        self.module = module
+        self.index = ModuleIndex(module)
+        module.visit(self.index)
+        scope = self.index.module_scope
+        scope.module_name = name
+        scope.package = name if is_package else name.rpartition(".")[0]
+        self.resolver = Resolver()
+        self.units, self.activities = WorkflowFinder(self.index, self.resolver).find()
+        self.unit_nodes = frozenset(id(u.node) for u in self.units)
+        self.mutables = module_mutables(scope, self.resolver.expr)
+        self._positions = None
+        self._comments: Optional[Dict[int, str]] = None
+
+    @property
+    def positions(self):
+        if self._positions is None:
+            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                PositionProvider
+            )
+        return self._positions
+
+    @property
+    def comments(self) -> Dict[int, str]:
+        if self._comments is None:
+            self._comments = comments_by_line(self.text)
+        return self._comments
+
+    def line_suppresses(self, line: int, code: str) -> bool:
+        comment = self.comments.get(line)
+        return comment is not None and suppresses(parse_line_suppression(comment), code)
+
+    def in_workflow(self, scope: Optional[Scope], node: cst.CSTNode) -> bool:
+        """Is ``node`` a workflow unit or defined inside one?"""
+        if id(node) in self.unit_nodes:
+            return True
+        while scope is not None:
+            if id(scope.node) in self.unit_nodes:
+                return True
+            scope = scope.parent
+        return False
+
+
+@dataclass(frozen=True)
+class Target:
+    """A project function a call reaches."""
+
+    facts: ModuleFacts
+    node: cst.FunctionDef
+    qualname: str
+    parent_scope: Scope
+
+    @property
+    def key(self) -> int:
+        return id(self.node)
+
+    @property
+    def is_activity(self) -> bool:
+        return id(self.node) in self.facts.activities
+
+    def location(self) -> str:
+        line = self.facts.positions[self.node.name].start.line
+        return f"{self.facts.path}:{line}"
+
+
+@dataclass
+class Reason:
+    """Something a function does itself that a WF1xx-WF5xx rule flags."""
+
+    code: str
+    api: str
+    path: str
+    line: int
+    column: int
+
+
+@dataclass
+class Summary:
+    reasons: List[Reason] = field(default_factory=list)
+    calls: List[Target] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chain:
+    """The shortest path from a called function to a reason, and how many reasons exist."""
+
+    steps: Tuple[Target, ...]
+    reason: Reason
+    total_reasons: int
+
+
+# Computes a function's own summary for a framework (supplied by the checker, which owns
+# the rules; the project index only owns the graph).
+Summarizer = Callable[[Target, FrameworkSpec], Summary]
+
+
+def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
+    """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
+    and any extra roots given."""
+    roots: List[Path] = []
+
+    def add(root: Path) -> None:
+        if root not in roots:
+            roots.append(root)
+
+    for raw in extra:
+        add(Path(raw).resolve())
+    for raw in paths:
+        start = Path(raw).resolve()
+        directory = start if start.is_dir() else start.parent
+        current = directory
+        while True:
+            if any((current / marker).exists() for marker in ROOT_MARKERS):
+                add(current)
+                if (current / "src").is_dir():
+                    add(current / "src")
+                break
+            if current.parent == current:
+                add(directory)
+                break
+            current = current.parent
+    return roots
+
+
+class ProjectIndex:
+    def __init__(self, roots: Sequence[Path], summarizer: Summarizer) -> None:
+        # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
+        self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
+        self.summarizer = summarizer
+        self._by_name: Dict[str, Optional[ModuleFacts]] = {}
+        self._summaries: Dict[Tuple[int, str], Summary] = {}
+        self._chains: Dict[Tuple[int, str], Optional[Chain]] = {}
+        self.modules_parsed = 0
+
+    # -- modules ---------------------------------------------------------------------------
+
+    def module_name_for(self, path: Path) -> Tuple[str, bool]:
+        absolute = path.resolve()
+        for root in self.roots:
+            try:
+                relative = absolute.relative_to(root)
+            except ValueError:
+                continue
+            parts = list(relative.with_suffix("").parts)
+            is_package = bool(parts) and parts[-1] == "__init__"
+            if is_package:
+                parts.pop()
+            if parts and all(p.isidentifier() for p in parts):
+                return ".".join(parts), is_package
+        return "", False
+
+    def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
+        """Facts for a file being checked, shared with helper look-ups by module name."""
+        name, is_package = self.module_name_for(path)
+        cached = self._by_name.get(name) if name else None
+        if cached is not None and cached.text == text:
+            return cached
+        facts = ModuleFacts(display, name, is_package, text, module)
+        if name:
+            self._by_name[name] = facts
+        return facts
+
+    def module(self, name: str) -> Optional[ModuleFacts]:
+        if name in self._by_name:
+            return self._by_name[name]
+        facts = None
+        relative = Path(*name.split("."))
+        for root in self.roots:
+            for candidate, is_package in (
+                (root / relative.with_suffix(".py"), False),
+                (root / relative / "__init__.py", True),
+            ):
+                if candidate.is_file():
+                    facts = self._load(candidate, name, is_package)
+                    break
+            if facts is not None:
+                break
+        self._by_name[name] = facts
+        return facts
+
+    def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
+        try:
+            text, module = parse_source(path.read_bytes())
+        except (OSError, SourceError):
+            return None
+        self.modules_parsed += 1
+        return ModuleFacts(str(path), name, is_package, text, module)
+
+    # -- call targets ----------------------------------------------------------------------
+
+    def target_of(
+        self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
+    ) -> Optional[Target]:
+        """The project function a call's callee names, if any."""
+        if isinstance(func, cst.Name):
+            owner = scope.owner_of(func.value)
+            if owner is None:
+                return None
+            for binding in owner.bindings.get(func.value, ()):
+                if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
+                    return self._target_in(facts, binding.node)
+        elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
+            receiver = func.value.value
+            if scope.self_name == receiver and scope.class_scope is not None:
+                return self._method(facts, scope.class_scope.node, func.attr.value)  # type: ignore[arg-type]
+            owner = scope.owner_of(receiver)
+            for binding in owner.bindings.get(receiver, ()) if owner is not None else ():
+                if isinstance(binding.node, cst.ClassDef):
+                    return self._method(facts, binding.node, func.attr.value)
+        resolved = facts.resolver.expr(func, scope)
+        if resolved is None:
+            return None
+        return self.definition(resolved.qualified)
+
+    def definition(self, qualified: str, depth: int = 0) -> Optional[Target]:
+        """A project function or class (its `__init__`) by qualified name."""
+        if depth > 4 or not qualified or qualified.startswith("."):
+            return None
+        parts = qualified.split(".")
+        for split in range(len(parts) - 1, 0, -1):
+            facts = self.module(".".join(parts[:split]))
+            if facts is not None:
+                return self._lookup(facts, parts[split:], depth)
+        return None
+
+    def _lookup(self, facts: ModuleFacts, names: List[str], depth: int) -> Optional[Target]:
+        bindings = facts.index.module_scope.bindings.get(names[0], ())
+        for binding in bindings:
+            if binding.kind == "import":
+                return self.definition(".".join([binding.target] + names[1:]), depth + 1)
+            node = binding.node
+            if isinstance(node, cst.FunctionDef) and len(names) == 1:
+                return self._target_in(facts, node)
+            if isinstance(node, cst.ClassDef):
+                if len(names) == 1:
+                    return self._target_in(facts, node)
+                if len(names) == 2:
+                    return self._method(facts, node, names[1])
+        return None
+
+    def _target_in(
+        self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef]
+    ) -> Optional[Target]:
+        if isinstance(node, cst.ClassDef):
+            return self._method(facts, node, "__init__")
+        for definition in facts.index.functions:
+            if definition.node is node:
+                return Target(facts, node, definition.qualname, definition.parent_scope)
+        return None
+
+    def _method(self, facts: ModuleFacts, cls: cst.ClassDef, name: str) -> Optional[Target]:
+        for statement in cls.body.body:
+            if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+                return self._target_in(facts, statement)
+        return None
+
+    # -- transitive reasons ----------------------------------------------------------------
+
+    def is_trusted(self, target: Target) -> bool:
+        line = target.facts.positions[target.node.name].start.line
+        comment = target.facts.comments.get(line, "")
+        return bool(_TRUSTED.search(comment))
+
+    def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
+        key = (target.key, framework.name)
+        if key not in self._summaries:
+            if self.is_trusted(target):
+                self._summaries[key] = Summary()
+            else:
+                self._summaries[key] = self.summarizer(target, framework)
+        return self._summaries[key]
+
+    def chain(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
+        """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
+        key = (start.key, framework.name)
+        if key in self._chains:
+            return self._chains[key]
+        parents: Dict[int, Optional[Target]] = {start.key: None}
+        by_key: Dict[int, Target] = {start.key: start}
+        queue = deque([start])
+        first: Optional[Tuple[Target, Reason]] = None
+        total = 0
+        while queue:
+            current = queue.popleft()
+            summary = self.summary(current, framework)
+            if summary.reasons:
+                total += len(summary.reasons)
+                if first is None:
+                    first = (current, summary.reasons[0])
+            for callee in summary.calls:
+                if callee.key not in parents:
+                    parents[callee.key] = current
+                    by_key[callee.key] = callee
+                    queue.append(callee)
+        result: Optional[Chain] = None
+        if first is not None:
+            steps: List[Target] = []
+            node: Optional[Target] = first[0]
+            while node is not None:
+                steps.append(node)
+                node = parents[node.key]
+            result = Chain(tuple(reversed(steps)), first[1], total)
+        self._chains[key] = result
+        return result
+
+
+def helper_unit(target: Target, framework: FrameworkSpec) -> WorkflowUnit:
+    """A helper analysed like workflow code, to summarise what it does."""
+    return WorkflowUnit(target.node, target.qualname, framework, None, target.parent_scope, "helper")
+
+
+__all__ = [
+    "Chain",
+    "ModuleFacts",
+    "ProjectIndex",
+    "Reason",
+    "Summary",
+    "Target",
+    "TRANSITIVE_CODES",
+    "find_project_roots",
+    "helper_unit",
+]

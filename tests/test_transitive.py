@@ -1,0 +1,102 @@
+"""WF604/WF605: following workflow code into project helpers, across modules."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from helpers import expected, settings
+from wfcheck.cli import main
+from wfcheck.engine import check_paths
+
+FIXTURES = Path(__file__).parent / "fixtures" / "transitive"
+PROJECT = FIXTURES / "project"
+
+
+def line_of(path: Path, fragment: str) -> int:
+    lines = [n for n, text in enumerate(path.read_text().splitlines(), 1) if fragment in text]
+    assert len(lines) == 1, fragment
+    return lines[0]
+
+
+def _found_by_file(paths):
+    result = check_paths([str(p) for p in paths], settings())
+    per_file: dict = {}
+    for d in result.diagnostics:
+        per_file.setdefault(Path(d.path).resolve(), Counter())[(d.line, d.code)] += 1
+    return result, per_file
+
+
+@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py"])
+def test_single_module_fixtures(name: str) -> None:
+    path = FIXTURES / name
+    _, per_file = _found_by_file([path])
+    assert per_file.get(path.resolve(), Counter()) == expected(path.read_text())
+
+
+def test_src_layout_project_with_absolute_and_relative_imports() -> None:
+    result, per_file = _found_by_file([PROJECT])
+    for path in sorted(PROJECT.rglob("*.py")):
+        assert per_file.get(path.resolve(), Counter()) == expected(path.read_text()), path.name
+    # Only modules reachable from workflow code were parsed as helpers (not via the walk).
+    assert result.helper_modules >= 3
+
+
+def test_chain_is_explained_in_message_and_json() -> None:
+    result = CliRunner().invoke(main, ["check", "--output-format", "json", str(PROJECT)])
+    data = json.loads(result.stdout)
+    by_line = {d["location"]["row"]: d for d in data}
+    workflows = PROJECT / "src" / "shop" / "workflows.py"
+    first = by_line[line_of(workflows, "a = shop.labels.make_label")]
+    assert first["code"] == "WF604"
+    assert first["message"] == (
+        "make_label() is not replay-safe: make_label() -> _timestamp() -> "
+        "datetime.datetime.now() [WF101]"
+    )
+    assert [step.split(" (")[0] for step in first["chain"]] == [
+        "make_label()",
+        "_timestamp()",
+        "datetime.datetime.now() [WF101]",
+    ]
+    assert first["chain"][-1].endswith("labels.py:5:12)")
+    across = by_line[line_of(workflows, "e = labelled_id")]
+    assert across["message"].startswith(
+        "labelled_id() is not replay-safe: labelled_id() -> make_label() -> _timestamp() -> "
+    )
+
+
+def test_shortest_chain_and_other_reasons_are_counted() -> None:
+    path = FIXTURES / "same_module.py"
+    result = check_paths([str(path)], settings())
+    messages = {d.line: d.message for d in result.diagnostics}
+    assert messages[line_of(path, "d = depth4()")] == (
+        "depth4() is not replay-safe: depth4() -> depth3() -> depth2() -> depth1() -> "
+        "time.time() [WF101]"
+    )
+    assert messages[line_of(path, "i = two_reasons()")].endswith("(and 1 other reason)")
+    assert messages[line_of(path, "e = ping(3)")] == (
+        "ping() is not replay-safe: ping() -> pong() -> time.monotonic() [WF101]"
+    )
+
+
+def test_disabled_rules_do_not_make_helpers_unsafe() -> None:
+    path = FIXTURES / "same_module.py"
+    result = check_paths([str(path)], settings(ignore=["WF101"]))
+    lines = {d.line for d in result.diagnostics if d.code == "WF604"}
+    # Only the helpers with a reason other than WF101 remain.
+    assert lines == {line_of(path, "i = two_reasons()"), line_of(path, "price = Pricing")}
+
+
+def test_call_site_suppression(tmp_path: Path) -> None:
+    source = (FIXTURES / "same_module.py").read_text().replace(
+        "a = depth1()  # expect: WF604", "a = depth1()  # wfcheck: ignore[WF604]"
+    )
+    (tmp_path / "wf.py").write_text(source)
+    result = check_paths([str(tmp_path / "wf.py")], settings())
+    lines = {d.line for d in result.diagnostics}
+    assert line_of(tmp_path / "wf.py", "a = depth1()") not in lines
+    assert line_of(tmp_path / "wf.py", "b = depth2()") in lines
