@@ -267,6 +267,7 @@ class Execution:
             return
         self._generator = produced
         self._step(lambda: produced.send(None))
+        self._resume()  # the first task may already be complete (e.g. a buffered event)
 
     def _resume(self) -> None:
         while self._generator is not None and self._waiting_on is not None and self._waiting_on.is_complete:
