@@ -99,6 +99,17 @@ def test_external_event_raised_after_the_wait_and_buffered_before_it():
     assert result.output == [{"ok": 1}, 2]
 
 
+def test_a_first_task_that_is_already_complete_does_not_stall():
+    def wf(ctx, _):
+        nothing = yield when_all([])
+        try:
+            yield ctx.wait_for_external_event("x", timeout=timedelta(0))
+        except TimeoutError:
+            return ["timed out", nothing]
+
+    assert execute(wf, "i-1", [], [started()]).output == ["timed out", []]
+
+
 def test_waiting_for_events_is_reported():
     def wf(ctx, _):
         return (yield ctx.wait_for_external_event("go"))
