@@ -53,6 +53,12 @@ def test_run_reports_failure_and_bad_input(tmp_path):
     assert missing.exit_code == 2
 
 
+def test_run_stops_at_max_steps(tmp_path):
+    result = invoke("run", f"{APPROVAL}:forever", "--input", "0", "--db", str(tmp_path / "f.db"), "--max-steps", "7")
+    assert result.exit_code == 0
+    assert "stopped after 7 steps" in result.output
+
+
 def test_verify_leaky_and_clean(tmp_path):
     leaky = invoke("verify", f"{APPROVAL}:stamped", "--input", '"leak"', "--runs", "2")
     assert leaky.exit_code == 1

@@ -70,7 +70,16 @@ def replay() -> None:
 @click.option("--instance-id", help="Instance id (default: random).")
 @click.option("--real-time", is_flag=True, help="Wait for timers in real time (default: virtual clock).")
 @click.option("--fire-timers", is_flag=True, help="Fire timers even while waiting for an external event.")
-def run_command(target: str, input_json: Optional[str], db: str, instance_id: Optional[str], real_time: bool, fire_timers: bool) -> None:
+@click.option("--max-steps", default=10_000, show_default=True, type=click.IntRange(min=1), help="Stop after this many steps.")
+def run_command(
+    target: str,
+    input_json: Optional[str],
+    db: str,
+    instance_id: Optional[str],
+    real_time: bool,
+    fire_timers: bool,
+    max_steps: int,
+) -> None:
     """Run FILE_OR_MODULE:WORKFLOW until it finishes or waits for an external event."""
     from wfcheck.runtime.errors import NonDeterminismError
     from wfcheck.runtime.registry import load_target
@@ -84,11 +93,13 @@ def run_command(target: str, input_json: Optional[str], db: str, instance_id: Op
         if instance_id and worker.store.find(instance_id) is not None:
             raise click.UsageError(f"instance {instance_id!r} already exists in {db}")
         new_id = worker.start(name, workflow_input, instance_id=instance_id)
-        record = worker.run_until_idle(new_id, fire_timers_while_waiting=fire_timers)
+        record = worker.run_until_idle(new_id, fire_timers_while_waiting=fire_timers, max_steps=max_steps)
     except NonDeterminismError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
     _print_state(record, worker.waiting_for(record.instance_id))
+    if worker.hit_step_limit:
+        click.echo(f"stopped after {max_steps} steps (--max-steps); the instance can still make progress")
     sys.exit(_exit_for(record))
 
 

@@ -97,7 +97,12 @@ def _shift_clock(offset: float) -> None:
 
     base_datetime, base_date = _dt.datetime, _dt.date
 
-    class datetime(base_datetime):  # noqa: N801 - stands in for datetime.datetime
+    class _AcceptsBase(type):
+        # values made before the swap (or by C code) are still "datetimes" to user code
+        def __instancecheck__(cls, obj: object) -> bool:
+            return isinstance(obj, cls.__mro__[1])
+
+    class datetime(base_datetime, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.datetime
         @classmethod
         def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
             return base_datetime.now(tz) + delta
@@ -110,7 +115,7 @@ def _shift_clock(offset: float) -> None:
         def today(cls):  # type: ignore[no-untyped-def, override]
             return base_datetime.now() + delta
 
-    class date(base_date):  # noqa: N801 - stands in for datetime.date
+    class date(base_date, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.date
         @classmethod
         def today(cls):  # type: ignore[no-untyped-def, override]
             return (base_datetime.now() + delta).date()

@@ -83,6 +83,7 @@ class Worker:
         self.hooks = hooks or Hooks()
         self.target = target
         self.steps = 0
+        self.hit_step_limit = False
 
     # -- public --------------------------------------------------------------------------------
 
@@ -118,8 +119,10 @@ class Worker:
     ) -> InstanceRecord:
         """Step the instance (and its child workflows) until it has finished, waits only for
         an external event, or ``max_steps`` steps were taken."""
+        self.hit_step_limit = True
         for _ in range(max_steps):
             if not self._advance(instance_id, fire_timers_while_waiting):
+                self.hit_step_limit = False
                 break
         return self.store.get(instance_id)
 

@@ -32,3 +32,9 @@ def stamped(ctx, mode):
     first = yield ctx.call_activity(describe, input={"amount": day, "who": "clock"})
     second = yield ctx.call_activity(describe, input={"amount": first, "who": "again"})
     return second
+
+
+@registry.workflow
+def forever(ctx, n):
+    yield ctx.create_timer(ctx.current_utc_datetime.replace(microsecond=0) + __import__("datetime").timedelta(hours=1))
+    ctx.continue_as_new(n + 1)
