@@ -23,7 +23,8 @@ def leaked_value(ctx, mode):
     if mode == "set_order":
         return [name for name in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"}]
     if mode == "clean":
-        return ctx.current_utc_datetime.date().isoformat()
+        # the isinstance check must hold in a perturbed process too (shifted datetime class)
+        return [ctx.current_utc_datetime.date().isoformat(), isinstance(ctx.current_utc_datetime, datetime)]
     raise ValueError(mode)
 
 
