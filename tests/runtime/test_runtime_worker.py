@@ -227,3 +227,36 @@ def test_completed_activities_are_not_rerun_on_resume(tmp_path):
     second.raise_event("r", "go", "x")
     assert second.run_until_idle("r").output == [1, "x", 2]
     assert runs == [1, 2]
+
+
+def test_retry_state_never_leaks_to_a_later_task():
+    # retry state lives on the task object; an id()-keyed table could hand a freed task's
+    # policy to a new task that happens to reuse its address
+    reg = Registry()
+    bad_runs = []
+
+    @reg.activity
+    def ok(ctx, n):
+        return n
+
+    @reg.activity
+    def bad(ctx, n):
+        bad_runs.append(n)
+        raise RuntimeError("no")
+
+    policy = RetryPolicy(first_retry_interval=timedelta(seconds=1), max_number_of_attempts=5)
+
+    @reg.workflow
+    def wf(ctx, _):
+        for i in range(30):
+            yield ctx.call_activity(ok, input=i, retry_policy=policy)
+        failures = 0
+        for i in range(30):
+            try:
+                yield ctx.call_activity(bad, input=i)
+            except Exception:
+                failures += 1
+        return failures
+
+    assert Worker(reg).run(wf).output == 30
+    assert bad_runs == list(range(30))

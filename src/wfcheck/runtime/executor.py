@@ -84,7 +84,6 @@ class Execution:
         self._decisions: List[_Decision] = []
         self._pending: Dict[int, CompletableTask] = {}
         self._timer_roles: Dict[int, Tuple[str, Any]] = {}
-        self._retries: Dict[int, _Retry] = {}
         self._waiters: Dict[str, List[ExternalEventTask]] = {}
         self._buffered: Dict[str, List[Tuple[str, Any]]] = {}
         self._generator: Any = None
@@ -113,7 +112,7 @@ class Execution:
         wire = h.to_wire(value)
         self._schedule("activity", name, wire, None, task, location)
         if policy is not None:
-            self._retries[id(task)] = _Retry("activity", name, wire, None, policy, self.current_time, location)
+            task.retry = _Retry("activity", name, wire, None, policy, self.current_time, location)
         return task
 
     def schedule_child(
@@ -121,9 +120,10 @@ class Execution:
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
         policy = RetryPolicy.from_any(retry_policy)
-        self._schedule("child", name, h.to_wire(value), instance_id, task, location)
+        wire = h.to_wire(value)
+        self._schedule("child", name, wire, instance_id, task, location)
         if policy is not None:
-            self._retries[id(task)] = _Retry("child", name, h.to_wire(value), instance_id, policy, self.current_time, location)
+            task.retry = _Retry("child", name, wire, instance_id, policy, self.current_time, location)
         return task
 
     def _schedule(
@@ -225,7 +225,7 @@ class Execution:
                 if not payload.is_complete:
                     payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))
             elif role == "retry":
-                retry: _Retry = self._retries[id(payload)]
+                retry: _Retry = payload.retry
                 self._schedule(retry.kind, retry.name, retry.input, retry.instance_id, payload, retry.location)
             else:
                 task.complete(None)
@@ -234,7 +234,7 @@ class Execution:
             task.complete(event.result)
             return
         # a failure: retry if the policy allows, else raise it into the workflow
-        retry = self._retries.get(id(task))
+        retry = task.retry
         if retry is not None:
             retry.failed_attempts += 1
             delay = retry.policy.next_delay(retry.failed_attempts, retry.started, self.current_time)

@@ -49,6 +49,10 @@ class Task(Generic[T]):
 class CompletableTask(Task[T]):
     """Completed by a history event (activity, timer, child workflow, external event)."""
 
+    def __init__(self) -> None:
+        super().__init__()
+        self.retry: Any = None  # the executor's retry state, when a retry policy applies
+
     def complete(self, result: Any) -> None:
         if self._is_complete:
             return
