@@ -56,22 +56,32 @@ def bench_replay():
     result = replay(sequential, "b", history)
     assert result.status == "completed"
     best, median = best_of(lambda: replay(sequential, "b", history))
-    print(f"replay of {len(history):,} events: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms"
-          f" ({len(history) / best:,.0f} events/s; target < 1 s)")
+    print(
+        f"replay of {len(history):,} events: best {best * 1000:.0f} ms, median {median * 1000:.0f} ms"
+        f" ({len(history) / best:,.0f} events/s; target < 1 s)"
+    )
 
 
 def bench_sqlite_append():
     with tempfile.TemporaryDirectory() as tmp:
         store = SQLiteStore(os.path.join(tmp, "bench.db"))
-        store.create(InstanceRecord("s", "sequential"), [Event("workflow_started", T, name="sequential", instance_id="s")])
+        store.create(
+            InstanceRecord("s", "sequential"),
+            [Event("workflow_started", T, name="sequential", instance_id="s")],
+        )
         steps = 2500
         start = time.perf_counter()
         for i in range(steps):
-            pair = [Event("activity_completed", T, seq=i, result=i), Event("activity_scheduled", T, seq=i + 1, name="work", input={"i": i})]
+            pair = [
+                Event("activity_completed", T, seq=i, result=i),
+                Event("activity_scheduled", T, seq=i + 1, name="work", input={"i": i}),
+            ]
             store.commit("s", Commit(events=pair, status="running"))
         elapsed = time.perf_counter() - start
-        print(f"SQLite append, one transaction per 2-event step: {steps * 2 / elapsed:,.0f} events/s"
-              f" ({steps / elapsed:,.0f} commits/s; target >= 5,000 events/s)")
+        print(
+            f"SQLite append, one transaction per 2-event step: {steps * 2 / elapsed:,.0f} events/s"
+            f" ({steps / elapsed:,.0f} commits/s; target >= 5,000 events/s)"
+        )
         store.create(InstanceRecord("t", "sequential"), [])
         batch = [Event("activity_completed", T, seq=i, result=i) for i in range(10_000)]
         start = time.perf_counter()
@@ -95,8 +105,10 @@ def bench_worker():
             record = worker.run(sequential, n)
             elapsed = time.perf_counter() - start
             assert record.output == sum(range(n))
-            print(f"worker run, {n} sequential activities ({worker.steps} steps, {2 * n + 2} events):"
-                  f" {elapsed * 1000:.0f} ms")
+            print(
+                f"worker run, {n} sequential activities ({worker.steps} steps, {2 * n + 2} events):"
+                f" {elapsed * 1000:.0f} ms"
+            )
 
 
 if __name__ == "__main__":

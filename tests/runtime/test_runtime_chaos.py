@@ -7,7 +7,6 @@ import random
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import pytest
@@ -36,7 +35,9 @@ def reference():
 
 
 def test_kill_after_every_step_runs_each_activity_exactly_once(reference):
-    report = run_chaos(PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps")
+    report = run_chaos(
+        PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps"
+    )
     assert report.kills == report.launches - 1 >= 10
     assert (report.status, report.output) == (reference.status, reference.output)
     completed = completed_activities(report.document)
@@ -50,7 +51,12 @@ def test_kill_after_every_step_runs_each_activity_exactly_once(reference):
 
 def test_kill_inside_activities_reruns_only_interrupted_ones(reference):
     report = run_chaos(
-        PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="activities", seed=7,
+        PIPELINE,
+        1,
+        instance_id=reference.instance_id,
+        start_time=reference.start_time,
+        mode="activities",
+        seed=7,
         activity_kill_probability=0.4,
     )
     assert report.kills >= 1 and report.killed_in
@@ -61,7 +67,9 @@ def test_kill_inside_activities_reruns_only_interrupted_ones(reference):
 
 
 def test_check_chaos_reports_differences(reference):
-    report = run_chaos(PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps")
+    report = run_chaos(
+        PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps"
+    )
     report.output = {"different": True}
     report.activity_runs[(reference.instance_id, 1)] = 2
     problems = check_chaos(report, reference)
@@ -90,9 +98,20 @@ def test_external_sigkill_at_random_moments(tmp_path, reference):
     kills = 0
     for _ in range(200):
         before = _event_count(db)
-        args = ["work", db, PIPELINE, "--instance-id", reference.instance_id, "--input", "1",
-                "--start-time", reference.start_time]
-        proc = subprocess.Popen(child_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        args = [
+            "work",
+            db,
+            PIPELINE,
+            "--instance-id",
+            reference.instance_id,
+            "--input",
+            "1",
+            "--start-time",
+            reference.start_time,
+        ]
+        proc = subprocess.Popen(
+            child_command(*args), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
         while proc.poll() is None and _event_count(db) == before:
             time.sleep(0.005)
         if proc.poll() is None:

@@ -21,7 +21,9 @@ def invoke(*args):
 
 def test_run_status_history_and_raise_event(tmp_path):
     db = str(tmp_path / "cli.db")
-    result = invoke("run", f"{APPROVAL}:approval", "--input", '{"amount": 5}', "--db", db, "--instance-id", "a1")
+    result = invoke(
+        "run", f"{APPROVAL}:approval", "--input", '{"amount": 5}', "--db", db, "--instance-id", "a1"
+    )
     assert result.exit_code == 0
     assert "instance a1: running" in result.output
     assert "waiting for external event(s): approved" in result.output
@@ -54,7 +56,9 @@ def test_run_reports_failure_and_bad_input(tmp_path):
 
 
 def test_run_stops_at_max_steps(tmp_path):
-    result = invoke("run", f"{APPROVAL}:forever", "--input", "0", "--db", str(tmp_path / "f.db"), "--max-steps", "7")
+    result = invoke(
+        "run", f"{APPROVAL}:forever", "--input", "0", "--db", str(tmp_path / "f.db"), "--max-steps", "7"
+    )
     assert result.exit_code == 0
     assert "stopped after 7 steps" in result.output
 
@@ -79,10 +83,14 @@ def test_verify_chaos_on_the_clean_workflow():
 def test_replay_demo_example():
     pytest.importorskip("dapr.ext.workflow")
     order = '{"item": "book", "amount": 12}'
-    buggy = invoke("verify", os.path.join(EXAMPLES, "order_workflow_buggy.py") + ":order_workflow", "--input", order)
+    buggy = invoke(
+        "verify", os.path.join(EXAMPLES, "order_workflow_buggy.py") + ":order_workflow", "--input", order
+    )
     assert buggy.exit_code == 1
     assert "order_workflow_buggy.py:" in buggy.output
-    fixed = invoke("verify", os.path.join(EXAMPLES, "order_workflow_fixed.py") + ":order_workflow", "--input", order)
+    fixed = invoke(
+        "verify", os.path.join(EXAMPLES, "order_workflow_fixed.py") + ":order_workflow", "--input", order
+    )
     assert fixed.exit_code == 0, fixed.output
     assert "deterministic under 5 perturbed replays" in fixed.output
 

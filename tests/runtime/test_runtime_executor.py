@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
-from runtime_helpers import T0, T1, done, ev, sched, started
+from runtime_helpers import T1, done, ev, sched, started
 
 from wfcheck.runtime import NonDeterminismError, TaskFailedError, execute, replay, when_all, when_any
 from wfcheck.runtime.history import DECISION_KINDS, INPUT_KINDS
@@ -39,8 +39,14 @@ def test_completion_is_interleaved_with_the_decision_it_caused():
 
 
 def test_full_history_replays_to_the_recorded_output():
-    history = [started(3), sched(1, "double", 3), done(1, 6), sched(2, "double", 6), done(2, 12),
-               ev("workflow_completed", result=18)]
+    history = [
+        started(3),
+        sched(1, "double", 3),
+        done(1, 6),
+        sched(2, "double", 6),
+        done(2, 12),
+        ev("workflow_completed", result=18),
+    ]
     result = replay(chain, "i-1", history)
     assert (result.status, result.output, result.tail) == ("completed", 18, [])
 
@@ -94,7 +100,10 @@ def test_external_event_raised_after_the_wait_and_buffered_before_it():
         second = yield ctx.wait_for_external_event("approval")  # names are case-insensitive
         return [first, second]
 
-    raised = [ev("event_raised", name="approval", data={"ok": 1}), ev("event_raised", name="APPROVAL", data=2)]
+    raised = [
+        ev("event_raised", name="approval", data={"ok": 1}),
+        ev("event_raised", name="APPROVAL", data=2),
+    ]
     result = execute(wf, "i-1", [started()], raised)
     assert result.output == [{"ok": 1}, 2]
 
@@ -147,7 +156,9 @@ def test_child_workflow_scheduled_completed_and_failed():
     step = execute(wf, "i-1", history, [ev("child_workflow_completed", seq=1, result="A")])
     assert step.tail[1].instance_id == "fixed"
     history += step.tail
-    final = execute(wf, "i-1", history, [ev("child_workflow_failed", seq=2, error={"type": "E", "message": "no"})])
+    final = execute(
+        wf, "i-1", history, [ev("child_workflow_failed", seq=2, error={"type": "E", "message": "no"})]
+    )
     assert final.output == ["A", "no"]
 
 
@@ -214,8 +225,15 @@ def test_when_all_and_when_any():
         winner = yield when_any([first, timer])
         return [both, winner is first, first.get_result()]
 
-    history = [started(), sched(1, "a", 1), sched(2, "a", 2), done(2, "two"), done(1, "one"),
-               sched(3, "a", 3), ev("timer_created", seq=4, fire_at="2026-01-01T01:00:00+00:00")]
+    history = [
+        started(),
+        sched(1, "a", 1),
+        sched(2, "a", 2),
+        done(2, "two"),
+        done(1, "one"),
+        sched(3, "a", 3),
+        ev("timer_created", seq=4, fire_at="2026-01-01T01:00:00+00:00"),
+    ]
     result = execute(wf, "i-1", history, [done(3, "three")])
     assert result.output == [["one", "two"], True, "three"]
 
@@ -234,9 +252,19 @@ def test_new_uuid_is_stable_across_replays():
 def test_every_kind_is_exercised_here():
     # guard: the lists above cover each kind the history module defines
     assert DECISION_KINDS | INPUT_KINDS == {
-        "workflow_started", "activity_scheduled", "activity_completed", "activity_failed", "timer_created",
-        "timer_fired", "event_raised", "child_workflow_scheduled", "child_workflow_completed",
-        "child_workflow_failed", "continued_as_new", "workflow_completed", "workflow_failed",
+        "workflow_started",
+        "activity_scheduled",
+        "activity_completed",
+        "activity_failed",
+        "timer_created",
+        "timer_fired",
+        "event_raised",
+        "child_workflow_scheduled",
+        "child_workflow_completed",
+        "child_workflow_failed",
+        "continued_as_new",
+        "workflow_completed",
+        "workflow_failed",
     }
 
 
@@ -254,8 +282,14 @@ def _line_of(fn, text):
 
 
 def recorded_chain():
-    return [started(3), sched(1, "double", 3), done(1, 6), sched(2, "double", 6), done(2, 12),
-            ev("workflow_completed", result=18)]
+    return [
+        started(3),
+        sched(1, "double", 3),
+        done(1, 6),
+        sched(2, "double", 6),
+        done(2, 12),
+        ev("workflow_completed", result=18),
+    ]
 
 
 def test_divergence_different_input_names_index_history_code_and_line():

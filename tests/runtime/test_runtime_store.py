@@ -55,8 +55,14 @@ def test_create_commit_history_and_inbox(store):
     store.create(InstanceRecord("i-1", "wf", input=3), [started(3), sched(1, "a", 3)])
     ident = store.enqueue_event("i-1", "go", {"x": 1})
     assert store.inbox("i-1") == [(ident, "go", {"x": 1})]
-    store.commit("i-1", Commit(events=[done(1, 6)], status="running", custom_status="half", consumed_inbox=[ident]))
-    assert [e.kind for e in store.history("i-1")] == ["workflow_started", "activity_scheduled", "activity_completed"]
+    store.commit(
+        "i-1", Commit(events=[done(1, 6)], status="running", custom_status="half", consumed_inbox=[ident])
+    )
+    assert [e.kind for e in store.history("i-1")] == [
+        "workflow_started",
+        "activity_scheduled",
+        "activity_completed",
+    ]
     assert store.inbox("i-1") == []
     record = store.get("i-1")
     assert (record.status, record.custom_status, record.input) == ("running", "half", 3)
@@ -70,7 +76,12 @@ def test_continue_as_new_starts_a_new_generation(store):
     store.create(InstanceRecord("i-1", "wf", input=0), [started(0)])
     store.commit(
         "i-1",
-        Commit(events=[ev("continued_as_new", input=1)], status="running", next_generation=[started(1)], next_input=1),
+        Commit(
+            events=[ev("continued_as_new", input=1)],
+            status="running",
+            next_generation=[started(1)],
+            next_input=1,
+        ),
     )
     assert store.generations("i-1") == [0, 1]
     assert store.get("i-1").generation == 1

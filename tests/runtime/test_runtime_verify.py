@@ -6,8 +6,8 @@ import pytest
 from runtime_helpers import app
 
 from wfcheck.runtime.perturb import perturbed_environment
-from wfcheck.runtime.verify import perturbed_replays, record_run, replay_document
 from wfcheck.runtime.registry import load_target
+from wfcheck.runtime.verify import perturbed_replays, record_run, replay_document
 
 LEAKS = app("leaks.py") + ":leaky"
 

@@ -6,7 +6,16 @@ from datetime import timedelta
 
 import pytest
 
-from wfcheck.runtime import MemoryStore, Registry, RetryPolicy, SQLiteStore, Worker, replay, task_all, when_all
+from wfcheck.runtime import (
+    MemoryStore,
+    Registry,
+    RetryPolicy,
+    SQLiteStore,
+    Worker,
+    replay,
+    task_all,
+    when_all,
+)
 from wfcheck.runtime.clock import RealClock
 
 
@@ -56,7 +65,12 @@ def test_azure_v1_names(store):
         city = context.get_input()
         one = yield context.call_activity("Hello", city)
         many = yield context.task_all([context.call_activity("Hello", c) for c in ("A", "B")])
-        winner = yield context.task_any([context.call_activity("Hello", "C"), context.create_timer(context.current_utc_datetime + timedelta(days=1))])
+        winner = yield context.task_any(
+            [
+                context.call_activity("Hello", "C"),
+                context.create_timer(context.current_utc_datetime + timedelta(days=1)),
+            ]
+        )
         child = yield context.call_sub_orchestrator("child", "D")
         return [one, many, winner.get_result(), child, len(context.new_uuid())]
 
@@ -156,8 +170,12 @@ def test_retry_policy_timing_and_give_up(store):
         attempts.append(ctx.task_id)
         raise RuntimeError("nope")
 
-    policy = RetryPolicy(first_retry_interval=timedelta(seconds=10), max_number_of_attempts=4,
-                         backoff_coefficient=3, max_retry_interval=timedelta(seconds=60))
+    policy = RetryPolicy(
+        first_retry_interval=timedelta(seconds=10),
+        max_number_of_attempts=4,
+        backoff_coefficient=3,
+        max_retry_interval=timedelta(seconds=60),
+    )
 
     @reg.workflow
     def wf(ctx, _):
@@ -173,8 +191,11 @@ def test_retry_policy_timing_and_give_up(store):
 
 
 def test_retry_timeout_stops_early():
-    policy = RetryPolicy(first_retry_interval=timedelta(seconds=10), max_number_of_attempts=10,
-                         retry_timeout=timedelta(seconds=25))
+    policy = RetryPolicy(
+        first_retry_interval=timedelta(seconds=10),
+        max_number_of_attempts=10,
+        retry_timeout=timedelta(seconds=25),
+    )
     from datetime import datetime, timezone
 
     t = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -70,7 +70,13 @@ def replay() -> None:
 @click.option("--instance-id", help="Instance id (default: random).")
 @click.option("--real-time", is_flag=True, help="Wait for timers in real time (default: virtual clock).")
 @click.option("--fire-timers", is_flag=True, help="Fire timers even while waiting for an external event.")
-@click.option("--max-steps", default=10_000, show_default=True, type=click.IntRange(min=1), help="Stop after this many steps.")
+@click.option(
+    "--max-steps",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Stop after this many steps.",
+)
 def run_command(
     target: str,
     input_json: Optional[str],
@@ -109,7 +115,9 @@ def run_command(
 @click.option("--data", "data_json", help="Event data as JSON.")
 @db_option
 @click.option("--fire-timers", is_flag=True, help="Then also fire timers while waiting.")
-def raise_event_command(instance: str, name: str, data_json: Optional[str], db: str, fire_timers: bool) -> None:
+def raise_event_command(
+    instance: str, name: str, data_json: Optional[str], db: str, fire_timers: bool
+) -> None:
     """Raise external event NAME on INSTANCE, then resume the instance."""
     from wfcheck.runtime.errors import InstanceNotFoundError, NonDeterminismError
     from wfcheck.runtime.registry import load_target
@@ -157,7 +165,9 @@ def status_command(instance: Optional[str], db: str) -> None:
         return
     for record in records:
         parent = f"  (child of {record.parent_id})" if record.parent_id else ""
-        click.echo(f"{record.instance_id}  {record.name}  {record.status}  generation {record.generation}{parent}")
+        click.echo(
+            f"{record.instance_id}  {record.name}  {record.status}  generation {record.generation}{parent}"
+        )
 
 
 @replay.command("history")
@@ -192,11 +202,15 @@ def history_command(instance: str, db: str, fmt: str) -> None:
 @click.argument("target")
 @click.option("--input", "input_json", help="Workflow input as JSON.")
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1), help="Perturbed replays.")
-@click.option("--chaos", is_flag=True, help="Also SIGKILL and resume a worker at every step and inside activities.")
+@click.option(
+    "--chaos", is_flag=True, help="Also SIGKILL and resume a worker at every step and inside activities."
+)
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for perturbations and chaos.")
 def verify_command(target: str, input_json: Optional[str], runs: int, chaos: bool, seed: int) -> None:
     """Run FILE:WORKFLOW once, then replay its history in perturbed processes."""
     from wfcheck.runtime.verify import verify
 
     workflow_input = _json_option(input_json, "--input")
-    sys.exit(verify(_absolute_target(target), workflow_input, runs=runs, chaos=chaos, seed=seed, echo=click.echo))
+    sys.exit(
+        verify(_absolute_target(target), workflow_input, runs=runs, chaos=chaos, seed=seed, echo=click.echo)
+    )

@@ -43,12 +43,20 @@ class NonDeterminismError(Exception):
         return "\n".join(lines)
 
     def __reduce__(self):  # keep picklable despite keyword-only constructor
-        return (_rebuild, (self.kind, self.event_index, self.recorded, self.actual, self.location, self.instance_id))
+        return (
+            _rebuild,
+            (self.kind, self.event_index, self.recorded, self.actual, self.location, self.instance_id),
+        )
 
 
 def _rebuild(kind, event_index, recorded, actual, location, instance_id):  # pragma: no cover - pickle helper
     return NonDeterminismError(
-        kind=kind, event_index=event_index, recorded=recorded, actual=actual, location=location, instance_id=instance_id
+        kind=kind,
+        event_index=event_index,
+        recorded=recorded,
+        actual=actual,
+        location=location,
+        instance_id=instance_id,
     )
 
 
@@ -92,10 +100,16 @@ def task_failed_error(error: Dict[str, Any]) -> TaskFailedError:
     key = tuple(bases)
     cls = _combined.get(key)
     if cls is None:
-        cls = TaskFailedError if len(bases) == 1 else type("TaskFailedError", key, {"__init__": TaskFailedError.__init__})
+        cls = (
+            TaskFailedError
+            if len(bases) == 1
+            else type("TaskFailedError", key, {"__init__": TaskFailedError.__init__})
+        )
         _combined[key] = cls
     message = f"{error.get('type', 'Exception')}: {error.get('message', '')}"
-    details = FailureDetails(str(error.get("message", "")), str(error.get("type", "Exception")), error.get("traceback"))
+    details = FailureDetails(
+        str(error.get("message", "")), str(error.get("type", "Exception")), error.get("traceback")
+    )
     return cls(message, details)
 
 

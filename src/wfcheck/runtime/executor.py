@@ -106,7 +106,9 @@ class Execution:
     def _decide(self, event: Event, location: Optional[str]) -> None:
         self._decisions.append(_Decision(event, location))
 
-    def schedule_activity(self, name: str, value: Any, retry_policy: Any, location: Optional[str]) -> CompletableTask:
+    def schedule_activity(
+        self, name: str, value: Any, retry_policy: Any, location: Optional[str]
+    ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
         policy = RetryPolicy.from_any(retry_policy)
         wire = h.to_wire(value)
@@ -127,7 +129,13 @@ class Execution:
         return task
 
     def _schedule(
-        self, kind: str, name: str, value: Any, instance_id: Optional[str], task: CompletableTask, location: Optional[str]
+        self,
+        kind: str,
+        name: str,
+        value: Any,
+        instance_id: Optional[str],
+        task: CompletableTask,
+        location: Optional[str],
     ) -> int:
         seq = self._next_seq()
         stamp = h.format_time(self.current_time)
@@ -135,7 +143,9 @@ class Execution:
             event = Event(h.ACTIVITY_SCHEDULED, stamp, seq=seq, name=name, input=value)
         else:
             child_id = instance_id or f"{self.instance_id}:{seq:04x}"
-            event = Event(h.CHILD_WORKFLOW_SCHEDULED, stamp, seq=seq, name=name, input=value, instance_id=child_id)
+            event = Event(
+                h.CHILD_WORKFLOW_SCHEDULED, stamp, seq=seq, name=name, input=value, instance_id=child_id
+            )
         self._pending[seq] = task
         self._decide(event, location)
         return seq
@@ -147,13 +157,16 @@ class Execution:
             return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
         raise TypeError(f"a timer needs a datetime or a timedelta, not {type(moment).__name__}")
 
-    def _create_timer(self, fire_at: datetime, role: Tuple[str, Any], location: Optional[str]) -> Tuple[int, CompletableTask]:
+    def _create_timer(
+        self, fire_at: datetime, role: Tuple[str, Any], location: Optional[str]
+    ) -> Tuple[int, CompletableTask]:
         seq = self._next_seq()
         task: CompletableTask = CompletableTask()
         self._pending[seq] = task
         self._timer_roles[seq] = role
         self._decide(
-            Event(h.TIMER_CREATED, h.format_time(self.current_time), seq=seq, fire_at=h.format_time(fire_at)), location
+            Event(h.TIMER_CREATED, h.format_time(self.current_time), seq=seq, fire_at=h.format_time(fire_at)),
+            location,
         )
         return seq, task
 
@@ -226,7 +239,9 @@ class Execution:
                     payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))
             elif role == "retry":
                 retry: _Retry = payload.retry
-                self._schedule(retry.kind, retry.name, retry.input, retry.instance_id, payload, retry.location)
+                self._schedule(
+                    retry.kind, retry.name, retry.input, retry.instance_id, payload, retry.location
+                )
             else:
                 task.complete(None)
             return
@@ -266,7 +281,7 @@ class Execution:
             self._finish_ok(produced)
             return
         self._generator = produced
-        self._step(lambda: produced.send(None))
+        self._step(produced.send, None)
         self._resume()  # the first task may already be complete (e.g. a buffered event)
 
     def _resume(self) -> None:
@@ -274,13 +289,14 @@ class Execution:
             waited = self._waiting_on
             self._resumed_at = suspended_location(self._generator)
             if waited.is_failed:
-                self._step(lambda: self._generator.throw(waited.get_exception()))
+                self._step(self._generator.throw, waited.get_exception())
             else:
-                self._step(lambda: self._generator.send(waited.get_result()))
+                self._step(self._generator.send, waited.get_result())
 
-    def _step(self, advance: Callable[[], Any]) -> None:
+    def _step(self, advance: Callable[[Any], Any], value: Any) -> None:
+        """Send ``value`` into (or throw it into) the generator; note what it yields next."""
         try:
-            yielded = advance()
+            yielded = advance(value)
         except StopIteration as stop:
             self._finish_ok(stop.value)
             return
@@ -302,7 +318,9 @@ class Execution:
             new_input, save_events = self._continue
             carried = None
             if save_events:
-                carried = [{"name": name, "data": data} for items in self._buffered.values() for name, data in items]
+                carried = [
+                    {"name": name, "data": data} for items in self._buffered.values() for name, data in items
+                ]
             self._end(Event(h.CONTINUED_AS_NEW, stamp, input=new_input, events=carried))
             return
         try:
@@ -314,7 +332,9 @@ class Execution:
 
     def _finish_failed(self, exc: BaseException) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        self._end(Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text)))
+        self._end(
+            Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text))
+        )
 
     def _end(self, event: Event) -> None:
         self._done = True
@@ -324,7 +344,9 @@ class Execution:
 
     # -- the replay loop -----------------------------------------------------------------------
 
-    def run(self, old: Sequence[Event], new: Sequence[Event], now: Optional[Callable[[], datetime]] = None) -> StepResult:
+    def run(
+        self, old: Sequence[Event], new: Sequence[Event], now: Optional[Callable[[], datetime]] = None
+    ) -> StepResult:
         started = [i for i, e in enumerate(old) if e.kind == h.WORKFLOW_STARTED]
         if old and started[:1] != [0]:
             raise ValueError("history does not start with workflow_started")
@@ -360,7 +382,9 @@ class Execution:
             output=self._output(old, tail),
             error=self._error(old, tail),
             custom_status=self.custom_status,
-            waiting_for_events=sorted({t.name for ts in self._waiters.values() for t in ts if not t.is_complete}),
+            waiting_for_events=sorted(
+                {t.name for ts in self._waiters.values() for t in ts if not t.is_complete}
+            ),
             functions=dict(self.functions),
         )
 
@@ -425,7 +449,11 @@ class Execution:
         terminal = self._last_terminal(old, tail)
         if terminal is None:
             return RUNNING
-        return {h.WORKFLOW_COMPLETED: COMPLETED, h.WORKFLOW_FAILED: FAILED, h.CONTINUED_AS_NEW: CONTINUED_AS_NEW}[terminal.kind]
+        return {
+            h.WORKFLOW_COMPLETED: COMPLETED,
+            h.WORKFLOW_FAILED: FAILED,
+            h.CONTINUED_AS_NEW: CONTINUED_AS_NEW,
+        }[terminal.kind]
 
     def _output(self, old: Sequence[Event], tail: Sequence[Event]) -> Any:
         terminal = self._last_terminal(old, tail)
@@ -462,7 +490,9 @@ def same_decision(recorded: Event, now: Event) -> bool:
 def suspended_location(generator: Any) -> Optional[str]:
     """``file:line`` where a (possibly delegating) generator is suspended."""
     innermost = generator
-    while getattr(innermost, "gi_yieldfrom", None) is not None and inspect.isgenerator(innermost.gi_yieldfrom):
+    while getattr(innermost, "gi_yieldfrom", None) is not None and inspect.isgenerator(
+        innermost.gi_yieldfrom
+    ):
         innermost = innermost.gi_yieldfrom
     frame = getattr(innermost, "gi_frame", None)
     if frame is None:
@@ -470,7 +500,9 @@ def suspended_location(generator: Any) -> Optional[str]:
     return format_location(frame.f_code.co_filename, frame.f_lineno)
 
 
-def execute(workflow: Callable[..., Any], instance_id: str, old: Sequence[Event], new: Sequence[Event]) -> StepResult:
+def execute(
+    workflow: Callable[..., Any], instance_id: str, old: Sequence[Event], new: Sequence[Event]
+) -> StepResult:
     """Replay ``old`` strictly, apply ``new``; return the tail to append and the new state."""
     return Execution(workflow, instance_id).run(old, new)
 

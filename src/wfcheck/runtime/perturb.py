@@ -24,9 +24,27 @@ MARKER_VAR = "WFCHECK_PERTURBED"
 # Variables a Python process needs to start and find its packages; everything else changes.
 _ESSENTIAL = frozenset(
     {
-        "PATH", "PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV", "HOME", "USERPROFILE", "TMPDIR", "TEMP", "TMP",
-        "LD_LIBRARY_PATH", "DYLD_LIBRARY_PATH", "SYSTEMROOT", "SYSTEMDRIVE", "COMSPEC", "WINDIR", "PATHEXT",
-        "LANG", "LANGUAGE", "PWD", "SHELL", "TERM",
+        "PATH",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "VIRTUAL_ENV",
+        "HOME",
+        "USERPROFILE",
+        "TMPDIR",
+        "TEMP",
+        "TMP",
+        "LD_LIBRARY_PATH",
+        "DYLD_LIBRARY_PATH",
+        "SYSTEMROOT",
+        "SYSTEMDRIVE",
+        "COMSPEC",
+        "WINDIR",
+        "PATHEXT",
+        "LANG",
+        "LANGUAGE",
+        "PWD",
+        "SHELL",
+        "TERM",
     }
 )
 _ESSENTIAL_PREFIXES = ("LC_", "PYTHON", "WFCHECK_", "PYTEST", "COV_", "__")
@@ -55,8 +73,9 @@ def describe(env: Mapping[str, str], base: Mapping[str, str]) -> str:
     offset = float(env.get(CLOCK_OFFSET_VAR, "0"))
     changed = sum(1 for k, v in env.items() if base.get(k) != v)
     return (
-        f"clock +{offset / 86400:.1f}d, random seed {env.get(SEED_VAR)}, PYTHONHASHSEED {env.get('PYTHONHASHSEED')},"
-        f" TZ {env.get('TZ')}, {changed} environment variables changed"
+        f"clock +{offset / 86400:.1f}d, random seed {env.get(SEED_VAR)},"
+        f" PYTHONHASHSEED {env.get('PYTHONHASHSEED')}, TZ {env.get('TZ')},"
+        f" {changed} environment variables changed"
     )
 
 

@@ -113,7 +113,8 @@ class Store:
         instances = []
         for record in self.family(instance_id):
             generations = {
-                str(g): history_to_json(self.history(record.instance_id, g)) for g in self.generations(record.instance_id)
+                str(g): history_to_json(self.history(record.instance_id, g))
+                for g in self.generations(record.instance_id)
             }
             instances.append({"record": record.to_dict(), "generations": generations})
         return {"format": EXPORT_FORMAT, "root": instance_id, "instances": instances}
@@ -314,16 +315,22 @@ class SQLiteStore(Store):
 
     def create(self, record: InstanceRecord, events: Sequence[Event], *, replace: bool = False) -> None:
         with self._transaction() as conn:
-            exists = conn.execute("SELECT 1 FROM instances WHERE instance_id = ?", (record.instance_id,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM instances WHERE instance_id = ?", (record.instance_id,)
+            ).fetchone()
             if exists and not replace:
                 raise ValueError(f"instance {record.instance_id!r} already exists")
             conn.execute("DELETE FROM events WHERE instance_id = ?", (record.instance_id,))
-            self._write_record(conn, dataclasses.replace(record, created_at=record.created_at or _now(), updated_at=_now()))
+            self._write_record(
+                conn, dataclasses.replace(record, created_at=record.created_at or _now(), updated_at=_now())
+            )
             self._append(conn, record.instance_id, record.generation, events)
 
     def commit(self, instance_id: str, commit: Commit) -> None:
         with self._transaction() as conn:
-            row = conn.execute("SELECT generation FROM instances WHERE instance_id = ?", (instance_id,)).fetchone()
+            row = conn.execute(
+                "SELECT generation FROM instances WHERE instance_id = ?", (instance_id,)
+            ).fetchone()
             if row is None:
                 raise InstanceNotFoundError(instance_id)
             generation = row[0]
@@ -346,8 +353,19 @@ class SQLiteStore(Store):
 
     def _row_to_record(self, row: sqlite3.Row) -> InstanceRecord:
         keys = [
-            "instance_id", "name", "status", "generation", "input", "output", "error", "custom_status",
-            "target", "parent_id", "parent_seq", "created_at", "updated_at",
+            "instance_id",
+            "name",
+            "status",
+            "generation",
+            "input",
+            "output",
+            "error",
+            "custom_status",
+            "target",
+            "parent_id",
+            "parent_seq",
+            "created_at",
+            "updated_at",
         ]
         values = dict(zip(keys, row))
         for key in _JSON_COLUMNS:
@@ -379,7 +397,8 @@ class SQLiteStore(Store):
     def generations(self, instance_id: str) -> List[int]:
         with self._lock:
             rows = self._conn.execute(
-                "SELECT DISTINCT generation FROM events WHERE instance_id = ? ORDER BY generation", (instance_id,)
+                "SELECT DISTINCT generation FROM events WHERE instance_id = ? ORDER BY generation",
+                (instance_id,),
             ).fetchall()
         return [g for (g,) in rows]
 
@@ -390,7 +409,9 @@ class SQLiteStore(Store):
 
     def children(self, instance_id: str) -> List[InstanceRecord]:
         with self._lock:
-            rows = self._conn.execute(self._SELECT + " WHERE parent_id = ? ORDER BY created_at", (instance_id,)).fetchall()
+            rows = self._conn.execute(
+                self._SELECT + " WHERE parent_id = ? ORDER BY created_at", (instance_id,)
+            ).fetchall()
         return [self._row_to_record(row) for row in rows]
 
     def enqueue_event(self, instance_id: str, name: str, data: Any) -> int:

@@ -73,7 +73,9 @@ class RecordedRun:
     document: Dict[str, Any]
 
 
-def record_run(target: str, workflow_input: Any, *, instance_id: Optional[str] = None, store: Optional[Store] = None) -> RecordedRun:
+def record_run(
+    target: str, workflow_input: Any, *, instance_id: Optional[str] = None, store: Optional[Store] = None
+) -> RecordedRun:
     registry, name = load_target(target)
     worker = Worker(registry, store or MemoryStore(), target=target)
     instance_id = worker.start(name, workflow_input, instance_id=instance_id)
@@ -98,7 +100,13 @@ class ReplayOutcome:
 
 
 def perturbed_replays(
-    target: str, document: Dict[str, Any], runs: int, *, seed: int = 0, echo: Optional[Echo] = None, cwd: Optional[str] = None
+    target: str,
+    document: Dict[str, Any],
+    runs: int,
+    *,
+    seed: int = 0,
+    echo: Optional[Echo] = None,
+    cwd: Optional[str] = None,
 ) -> List[ReplayOutcome]:
     """Replay ``document`` in ``runs`` fresh perturbed processes; stop at the first divergence."""
     outcomes: List[ReplayOutcome] = []
@@ -210,8 +218,19 @@ def run_chaos(
         while launches < max_launches:
             launches += 1
             args = [
-                "work", db, target, "--instance-id", instance_id, "--input", json.dumps(workflow_input),
-                "--start-time", start_time, "--journal", journal, "--seed", str(seed * 100003 + launches),
+                "work",
+                db,
+                target,
+                "--instance-id",
+                instance_id,
+                "--input",
+                json.dumps(workflow_input),
+                "--start-time",
+                start_time,
+                "--journal",
+                journal,
+                "--seed",
+                str(seed * 100003 + launches),
             ]
             if mode == "steps":
                 args += ["--kill-after-commits", "1"]
@@ -222,7 +241,9 @@ def run_chaos(
                 kills += 1
                 continue
             if proc.returncode != 0:
-                raise RuntimeError(f"chaos worker failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}")
+                raise RuntimeError(
+                    f"chaos worker failed (exit {proc.returncode}):\n{proc.stdout}{proc.stderr}"
+                )
             finished = True
             break
         if not finished:
@@ -243,7 +264,9 @@ def run_chaos(
                         runs[(parts[1], int(parts[2]))] += 1
                     elif parts[0] == "kill" and parts[1] in ("before-activity", "after-activity"):
                         killed_in.append((parts[2], int(parts[3])))
-        return ChaosReport(kills, launches, record.status, record.output, record.error, runs, killed_in, document)
+        return ChaosReport(
+            kills, launches, record.status, record.output, record.error, runs, killed_in, document
+        )
 
 
 def completed_activities(document: Dict[str, Any]) -> List[Tuple[str, int]]:
@@ -303,7 +326,12 @@ def verify(
     code = 0
     for mode in ("steps", "activities"):
         report = run_chaos(
-            target, workflow_input, instance_id=reference.instance_id, start_time=reference.start_time, mode=mode, seed=seed
+            target,
+            workflow_input,
+            instance_id=reference.instance_id,
+            start_time=reference.start_time,
+            mode=mode,
+            seed=seed,
         )
         try:
             replay_document(report.document, registry)

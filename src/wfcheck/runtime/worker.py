@@ -16,12 +16,12 @@ import inspect
 import traceback
 import uuid
 from datetime import datetime
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, RUNNING, StepResult, accepts_input, execute
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, StepResult, accepts_input, execute
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import Commit, InstanceRecord, MemoryStore, Store
@@ -63,7 +63,10 @@ def pending_work(events: Sequence[Event]) -> Pending:
     return Pending(
         activities=[e for _, e in items if e.kind == h.ACTIVITY_SCHEDULED],
         children=[e for _, e in items if e.kind == h.CHILD_WORKFLOW_SCHEDULED],
-        timers=sorted((e for _, e in items if e.kind == h.TIMER_CREATED), key=lambda e: (h.parse_time(str(e.fire_at)), e.seq)),
+        timers=sorted(
+            (e for _, e in items if e.kind == h.TIMER_CREATED),
+            key=lambda e: (h.parse_time(str(e.fire_at)), e.seq),
+        ),
     )
 
 
@@ -101,7 +104,9 @@ class Worker:
             self.registry.learn("workflow", name, workflow)
         instance_id = instance_id or uuid.uuid4().hex
         moment = start_time or self.clock.now()
-        record = InstanceRecord(instance_id=instance_id, name=name, input=h.to_wire(input), target=self.target)
+        record = InstanceRecord(
+            instance_id=instance_id, name=name, input=h.to_wire(input), target=self.target
+        )
         self._start_instance(record, moment)
         return instance_id
 
@@ -137,11 +142,19 @@ class Worker:
 
     def _start_instance(self, record: InstanceRecord, moment: datetime) -> None:
         started = Event(
-            h.WORKFLOW_STARTED, h.format_time(moment), name=record.name, input=record.input, instance_id=record.instance_id
+            h.WORKFLOW_STARTED,
+            h.format_time(moment),
+            name=record.name,
+            input=record.input,
+            instance_id=record.instance_id,
         )
         result = self._execute(record.name, record.instance_id, [], [started])
         record = dataclasses.replace(
-            record, status=result.status, output=result.output, error=result.error, custom_status=result.custom_status
+            record,
+            status=result.status,
+            output=result.output,
+            error=result.error,
+            custom_status=result.custom_status,
         )
         self.store.create(record, result.tail, replace=record.parent_id is not None)
         self._after_commit(record.instance_id)
@@ -155,7 +168,13 @@ class Worker:
     def _replay_state(self, record: InstanceRecord) -> StepResult:
         return self._execute(record.name, record.instance_id, self.store.history(record.instance_id), [])
 
-    def _step(self, record: InstanceRecord, history: Sequence[Event], new: Sequence[Event], consumed: Sequence[int] = ()) -> None:
+    def _step(
+        self,
+        record: InstanceRecord,
+        history: Sequence[Event],
+        new: Sequence[Event],
+        consumed: Sequence[int] = (),
+    ) -> None:
         result = self._execute(record.name, record.instance_id, history, new)
         self.store.commit(
             record.instance_id,
@@ -179,8 +198,14 @@ class Worker:
         last = history[-1]
         moment = h.parse_time(last.timestamp)
         stamp = h.format_time(moment)
-        first = [Event(h.WORKFLOW_STARTED, stamp, name=record.name, input=last.input, instance_id=record.instance_id)]
-        first += [Event(h.EVENT_RAISED, stamp, name=e["name"], data=e.get("data")) for e in (last.events or [])]
+        first = [
+            Event(
+                h.WORKFLOW_STARTED, stamp, name=record.name, input=last.input, instance_id=record.instance_id
+            )
+        ]
+        first += [
+            Event(h.EVENT_RAISED, stamp, name=e["name"], data=e.get("data")) for e in (last.events or [])
+        ]
         result = self._execute(record.name, record.instance_id, [], first)
         self.store.commit(
             record.instance_id,
@@ -243,7 +268,11 @@ class Worker:
         return event
 
     def _advance_child(
-        self, record: InstanceRecord, history: Sequence[Event], scheduled: Event, fire_timers_while_waiting: bool
+        self,
+        record: InstanceRecord,
+        history: Sequence[Event],
+        scheduled: Event,
+        fire_timers_while_waiting: bool,
     ) -> bool:
         child_id = str(scheduled.instance_id)
         child = self.store.find(child_id)
@@ -260,10 +289,16 @@ class Worker:
             return True
         stamp = h.format_time(self._now(history))
         if child.status == "completed":
-            self._step(record, history, [Event(h.CHILD_WORKFLOW_COMPLETED, stamp, seq=scheduled.seq, result=child.output)])
+            self._step(
+                record,
+                history,
+                [Event(h.CHILD_WORKFLOW_COMPLETED, stamp, seq=scheduled.seq, result=child.output)],
+            )
             return True
         if child.status == "failed":
-            self._step(record, history, [Event(h.CHILD_WORKFLOW_FAILED, stamp, seq=scheduled.seq, error=child.error)])
+            self._step(
+                record, history, [Event(h.CHILD_WORKFLOW_FAILED, stamp, seq=scheduled.seq, error=child.error)]
+            )
             return True
         return self._advance(child_id, fire_timers_while_waiting)
 
@@ -282,9 +317,15 @@ class Worker:
                     return True  # the next step consumes it
                 self.clock.sleep(min(remaining, 0.2))
         moment = max(fire_at, self._now(history))
-        self._step(record, history, [Event(h.TIMER_FIRED, h.format_time(moment), seq=timer.seq, fire_at=timer.fire_at)])
+        self._step(
+            record,
+            history,
+            [Event(h.TIMER_FIRED, h.format_time(moment), seq=timer.seq, fire_at=timer.fire_at)],
+        )
         return True
 
 
-def make_worker(registry: Registry, store: Optional[Store] = None, *, real_time: bool = False, **options: Any) -> Worker:
+def make_worker(
+    registry: Registry, store: Optional[Store] = None, *, real_time: bool = False, **options: Any
+) -> Worker:
     return Worker(registry, store, clock=RealClock() if real_time else VirtualClock(), **options)

@@ -38,6 +38,8 @@ def pipeline(ctx, n):
     yield ctx.create_timer(timedelta(hours=6))
     c = yield ctx.call_child_workflow(child, input=sum(fanned))
     d = yield ctx.call_activity(
-        sometimes_fails, input=c, retry_policy=RetryPolicy(first_retry_interval=timedelta(seconds=5), max_number_of_attempts=3)
+        sometimes_fails,
+        input=c,
+        retry_policy=RetryPolicy(first_retry_interval=timedelta(seconds=5), max_number_of_attempts=3),
     )
     return {"a": a, "b": b, "fanned": fanned, "c": c, "d": d, "at": ctx.current_utc_datetime.isoformat()}

@@ -28,7 +28,11 @@ def broken(ctx, _):
 @registry.workflow
 def stamped(ctx, mode):
     # "leak" reads the wall clock's date (same within a run, different under a shifted clock)
-    day = datetime.now().strftime("%Y-%m-%d") if mode == "leak" else ctx.current_utc_datetime.strftime("%Y-%m-%d")
+    day = (
+        datetime.now().strftime("%Y-%m-%d")
+        if mode == "leak"
+        else ctx.current_utc_datetime.strftime("%Y-%m-%d")
+    )
     first = yield ctx.call_activity(describe, input={"amount": day, "who": "clock"})
     second = yield ctx.call_activity(describe, input={"amount": first, "who": "again"})
     return second
@@ -36,5 +40,7 @@ def stamped(ctx, mode):
 
 @registry.workflow
 def forever(ctx, n):
-    yield ctx.create_timer(ctx.current_utc_datetime.replace(microsecond=0) + __import__("datetime").timedelta(hours=1))
+    yield ctx.create_timer(
+        ctx.current_utc_datetime.replace(microsecond=0) + __import__("datetime").timedelta(hours=1)
+    )
     ctx.continue_as_new(n + 1)

@@ -136,7 +136,9 @@ def check_status(ctx, job):
 def main_workflow(ctx: wf.DaprWorkflowContext, orders: list):
     results = []
     for order in orders:
-        result = yield ctx.call_child_workflow(child_workflow, input=order, instance_id=f"{ctx.instance_id}-{order}")
+        result = yield ctx.call_child_workflow(
+            child_workflow, input=order, instance_id=f"{ctx.instance_id}-{order}"
+        )
         results.append(result)
     both = yield wf.when_all([ctx.call_child_workflow("child_workflow", input=o) for o in ("x", "y")])
     return results + both
