@@ -14,10 +14,8 @@ from typing import FrozenSet, List, Optional, Set, Tuple
 import libcst as cst
 
 from wfcheck.analysis.scopes import (
-    COMPREHENSIONS,
     Resolved,
     Scope,
-    class_scope,
     comprehension_scope,
     dotted_name,
     function_scope,
@@ -106,7 +104,7 @@ class CheckContext:
 class WorkflowChecker(cst.CSTVisitor):
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
-        self.known_scopes = ctx.facts.index.scopes
+        self.index = ctx.facts.index
         self.flagged_calls: Set[int] = set()
 
     # -- entry -----------------------------------------------------------------------------
@@ -131,12 +129,9 @@ class WorkflowChecker(cst.CSTVisitor):
         self.ctx.scopes.pop()
 
     def _scope_for(self, node: cst.CSTNode) -> Scope:
-        known = self.known_scopes.get(id(node))
-        if known is not None:
-            return known
-        if isinstance(node, cst.ClassDef):
-            return class_scope(node, self.ctx.scope)
-        if isinstance(node, (cst.FunctionDef, cst.Lambda)):
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            return self.index.scope_of(node)
+        if isinstance(node, cst.Lambda):
             return function_scope(node, self.ctx.scope)
         return comprehension_scope(node, self.ctx.scope)  # type: ignore[arg-type]
 
@@ -368,4 +363,4 @@ def _render(node: cst.BaseExpression) -> str:
     )
 
 
-__all__ = ["CheckContext", "Finding", "WorkflowChecker", "COMPREHENSIONS"]
+__all__ = ["CheckContext", "Finding", "WorkflowChecker", "summarize"]

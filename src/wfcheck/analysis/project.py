@@ -42,7 +42,6 @@ class ModuleFacts:
         self.text = text
         self.module = module
         self.index = ModuleIndex(module)
-        module.visit(self.index)
         scope = self.index.module_scope
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]

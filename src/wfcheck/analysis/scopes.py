@@ -85,8 +85,11 @@ def import_bindings(node: Union[cst.Import, cst.ImportFrom]) -> List[Tuple[str, 
 class _BindingCollector(cst.CSTVisitor):
     """Collects the names a scope binds, without entering nested scopes."""
 
-    def __init__(self, root: cst.CSTNode) -> None:
+    def __init__(self, root: cst.CSTNode, shallow: bool = False) -> None:
         self.root = root
+        # Shallow: bind from statements only, never walking into expressions (module scope,
+        # where generated code holds huge literals and walrus bindings are vanishingly rare).
+        self.shallow = shallow
         self.bindings: Dict[str, List[Binding]] = {}
         self.globals: Set[str] = set()
         self.nonlocals: Set[str] = set()
@@ -104,6 +107,21 @@ class _BindingCollector(cst.CSTVisitor):
                 self._bind_target(element.value, Binding("other"))
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, Binding("other"))
+
+    def _shallow_statements(self, statements: Sequence[cst.BaseSmallStatement]) -> bool:
+        if not self.shallow:
+            return True
+        for small in statements:
+            handler = self._SHALLOW.get(type(small))
+            if handler is not None:
+                handler(self, small)
+        return False
+
+    def visit_SimpleStatementLine(self, node: cst.SimpleStatementLine) -> bool:
+        return self._shallow_statements(node.body)
+
+    def visit_SimpleStatementSuite(self, node: cst.SimpleStatementSuite) -> bool:
+        return self._shallow_statements(node.body)
 
     # Nested scopes: only their name binds here.
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
@@ -208,6 +226,17 @@ class _BindingCollector(cst.CSTVisitor):
     def visit_Yield(self, node: cst.Yield) -> None:
         self.has_yield = True
 
+    _SHALLOW = {
+        cst.Assign: visit_Assign,
+        cst.AnnAssign: visit_AnnAssign,
+        cst.AugAssign: visit_AugAssign,
+        cst.Import: visit_Import,
+        cst.ImportFrom: visit_ImportFrom,
+        cst.Del: visit_Del,
+        cst.Global: visit_Global,
+        cst.Nonlocal: visit_Nonlocal,
+    }
+
     def visit_Await(self, node: cst.Await) -> None:
         self.has_await = True
 
@@ -235,10 +264,20 @@ class Scope:
         # For methods: the name of `self` and the instance attribute types of the class.
         self.self_name: Optional[str] = None
         self.class_scope: Optional["Scope"] = None
-        self.instance_attrs: Dict[str, List[cst.BaseExpression]] = {}
+        self._instance_attrs: Optional[Dict[str, List[cst.BaseExpression]]] = None
         # For the module scope: its dotted name and package, when the project knows them.
         self.module_name = ""
         self.package = ""
+
+    @property
+    def instance_attrs(self) -> Dict[str, List[cst.BaseExpression]]:
+        """For a class scope: ``self.<attr> = <value>`` assignments in its methods (lazy)."""
+        if self._instance_attrs is None:
+            if isinstance(self.node, cst.ClassDef):
+                self._instance_attrs = _instance_attributes(self.node)
+            else:
+                self._instance_attrs = {}
+        return self._instance_attrs
 
     @property
     def module(self) -> "Scope":
@@ -311,15 +350,13 @@ def comprehension_scope(node: Comprehension, parent: Scope) -> Scope:
 
 
 def class_scope(node: cst.ClassDef, parent: Scope) -> Scope:
-    collector = _BindingCollector(node)
+    collector = _BindingCollector(node, shallow=True)
     node.body.visit(collector)
-    scope = Scope("class", node, parent, collector.bindings)
-    scope.instance_attrs = _instance_attributes(node)
-    return scope
+    return Scope("class", node, parent, collector.bindings)
 
 
 def module_scope(module: cst.Module) -> Scope:
-    collector = _BindingCollector(module)
+    collector = _BindingCollector(module, shallow=True)
     module.visit(collector)
     return Scope("module", module, None, collector.bindings)
 

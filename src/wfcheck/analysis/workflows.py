@@ -8,16 +8,14 @@ fallback (an unmarked generator whose ``ctx``/``context`` parameter yields durab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Set, Tuple, Union
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
 from wfcheck.analysis.scopes import (
-    COMPREHENSIONS,
     Resolver,
     Scope,
     class_scope,
-    comprehension_scope,
     function_scope,
     module_scope,
 )
@@ -59,75 +57,119 @@ class WorkflowUnit:
     how: str
 
 
-@dataclass
+Container = Union[cst.Module, cst.FunctionDef, cst.ClassDef]
+
+
 class _Def:
-    node: Definition
-    qualname: str
-    parent_scope: Scope
+    """A function or class definition and the definition (or module) it sits in."""
+
+    __slots__ = ("node", "qualname", "parent", "_index")
+
+    def __init__(self, node: Definition, qualname: str, parent: Container, index: "ModuleIndex"):
+        self.node = node
+        self.qualname = qualname
+        self.parent = parent
+        self._index = index
+
+    @property
+    def parent_scope(self) -> Scope:
+        return self._index.scope_of(self.parent)
+
+    @property
+    def in_class(self) -> bool:
+        return isinstance(self.parent, cst.ClassDef)
 
 
-class ModuleIndex(cst.CSTVisitor):
-    """One pass over a module: every definition with its scope, and registration calls."""
+_COMPOUND_BODIES = ("body", "orelse", "finalbody")
+
+
+class ModuleIndex:
+    """Every definition in a module, its imports and its registration calls.
+
+    Walks statements only (never into expressions): definitions, imports and registration
+    calls are statements. Scopes are built lazily, for the definitions the analysis asks about.
+    """
 
     def __init__(self, module: cst.Module) -> None:
+        self.module = module
         self.module_scope = module_scope(module)
-        self._stack: List[Scope] = [self.module_scope]
-        self._names: List[str] = []
         self.functions: List[_Def] = []
         self.classes: List[_Def] = []
-        self.calls: List[Tuple[cst.Call, Scope]] = []
+        self.calls: List[Tuple[cst.Call, Container]] = []
         self.imports: Set[str] = set()
-        self.scopes: Dict[int, Scope] = {}
+        self._scopes: Dict[int, Scope] = {id(module): self.module_scope}
+        self._parents: Dict[int, Container] = {}
+        self._walk(module.body, module, [])
 
-    def _qualname(self, name: str) -> str:
-        return ".".join(self._names + [name])
+    def scope_of(self, node: Container) -> Scope:
+        scope = self._scopes.get(id(node))
+        if scope is None:
+            parent = self.scope_of(self._parents[id(node)])
+            if isinstance(node, cst.ClassDef):
+                scope = class_scope(node, parent)
+            else:
+                scope = function_scope(node, parent)  # type: ignore[arg-type]
+            self._scopes[id(node)] = scope
+        return scope
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        parent = self._stack[-1]
-        self.functions.append(_Def(node, self._qualname(node.name.value), parent))
-        scope = function_scope(node, parent)
-        self.scopes[id(node)] = scope
-        self._stack.append(scope)
-        self._names += [node.name.value, "<locals>"]
+    def _walk(self, body: Sequence[cst.CSTNode], parent: Container, names: List[str]) -> None:
+        for statement in body:
+            if isinstance(statement, cst.SimpleStatementLine):
+                self._small_statements(statement.body, parent)
+            elif isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+                name = statement.name.value
+                qualname = ".".join(names + [name])
+                definition = _Def(statement, qualname, parent, self)
+                self._parents[id(statement)] = parent
+                inner = names + [name]
+                if isinstance(statement, cst.FunctionDef):
+                    self.functions.append(definition)
+                    inner = inner + ["<locals>"]
+                else:
+                    self.classes.append(definition)
+                self._block(statement.body, statement, inner)
+            else:
+                self._compound(statement, parent, names)
 
-    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
-        self._stack.pop()
-        del self._names[-2:]
+    def _block(self, block: cst.BaseSuite, parent: Container, names: List[str]) -> None:
+        if isinstance(block, cst.IndentedBlock):
+            self._walk(block.body, parent, names)
+        elif isinstance(block, cst.SimpleStatementSuite):
+            self._small_statements(block.body, parent)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        parent = self._stack[-1]
-        self.classes.append(_Def(node, self._qualname(node.name.value), parent))
-        scope = class_scope(node, parent)
-        self.scopes[id(node)] = scope
-        self._stack.append(scope)
-        self._names.append(node.name.value)
+    def _compound(self, statement: cst.CSTNode, parent: Container, names: List[str]) -> None:
+        for attr in _COMPOUND_BODIES:
+            child = getattr(statement, attr, None)
+            if isinstance(child, cst.BaseSuite):
+                self._block(child, parent, names)
+            elif child is not None and hasattr(child, "body"):  # else/finally/elif clauses
+                self._compound(child, parent, names)
+        for handler in getattr(statement, "handlers", ()):
+            self._block(handler.body, parent, names)
+        for case in getattr(statement, "cases", ()):
+            self._block(case.body, parent, names)
 
-    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
-        self._stack.pop()
-        self._names.pop()
+    def _small_statements(self, statements: Sequence[cst.BaseSmallStatement], parent: Container) -> None:
+        for small in statements:
+            if isinstance(small, cst.Import):
+                for alias in small.names:
+                    name = _dotted(alias.name)
+                    if name:
+                        self.imports.add(name)
+            elif isinstance(small, cst.ImportFrom):
+                self._import_from(small)
+            elif isinstance(small, (cst.Expr, cst.Assign, cst.AnnAssign)):
+                value = small.value
+                if isinstance(value, cst.Await):
+                    value = value.expression
+                if (
+                    isinstance(value, cst.Call)
+                    and isinstance(value.func, cst.Attribute)
+                    and value.func.attr.value in _REGISTRATION_METHODS
+                ):
+                    self.calls.append((value, parent))
 
-    def visit_Lambda(self, node: cst.Lambda) -> None:
-        self._stack.append(function_scope(node, self._stack[-1]))
-
-    def leave_Lambda(self, original_node: cst.Lambda) -> None:
-        self._stack.pop()
-
-    def _enter_comprehension(self, node: cst.CSTNode) -> None:
-        self._stack.append(comprehension_scope(node, self._stack[-1]))  # type: ignore[arg-type]
-
-    def _leave_comprehension(self, node: cst.CSTNode) -> None:
-        self._stack.pop()
-
-    visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
-    leave_ListComp = leave_SetComp = leave_DictComp = leave_GeneratorExp = _leave_comprehension
-
-    def visit_Import(self, node: cst.Import) -> None:
-        for alias in node.names:
-            name = _dotted(alias.name)
-            if name:
-                self.imports.add(name)
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+    def _import_from(self, node: cst.ImportFrom) -> None:
         if node.relative or node.module is None:
             return
         base = _dotted(node.module)
@@ -139,11 +181,6 @@ class ModuleIndex(cst.CSTVisitor):
                 name = _dotted(alias.name)
                 if name:
                     self.imports.add(f"{base}.{name}")
-
-    def visit_Call(self, node: cst.Call) -> None:
-        func = node.func
-        if isinstance(func, cst.Attribute) and func.attr.value in _REGISTRATION_METHODS:
-            self.calls.append((node, self._stack[-1]))
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -160,10 +197,10 @@ def _positional_params(node: cst.FunctionDef) -> List[cst.Param]:
     return list(node.params.posonly_params) + list(node.params.params)
 
 
-def first_param(node: cst.FunctionDef, scope_parent: Scope) -> Optional[cst.Param]:
+def first_param(node: cst.FunctionDef, in_class: bool) -> Optional[cst.Param]:
     """The first parameter after ``self``/``cls`` for methods."""
     params = _positional_params(node)
-    if scope_parent.kind == "class" and not any(
+    if in_class and not any(
         isinstance(d.decorator, cst.Name) and d.decorator.value == "staticmethod"
         for d in node.decorators
     ):
@@ -222,8 +259,8 @@ class WorkflowFinder:
             self._classify_function(definition)
         for definition in self.index.classes:
             self._classify_class(definition)
-        for call, scope in self.index.calls:
-            self._classify_registration(call, scope)
+        for call, container in self.index.calls:
+            self._classify_registration(call, self.index.scope_of(container))
         for definition in self.index.functions:
             if id(definition.node) not in self._workflows:
                 self._signature_fallback(definition)
@@ -239,7 +276,7 @@ class WorkflowFinder:
         if key in self._workflows:
             return
         if context is None and isinstance(definition.node, cst.FunctionDef):
-            param = first_param(definition.node, definition.parent_scope)
+            param = first_param(definition.node, definition.in_class)
             context = param.name.value if param is not None else None
         self._workflows[key] = WorkflowUnit(
             definition.node, definition.qualname, spec, context, definition.parent_scope, how
@@ -250,6 +287,9 @@ class WorkflowFinder:
     def _classify_function(self, definition: _Def) -> None:
         node = definition.node
         assert isinstance(node, cst.FunctionDef)
+        param = first_param(node, definition.in_class)
+        if not node.decorators and (param is None or param.annotation is None):
+            return
         scope = definition.parent_scope
         for decorator in node.decorators:
             expr = decorator.decorator
@@ -273,7 +313,6 @@ class WorkflowFinder:
                         context = _string_keyword(expr, spec.context_name_keyword)
                     self._mark_workflow(definition, spec, context, "decorator")
                     return
-        param = first_param(node, scope)
         if param is None or param.annotation is None:
             return
         resolved = self.resolver.expr(param.annotation.annotation, scope)
@@ -378,11 +417,10 @@ class WorkflowFinder:
         assert isinstance(node, cst.FunctionDef)
         if id(node) in self._activities:
             return
-        param = first_param(node, definition.parent_scope)
+        param = first_param(node, definition.in_class)
         if param is None or param.name.value not in FALLBACK_CONTEXT_NAMES:
             return
-        scope = self.index.scopes.get(id(node))
-        if scope is None or not scope.has_yield:
+        if not self.index.scope_of(node).has_yield:
             return
         finder = _TaskYieldFinder(param.name.value)
         node.body.visit(finder)
@@ -441,4 +479,4 @@ def _outermost(units: List[WorkflowUnit]) -> List[WorkflowUnit]:
     return result
 
 
-__all__ = ["ModuleIndex", "WorkflowFinder", "WorkflowUnit", "first_param", "COMPREHENSIONS"]
+__all__ = ["ModuleIndex", "WorkflowFinder", "WorkflowUnit", "first_param"]
