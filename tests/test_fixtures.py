@@ -1,0 +1,111 @@
+"""The fixture corpus: every file under tests/fixtures/{rules,negatives,suppression} is checked
+with the default rule selection and must produce exactly its `# expect:` markers.
+
+Layout:
+- rules/<CODE>/<framework>_flagged.py: workflow code for that engine using several of the
+  rule's APIs; every finding is marked on the line where the flagged expression starts.
+- rules/<CODE>/<framework>_clean.py: the replay-safe alternatives, and the same banned calls
+  inside activities; no markers, no findings.
+- negatives/: tricky files that must produce no findings at all.
+- suppression/: `# noqa` and `# wfcheck: ignore` forms; lines that are not suppressed keep a marker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+
+from helpers import expected, found
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPORA = ("rules", "negatives", "suppression")
+
+GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
+ALL_FRAMEWORKS = GENERATOR_FRAMEWORKS + ("temporal",)
+# rule code -> the frameworks it applies to (spec section 3).
+RULE_FRAMEWORKS: Dict[str, tuple] = {
+    **{
+        code: ALL_FRAMEWORKS
+        for code in (
+            "WF101", "WF102", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403",
+            "WF501", "WF601", "WF602", "WF603",
+        )
+    },
+    "WF502": GENERATOR_FRAMEWORKS,
+    "WF503": ("temporal",),
+}
+
+
+def _fixture_files() -> List[Path]:
+    files: List[Path] = []
+    for corpus in CORPORA:
+        files.extend(sorted((FIXTURES / corpus).rglob("*.py")))
+    return files
+
+
+FILES = _fixture_files()
+
+
+def _describe(source: str, counter) -> List[str]:
+    lines = source.splitlines()
+    return [
+        f"{line}:{code} x{count}  | {lines[line - 1].strip()[:100] if 0 < line <= len(lines) else ''}"
+        for (line, code), count in sorted(counter.items())
+    ]
+
+
+@pytest.mark.parametrize(
+    "path", FILES, ids=[str(p.relative_to(FIXTURES)) for p in FILES]
+)
+def test_fixture_reports_exactly_its_markers(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    got = found(source, path=str(path))
+    want = expected(source)
+    missing = want - got
+    unexpected = got - want
+    assert got == want, (
+        "\nmissing (expected, not reported):\n  "
+        + "\n  ".join(_describe(source, missing) or ["-"])
+        + "\nunexpected (reported, not expected):\n  "
+        + "\n  ".join(_describe(source, unexpected) or ["-"])
+    )
+
+
+def test_corpus_is_not_empty() -> None:
+    for corpus in CORPORA:
+        assert list((FIXTURES / corpus).rglob("*.py")), f"no fixtures under {corpus}/"
+
+
+@pytest.mark.parametrize("code", sorted(RULE_FRAMEWORKS))
+def test_every_rule_has_flagged_and_clean_fixtures_per_framework(code: str) -> None:
+    directory = FIXTURES / "rules" / code
+    for framework in RULE_FRAMEWORKS[code]:
+        flagged = directory / f"{framework}_flagged.py"
+        clean = directory / f"{framework}_clean.py"
+        assert flagged.is_file(), f"missing {flagged.relative_to(FIXTURES)}"
+        assert clean.is_file(), f"missing {clean.relative_to(FIXTURES)}"
+        flagged_codes = {c for (_, c) in expected(flagged.read_text(encoding="utf-8"))}
+        assert code in flagged_codes, f"{flagged.relative_to(FIXTURES)} expects no {code}"
+        assert not expected(clean.read_text(encoding="utf-8")), (
+            f"{clean.relative_to(FIXTURES)} is a clean fixture but carries expect markers"
+        )
+
+
+def test_rule_directories_only_hold_known_frameworks() -> None:
+    for directory in sorted((FIXTURES / "rules").iterdir()):
+        assert directory.name in RULE_FRAMEWORKS, f"unknown rule directory {directory.name}"
+        for path in directory.glob("*.py"):
+            framework, _, kind = path.stem.partition("_")
+            assert framework in RULE_FRAMEWORKS[directory.name], (
+                f"{path.relative_to(FIXTURES)}: {directory.name} does not apply to {framework}"
+            )
+            assert kind in ("flagged", "clean"), f"{path.relative_to(FIXTURES)}: unexpected name"
+
+
+def test_negatives_expect_nothing() -> None:
+    for path in sorted((FIXTURES / "negatives").rglob("*.py")):
+        assert not expected(path.read_text(encoding="utf-8")), (
+            f"{path.relative_to(FIXTURES)} is a negative fixture but carries expect markers"
+        )
