@@ -162,7 +162,9 @@ class WorkflowContext:
     def create_timer(self, fire_at: Union[datetime, timedelta]) -> Task:
         return self._execution.schedule_timer(fire_at, caller_location())
 
-    def wait_for_external_event(self, name: str, *, timeout: Union[datetime, timedelta, None] = None) -> Task:
+    def wait_for_external_event(
+        self, name: str, *, timeout: Union[datetime, timedelta, None] = None, **_ignored: Any
+    ) -> Task:
         """Completes with the event's data; with ``timeout`` fails with ``TimeoutError`` when
         the timer fires first."""
         return self._execution.wait_for_event(name, timeout, caller_location())

@@ -1,14 +1,17 @@
 """Awaitable tasks that workflow code yields, and the ``when_all``/``when_any`` combinators.
 
-The attribute protocol (``_parent``, ``is_complete``, ``is_failed``, ``get_result``,
-``get_exception``, ``on_child_completed``) is the one durabletask's tasks follow, so the real
-``dapr.ext.workflow.when_all``/``when_any`` (which build their own composite objects) can wrap
-this runtime's tasks, and the runtime can drive those composites in turn.
+The attribute protocol (``is_complete``, ``is_failed``, ``get_result``, ``get_exception``,
+``on_child_completed``, and a parent link) is the one durabletask's tasks follow, so the real
+``dapr.ext.workflow.when_all``/``when_any`` and ``durabletask.task.when_all``/``when_any``
+(which build their own composite objects) can wrap this runtime's tasks, and the runtime can
+drive those composites in turn. Two generations of the parent link exist: the durabletask
+copy inside Dapr sets one ``_parent``; durabletask 1.x keeps a ``_parents`` dict (a task may
+feed several composites). A task here notifies both.
 """
 
 from __future__ import annotations
 
-from typing import Any, Generic, List, Optional, Sequence, TypeVar
+from typing import Any, Dict, Generic, List, Optional, Sequence, TypeVar
 
 T = TypeVar("T")
 
@@ -18,7 +21,8 @@ class Task(Generic[T]):
         self._is_complete = False
         self._result: Any = None
         self._exception: Optional[BaseException] = None
-        self._parent: Any = None
+        self._parent: Any = None  # set by Dapr's vendored durabletask composites
+        self._parents: Dict[int, Any] = {}  # used by durabletask 1.x composites and this module
 
     @property
     def is_complete(self) -> bool:
@@ -42,8 +46,12 @@ class Task(Generic[T]):
 
     def _finish(self) -> None:
         self._is_complete = True
+        parents = list(self._parents.values())
+        self._parents.clear()
         if self._parent is not None:
-            self._parent.on_child_completed(self)
+            parents.insert(0, self._parent)
+        for parent in parents:
+            parent.on_child_completed(self)
 
 
 class CompletableTask(Task[T]):
@@ -74,7 +82,13 @@ class CompositeTask(Task[T]):
             raise ValueError("the same task was passed to when_all/when_any more than once")
         self._completed = 0
         for child in self._tasks:
-            child._parent = self
+            if child.is_complete:
+                continue
+            links = getattr(child, "_parents", None)
+            if isinstance(links, dict):
+                links[id(self)] = self
+            else:
+                child._parent = self
         for child in self._tasks:
             if child.is_complete and not self._is_complete:
                 self.on_child_completed(child)
