@@ -28,9 +28,11 @@ registry, name = load_target(sys.argv[1] + ":fan_out")
 worker = Worker(registry)
 record = worker.run(name, ["A", "B"], instance_id="dt", fire_timers_while_waiting=True)
 for member in worker.store.family("dt"):
-    replay(worker.registry.get_workflow(member.name), member.instance_id, worker.store.history(member.instance_id))
+    history = worker.store.history(member.instance_id)
+    replay(worker.registry.get_workflow(member.name), member.instance_id, history)
 failures = [e.seq for e in worker.store.history("dt") if e.kind == "activity_failed"]
-print(json.dumps({"status": record.status, "output": record.output, "error": record.error, "failures": failures}))
+result = {"status": record.status, "output": record.output, "error": record.error, "failures": failures}
+print(json.dumps(result))
 """
 
 
