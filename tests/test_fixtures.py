@@ -97,11 +97,20 @@ def test_rule_directories_only_hold_known_frameworks() -> None:
     for directory in sorted((FIXTURES / "rules").iterdir()):
         assert directory.name in RULE_FRAMEWORKS, f"unknown rule directory {directory.name}"
         for path in directory.glob("*.py"):
-            framework, _, kind = path.stem.partition("_")
+            # <framework>_<flagged|clean>.py, or <framework>_<flagged|clean>_<topic>.py
+            framework, _, rest = path.stem.partition("_")
+            kind = rest.split("_", 1)[0]
             assert framework in RULE_FRAMEWORKS[directory.name], (
                 f"{path.relative_to(FIXTURES)}: {directory.name} does not apply to {framework}"
             )
             assert kind in ("flagged", "clean"), f"{path.relative_to(FIXTURES)}: unexpected name"
+            text = path.read_text(encoding="utf-8")
+            if kind == "flagged":
+                assert directory.name in {c for (_, c) in expected(text)}, (
+                    f"{path.relative_to(FIXTURES)} expects no {directory.name}"
+                )
+            else:
+                assert not expected(text), f"{path.relative_to(FIXTURES)} carries expect markers"
 
 
 def test_negatives_expect_nothing() -> None:
