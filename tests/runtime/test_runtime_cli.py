@@ -22,7 +22,15 @@ def invoke(*args):
 def test_run_status_history_and_raise_event(tmp_path):
     db = str(tmp_path / "cli.db")
     result = invoke(
-        "run", f"{APPROVAL}:approval", "--input", '{"amount": 5}', "--db", db, "--instance-id", "a1"
+        "run",
+        f"{APPROVAL}:approval",
+        "--input",
+        '{"amount": 5}',
+        "--db",
+        db,
+        "--instance-id",
+        "a1",
+        "--sticky",
     )
     assert result.exit_code == 0
     assert "instance a1: running" in result.output

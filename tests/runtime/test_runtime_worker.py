@@ -281,3 +281,54 @@ def test_retry_state_never_leaks_to_a_later_task():
 
     assert Worker(reg).run(wf).output == 30
     assert bad_runs == list(range(30))
+
+
+def test_sticky_worker_records_the_same_history_as_a_replaying_one(tmp_path):
+    from datetime import datetime, timezone
+
+    from runtime_helpers import app
+
+    from wfcheck.runtime.registry import load_target
+
+    start = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    histories = []
+    for sticky in (False, True):
+        registry, name = load_target(app("chaos_app.py") + ":pipeline")
+        store = SQLiteStore(str(tmp_path / f"s{sticky}.db"))
+        worker = Worker(registry, store, sticky=sticky)
+        worker.start(name, 1, instance_id="p", start_time=start)
+        record = worker.run_until_idle("p")
+        assert record.status == "completed"
+        histories.append(store.export_json("p")["instances"])
+    strip = [[{k: v for k, v in i.items() if k != "record"} for i in h] for h in histories]
+    assert strip[0] == strip[1]
+    assert [i["record"]["output"] for i in histories[0]] == [i["record"]["output"] for i in histories[1]]
+
+
+def test_sticky_worker_skips_the_per_step_check_but_a_restart_catches_divergence(tmp_path):
+    import uuid
+
+    from wfcheck.runtime import NonDeterminismError
+
+    reg = Registry()
+
+    @reg.activity
+    def use(ctx, value):
+        return value
+
+    @reg.workflow
+    def wf(ctx, _):
+        token = str(uuid.uuid4())
+        yield ctx.call_activity(use, input=token)
+        yield ctx.wait_for_external_event("go")
+        return token
+
+    path = str(tmp_path / "s.db")
+    sticky = Worker(reg, SQLiteStore(path), sticky=True)
+    assert sticky.run(wf, instance_id="u").status == "running"  # no self-check per step
+    with pytest.raises(NonDeterminismError):
+        Worker(reg, SQLiteStore(path)).run(wf, instance_id="v")  # the replaying worker checks
+    restarted = Worker(reg, SQLiteStore(path), sticky=True)
+    restarted.raise_event("u", "go")
+    with pytest.raises(NonDeterminismError):
+        restarted.run_until_idle("u")

@@ -71,6 +71,9 @@ def replay() -> None:
 @click.option("--real-time", is_flag=True, help="Wait for timers in real time (default: virtual clock).")
 @click.option("--fire-timers", is_flag=True, help="Fire timers even while waiting for an external event.")
 @click.option(
+    "--sticky", is_flag=True, help="Keep the execution in memory between steps (no per-step check)."
+)
+@click.option(
     "--max-steps",
     default=10_000,
     show_default=True,
@@ -84,6 +87,7 @@ def run_command(
     instance_id: Optional[str],
     real_time: bool,
     fire_timers: bool,
+    sticky: bool,
     max_steps: int,
 ) -> None:
     """Run FILE_OR_MODULE:WORKFLOW until it finishes or waits for an external event."""
@@ -94,7 +98,7 @@ def run_command(
     workflow_input = _json_option(input_json, "--input")
     target = _absolute_target(target)
     registry, name = load_target(target)
-    worker = make_worker(registry, _open(db), real_time=real_time, target=target)
+    worker = make_worker(registry, _open(db), real_time=real_time, target=target, sticky=sticky)
     try:
         if instance_id and worker.store.find(instance_id) is not None:
             raise click.UsageError(f"instance {instance_id!r} already exists in {db}")

@@ -27,6 +27,11 @@ RUNNING = "running"
 COMPLETED = "completed"
 FAILED = "failed"
 CONTINUED_AS_NEW = "continued_as_new"
+_STATUS_OF = {
+    h.WORKFLOW_COMPLETED: COMPLETED,
+    h.WORKFLOW_FAILED: FAILED,
+    h.CONTINUED_AS_NEW: CONTINUED_AS_NEW,
+}
 
 
 @dataclasses.dataclass
@@ -92,6 +97,8 @@ class Execution:
         self._continue: Optional[Tuple[Any, bool]] = None
         self._resumed_at: Optional[str] = None
         self.ctx: Optional[WorkflowContext] = None
+        self._length = 0
+        self._terminal: Optional[Event] = None
 
     # -- calls from the context ----------------------------------------------------------------
 
@@ -344,43 +351,58 @@ class Execution:
 
     # -- the replay loop -----------------------------------------------------------------------
 
-    def run(
-        self, old: Sequence[Event], new: Sequence[Event], now: Optional[Callable[[], datetime]] = None
-    ) -> StepResult:
+    def run(self, old: Sequence[Event], new: Sequence[Event]) -> StepResult:
+        """Replay ``old`` strictly, then apply ``new``."""
+        self.replay_history(old)
+        return self.apply_new(new)
+
+    def replay_history(self, old: Sequence[Event]) -> None:
+        """Feed recorded events back to the code, checking every decision it makes."""
         started = [i for i, e in enumerate(old) if e.kind == h.WORKFLOW_STARTED]
         if old and started[:1] != [0]:
             raise ValueError("history does not start with workflow_started")
         if len(started) > 1:
             raise ValueError(f"history event #{started[1]}: a second workflow_started")
-        tail: List[Event] = []
         pos = 0
-        queue = list(new)
-        while True:
-            if pos < len(old):
-                index, event = pos, old[pos]
-                pos += 1
-                self.is_replaying = True
-                if event.kind in h.DECISION_KINDS:
-                    raise self._missing(index, event)
-                self._apply(index, event)
-                pos = self._reconcile(old, pos)
-            elif queue:
-                event = queue.pop(0)
-                if self._done:
-                    continue  # nothing listens any more; do not record
-                self.is_replaying = False
-                tail.append(event)
-                self._apply(len(old) + len(tail) - 1, event)
-                for decision in self._decisions:
-                    tail.append(decision.event)
-                self._decisions.clear()
-            else:
-                break
+        while pos < len(old):
+            index, event = pos, old[pos]
+            pos += 1
+            self.is_replaying = True
+            if event.kind in h.DECISION_KINDS:
+                raise self._missing(index, event)
+            self._apply(index, event)
+            pos = self._reconcile(old, pos)
+        self._length = len(old)
+        self._terminal = next((e for e in reversed(old) if e.kind in h.TERMINAL_KINDS), None)
+
+    def apply_new(self, new: Sequence[Event]) -> StepResult:
+        """Apply new input events; return them interleaved with the decisions they caused.
+
+        May be called again on the same execution with later events (a sticky worker does),
+        which is equivalent to a fresh :meth:`run` over the longer history."""
+        tail: List[Event] = []
+        for event in new:
+            if self._done:
+                continue  # nothing listens any more; do not record
+            self.is_replaying = False
+            tail.append(event)
+            self._apply(self._length + len(tail) - 1, event)
+            for decision in self._decisions:
+                tail.append(decision.event)
+                if decision.event.kind in h.TERMINAL_KINDS:
+                    self._terminal = decision.event
+            self._decisions.clear()
+        self._length += len(tail)
+        terminal = self._terminal
+        status = RUNNING if terminal is None else _STATUS_OF[terminal.kind]
+        output = None
+        if terminal is not None:
+            output = terminal.input if terminal.kind == h.CONTINUED_AS_NEW else terminal.result
         return StepResult(
             tail=tail,
-            status=self._status(old, tail),
-            output=self._output(old, tail),
-            error=self._error(old, tail),
+            status=status,
+            output=output,
+            error=terminal.error if terminal is not None and terminal.kind == h.WORKFLOW_FAILED else None,
             custom_status=self.custom_status,
             waiting_for_events=sorted(
                 {t.name for ts in self._waiters.values() for t in ts if not t.is_complete}
@@ -436,34 +458,6 @@ class Execution:
             location=where,
             instance_id=self.instance_id,
         )
-
-    @staticmethod
-    def _last_terminal(old: Sequence[Event], tail: Sequence[Event]) -> Optional[Event]:
-        for seq in (tail, old):
-            for event in reversed(seq):
-                if event.kind in h.TERMINAL_KINDS:
-                    return event
-        return None
-
-    def _status(self, old: Sequence[Event], tail: Sequence[Event]) -> str:
-        terminal = self._last_terminal(old, tail)
-        if terminal is None:
-            return RUNNING
-        return {
-            h.WORKFLOW_COMPLETED: COMPLETED,
-            h.WORKFLOW_FAILED: FAILED,
-            h.CONTINUED_AS_NEW: CONTINUED_AS_NEW,
-        }[terminal.kind]
-
-    def _output(self, old: Sequence[Event], tail: Sequence[Event]) -> Any:
-        terminal = self._last_terminal(old, tail)
-        if terminal is None:
-            return None
-        return terminal.input if terminal.kind == h.CONTINUED_AS_NEW else terminal.result
-
-    def _error(self, old: Sequence[Event], tail: Sequence[Event]) -> Optional[Dict[str, Any]]:
-        terminal = self._last_terminal(old, tail)
-        return terminal.error if terminal is not None and terminal.kind == h.WORKFLOW_FAILED else None
 
 
 def same_decision(recorded: Event, now: Event) -> bool:

@@ -83,6 +83,10 @@ class Store:
     def generations(self, instance_id: str) -> List[int]:
         raise NotImplementedError
 
+    def count(self, instance_id: str, generation: int) -> int:
+        """Number of events recorded for one generation."""
+        raise NotImplementedError
+
     def instances(self) -> List[InstanceRecord]:
         raise NotImplementedError
 
@@ -184,6 +188,9 @@ class MemoryStore(Store):
 
     def generations(self, instance_id: str) -> List[int]:
         return sorted(g for (i, g) in self._events if i == instance_id)
+
+    def count(self, instance_id: str, generation: int) -> int:
+        return len(self._events.get((instance_id, generation), []))
 
     def instances(self) -> List[InstanceRecord]:
         return sorted(self._records.values(), key=lambda r: (r.created_at, r.instance_id))
@@ -401,6 +408,14 @@ class SQLiteStore(Store):
                 (instance_id,),
             ).fetchall()
         return [g for (g,) in rows]
+
+    def count(self, instance_id: str, generation: int) -> int:
+        with self._lock:
+            (n,) = self._conn.execute(
+                "SELECT COUNT(*) FROM events WHERE instance_id = ? AND generation = ?",
+                (instance_id, generation),
+            ).fetchone()
+        return int(n)
 
     def instances(self) -> List[InstanceRecord]:
         with self._lock:

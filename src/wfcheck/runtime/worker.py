@@ -16,12 +16,12 @@ import inspect
 import traceback
 import uuid
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, StepResult, accepts_input, execute
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import Commit, InstanceRecord, MemoryStore, Store
@@ -79,7 +79,12 @@ class Worker:
         clock: Any = None,
         hooks: Optional[Hooks] = None,
         target: Optional[str] = None,
+        sticky: bool = False,
     ) -> None:
+        """``sticky=True`` keeps each instance's execution in memory between steps instead of
+        replaying the whole history at every step: linear instead of quadratic in the history
+        length, but a step no longer re-checks the code against the history (a restart
+        still does)."""
         self.registry = registry
         self.store = store if store is not None else MemoryStore()
         self.clock = clock if clock is not None else VirtualClock()
@@ -87,6 +92,9 @@ class Worker:
         self.target = target
         self.steps = 0
         self.hit_step_limit = False
+        self.sticky = sticky
+        self._cache: Dict[str, Tuple[int, int, Optional[Event], Execution]] = {}
+        self._histories: Dict[str, Tuple[int, List[Event]]] = {}
 
     # -- public --------------------------------------------------------------------------------
 
@@ -148,7 +156,7 @@ class Worker:
             input=record.input,
             instance_id=record.instance_id,
         )
-        result = self._execute(record.name, record.instance_id, [], [started])
+        result = self._execute(record.name, record.instance_id, record.generation, [], [started])
         record = dataclasses.replace(
             record,
             status=result.status,
@@ -159,14 +167,44 @@ class Worker:
         self.store.create(record, result.tail, replace=record.parent_id is not None)
         self._after_commit(record.instance_id)
 
-    def _execute(self, name: str, instance_id: str, old: Sequence[Event], new: Sequence[Event]) -> StepResult:
-        result = execute(self.registry.get_workflow(name), instance_id, old, new)
+    def _execute(
+        self, name: str, instance_id: str, generation: int, old: Sequence[Event], new: Sequence[Event]
+    ) -> StepResult:
+        execution = None
+        if self.sticky:
+            cached = self._cache.pop(instance_id, None)
+            if (
+                cached is not None
+                and cached[:2] == (generation, len(old))
+                and (not old or cached[2] == old[-1])
+            ):
+                execution = cached[3]
+        if execution is None:
+            execution = Execution(self.registry.get_workflow(name), instance_id)
+            execution.replay_history(old)
+        result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
             self.registry.learn(kind, fname, target)
+        if self.sticky:
+            last = result.tail[-1] if result.tail else (old[-1] if old else None)
+            self._cache[instance_id] = (generation, len(old) + len(result.tail), last, execution)
         return result
 
+    def _history(self, record: InstanceRecord) -> List[Event]:
+        """The current generation's events (sticky: kept in memory while the store agrees)."""
+        if self.sticky:
+            cached = self._histories.get(record.instance_id)
+            if cached is not None and cached[0] == record.generation:
+                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
+                    return cached[1]
+        events = self.store.history(record.instance_id)
+        if self.sticky:
+            self._histories[record.instance_id] = (record.generation, events)
+        return events
+
     def _replay_state(self, record: InstanceRecord) -> StepResult:
-        return self._execute(record.name, record.instance_id, self.store.history(record.instance_id), [])
+        history = self._history(record)
+        return self._execute(record.name, record.instance_id, record.generation, history, [])
 
     def _step(
         self,
@@ -175,7 +213,7 @@ class Worker:
         new: Sequence[Event],
         consumed: Sequence[int] = (),
     ) -> None:
-        result = self._execute(record.name, record.instance_id, history, new)
+        result = self._execute(record.name, record.instance_id, record.generation, history, new)
         self.store.commit(
             record.instance_id,
             Commit(
@@ -187,6 +225,9 @@ class Worker:
                 consumed_inbox=consumed,
             ),
         )
+        cached = self._histories.get(record.instance_id)
+        if cached is not None and cached[1] is history:
+            cached[1].extend(result.tail)
         self._after_commit(record.instance_id)
 
     def _after_commit(self, instance_id: str) -> None:
@@ -206,7 +247,7 @@ class Worker:
         first += [
             Event(h.EVENT_RAISED, stamp, name=e["name"], data=e.get("data")) for e in (last.events or [])
         ]
-        result = self._execute(record.name, record.instance_id, [], first)
+        result = self._execute(record.name, record.instance_id, record.generation + 1, [], first)
         self.store.commit(
             record.instance_id,
             Commit(
@@ -232,7 +273,7 @@ class Worker:
             return True
         if record.status in TERMINAL_STATUSES:
             return False
-        history = self.store.history(instance_id)
+        history = self._history(record)
         inbox = self.store.inbox(instance_id)
         if inbox:
             ident, name, data = inbox[0]
