@@ -149,6 +149,7 @@ class Worker:
     # -- steps ---------------------------------------------------------------------------------
 
     def _start_instance(self, record: InstanceRecord, moment: datetime) -> None:
+        self._histories.pop(record.instance_id, None)  # a retried child reuses its id
         started = Event(
             h.WORKFLOW_STARTED,
             h.format_time(moment),
