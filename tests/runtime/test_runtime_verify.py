@@ -12,7 +12,7 @@ from wfcheck.runtime.verify import perturbed_replays, record_run, replay_documen
 LEAKS = app("leaks.py") + ":leaky"
 
 
-@pytest.mark.parametrize("mode", ["date", "epoch_day", "env", "set_order"])
+@pytest.mark.parametrize("mode", ["date", "epoch_day", "env", "set_order", "process_uuid"])
 def test_leaked_process_state_diverges_under_perturbation(mode, monkeypatch):
     monkeypatch.setenv("DEMO_REGION", "eu-west")
     recorded = record_run(LEAKS, mode)

@@ -6,11 +6,13 @@ Each value is the same at every step of one run, so only a replay in a *differen
 
 import os
 import time
+import uuid
 from datetime import datetime
 
 from wfcheck.runtime import Registry
 
 registry = Registry()
+PROCESS_TOKEN = str(uuid.uuid4())  # drawn once per process, at import
 
 
 def leaked_value(ctx, mode):
@@ -22,6 +24,8 @@ def leaked_value(ctx, mode):
         return os.environ.get("DEMO_REGION", "unset")
     if mode == "set_order":
         return [name for name in {"alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta"}]
+    if mode == "process_uuid":
+        return PROCESS_TOKEN
     if mode == "clean":
         # the isinstance check must hold in a perturbed process too (shifted datetime class)
         return [ctx.current_utc_datetime.date().isoformat(), isinstance(ctx.current_utc_datetime, datetime)]
