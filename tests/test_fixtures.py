@@ -6,6 +6,8 @@ Layout:
   rule's APIs; every finding is marked on the line where the flagged expression starts.
 - rules/<CODE>/<framework>_clean.py: the replay-safe alternatives, and the same banned calls
   inside activities; no markers, no findings.
+- rules/<CODE>/<framework>_<flagged|clean>_<topic>.py: one focused case each (a marking style
+  or a resolution corner) kept apart from the main files.
 - negatives/: tricky files that must produce no findings at all.
 - suppression/: `# noqa` and `# wfcheck: ignore` forms; lines that are not suppressed keep a marker.
 """
@@ -50,10 +52,11 @@ FILES = _fixture_files()
 
 def _describe(source: str, counter) -> List[str]:
     lines = source.splitlines()
-    return [
-        f"{line}:{code} x{count}  | {lines[line - 1].strip()[:100] if 0 < line <= len(lines) else ''}"
-        for (line, code), count in sorted(counter.items())
-    ]
+    described = []
+    for (line, code), count in sorted(counter.items()):
+        text = lines[line - 1].strip()[:100] if 0 < line <= len(lines) else ""
+        described.append(f"{line}:{code} x{count}  | {text}")
+    return described
 
 
 @pytest.mark.parametrize(
