@@ -107,9 +107,11 @@ class Rule:
 
 
 class Catalog:
-    """All rules, indexed by code, plus lookup structures for API matching."""
+    """All rules, indexed by code, plus lookup structures for API matching, plus the return
+    types of known APIs (``[returns]`` tables) that name resolution follows."""
 
-    def __init__(self, rules: Iterable[Rule]) -> None:
+    def __init__(self, rules: Iterable[Rule], returns: Optional[Mapping[str, str]] = None) -> None:
+        self.returns: Dict[str, str] = dict(returns or {})
         self.rules: Dict[str, Rule] = {}
         for rule in rules:
             if rule.code in self.rules:
@@ -155,11 +157,15 @@ class Catalog:
         for prefix, rule, api in self._prefix:
             if qualified.startswith(prefix) and (rule, api) not in found:
                 found.append((rule, api))
-        # Exclusions carve exceptions out of wildcards; an exact entry always stands.
+        # An exact entry stands and overrides its rule's wildcards (`random.Random` is flagged
+        # only without a seed although `random.*` matches it); exclusions carve exceptions
+        # out of wildcards.
+        exact_rules = {rule.code for rule, api in found if api.name == qualified}
         return [
             (rule, api)
             for rule, api in found
-            if api.name == qualified or not rule.is_excluded(qualified)
+            if api.name == qualified
+            or (rule.code not in exact_rules and not rule.is_excluded(qualified))
         ]
 
     def lookup_method(self, method: str) -> List[Tuple[Rule, ApiPattern]]:
@@ -259,14 +265,22 @@ def rules_dir() -> Path:
 
 def load_catalog_files(paths: Sequence[Path]) -> Catalog:
     rules: List[Rule] = []
+    returns: Dict[str, str] = {}
     for path in paths:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path.name}: {exc}") from exc
+        unknown = set(data) - {"rules", "returns"}
+        if unknown:
+            raise CatalogError(f"{path.name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
         for entry in data.get("rules", []):
             rules.append(_parse_rule(entry, path.name))
-    return Catalog(rules)
+        for api, returned in data.get("returns", {}).items():
+            if not isinstance(returned, str):
+                raise CatalogError(f"{path.name}: returns.{api} must name a type")
+            returns[api] = returned
+    return Catalog(rules, returns)
 
 
 @lru_cache(maxsize=1)

@@ -87,7 +87,9 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
     def summarizer(target: Target, framework: FrameworkSpec) -> Summary:
         return summarize(target, framework, settings.catalog, settings.enabled, project)
 
-    project = ProjectIndex(find_project_roots(paths, settings.src), summarizer)
+    project = ProjectIndex(
+        find_project_roots(paths, settings.src), summarizer, settings.catalog.returns
+    )
     return project
 
 

@@ -30,7 +30,7 @@ from wfcheck.analysis.project import (
     helper_unit,
 )
 from wfcheck.analysis.workflows import WorkflowUnit
-from wfcheck.catalog import Catalog
+from wfcheck.catalog import Catalog, Rule
 from wfcheck.checks import ordering, state, tasks
 from wfcheck.frameworks import FrameworkSpec
 
@@ -90,9 +90,14 @@ class CheckContext:
     def resolve_full(self, node: cst.CSTNode) -> Optional[Resolved]:
         return self.resolver.expr(node, self.scope)
 
-    def is_unit_scope(self, scope: Optional[Scope]) -> bool:
-        """Is ``scope`` one of the unit's own scopes (not one enclosing the workflow)?"""
-        return scope is not None and any(scope is s for s in self.scopes[1:])
+    def in_unit(self, scope: Optional[Scope]) -> bool:
+        """Is ``scope`` the unit's own or nested in it (not one enclosing the workflow)?"""
+        unit_node = self.unit.node
+        while scope is not None:
+            if scope.node is unit_node:
+                return True
+            scope = scope.parent
+        return False
 
     def report(
         self, node: cst.CSTNode, code: str, api: str, verb: str = "", chain: Tuple[str, ...] = ()
@@ -105,7 +110,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.index = ctx.facts.index
-        self.flagged_calls: Set[int] = set()
+        self.reported_calls: Set[int] = set()
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -215,7 +220,7 @@ class WorkflowChecker(cst.CSTVisitor):
         if (
             resolved is None
             or resolved.instance
-            or self.ctx.is_unit_scope(resolved.bound_in)
+            or self.ctx.in_unit(resolved.bound_in)
         ):
             return False
         for rule, api in self.ctx.catalog.lookup(resolved.qualified):
@@ -241,29 +246,45 @@ class WorkflowChecker(cst.CSTVisitor):
         state.check_call(self.ctx, node)
 
     def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
-        """Report catalogued APIs; True when the call is a known API (reported or not)."""
-        func = node.func
-        if isinstance(func, cst.Attribute) and id(func.value) in self.flagged_calls:
-            return True  # `requests.get(u).json()`: reported once, at the inner call
-        qualified = resolved.qualified
-        # A method on an object the workflow itself created (`pool.map` after
-        # `pool = ThreadPoolExecutor()`): the creation is what a wildcard reports.
-        created_here = resolved.instance and self.ctx.is_unit_scope(resolved.bound_in)
+        """Report catalogued APIs; True when the call was judged by the catalog."""
+        ctx = self.ctx
+        receiver = _receiver_call(node.func)
+        if receiver is not None and id(receiver) in self.reported_calls:
+            return True  # `DB.execute(q).fetchone()`: reported once, at the first call
+        if resolved.instance and resolved.origin:
+            origin_rules = self._rules_for(resolved.origin)
+            if origin_rules:
+                if resolved.constructed and (
+                    resolved.bound_in is None or ctx.in_unit(resolved.bound_in)
+                ):
+                    # `requests.get(u).json()`, `rng = random.Random(seed); rng.choice()`:
+                    # the object was made in workflow code and judged where it was made.
+                    return True
+                # An object made at import time or passed in (`DB = sqlite3.connect()`,
+                # `SESSION.get()`): every use from workflow code is the API's effect.
+                for rule in origin_rules:
+                    ctx.report(node, rule.code, _render(node.func) + "()")
+                self.reported_calls.add(id(node))
+                return True
         reported: Set[str] = set()
-        for rule, api in self.ctx.catalog.lookup(qualified):
-            if api.use != "call" or rule.code in reported:
-                continue
-            if created_here and api.is_wildcard:
-                continue
-            if self.ctx.framework not in api.frameworks:
+        for rule, api in ctx.catalog.lookup(resolved.qualified):
+            if api.use != "call" or rule.code in reported or ctx.framework not in api.frameworks:
                 continue
             if api.max_args is not None and len(node.args) > api.max_args:
                 continue
             reported.add(rule.code)
-            self.ctx.report(node, rule.code, display_name(qualified) + "()")
+            ctx.report(node, rule.code, display_name(resolved.qualified) + "()")
         if reported:
-            self.flagged_calls.add(id(node))
+            self.reported_calls.add(id(node))
         return bool(reported)
+
+    def _rules_for(self, origin: str) -> List[Rule]:
+        """The rules whose call patterns name ``origin``, whatever their argument conditions."""
+        rules: List[Rule] = []
+        for rule, api in self.ctx.catalog.lookup(origin):
+            if api.use == "call" and self.ctx.framework in api.frameworks and rule not in rules:
+                rules.append(rule)
+        return rules
 
     def _follow_project_call(self, node: cst.Call) -> None:
         """WF604/WF605: a call into the project's own code."""
@@ -350,6 +371,17 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
         if isinstance(star, cst.Param):
             result.append(star)
     return result
+
+
+def _receiver_call(func: cst.BaseExpression) -> Optional[cst.Call]:
+    """The call a method is invoked on, through attributes and subscripts:
+    ``S3.get_object(...)["Body"].read`` -> ``S3.get_object(...)``."""
+    if not isinstance(func, cst.Attribute):
+        return None
+    node = func.value
+    while isinstance(node, (cst.Attribute, cst.Subscript)):
+        node = node.value
+    return node if isinstance(node, cst.Call) else None
 
 
 def display_name(qualified: str) -> str:

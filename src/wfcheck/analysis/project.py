@@ -36,16 +36,24 @@ TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 class ModuleFacts:
     """Everything derived from one parsed module, computed once."""
 
-    def __init__(self, path: str, name: str, is_package: bool, text: str, module: cst.Module):
+    def __init__(
+        self,
+        path: str,
+        name: str,
+        is_package: bool,
+        text: str,
+        module: cst.Module,
+        returns: Optional[Dict[str, str]] = None,
+    ):
         self.path = path
         self.name = name
         self.text = text
         self.module = module
-        self.index = ModuleIndex(module)
+        self.index = ModuleIndex(module, text)
         scope = self.index.module_scope
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]
-        self.resolver = Resolver()
+        self.resolver = Resolver(returns)
         self.units, self.activities = WorkflowFinder(self.index, self.resolver).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
@@ -163,7 +171,13 @@ def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[
 
 
 class ProjectIndex:
-    def __init__(self, roots: Sequence[Path], summarizer: Summarizer) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path],
+        summarizer: Summarizer,
+        returns: Optional[Dict[str, str]] = None,
+    ) -> None:
+        self.returns = returns or {}
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
         self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
@@ -195,7 +209,7 @@ class ProjectIndex:
         cached = self._by_name.get(name) if name else None
         if cached is not None and cached.text == text:
             return cached
-        facts = ModuleFacts(display, name, is_package, text, module)
+        facts = ModuleFacts(display, name, is_package, text, module, self.returns)
         if name:
             self._by_name[name] = facts
         return facts
@@ -224,7 +238,7 @@ class ProjectIndex:
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
-        return ModuleFacts(str(path), name, is_package, text, module)
+        return ModuleFacts(str(path), name, is_package, text, module, self.returns)
 
     # -- call targets ----------------------------------------------------------------------
 

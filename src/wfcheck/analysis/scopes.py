@@ -264,13 +264,21 @@ class Scope:
         # For methods: the name of `self` and the instance attribute types of the class.
         self.self_name: Optional[str] = None
         self.class_scope: Optional["Scope"] = None
-        self._instance_attrs: Optional[Dict[str, List[cst.BaseExpression]]] = None
+        self._instance_attrs: Optional[Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = None
+        self._method_scopes: Dict[int, "Scope"] = {}
         # For the module scope: its dotted name and package, when the project knows them.
         self.module_name = ""
         self.package = ""
 
+    def method_scope(self, method: cst.FunctionDef) -> "Scope":
+        """For a class scope: the scope of one of its methods (built once)."""
+        scope = self._method_scopes.get(id(method))
+        if scope is None:
+            scope = self._method_scopes[id(method)] = function_scope(method, self)
+        return scope
+
     @property
-    def instance_attrs(self) -> Dict[str, List[cst.BaseExpression]]:
+    def instance_attrs(self) -> Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]:
         """For a class scope: ``self.<attr> = <value>`` assignments in its methods (lazy)."""
         if self._instance_attrs is None:
             if isinstance(self.node, cst.ClassDef):
@@ -362,8 +370,9 @@ def module_scope(module: cst.Module) -> Scope:
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self) -> None:
-        self.attrs: Dict[str, List[cst.BaseExpression]] = {}
+    def __init__(self, method: cst.FunctionDef, attrs: Dict) -> None:
+        self.method = method
+        self.attrs = attrs
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
@@ -373,40 +382,82 @@ class _SelfAssignments(cst.CSTVisitor):
             t = target.target
             if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
                 if t.value.value == "self":
-                    self.attrs.setdefault(t.attr.value, []).append(node.value)
+                    self.attrs.setdefault(t.attr.value, []).append((node.value, self.method))
 
 
-def _instance_attributes(node: cst.ClassDef) -> Dict[str, List[cst.BaseExpression]]:
-    """``self.<attr> = <value>`` assignments in the class's methods."""
-    visitor = _SelfAssignments()
+def _instance_attributes(
+    node: cst.ClassDef,
+) -> Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]:
+    """``self.<attr> = <value>`` assignments in the class's methods, with the method."""
+    attrs: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef):
-            statement.body.visit(visitor)
-    return visitor.attrs
+            statement.body.visit(_SelfAssignments(statement, attrs))
+    return attrs
 
 
 class Resolved:
-    """A resolved expression: ``qualified`` names a module-level API; ``instance`` means the
-    expression is a value produced by calling it (``Path(p)`` is an instance of pathlib.Path)."""
+    """A resolved expression.
 
-    __slots__ = ("qualified", "instance", "bound_in")
+    ``qualified`` names a module-level API (``random.choice``) or, for ``instance`` values, the
+    type's member (``pathlib.Path.read_text`` for ``Path(p).read_text``). ``origin`` is the
+    call that created an instance (``sqlite3.connect``) or the type it was annotated with;
+    ``constructed`` says a call in the code created it (not a parameter); ``bound_in`` is the
+    scope that stored the value in a variable (None when it is created inline).
+    """
+
+    __slots__ = ("qualified", "instance", "bound_in", "origin", "constructed")
 
     def __init__(
-        self, qualified: str, instance: bool = False, bound_in: Optional["Scope"] = None
+        self,
+        qualified: str,
+        instance: bool = False,
+        bound_in: Optional["Scope"] = None,
+        origin: str = "",
+        constructed: bool = False,
     ) -> None:
         self.qualified = qualified
         self.instance = instance
-        # For a value held in a variable (an instance or an alias): the scope that assigned it.
         self.bound_in = bound_in
+        self.origin = origin
+        self.constructed = constructed
+
+    def derived(self, qualified: str) -> "Resolved":
+        """A member or product of this value, created wherever this value was."""
+        return Resolved(qualified, self.instance, self.bound_in, self.origin, self.constructed)
+
+    def stored_in(self, scope: "Scope") -> "Resolved":
+        return Resolved(
+            self.qualified, self.instance, self.bound_in or scope, self.origin, self.constructed
+        )
 
     def __repr__(self) -> str:  # pragma: no cover - debugging aid
-        return f"Resolved({self.qualified!r}, instance={self.instance})"
+        return f"Resolved({self.qualified!r}, instance={self.instance}, origin={self.origin!r})"
+
+
+def annotation_expression(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """The expression an annotation names; a quoted annotation is parsed."""
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        if not isinstance(value, str):
+            return None
+        try:
+            return cst.parse_expression(value.strip())
+        except cst.ParserSyntaxError:
+            return None
+    return node
 
 
 class Resolver:
-    """Resolves expressions within a scope chain; results are memoised per (scope, name)."""
+    """Resolves expressions within a scope chain; results are memoised per (scope, name).
 
-    def __init__(self) -> None:
+    ``returns`` maps an API to the type it returns (``pathlib.Path.joinpath()`` ->
+    ``pathlib.Path``; a key without parentheses is a property), so values derived from a known
+    type keep it.
+    """
+
+    def __init__(self, returns: Optional[Dict[str, str]] = None) -> None:
+        self.returns = returns or {}
         self._names: Dict[Tuple[int, str], Optional[Resolved]] = {}
         self._active: Set[Tuple[int, str]] = set()
 
@@ -414,6 +465,9 @@ class Resolver:
         owner = scope.owner_of(name)
         if owner is None:
             return Resolved(f"builtins.{name}") if name in BUILTIN_NAMES else None
+        return self._bound(owner.bindings[name], owner, name)
+
+    def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Optional[Resolved]:
         key = (id(owner), name)
         if key in self._names:
             return self._names[key]
@@ -421,7 +475,7 @@ class Resolver:
             return None
         self._active.add(key)
         try:
-            result = self._from_bindings(owner.bindings[name], owner)
+            result = self._from_bindings(bindings, owner)
         finally:
             self._active.discard(key)
         self._names[key] = result
@@ -446,26 +500,18 @@ class Resolver:
             if binding.kind == "augment":
                 continue
             if binding.kind == "value" and binding.node is not None:
-                value = binding.node
-                if isinstance(value, cst.Call):
-                    inner = self.expr(value.func, owner)
-                    if inner is None:
-                        return None
-                    results.append(Resolved(inner.qualified, True, owner))
-                elif isinstance(value, (cst.Name, cst.Attribute)):
-                    inner = self.expr(value, owner)
-                    if inner is None:
-                        return None
-                    results.append(
-                        Resolved(inner.qualified, inner.instance, inner.bound_in or owner)
-                    )
-                else:
+                inner = self.expr(binding.node, owner)
+                if inner is None:
                     return None
+                results.append(inner.stored_in(owner))
             elif binding.kind == "annotation" and binding.node is not None:
-                inner = self.expr(binding.node, owner.parent or owner)  # type: ignore[arg-type]
+                annotation = annotation_expression(binding.node)  # type: ignore[arg-type]
+                inner = (
+                    self.expr(annotation, owner.parent or owner) if annotation is not None else None
+                )
                 if inner is None or inner.instance:
                     return None
-                results.append(Resolved(inner.qualified, True, owner))
+                results.append(Resolved(inner.qualified, True, owner, inner.qualified, False))
             else:
                 return None
         if not results:
@@ -486,26 +532,48 @@ class Resolver:
                 and scope.owner_of(scope.self_name) is scope
                 and scope.class_scope is not None
             ):
-                return self._instance_attr(node.attr.value, scope)
+                return self._instance_attr(node.attr.value, scope.class_scope)
             base = self.expr(node.value, scope)
             if base is None:
                 return None
-            return Resolved(f"{base.qualified}.{node.attr.value}", base.instance, base.bound_in)
+            qualified = f"{base.qualified}.{node.attr.value}"
+            if base.instance and qualified in self.returns:  # a property of a known type
+                return base.derived(self.returns[qualified])
+            return base.derived(qualified)
         if isinstance(node, cst.Call):
             base = self.expr(node.func, scope)
             if base is None:
                 return None
-            return Resolved(base.qualified, True)
+            returned = self.returns.get(base.qualified + "()")
+            if base.instance:
+                # A method's result: the object it was called on stays the origin.
+                return base.derived(returned or base.qualified)
+            return Resolved(returned or base.qualified, True, None, base.qualified, True)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+            left = self.expr(node.left, scope)
+            if left is not None and left.instance:
+                returned = self.returns.get(left.qualified + ".__truediv__()")
+                if returned is not None:
+                    return left.derived(returned)
         return None
 
-    def _instance_attr(self, attr: str, scope: Scope) -> Optional[Resolved]:
-        assert scope.class_scope is not None
-        values = scope.class_scope.instance_attrs.get(attr)
-        if not values:
+    def _instance_attr(self, attr: str, class_scope: Scope) -> Optional[Resolved]:
+        """``self.<attr>``: resolved from the ``self.<attr> = value`` assignments in the
+        class's methods, each value in the scope of the method that assigns it."""
+        assignments = class_scope.instance_attrs.get(attr)
+        if not assignments:
             return None
-        bindings = [Binding("value", v) for v in values]
-        # Instance attributes are assigned in methods; their values read module-level names.
-        return self._from_bindings(bindings, scope.class_scope.parent or scope)
+        results = []
+        for value, method in assignments:
+            method_scope = class_scope.method_scope(method)
+            resolved = self._bound([Binding("value", value)], method_scope, f"self.{attr}@{id(value)}")
+            if resolved is None:
+                return None
+            results.append(resolved)
+        first = results[0]
+        if all(r.qualified == first.qualified and r.instance == first.instance for r in results):
+            return first
+        return None
 
 
 def _absolute(target: str, package: str) -> str:

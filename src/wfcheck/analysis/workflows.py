@@ -14,6 +14,7 @@ import libcst as cst
 
 from wfcheck.analysis.scopes import (
     Resolver,
+    annotation_expression,
     Scope,
     class_scope,
     function_scope,
@@ -90,7 +91,7 @@ class ModuleIndex:
     calls are statements. Scopes are built lazily, for the definitions the analysis asks about.
     """
 
-    def __init__(self, module: cst.Module) -> None:
+    def __init__(self, module: cst.Module, text: str = "") -> None:
         self.module = module
         self.module_scope = module_scope(module)
         self.functions: List[_Def] = []
@@ -100,6 +101,11 @@ class ModuleIndex:
         self._scopes: Dict[int, Scope] = {id(module): self.module_scope}
         self._parents: Dict[int, Container] = {}
         self._walk(module.body, module, [])
+        if any(method in text for method in _REGISTRATION_METHODS):
+            # Registration calls can hide inside expressions (`return w.add_orchestrator(f)`):
+            # only modules that name a registration method pay for the full walk.
+            finder = _RegistrationCalls(self.calls)
+            module.visit(finder)
 
     def scope_of(self, node: Container) -> Scope:
         scope = self._scopes.get(id(node))
@@ -181,6 +187,39 @@ class ModuleIndex:
                 name = _dotted(alias.name)
                 if name:
                     self.imports.add(f"{base}.{name}")
+
+
+class _RegistrationCalls(cst.CSTVisitor):
+    """Registration calls anywhere in a module, with the definition they sit in."""
+
+    def __init__(self, calls: List[Tuple[cst.Call, Container]]) -> None:
+        self.calls = calls
+        self.known = {id(call) for call, _ in calls}
+        self.containers: List[Container] = []
+
+    def visit_Module(self, node: cst.Module) -> None:
+        self.containers.append(node)
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.containers.append(node)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.containers.pop()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.containers.append(node)
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self.containers.pop()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and func.attr.value in _REGISTRATION_METHODS
+            and id(node) not in self.known
+        ):
+            self.calls.append((node, self.containers[-1]))
 
 
 def _dotted(node: cst.BaseExpression) -> str:
@@ -315,7 +354,8 @@ class WorkflowFinder:
                     return
         if param is None or param.annotation is None:
             return
-        resolved = self.resolver.expr(param.annotation.annotation, scope)
+        annotation = annotation_expression(param.annotation.annotation)
+        resolved = self.resolver.expr(annotation, scope) if annotation is not None else None
         if resolved is None:
             return
         for spec in SPECS:

@@ -17,8 +17,9 @@ _ORDER_CONSUMERS = frozenset(
 _SET_CONSTRUCTORS = frozenset({"builtins.set", "builtins.frozenset"})
 _SET_METHODS = frozenset({"union", "intersection", "difference", "symmetric_difference", "copy"})
 _SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
-# hash() of these is stable across processes.
+# hash() of these is stable across processes (only str/bytes hashes are randomised).
 _STABLE_HASH_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.bool"})
+_STABLE_HASH_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.complex"})
 
 ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
 
@@ -78,7 +79,7 @@ def is_set_expression(ctx: "CheckContext", node: cst.BaseExpression, depth: int 
 def _is_set_variable(ctx: "CheckContext", name: str, depth: int) -> bool:
     """A local whose every assignment is a set expression."""
     owner = ctx.scope.owner_of(name)
-    if owner is None or owner.kind == "module" or not ctx.is_unit_scope(owner):
+    if owner is None or owner.kind == "module" or not ctx.in_unit(owner):
         return False
     values = []
     for binding in owner.bindings[name]:
@@ -97,8 +98,11 @@ def _stable_hash_argument(ctx: "CheckContext", node: cst.BaseExpression) -> bool
         return True
     if isinstance(node, cst.UnaryOperation):
         return _stable_hash_argument(ctx, node.expression)
-    if isinstance(node, cst.Name) and node.value in ("True", "False", "None"):
-        return True
+    if isinstance(node, cst.Name):
+        if node.value in ("True", "False", "None"):
+            return True
+        resolved = ctx.resolve_full(node)  # a parameter or local annotated `int`/`float`
+        return resolved is not None and resolved.instance and resolved.qualified in _STABLE_HASH_TYPES
     if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
         qualified: Optional[str] = ctx.resolve(node.func)
         return qualified in _STABLE_HASH_CALLS

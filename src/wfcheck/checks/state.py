@@ -28,7 +28,9 @@ def module_mutables(module: Scope, resolve) -> FrozenSet[str]:
     """Module-level names bound only to mutable containers (`CACHE = {}`)."""
     names = []
     for name, bindings in module.bindings.items():
-        if bindings and all(_is_mutable(b, module, resolve) for b in bindings):
+        # `CACHE: Dict[str, str] = {}`: the annotation says nothing about mutability.
+        values = [b for b in bindings if b.kind != "annotation"]
+        if values and all(_is_mutable(b, module, resolve) for b in values):
             names.append(name)
     return frozenset(names)
 
@@ -80,7 +82,7 @@ def _check_name_write(ctx: "CheckContext", target: cst.Name) -> None:
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
-        if not ctx.is_unit_scope(owner):
+        if not ctx.in_unit(owner):
             ctx.report(target, "WF603", f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay")
 
 
