@@ -9,6 +9,7 @@ import uuid
 from datetime import datetime, timedelta
 
 import dapr.ext.workflow as wf
+from pricing import discount_for, final_price
 
 wfr = wf.WorkflowRuntime()
 
@@ -41,7 +42,10 @@ def order_processing_workflow(ctx: wf.DaprWorkflowContext, order: dict):
 
     # Mistake: module-level state shared by every instance and replay.
     PROCESSED_ORDERS.append(order["id"])
-    yield ctx.call_activity(process_payment, input=order)
+    # Fine: a pure helper. Mistake: a helper that draws a random promotion two calls down.
+    discount = discount_for(order["total"])
+    amount = final_price(order["total"])
+    yield ctx.call_activity(process_payment, input={**order, "amount": amount, "discount": discount})
     # Mistake: the task is created but never yielded.
     ctx.call_activity(notify, input={"message": f"Order {order['id']} completed"})
     return {"status": "completed", "tracking": tracking_id}

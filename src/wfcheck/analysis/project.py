@@ -20,7 +20,7 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Un
 import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from wfcheck.analysis.scopes import Resolver, Scope
+from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.frameworks import FrameworkSpec
@@ -46,6 +46,7 @@ class ModuleFacts:
         returns: Optional[Dict[str, str]] = None,
     ):
         self.path = path
+        self.directory = Path(path).resolve().parent
         self.name = name
         self.text = text
         self.module = module
@@ -182,6 +183,7 @@ class ProjectIndex:
         self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
         self._by_name: Dict[str, Optional[ModuleFacts]] = {}
+        self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
         self._summaries: Dict[Tuple[int, str], Summary] = {}
         self._chains: Dict[Tuple[int, str], Optional[Chain]] = {}
         self.modules_parsed = 0
@@ -214,23 +216,29 @@ class ProjectIndex:
             self._by_name[name] = facts
         return facts
 
-    def module(self, name: str) -> Optional[ModuleFacts]:
-        if name in self._by_name:
-            return self._by_name[name]
-        facts = None
+    def module(self, name: str, importer_dir: Optional[Path] = None) -> Optional[ModuleFacts]:
+        """A project module by dotted name: from the project roots, else (as Python does for
+        a script) from the importing file's own directory."""
+        if name not in self._by_name:
+            self._by_name[name] = self._find(name, self.roots)
+        facts = self._by_name[name]
+        if facts is None and importer_dir is not None:
+            key = (importer_dir, name)
+            if key not in self._by_dir:
+                self._by_dir[key] = self._find(name, [importer_dir])
+            facts = self._by_dir[key]
+        return facts
+
+    def _find(self, name: str, roots: Sequence[Path]) -> Optional[ModuleFacts]:
         relative = Path(*name.split("."))
-        for root in self.roots:
+        for root in roots:
             for candidate, is_package in (
                 (root / relative.with_suffix(".py"), False),
                 (root / relative / "__init__.py", True),
             ):
                 if candidate.is_file():
-                    facts = self._load(candidate, name, is_package)
-                    break
-            if facts is not None:
-                break
-        self._by_name[name] = facts
-        return facts
+                    return self._load(candidate, name, is_package)
+        return None
 
     def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
         try:
@@ -238,7 +246,7 @@ class ProjectIndex:
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
-        return ModuleFacts(str(path), name, is_package, text, module, self.returns)
+        return ModuleFacts(_display(path), name, is_package, text, module, self.returns)
 
     # -- call targets ----------------------------------------------------------------------
 
@@ -264,15 +272,17 @@ class ProjectIndex:
         resolved = facts.resolver.expr(func, scope)
         if resolved is None:
             return None
-        return self.definition(resolved.qualified)
+        return self.definition(resolved.qualified, facts.directory)
 
-    def definition(self, qualified: str, depth: int = 0) -> Optional[Target]:
+    def definition(
+        self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
+    ) -> Optional[Target]:
         """A project function or class (its `__init__`) by qualified name."""
         if depth > 4 or not qualified or qualified.startswith("."):
             return None
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
-            facts = self.module(".".join(parts[:split]))
+            facts = self.module(".".join(parts[:split]), importer_dir)
             if facts is not None:
                 return self._lookup(facts, parts[split:], depth)
         return None
@@ -281,7 +291,10 @@ class ProjectIndex:
         bindings = facts.index.module_scope.bindings.get(names[0], ())
         for binding in bindings:
             if binding.kind == "import":
-                return self.definition(".".join([binding.target] + names[1:]), depth + 1)
+                target = absolute_name(binding.target, facts.index.module_scope.package)
+                return self.definition(
+                    ".".join([target] + names[1:]), facts.directory, depth + 1
+                )
             node = binding.node
             if isinstance(node, cst.FunctionDef) and len(names) == 1:
                 return self._target_in(facts, node)
@@ -356,6 +369,14 @@ class ProjectIndex:
             result = Chain(tuple(reversed(steps)), first[1], total)
         self._chains[key] = result
         return result
+
+
+def _display(path: Path) -> str:
+    """Paths under the working directory are shown relative to it, like checked paths."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def helper_unit(target: Target, framework: FrameworkSpec) -> WorkflowUnit:

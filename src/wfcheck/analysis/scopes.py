@@ -486,7 +486,7 @@ class Resolver:
         if imports:
             if len(imports) != len(bindings):
                 return None
-            return Resolved(_absolute(imports[0].target, owner.module.package))
+            return Resolved(absolute_name(imports[0].target, owner.module.package))
         if (
             owner.kind == "module"
             and owner.module_name
@@ -576,7 +576,7 @@ class Resolver:
         return None
 
 
-def _absolute(target: str, package: str) -> str:
+def absolute_name(target: str, package: str) -> str:
     """``.mod.f`` imported in package ``pkg.sub`` is ``pkg.sub.mod.f``; unknown stays relative."""
     if not target.startswith("."):
         return target
