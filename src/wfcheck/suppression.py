@@ -30,12 +30,9 @@ def comments_by_line(source: str) -> Dict[int, str]:
     return comments
 
 
-def parse_line_suppression(comment: str) -> Optional[Suppression]:
-    """What a trailing comment suppresses; a missing key means nothing is suppressed.
-
-    Returns ``None`` for "everything", a set of codes, or raises nothing and returns an empty
-    set when the comment suppresses nothing relevant.
-    """
+def parse_line_suppression(comment: str) -> Suppression:
+    """What a comment on the flagged line suppresses: ``None`` for every code (bare `# noqa`
+    or `# wfcheck: ignore`), else the codes named (empty: nothing)."""
     codes: set = set()
     everything = False
     for match in _NOQA.finditer(comment):
