@@ -29,7 +29,8 @@ def found(source: str, **kwargs) -> Counter:
 def expected(source: str) -> Counter:
     """(line, code) -> count from `# expect: WF101 WF101` markers."""
     result: Counter = Counter()
-    for number, line in enumerate(source.splitlines(), start=1):
+    # Lines as Python counts them: only CR, LF and CRLF end a line (not form feeds).
+    for number, line in enumerate(re.split(r"\r\n|\r|\n", source), start=1):
         match = _EXPECT.search(line)
         if match:
             for code in match.group("codes").split():

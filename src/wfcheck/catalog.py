@@ -110,8 +110,15 @@ class Catalog:
     """All rules, indexed by code, plus lookup structures for API matching, plus the return
     types of known APIs (``[returns]`` tables) that name resolution follows."""
 
-    def __init__(self, rules: Iterable[Rule], returns: Optional[Mapping[str, str]] = None) -> None:
+    def __init__(
+        self,
+        rules: Iterable[Rule],
+        returns: Optional[Mapping[str, str]] = None,
+        handles: Iterable[str] = (),
+    ) -> None:
         self.returns: Dict[str, str] = dict(returns or {})
+        # Constructors whose objects are stateful handles (see rules/types.toml).
+        self.handles: FrozenSet[str] = frozenset(handles)
         self.rules: Dict[str, Rule] = {}
         for rule in rules:
             if rule.code in self.rules:
@@ -149,11 +156,13 @@ class Catalog:
     def get(self, code: str) -> Optional[Rule]:
         return self.rules.get(code)
 
-    def lookup(self, qualified: str) -> List[Tuple[Rule, ApiPattern]]:
+    def lookup(self, qualified: str, exact_only: bool = False) -> List[Tuple[Rule, ApiPattern]]:
         """Every (rule, pattern) whose name pattern matches ``qualified``, minus exclusions."""
         if qualified.split(".", 1)[0] not in self.roots:
             return []
         found = list(self._exact.get(qualified, ()))
+        if exact_only:
+            return [(rule, api) for rule, api in found if api.use == "call"]
         for prefix, rule, api in self._prefix:
             if qualified.startswith(prefix) and (rule, api) not in found:
                 found.append((rule, api))
@@ -167,6 +176,10 @@ class Catalog:
             if api.name == qualified
             or (rule.code not in exact_rules and not rule.is_excluded(qualified))
         ]
+
+    def is_handle(self, qualified: str) -> bool:
+        """Does ``qualified`` construct a stateful handle (a client, file, generator)?"""
+        return qualified in self.handles
 
     def lookup_method(self, method: str) -> List[Tuple[Rule, ApiPattern]]:
         return list(self._methods.get(method, ()))
@@ -266,12 +279,13 @@ def rules_dir() -> Path:
 def load_catalog_files(paths: Sequence[Path]) -> Catalog:
     rules: List[Rule] = []
     returns: Dict[str, str] = {}
+    handles: List[str] = []
     for path in paths:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path.name}: {exc}") from exc
-        unknown = set(data) - {"rules", "returns"}
+        unknown = set(data) - {"rules", "returns", "handles"}
         if unknown:
             raise CatalogError(f"{path.name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
         for entry in data.get("rules", []):
@@ -280,7 +294,11 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
             if not isinstance(returned, str):
                 raise CatalogError(f"{path.name}: returns.{api} must name a type")
             returns[api] = returned
-    return Catalog(rules, returns)
+        handle_table = data.get("handles", {})
+        if set(handle_table) - {"apis"}:
+            raise CatalogError(f"{path.name}: [handles] takes only 'apis'")
+        handles.extend(handle_table.get("apis", []))
+    return Catalog(rules, returns, handles)
 
 
 @lru_cache(maxsize=1)

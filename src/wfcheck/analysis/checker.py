@@ -9,7 +9,7 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -110,7 +110,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.index = ctx.facts.index
-        self.reported_calls: Set[int] = set()
+        self.reported_calls: Dict[int, FrozenSet[str]] = {}
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -249,34 +249,36 @@ class WorkflowChecker(cst.CSTVisitor):
         """Report catalogued APIs; True when the call was judged by the catalog."""
         ctx = self.ctx
         receiver = _receiver_call(node.func)
-        if receiver is not None and id(receiver) in self.reported_calls:
-            return True  # `DB.execute(q).fetchone()`: reported once, at the first call
-        if resolved.instance and resolved.origin:
-            origin_rules = self._rules_for(resolved.origin)
-            if origin_rules:
-                if resolved.constructed and (
-                    resolved.bound_in is None or ctx.in_unit(resolved.bound_in)
-                ):
-                    # `requests.get(u).json()`, `rng = random.Random(seed); rng.choice()`:
-                    # the object was made in workflow code and judged where it was made.
-                    return True
-                # An object made at import time or passed in (`DB = sqlite3.connect()`,
-                # `SESSION.get()`): every use from workflow code is the API's effect.
-                for rule in origin_rules:
-                    ctx.report(node, rule.code, _render(node.func) + "()")
-                self.reported_calls.add(id(node))
+        # `DB.execute(q).fetchone()`: what the first call was reported for is not repeated.
+        already = self.reported_calls.get(id(receiver), frozenset()) if receiver else frozenset()
+        if resolved.instance and resolved.origin and ctx.catalog.is_handle(resolved.origin):
+            made_here = resolved.constructed and (
+                resolved.bound_in is None or ctx.in_unit(resolved.bound_in)
+            )
+            if not made_here:
+                # A handle (client, file, generator) made at import time or passed in does
+                # its API's work on every use from workflow code: `DB.execute(...)`.
+                rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
+                self._report_call(node, rules, _render(node.func))
                 return True
-        reported: Set[str] = set()
-        for rule, api in ctx.catalog.lookup(resolved.qualified):
-            if api.use != "call" or rule.code in reported or ctx.framework not in api.frameworks:
+        rules: List[Rule] = []
+        # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
+        # module's functions, not the methods of what they return (`random.choice(x).title()`).
+        for rule, api in ctx.catalog.lookup(resolved.qualified, exact_only=resolved.instance):
+            if api.use != "call" or rule in rules or ctx.framework not in api.frameworks:
                 continue
             if api.max_args is not None and len(node.args) > api.max_args:
                 continue
-            reported.add(rule.code)
-            ctx.report(node, rule.code, display_name(resolved.qualified) + "()")
-        if reported:
-            self.reported_calls.add(id(node))
-        return bool(reported)
+            if rule.code not in already:
+                rules.append(rule)
+        self._report_call(node, rules, display_name(resolved.qualified))
+        return bool(rules)
+
+    def _report_call(self, node: cst.Call, rules: List[Rule], name: str) -> None:
+        for rule in rules:
+            self.ctx.report(node, rule.code, name + "()")
+        if rules:
+            self.reported_calls[id(node)] = frozenset(r.code for r in rules)
 
     def _rules_for(self, origin: str) -> List[Rule]:
         """The rules whose call patterns name ``origin``, whatever their argument conditions."""

@@ -544,10 +544,9 @@ class Resolver:
             base = self.expr(node.func, scope)
             if base is None:
                 return None
+            # A call's result is a new value whose origin is the call (`open(p).read()` is
+            # text from `builtins.open.read`, no longer the file handle).
             returned = self.returns.get(base.qualified + "()")
-            if base.instance:
-                # A method's result: the object it was called on stays the origin.
-                return base.derived(returned or base.qualified)
             return Resolved(returned or base.qualified, True, None, base.qualified, True)
         if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
             left = self.expr(node.left, scope)
