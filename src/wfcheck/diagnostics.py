@@ -11,6 +11,42 @@ from typing import Optional, Tuple
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text between two 1-based (line, column) positions with ``content``."""
+
+    content: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def to_dict(self) -> dict:
+        return {
+            "content": self.content,
+            "location": {"row": self.line, "column": self.column},
+            "end_location": {"row": self.end_line, "column": self.end_column},
+        }
+
+
+@dataclass(frozen=True)
+class Fix:
+    """A way to resolve a diagnostic. ``applicability`` is ``safe`` (applied by ``--fix``),
+    ``unsafe`` (only with ``--unsafe-fixes``) or ``display-only`` (shown, never applied; the
+    message says why)."""
+
+    applicability: str
+    message: str
+    edits: Tuple[Edit, ...] = ()
+
+    def to_dict(self) -> dict:
+        return {
+            "applicability": self.applicability,
+            "message": self.message,
+            "edits": [edit.to_dict() for edit in self.edits],
+        }
+
+
+@dataclass(frozen=True)
 class Diagnostic:
     code: str
     name: str
@@ -31,6 +67,7 @@ class Diagnostic:
     noqa_row: Optional[int] = None
     # The text of the first flagged line, so reporters need no file access.
     source_line: str = ""
+    fix: Optional[Fix] = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)

@@ -16,7 +16,7 @@ def to_dict(d: Diagnostic) -> Dict[str, Any]:
         "filename": d.path,
         "location": {"row": d.line, "column": d.column},
         "end_location": {"row": d.end_line, "column": d.end_column},
-        "fix": None,
+        "fix": d.fix.to_dict() if d.fix is not None else None,
         "noqa_row": d.noqa_row,
         "url": None,
         "workflow": d.workflow or None,
