@@ -45,4 +45,14 @@ SPEC = FrameworkSpec(
             "task_any",
         }
     ),
+    now_template="{ctx}.current_utc_datetime",
+    now_is_aware=False,
+    # `new_uuid()` returns a deterministic name-based UUID as a string.
+    uuid_template="{uuid}.UUID({ctx}.new_uuid())",
+    # Azure's create_timer takes the time to fire at.
+    sleep_template=(
+        "yield {ctx}.create_timer({ctx}.current_utc_datetime + {timedelta}(seconds={seconds}))"
+    ),
+    activity_call_template='(yield {ctx}.call_activity("{fn}", {input}))',
+    activity_registration="app-decorator",
 )

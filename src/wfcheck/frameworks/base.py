@@ -56,6 +56,28 @@ class FrameworkSpec:
     task_functions: FrozenSet[str] = frozenset()
     # Coroutine functions that must be awaited (Temporal).
     awaitable_functions: FrozenSet[str] = frozenset()
+    # -- what the autofixes write (templates; `{ctx}` is the workflow's context parameter,
+    # `{timedelta}`, `{workflow}`, `{uuid}` the names the fix imports or reuses) -------------
+    # The keyword that waits for a durable task: `yield` or `await`.
+    wait_keyword: str = "yield"
+    # The orchestration's current time, and whether it is timezone-aware (UTC) or naive UTC.
+    now_template: Optional[str] = None
+    now_is_aware: bool = False
+    # A replay-safe `uuid.UUID`.
+    uuid_template: Optional[str] = None
+    # A replay-safe `random.Random`-like generator.
+    random_template: Optional[str] = None
+    # A durable wait for `{seconds}` seconds, as a statement.
+    sleep_template: Optional[str] = None
+    # Replay-safe counterparts of asyncio functions (`asyncio.wait` -> `workflow.wait`).
+    asyncio_replacements: Mapping[str, str] = field(default_factory=dict)
+    # Calling a generated activity `{fn}` with `{input}` (an expression) and waiting for it.
+    activity_call_template: Optional[str] = None
+    # How a generated activity is declared: its parameters before the input.
+    activity_leading_params: Tuple[str, ...] = ()
+    # How a generated activity is registered: "runtime-decorator" (Dapr), "worker-call"
+    # (durabletask add_activity), "app-decorator" (Azure v2), "activity-decorator" (Temporal).
+    activity_registration: Optional[str] = None
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

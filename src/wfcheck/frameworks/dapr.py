@@ -54,4 +54,12 @@ SPEC = FrameworkSpec(
     task_functions=frozenset(
         f"{module}.{fn}" for module in _TASK_MODULES for fn in ("when_all", "when_any")
     ),
+    # `current_utc_datetime` is the history event's timestamp as a naive UTC datetime.
+    now_template="{ctx}.current_utc_datetime",
+    now_is_aware=False,
+    # DaprWorkflowContext has no public replay-safe UUID: uuid4() is moved into an activity.
+    sleep_template="yield {ctx}.create_timer({timedelta}(seconds={seconds}))",
+    activity_call_template="(yield {ctx}.call_activity({fn}, input={input}))",
+    activity_leading_params=("ctx",),
+    activity_registration="runtime-decorator",
 )

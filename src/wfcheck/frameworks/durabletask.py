@@ -36,4 +36,12 @@ SPEC = FrameworkSpec(
         {"call_activity", "call_sub_orchestrator", "create_timer", "wait_for_external_event"}
     ),
     task_functions=frozenset({"durabletask.task.when_all", "durabletask.task.when_any"}),
+    now_template="{ctx}.current_utc_datetime",
+    now_is_aware=False,
+    # `new_uuid()` returns the deterministic UUID as a string.
+    uuid_template="{uuid}.UUID({ctx}.new_uuid())",
+    sleep_template="yield {ctx}.create_timer({timedelta}(seconds={seconds}))",
+    activity_call_template="(yield {ctx}.call_activity({fn}, input={input}))",
+    activity_leading_params=("ctx",),
+    activity_registration="worker-call",
 )

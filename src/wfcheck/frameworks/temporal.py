@@ -26,4 +26,20 @@ SPEC = FrameworkSpec(
     awaitable_functions=frozenset(
         {f"temporalio.workflow.{fn}" for fn in _AWAITABLES} | {"asyncio.sleep"}
     ),
+    wait_keyword="await",
+    # `workflow.now()` is an aware UTC datetime.
+    now_template="{workflow}.now()",
+    now_is_aware=True,
+    uuid_template="{workflow}.uuid4()",
+    random_template="{workflow}.random()",
+    sleep_template="await {workflow}.sleep({seconds})",
+    asyncio_replacements={
+        "asyncio.wait": "{workflow}.wait",
+        "asyncio.as_completed": "{workflow}.as_completed",
+    },
+    activity_call_template=(
+        "(await {workflow}.execute_activity({fn}, {input}, "
+        "start_to_close_timeout={timedelta}(minutes=1)))"
+    ),
+    activity_registration="activity-decorator",
 )
