@@ -186,6 +186,7 @@ def _to_diagnostics(
                 workflow=unit.qualname,
                 framework=framework,
                 chain=finding.chain,
+                fix=finding.fix,
                 help=rule.alternative_for(framework),
                 noqa_row=line,
                 source_line=lines[line - 1] if line <= len(lines) else "",

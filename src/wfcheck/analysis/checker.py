@@ -31,6 +31,7 @@ from wfcheck.analysis.project import (
 )
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
+from wfcheck.diagnostics import Fix
 from wfcheck.checks import ordering, state, tasks
 from wfcheck.frameworks import FrameworkSpec
 
@@ -45,6 +46,7 @@ class Finding:
     unit: WorkflowUnit
     verb: str = ""
     chain: Tuple[str, ...] = ()
+    fix: Optional[Fix] = None
 
 
 class CheckContext:
