@@ -8,8 +8,16 @@ from helpers import expected, found
 from wfcheck.catalog import load_catalog
 
 CATALOG = load_catalog()
+# Opt-in rules (default = false) run their snippets with the rule turned on.
+DEFAULTS = [r.code for r in CATALOG if r.default]
+
+
+def selection(code: str):
+    return None if CATALOG.rules[code].default else DEFAULTS + [code]
+
+
 VALID = [
-    pytest.param(snippet, id=f"{rule.code}-valid-{i}")
+    pytest.param(rule.code, snippet, id=f"{rule.code}-valid-{i}")
     for rule in CATALOG
     for i, snippet in enumerate(rule.valid)
 ]
@@ -20,16 +28,16 @@ INVALID = [
 ]
 
 
-@pytest.mark.parametrize("snippet", VALID)
-def test_valid_snippet_has_no_findings(snippet: str) -> None:
-    assert found(snippet) == {}
+@pytest.mark.parametrize("code,snippet", VALID)
+def test_valid_snippet_has_no_findings(code: str, snippet: str) -> None:
+    assert found(snippet, select=selection(code)) == {}
 
 
 @pytest.mark.parametrize("code,snippet", INVALID)
 def test_invalid_snippet_reports_exactly_the_marked_lines(code: str, snippet: str) -> None:
     want = expected(snippet)
     assert any(c == code for (_, c) in want), "an invalid snippet must expect its own rule"
-    assert found(snippet) == want
+    assert found(snippet, select=selection(code)) == want
 
 
 def test_every_rule_has_valid_and_invalid_snippets() -> None:

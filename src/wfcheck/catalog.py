@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
@@ -115,8 +115,11 @@ class Catalog:
         rules: Iterable[Rule],
         returns: Optional[Mapping[str, str]] = None,
         handles: Iterable[str] = (),
+        allowed: Iterable[str] = (),
     ) -> None:
         self.returns: Dict[str, str] = dict(returns or {})
+        # Qualified names (or `pkg.*` wildcards) a team vouches for: never matched.
+        self.allowed: FrozenSet[str] = frozenset(allowed)
         # Constructors whose objects are stateful handles (see rules/types.toml).
         self.handles: FrozenSet[str] = frozenset(handles)
         self.rules: Dict[str, Rule] = {}
@@ -158,7 +161,7 @@ class Catalog:
 
     def lookup(self, qualified: str, exact_only: bool = False) -> List[Tuple[Rule, ApiPattern]]:
         """Every (rule, pattern) whose name pattern matches ``qualified``, minus exclusions."""
-        if qualified.split(".", 1)[0] not in self.roots:
+        if qualified.split(".", 1)[0] not in self.roots or self.is_allowed(qualified):
             return []
         found = list(self._exact.get(qualified, ()))
         if exact_only:
@@ -176,6 +179,28 @@ class Catalog:
             if api.name == qualified
             or (rule.code not in exact_rules and not rule.is_excluded(qualified))
         ]
+
+    def is_allowed(self, qualified: str) -> bool:
+        return any(
+            qualified == name
+            or (name.endswith(".*") and qualified.startswith(name[:-1]))
+            for name in self.allowed
+        )
+
+    def extended(
+        self,
+        extra_apis: Mapping[str, Sequence[ApiPattern]] = {},
+        new_rules: Sequence[Rule] = (),
+        allowed: Iterable[str] = (),
+    ) -> "Catalog":
+        """A copy with user additions: more APIs for existing rules, new rules, allowed names."""
+        rules = [
+            replace(rule, apis=rule.apis + tuple(extra_apis.get(rule.code, ())))
+            for rule in self.rules.values()
+        ]
+        return Catalog(
+            rules + list(new_rules), self.returns, self.handles, self.allowed | set(allowed)
+        )
 
     def is_handle(self, qualified: str) -> bool:
         """Does ``qualified`` construct a stateful handle (a client, file, generator)?"""

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+import pathspec
 from libcst.metadata import CodeRange
 
 from wfcheck.analysis.checker import CheckContext, Finding, WorkflowChecker, summarize
@@ -23,18 +24,22 @@ from wfcheck.analysis.project import (
 )
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog
+from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import discover
-from wfcheck.frameworks import MARKERS, FrameworkSpec
+from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import (
     Suppression,
-    any_suppresses,
+    named_codes,
     parse_block_suppression,
     parse_line_suppression,
+    suppresses,
 )
 
 SYNTAX_ERROR = "WF900"
+UNUSED_SUPPRESSION = "WF800"
+REPLAY_UNSAFE_LOG = "WF701"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
 
@@ -45,10 +50,61 @@ def split_lines(text: str) -> List[str]:
 
 @dataclass(frozen=True)
 class Settings:
+    """Everything a run needs, resolved from config files and the command line
+    (see :mod:`wfcheck.config`)."""
+
     catalog: Catalog
     enabled: FrozenSet[str]
     # Extra import roots for following calls across modules (`--src`).
     src: Tuple[str, ...] = ()
+    # The directory `exclude` and `per-file-ignores` patterns are relative to.
+    root: str = "."
+    # gitignore-style patterns of files and directories not to check.
+    exclude: Tuple[str, ...] = ()
+    # Apply `exclude` to files named explicitly too (pre-commit passes every file by name).
+    force_exclude: bool = False
+    # (pattern, selectors): codes switched off for the files a pattern matches.
+    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # The engines detected and how (restricted and extended by config).
+    specs: Tuple[FrameworkSpec, ...] = SPECS
+    markers: Tuple[bytes, ...] = MARKERS
+    # ((code, api), message) for `banned-api` entries that bring their own message.
+    banned_messages: Tuple[Tuple[Tuple[str, str], str], ...] = ()
+    # Stored for `--fix`: whether unsafe fixes may be applied.
+    unsafe_fixes: bool = False
+
+    def relative(self, path: str) -> Optional[str]:
+        """``path`` relative to ``root`` in POSIX form, or None when it lies outside."""
+        try:
+            return Path(path).resolve().relative_to(Path(self.root).resolve()).as_posix()
+        except ValueError:
+            return None
+
+    def _matches(self, patterns: Sequence[str], path: str) -> bool:
+        relative = self.relative(path)
+        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
+        if relative is None:
+            return spec.match_file(Path(path).name)
+        return spec.match_file(relative)
+
+    def is_excluded(self, path: str) -> bool:
+        return bool(self.exclude) and self._matches(self.exclude, path)
+
+    def enabled_for(self, path: str) -> FrozenSet[str]:
+        """The enabled codes minus this file's `per-file-ignores` (WF900 always stays)."""
+        off = [
+            selector
+            for pattern, selectors in self.per_file_ignores
+            if self._matches([pattern], path)
+            for selector in selectors
+        ]
+        if not off:
+            return self.enabled
+        return frozenset(
+            code
+            for code in self.enabled
+            if code == SYNTAX_ERROR or not any(code.startswith(s) for s in off)
+        )
 
 
 @dataclass
@@ -76,9 +132,9 @@ class RunResult:
         return [(f.path, f.error) for f in self.files if f.error]
 
 
-def has_workflow_marker(data: bytes) -> bool:
+def has_workflow_marker(data: bytes, markers: Sequence[bytes] = MARKERS) -> bool:
     """The prefilter: can this file contain workflow code at all?"""
-    return any(marker in data for marker in MARKERS)
+    return any(marker in data for marker in markers)
 
 
 def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
@@ -94,8 +150,15 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
 
 
 def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
-    project = make_project(paths, settings)
-    results = [check_file(path, settings, project) for path in discover(paths)]
+    named = {Path(p) for p in paths if not Path(p).is_dir()}
+    with using_specs(settings.specs):
+        project = make_project(paths, settings)
+        results = [
+            check_file(path, settings, project)
+            for path in discover(paths)
+            if not settings.is_excluded(str(path))
+            or (path in named and not settings.force_exclude)
+        ]
     return RunResult(results, project.modules_parsed)
 
 
@@ -111,8 +174,15 @@ def check_file(path: Path, settings: Settings, project: ProjectIndex) -> FileRes
 def check_source(
     data: bytes, path: str, settings: Settings, project: Optional[ProjectIndex] = None
 ) -> FileResult:
+    with using_specs(settings.specs):
+        return _check_source(data, path, settings, project)
+
+
+def _check_source(
+    data: bytes, path: str, settings: Settings, project: Optional[ProjectIndex]
+) -> FileResult:
     result = FileResult(path)
-    if not has_workflow_marker(data):
+    if not has_workflow_marker(data, settings.markers):
         return result
     try:
         text, module = parse_source(data)
@@ -134,16 +204,19 @@ def analyse_module(
     facts: ModuleFacts, settings: Settings, project: ProjectIndex
 ) -> List[Diagnostic]:
     findings: List[Finding] = []
+    enabled = settings.enabled_for(facts.path)
     for unit in facts.units:
-        ctx = CheckContext(unit, facts, settings.catalog, settings.enabled, findings, project)
+        ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
         WorkflowChecker(ctx).run()
-    if not findings:
+    if REPLAY_UNSAFE_LOG in enabled:
+        findings = log_checks.drop_guarded(findings)
+    if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
-    return _to_diagnostics(facts, findings, settings)
+    return _to_diagnostics(facts, findings, settings, enabled)
 
 
 def _to_diagnostics(
-    facts: ModuleFacts, findings: List[Finding], settings: Settings
+    facts: ModuleFacts, findings: List[Finding], settings: Settings, enabled: FrozenSet[str]
 ) -> List[Diagnostic]:
     positions = facts.positions
     comments = facts.comments
@@ -152,6 +225,9 @@ def _to_diagnostics(
     lines = split_lines(facts.text)
     diagnostics = []
     seen = set()
+    # (comment line, code or "*") for every suppression entry that hid a finding (WF800).
+    used: set = set()
+    banned = dict(settings.banned_messages)
     for finding in findings:
         rule = settings.catalog.rules[finding.code]
         where: CodeRange = positions[finding.node]
@@ -167,12 +243,23 @@ def _to_diagnostics(
         line_suppression = (
             parse_line_suppression(line_comment) if line_comment is not None else frozenset()
         )
-        if any_suppresses((line_suppression, unit_suppressions[id(unit.node)]), finding.code):
+        if suppresses(line_suppression, finding.code):
+            used |= _entries_used({line}, line_suppression, finding.code)
+            continue
+        if suppresses(unit_suppressions[id(unit.node)], finding.code):
+            used |= _entries_used(
+                _unit_comment_lines(unit, positions),
+                unit_suppressions[id(unit.node)],
+                finding.code,
+            )
             continue
         framework = unit.framework.name
-        message = rule.message.format(
-            api=finding.api, name=finding.api, framework=framework, verb=finding.verb
-        )
+        if (rule.code, finding.api) in banned:
+            message = f"`{finding.api}` is banned: {banned[(rule.code, finding.api)]}"
+        else:
+            message = rule.message.format(
+                api=finding.api, name=finding.api, framework=framework, verb=finding.verb
+            )
         diagnostics.append(
             Diagnostic(
                 code=rule.code,
@@ -192,16 +279,88 @@ def _to_diagnostics(
                 source_line=lines[line - 1] if line <= len(lines) else "",
             )
         )
+    if UNUSED_SUPPRESSION in enabled:
+        diagnostics += _unused_suppressions(facts, settings, enabled, used, lines)
     return diagnostics
+
+
+def _entries_used(lines: Iterable[int], suppression: Suppression, code: str) -> set:
+    """Which entries of a suppression hid ``code``: "*" for a bare one, else the codes."""
+    if suppression is None:
+        return {(line, "*") for line in lines}
+    return {
+        (line, entry)
+        for line in lines
+        for entry in suppression
+        if suppresses(frozenset({entry}), code)
+    }
+
+
+def _unused_suppressions(
+    facts: ModuleFacts,
+    settings: Settings,
+    enabled: FrozenSet[str],
+    used: set,
+    lines: Sequence[str],
+) -> List[Diagnostic]:
+    """WF800: suppression comments in workflow code that hid nothing. Only codes this run
+    checks are judged (a comment for a rule that is off may be needed by another run), and a
+    bare `# noqa` is left alone: other linters read it too."""
+    rule = settings.catalog.rules[UNUSED_SUPPRESSION]
+    positions = facts.positions
+    in_units = set()
+    for unit in facts.units:
+        first = min(_unit_comment_lines(unit, positions))
+        in_units.update(range(first, positions[unit.node].end.line + 1))
+    diagnostics = []
+    for line, comment in sorted(facts.comments.items()):
+        if line not in in_units:
+            continue
+        named = named_codes(comment)
+        if named is None:
+            continue
+        unused = sorted(
+            entry
+            for entry in named
+            if (line, entry) not in used
+            and (entry == "*" or any(code.startswith(entry) for code in enabled))
+            and entry != UNUSED_SUPPRESSION
+        )
+        if not unused or suppresses(parse_line_suppression(comment), UNUSED_SUPPRESSION):
+            continue
+        text = lines[line - 1] if line <= len(lines) else comment
+        column = text.find(comment) + 1 if comment in text else 1
+        what = "`# wfcheck: ignore`" if unused == ["*"] else ", ".join(unused)
+        diagnostics.append(
+            Diagnostic(
+                code=rule.code,
+                name=rule.name,
+                message=rule.message.format(api=what),
+                path=facts.path,
+                line=line,
+                column=column,
+                end_line=line,
+                end_column=column + len(comment),
+                noqa_row=line,
+                source_line=text,
+            )
+        )
+    return diagnostics
+
+
+def _unit_comment_lines(unit: WorkflowUnit, positions) -> set:
+    """The lines a whole-workflow suppression may sit on: the def/class line and the first
+    decorator's."""
+    lines = {positions[unit.node.name].start.line}
+    if unit.node.decorators:
+        lines.add(positions[unit.node.decorators[0]].start.line)
+    return lines
 
 
 def _unit_suppression(unit: WorkflowUnit, positions, comments: Dict[int, str]) -> Suppression:
     """`# wfcheck: ignore[...]` on the workflow's def/class line or its first decorator."""
-    lines = {positions[unit.node.name].start.line}
-    if unit.node.decorators:
-        lines.add(positions[unit.node.decorators[0]].start.line)
     codes: set = set()
-    for line in lines:
+    for line in _unit_comment_lines(unit, positions):
         comment = comments.get(line)
         if comment is None:
             continue
@@ -240,18 +399,28 @@ def default_enabled(catalog: Catalog) -> FrozenSet[str]:
 
 
 def select_codes(
-    catalog: Catalog, select: Optional[Iterable[str]], ignore: Iterable[str]
+    catalog: Catalog,
+    select: Optional[Iterable[str]],
+    ignore: Iterable[str],
+    extend_select: Iterable[str] = (),
+    base: Optional[FrozenSet[str]] = None,
 ) -> FrozenSet[str]:
     """Ruff's selector semantics: the most specific matching selector wins; ties ignore.
 
-    With no ``select`` the default rules are on; ``ALL`` selects every rule. WF900 is always
-    reported: a file that cannot be parsed was not checked.
+    With no ``select`` the rules in ``base`` stay on (default: the default rules); ``ALL``
+    selects every rule; ``extend_select`` adds to either. Calling this once per layer (config
+    file, then command line) gives ruff's precedence. WF900 is always reported: a file that
+    cannot be parsed was not checked.
     """
     selectors: List[Tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
+    selectors += [(s, True) for s in extend_select]
     selectors += [(s, False) for s in ignore]
+    kept = default_enabled(catalog) if base is None else base
     enabled = set()
     for rule in catalog:
-        best: Optional[Tuple[int, bool]] = (0, True) if select is None and rule.default else None
+        best: Optional[Tuple[int, bool]] = (
+            (0, True) if select is None and rule.code in kept else None
+        )
         for selector, on in selectors:
             if selector == "ALL":
                 specificity = 0

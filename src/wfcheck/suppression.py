@@ -60,6 +60,20 @@ def parse_block_suppression(comment: str) -> Suppression:
     return frozenset(codes)
 
 
+def named_codes(comment: str) -> Optional[FrozenSet[str]]:
+    """What a comment asks to suppress, entry by entry, for finding unused suppressions:
+    the codes it names, plus "*" for a bare `# wfcheck: ignore`. None when it is no wfcheck
+    suppression at all; a bare `# noqa` counts as none (other linters read it too)."""
+    entries: set = set()
+    for pattern in (_NOQA, _WFCHECK):
+        for match in pattern.finditer(comment):
+            if match.group("codes") is not None:
+                entries.update(c.upper() for c in _CODE.findall(match.group("codes")))
+            elif pattern is _WFCHECK:
+                entries.add("*")
+    return frozenset(entries) if entries else None
+
+
 def suppresses(suppression: Suppression, code: str) -> bool:
     if suppression is None:
         return True

@@ -21,13 +21,13 @@ from wfcheck.analysis.scopes import (
     module_scope,
 )
 from wfcheck.frameworks import (
-    BY_NAME,
     FALLBACK_CONTEXT_NAMES,
     FALLBACK_FRAMEWORK,
     FALLBACK_TASK_METHODS,
     SPECS,
     FrameworkSpec,
     Registration,
+    active_specs,
 )
 
 Definition = Union[cst.FunctionDef, cst.ClassDef]
@@ -285,8 +285,10 @@ class WorkflowFinder:
     def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
         self.index = index
         self.resolver = resolver
+        # The run's engines: all of them, or those the configuration allows and extends.
+        self.specs = active_specs()
         self.engines = [
-            spec for spec in SPECS if any(spec.marks_module(i) for i in index.imports)
+            spec for spec in self.specs if any(spec.marks_module(i) for i in index.imports)
         ]
         self._workflows: Dict[int, WorkflowUnit] = {}
         self._activities: Set[int] = set()
@@ -336,7 +338,7 @@ class WorkflowFinder:
             resolved = self.resolver.expr(target, scope)
             qualified = resolved.qualified if resolved is not None else None
             attr = target.attr.value if isinstance(target, cst.Attribute) else None
-            for spec in SPECS:
+            for spec in self.specs:
                 if qualified in spec.activity_decorators or (
                     attr in spec.lenient_activity_decorator_methods
                     and self._lenient(spec, target, scope)
@@ -358,7 +360,7 @@ class WorkflowFinder:
         resolved = self.resolver.expr(annotation, scope) if annotation is not None else None
         if resolved is None:
             return
-        for spec in SPECS:
+        for spec in self.specs:
             if resolved.qualified in spec.activity_context_types:
                 self._activities.add(id(node))
                 return
@@ -376,7 +378,9 @@ class WorkflowFinder:
             return True
         if receiver.qualified.split(".", 1)[0] in _NEVER_RUNTIMES:
             return False
-        return not any(s.marks_module(receiver.qualified) for s in SPECS if s is not spec)
+        return not any(
+            s.marks_module(receiver.qualified) for s in SPECS if s.name != spec.name
+        )
 
     def _classify_class(self, definition: _Def) -> None:
         node = definition.node
@@ -387,7 +391,7 @@ class WorkflowFinder:
             resolved = self.resolver.expr(target, definition.parent_scope)
             if resolved is None:
                 continue
-            for spec in SPECS:
+            for spec in self.specs:
                 if resolved.qualified in spec.workflow_class_decorators:
                     self._mark_workflow(definition, spec, None, "decorator")
                     return
@@ -400,7 +404,7 @@ class WorkflowFinder:
         resolved = self.resolver.expr(func, scope)
         qualified = resolved.qualified if resolved is not None else None
         method = func.attr.value
-        for spec in SPECS:
+        for spec in self.specs:
             for tables, is_workflow in (
                 ((spec.activity_registrations, spec.lenient_activity_registrations), False),
                 ((spec.workflow_registrations, spec.lenient_workflow_registrations), True),
@@ -467,16 +471,20 @@ class WorkflowFinder:
         if not finder.methods:
             return
         spec = self._fallback_engine(finder.methods)
-        self._mark_workflow(definition, spec, param.name.value, "signature")
+        if spec is not None:
+            self._mark_workflow(definition, spec, param.name.value, "signature")
 
-    def _fallback_engine(self, methods: Iterable[str]) -> FrameworkSpec:
+    def _fallback_engine(self, methods: Iterable[str]) -> Optional[FrameworkSpec]:
+        """The engine an unmarked generator workflow belongs to; None when the configuration
+        does not check that engine."""
         generator_engines = [s for s in self.engines if s.generator_based]
         if generator_engines:
             return generator_engines[0]
-        for method in sorted(methods):
-            if FALLBACK_TASK_METHODS[method]:
-                return BY_NAME[FALLBACK_TASK_METHODS[method]]
-        return BY_NAME[FALLBACK_FRAMEWORK]
+        name = next(
+            (FALLBACK_TASK_METHODS[m] for m in sorted(methods) if FALLBACK_TASK_METHODS[m]),
+            FALLBACK_FRAMEWORK,
+        )
+        return next((s for s in self.specs if s.name == name), None)
 
 
 # Receivers resolved into these modules are never workflow runtimes or workers.

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Dict, Tuple
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import replace
+from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
 from wfcheck.frameworks.base import FrameworkSpec, Registration
@@ -30,7 +33,58 @@ MARKERS: Tuple[bytes, ...] = tuple(
     )
 )
 
+# What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
+# durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
+# `if not <flag>:` runs once, not on every replay.
+REPLAY_FLAG_ATTRIBUTES: Tuple[str, ...] = ("is_replaying",)
+
+# The engines detection uses in this run (config can restrict them and add in-house markers).
+_ACTIVE_SPECS: ContextVar[Tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
+
+
+def active_specs() -> Tuple[FrameworkSpec, ...]:
+    return _ACTIVE_SPECS.get()
+
+
+@contextmanager
+def using_specs(specs: Tuple[FrameworkSpec, ...]) -> Iterator[None]:
+    token = _ACTIVE_SPECS.set(specs)
+    try:
+        yield
+    finally:
+        _ACTIVE_SPECS.reset(token)
+
+
+def configured_specs(
+    frameworks: Optional[Sequence[str]] = None,
+    workflow_decorators: Mapping[str, str] = {},
+    activity_decorators: Mapping[str, str] = {},
+    workflow_context_types: Mapping[str, str] = {},
+) -> Tuple[FrameworkSpec, ...]:
+    """The engine specs restricted to ``frameworks`` (None: all) and extended with in-house
+    wrappers: each mapping goes from a qualified name to the engine it wraps."""
+
+    def mine(table: Mapping[str, str], spec: FrameworkSpec) -> frozenset:
+        return frozenset(name for name, engine in table.items() if engine == spec.name)
+
+    return tuple(
+        replace(
+            spec,
+            workflow_decorators=spec.workflow_decorators | mine(workflow_decorators, spec),
+            activity_decorators=spec.activity_decorators | mine(activity_decorators, spec),
+            workflow_context_types=spec.workflow_context_types
+            | mine(workflow_context_types, spec),
+        )
+        for spec in SPECS
+        if frameworks is None or spec.name in frameworks
+    )
+
+
 __all__ = [
+    "REPLAY_FLAG_ATTRIBUTES",
+    "active_specs",
+    "configured_specs",
+    "using_specs",
     "BY_NAME",
     "FALLBACK_CONTEXT_NAMES",
     "FALLBACK_FRAMEWORK",
