@@ -9,15 +9,10 @@ import click
 
 from wfcheck import __version__
 from wfcheck.catalog import CatalogError, Rule, load_catalog
-from wfcheck.engine import (
-    RunResult,
-    Settings,
-    check_paths,
-    check_source,
-    select_codes,
-    unknown_selectors,
-)
+from wfcheck.config import ConfigError, Options, resolve
+from wfcheck.engine import RunResult, check_paths, check_source
 from wfcheck.report import REPORTERS
+from wfcheck.report import statistics as stats
 from wfcheck.rule_docs import render_rule, render_rule_list
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -33,18 +28,42 @@ def main() -> None:
     """Determinism checks for durable workflow code."""
 
 
+def _codes_option(name: str, help: str):
+    return click.option(name, multiple=True, metavar="CODES", help=help)
+
+
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (e.g. WF1,WF202).")
-@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@_codes_option("--select", "Rule codes or prefixes to enable, replacing the configured selection (e.g. WF1,WF202).")
+@_codes_option("--extend-select", "Rule codes or prefixes to enable on top of the selection (e.g. WF701).")
+@_codes_option("--ignore", "Rule codes or prefixes to disable.")
+@click.option(
+    "--per-file-ignores",
+    multiple=True,
+    metavar="GLOB:CODES",
+    help="Codes to ignore in matching files, replacing the configured table (repeatable).",
+)
 @click.option(
     "--output-format",
-    type=click.Choice(sorted(REPORTERS)),
+    type=click.Choice(list(REPORTERS)),
     default="full",
     show_default=True,
     help="How to print diagnostics.",
 )
-@click.option("--stdin-filename", help="Name to report for source read from stdin (`-`).")
+@click.option("-o", "--output-file", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of them.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
+@click.option("-q", "--quiet", is_flag=True, help="Print diagnostics, nothing else (no summary).")
+@click.option("--stdin-filename", help="Name to report for source read from stdin (`-`); its config and per-file ignores apply.")
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file for every path.")
+@click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
+@click.option("--exclude", multiple=True, metavar="GLOB", help="Patterns to skip, replacing the configured `exclude`.")
+@click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More patterns to skip.")
+@click.option(
+    "--force-exclude/--no-force-exclude",
+    default=None,
+    help="Apply excludes to files named on the command line too (for pre-commit).",
+)
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
     "--src",
@@ -56,44 +75,94 @@ def main() -> None:
 def check(
     paths: Tuple[str, ...],
     select: Tuple[str, ...],
+    extend_select: Tuple[str, ...],
     ignore: Tuple[str, ...],
+    per_file_ignores: Tuple[str, ...],
     output_format: str,
+    output_file: Optional[str],
+    statistics: bool,
+    exit_zero: bool,
+    quiet: bool,
     stdin_filename: Optional[str],
+    config_file: Optional[str],
+    isolated: bool,
+    exclude: Tuple[str, ...],
+    extend_exclude: Tuple[str, ...],
+    force_exclude: Optional[bool],
     no_cache: bool,
     src: Tuple[str, ...],
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
+    options = Options(
+        select=_split(select) or None,
+        extend_select=_split(extend_select),
+        ignore=_split(ignore),
+        per_file_ignores=list(per_file_ignores) or None,
+        exclude=list(exclude) or None,
+        extend_exclude=list(extend_exclude),
+        force_exclude=force_exclude,
+        src=list(src),
+        config=config_file,
+        isolated=isolated,
+    )
+    from_stdin = paths == ("-",)
+    targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
     try:
-        catalog = load_catalog()
-    except CatalogError as exc:
-        _fail(f"invalid rule catalog: {exc}")
-    selected = _split(select)
-    ignored = _split(ignore)
-    unknown = unknown_selectors(catalog, selected + ignored)
-    if unknown:
-        _fail(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --all`)")
-    settings = Settings(catalog, select_codes(catalog, selected or None, ignored), src)
-    if paths == ("-",):
+        groups = resolve(targets if not from_stdin or stdin_filename else ["."], options)
+    except (ConfigError, CatalogError) as exc:
+        _fail(str(exc))
+    if from_stdin:
+        settings = groups[0][0]
         data = sys.stdin.buffer.read()
-        result = RunResult([check_source(data, stdin_filename or "-", settings)])
+        name = stdin_filename or "-"
+        skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
+        result = RunResult([] if skipped else [check_source(data, name, settings, None)])
+        rules = list(settings.catalog)
     else:
-        result = check_paths(list(paths) or ["."], settings)
-    _report(result, output_format)
+        results = [check_paths(members, settings) for settings, members in groups]
+        result = RunResult(
+            [f for r in results for f in r.files], sum(r.helper_modules for r in results)
+        )
+        rules = list(groups[0][0].catalog)
+    _report(result, output_format, rules, output_file, statistics, quiet)
+    findings = bool(result.diagnostics or result.errors)
+    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
 
 
-def _report(result: RunResult, output_format: str) -> None:
+def _report(
+    result: RunResult,
+    output_format: str,
+    rules: List[Rule],
+    output_file: Optional[str],
+    statistics: bool,
+    quiet: bool,
+) -> None:
     diagnostics = result.diagnostics
     for path, error in result.errors:
         click.echo(f"wfcheck: {path}: {error}", err=True)
-    rendered = REPORTERS[output_format](diagnostics)
+    if statistics:
+        rendered = (
+            stats.render_json(diagnostics) if output_format == "json" else stats.render(diagnostics)
+        )
+    else:
+        rendered = REPORTERS[output_format](diagnostics, rules)
+    summary = _summary(result) if not quiet and output_format in ("full", "concise") else None
+    if output_file is not None:
+        try:
+            with open(output_file, "w", encoding="utf-8", newline="") as handle:
+                handle.write(rendered)
+        except OSError as exc:
+            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+        if summary:
+            click.echo(summary, err=True)
+        return
     if rendered:
         click.echo(rendered, nl=False)
-    if output_format == "full":
-        click.echo(("\n" if diagnostics else "") + _summary(result))
-    elif output_format == "concise":
+    if summary and output_format == "full" and not statistics:
+        click.echo(("\n" if diagnostics else "") + summary)
+    elif summary:
         # stdout stays one diagnostic per line for editors; the summary goes to stderr.
-        click.echo(_summary(result), err=True)
-    sys.exit(EXIT_FINDINGS if diagnostics or result.errors else EXIT_CLEAN)
+        click.echo(summary, err=True)
 
 
 def _summary(result: RunResult) -> str:

@@ -57,14 +57,12 @@ class Settings:
     enabled: FrozenSet[str]
     # Extra import roots for following calls across modules (`--src`).
     src: Tuple[str, ...] = ()
-    # The directory `exclude` and `per-file-ignores` patterns are relative to.
-    root: str = "."
-    # gitignore-style patterns of files and directories not to check.
-    exclude: Tuple[str, ...] = ()
+    # (directory, gitignore-style pattern relative to it): files and directories not to check.
+    exclude: Tuple[Tuple[str, str], ...] = ()
     # Apply `exclude` to files named explicitly too (pre-commit passes every file by name).
     force_exclude: bool = False
-    # (pattern, selectors): codes switched off for the files a pattern matches.
-    per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # (directory, pattern, selectors): codes switched off for the files a pattern matches.
+    per_file_ignores: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()
     # The engines detected and how (restricted and extended by config).
     specs: Tuple[FrameworkSpec, ...] = SPECS
     markers: Tuple[bytes, ...] = MARKERS
@@ -73,29 +71,15 @@ class Settings:
     # Stored for `--fix`: whether unsafe fixes may be applied.
     unsafe_fixes: bool = False
 
-    def relative(self, path: str) -> Optional[str]:
-        """``path`` relative to ``root`` in POSIX form, or None when it lies outside."""
-        try:
-            return Path(path).resolve().relative_to(Path(self.root).resolve()).as_posix()
-        except ValueError:
-            return None
-
-    def _matches(self, patterns: Sequence[str], path: str) -> bool:
-        relative = self.relative(path)
-        spec = pathspec.GitIgnoreSpec.from_lines(patterns)
-        if relative is None:
-            return spec.match_file(Path(path).name)
-        return spec.match_file(relative)
-
     def is_excluded(self, path: str) -> bool:
-        return bool(self.exclude) and self._matches(self.exclude, path)
+        return any(_matches(root, pattern, path) for root, pattern in self.exclude)
 
     def enabled_for(self, path: str) -> FrozenSet[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 always stays)."""
         off = [
             selector
-            for pattern, selectors in self.per_file_ignores
-            if self._matches([pattern], path)
+            for root, pattern, selectors in self.per_file_ignores
+            if _matches(root, pattern, path)
             for selector in selectors
         ]
         if not off:
@@ -105,6 +89,17 @@ class Settings:
             for code in self.enabled
             if code == SYNTAX_ERROR or not any(code.startswith(s) for s in off)
         )
+
+
+def _matches(root: str, pattern: str, path: str) -> bool:
+    """Does a gitignore-style ``pattern`` relative to ``root`` match ``path`` (or, for a path
+    outside ``root``, its file name)?"""
+    spec = pathspec.GitIgnoreSpec.from_lines([pattern])
+    absolute = Path(path).resolve()
+    try:
+        return spec.match_file(absolute.relative_to(Path(root).resolve()).as_posix())
+    except ValueError:
+        return spec.match_file(absolute.name)
 
 
 @dataclass

@@ -1,16 +1,23 @@
-"""Reporters: one pure function per output format, from diagnostics to text."""
+"""Reporters: one pure function per output format, from diagnostics (and the catalog's rules,
+which SARIF lists) to text."""
 
 from __future__ import annotations
 
 from typing import Callable, Dict, Sequence
 
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.report import concise, full, json_format
+from wfcheck.report import concise, full, github, gitlab, json_format, json_lines, junit, sarif
 
-Reporter = Callable[[Sequence[Diagnostic]], str]
+# render(diagnostics, rules=()) -> text
+Reporter = Callable[..., str]
 
 REPORTERS: Dict[str, Reporter] = {
     "full": full.render,
     "concise": concise.render,
     "json": json_format.render,
+    "json-lines": json_lines.render,
+    "github": github.render,
+    "sarif": sarif.render,
+    "junit": junit.render,
+    "gitlab": gitlab.render,
 }

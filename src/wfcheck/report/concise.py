@@ -11,5 +11,5 @@ def format_line(d: Diagnostic) -> str:
     return f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
     return "".join(format_line(d) + "\n" for d in diagnostics)

@@ -28,7 +28,7 @@ def _excerpt(d: Diagnostic) -> List[str]:
     ]
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
     blocks = []
     for d in diagnostics:
         lines = [format_line(d)]

@@ -26,5 +26,5 @@ def to_dict(d: Diagnostic) -> Dict[str, Any]:
     }
 
 
-def render(diagnostics: Sequence[Diagnostic]) -> str:
+def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
     return json.dumps([to_dict(d) for d in diagnostics], indent=2, ensure_ascii=False) + "\n"

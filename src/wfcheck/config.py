@@ -1,0 +1,412 @@
+"""Configuration: `[tool.wfcheck]` in `pyproject.toml`, or `wfcheck.toml` / `.wfcheck.toml`.
+
+A pure function from the files found and the command-line options to the effective
+:class:`~wfcheck.engine.Settings`. Files are found by walking up from each checked path (the
+nearest wins; in one directory `.wfcheck.toml` before `wfcheck.toml` before a `pyproject.toml`
+that has a `[tool.wfcheck]` table); `--config PATH` names one for every path and `--isolated`
+ignores them all. Command-line options override the file as ruff's do: `--select` replaces
+the file's selection, `--extend-select` and `--ignore` apply on top of it, `--per-file-ignores`
+replaces the file's table. Every problem is a :class:`ConfigError` naming the file, the key and
+what was expected.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
+from wfcheck.engine import Settings, select_codes, unknown_selectors
+from wfcheck.frameworks import MARKERS, configured_specs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on older interpreters only
+    import tomli as tomllib
+
+CONFIG_FILES = (".wfcheck.toml", "wfcheck.toml", "pyproject.toml")
+# Codes a team may give its own `banned-api` entries (any existing API rule's code works too).
+USER_CODES = re.compile(r"^WF0[0-9][1-9]$|^WF0[1-9]0$")
+_QUALIFIED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\.\*)?$")
+_CODE = re.compile(r"^WF[0-9]{3}$")
+
+KEYS = (
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "exclude",
+    "extend-exclude",
+    "force-exclude",
+    "src",
+    "frameworks",
+    "workflow-decorators",
+    "activity-decorators",
+    "workflow-context-types",
+    "banned-api",
+    "allowed-api",
+    "unsafe-fixes",
+)
+
+
+class ConfigError(Exception):
+    """A configuration file or option is wrong; the message says where and what was expected."""
+
+
+@dataclass
+class Options:
+    """What the command line says; ``None`` means "not given" (the file decides)."""
+
+    select: Optional[List[str]] = None
+    extend_select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    # `GLOB:CODES` entries; given, they replace the file's `per-file-ignores`.
+    per_file_ignores: Optional[List[str]] = None
+    exclude: Optional[List[str]] = None
+    extend_exclude: List[str] = field(default_factory=list)
+    force_exclude: Optional[bool] = None
+    src: List[str] = field(default_factory=list)
+    unsafe_fixes: Optional[bool] = None
+    config: Optional[str] = None
+    isolated: bool = False
+
+
+@dataclass
+class FileConfig:
+    """One configuration file's validated contents (paths already made absolute)."""
+
+    path: Optional[Path] = None
+    select: Optional[List[str]] = None
+    extend_select: List[str] = field(default_factory=list)
+    ignore: List[str] = field(default_factory=list)
+    per_file_ignores: List[Tuple[str, str, Tuple[str, ...]]] = field(default_factory=list)
+    exclude: List[Tuple[str, str]] = field(default_factory=list)
+    force_exclude: bool = False
+    src: List[str] = field(default_factory=list)
+    frameworks: Optional[List[str]] = None
+    decorators: Dict[str, Dict[str, str]] = field(default_factory=dict)
+    banned: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)
+    allowed: List[str] = field(default_factory=list)
+    unsafe_fixes: bool = False
+
+
+# -- finding files -------------------------------------------------------------------------
+
+
+def _has_wfcheck_table(pyproject: Path) -> bool:
+    try:
+        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # A broken pyproject.toml that is not ours to judge: keep walking up.
+        return False
+    return isinstance(data.get("tool"), dict) and "wfcheck" in data["tool"]
+
+
+def find_config(start: Path) -> Optional[Path]:
+    """The nearest configuration file at or above ``start`` (a file's directory is used)."""
+    current = start.resolve()
+    if not current.is_dir():
+        current = current.parent
+    for directory in (current, *current.parents):
+        for name in CONFIG_FILES:
+            candidate = directory / name
+            if not candidate.is_file():
+                continue
+            if name != "pyproject.toml" or _has_wfcheck_table(candidate):
+                return candidate
+    return None
+
+
+def read_config(path: Path) -> FileConfig:
+    """Load and validate one configuration file."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the file: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text: {exc}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
+    if path.name == "pyproject.toml":
+        table = data.get("tool", {}).get("wfcheck", {}) if isinstance(data.get("tool"), dict) else {}
+        where = f"{path}: [tool.wfcheck]"
+    else:
+        table, where = data, str(path)
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: expected a table")
+    return parse_table(table, where, path.parent.resolve(), path)
+
+
+# -- validating values ---------------------------------------------------------------------
+
+
+def _fail(where: str, key: str, expected: str, value: Any) -> ConfigError:
+    return ConfigError(f"{where}: key `{key}`: expected {expected}, got {value!r}")
+
+
+def _strings(table: Mapping[str, Any], key: str, where: str, expected: str) -> Optional[List[str]]:
+    if key not in table:
+        return None
+    value = table[key]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise _fail(where, key, expected, value)
+    return list(value)
+
+
+def _codes(table: Mapping[str, Any], key: str, where: str) -> Optional[List[str]]:
+    values = _strings(table, key, where, "a list of rule codes or prefixes such as [\"WF1\", \"WF202\"]")
+    return [v.strip().upper() for v in values] if values is not None else None
+
+
+def _bool(table: Mapping[str, Any], key: str, where: str) -> bool:
+    value = table.get(key, False)
+    if not isinstance(value, bool):
+        raise _fail(where, key, "true or false", value)
+    return value
+
+
+def _qualified(name: str, where: str, key: str) -> str:
+    if not _QUALIFIED.match(name):
+        raise _fail(where, key, "qualified names such as `acme.clock.now` (or `acme.clock.*`)", name)
+    return name
+
+
+def _engine_table(
+    table: Mapping[str, Any], key: str, where: str, frameworks: Optional[List[str]]
+) -> Dict[str, str]:
+    """`workflow-decorators` and friends: a table name -> engine, or a list when the
+    configuration checks exactly one engine."""
+    if key not in table:
+        return {}
+    value = table[key]
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        if frameworks is None or len(frameworks) != 1:
+            raise _fail(
+                where,
+                key,
+                "a table from qualified name to engine (e.g. {\"acme.wf.durable\" = \"dapr\"}); "
+                "a plain list needs `frameworks` to name exactly one engine",
+                value,
+            )
+        return {_qualified(v, where, key): frameworks[0] for v in value}
+    if isinstance(value, dict):
+        result = {}
+        for name, engine in value.items():
+            if engine not in FRAMEWORKS:
+                raise _fail(where, f"{key}.{name}", f"one of {', '.join(FRAMEWORKS)}", engine)
+            result[_qualified(name, where, key)] = engine
+        return result
+    raise _fail(where, key, "a table from qualified name to engine, or a list of names", value)
+
+
+def parse_table(
+    table: Mapping[str, Any], where: str, root: Path, path: Optional[Path] = None
+) -> FileConfig:
+    unknown = sorted(set(table) - set(KEYS))
+    if unknown:
+        raise ConfigError(
+            f"{where}: unknown key `{unknown[0]}` (expected one of: {', '.join(KEYS)})"
+        )
+    config = FileConfig(path=path)
+    config.select = _codes(table, "select", where)
+    config.extend_select = _codes(table, "extend-select", where) or []
+    config.ignore = _codes(table, "ignore", where) or []
+    pfi = table.get("per-file-ignores", {})
+    if not isinstance(pfi, dict):
+        raise _fail(where, "per-file-ignores", "a table from glob to a list of codes", pfi)
+    for pattern, codes in pfi.items():
+        values = _codes({pattern: codes}, pattern, f"{where}: per-file-ignores")
+        config.per_file_ignores.append((str(root), pattern, tuple(values or ())))
+    for key in ("exclude", "extend-exclude"):
+        patterns = _strings(table, key, where, "a list of glob patterns") or []
+        config.exclude += [(str(root), p) for p in patterns]
+    config.force_exclude = _bool(table, "force-exclude", where)
+    config.src = [
+        str((root / s).resolve())
+        for s in _strings(table, "src", where, "a list of directories") or []
+    ]
+    frameworks = table.get("frameworks", "auto")
+    if frameworks != "auto":
+        if (
+            not isinstance(frameworks, list)
+            or not frameworks
+            or not all(f in FRAMEWORKS for f in frameworks)
+        ):
+            raise _fail(
+                where, "frameworks", f"\"auto\" or a non-empty list of {', '.join(FRAMEWORKS)}", frameworks
+            )
+        config.frameworks = list(frameworks)
+    for key in ("workflow-decorators", "activity-decorators", "workflow-context-types"):
+        config.decorators[key] = _engine_table(table, key, where, config.frameworks)
+    banned = table.get("banned-api", {})
+    if not isinstance(banned, dict):
+        raise _fail(where, "banned-api", "a table from qualified name to {code, message}", banned)
+    for name, entry in banned.items():
+        key = f"banned-api.\"{name}\""
+        _qualified(name, where, key)
+        if not isinstance(entry, dict) or set(entry) - {"code", "message"}:
+            raise _fail(where, key, "a table with `code` and/or `message`", entry)
+        code = entry.get("code", "WF001")
+        message = entry.get("message")
+        if not isinstance(code, str) or not _CODE.match(code.upper()):
+            raise _fail(where, f"{key}.code", "a rule code such as \"WF001\"", code)
+        if message is not None and not isinstance(message, str):
+            raise _fail(where, f"{key}.message", "a string", message)
+        config.banned[name] = (code.upper(), message)
+    config.allowed = [
+        _qualified(n, where, "allowed-api")
+        for n in _strings(table, "allowed-api", where, "a list of qualified names") or []
+    ]
+    config.unsafe_fixes = _bool(table, "unsafe-fixes", where)
+    return config
+
+
+# -- from a file and the command line to Settings -------------------------------------------
+
+
+def _banned_catalog(catalog: Catalog, config: FileConfig) -> Catalog:
+    """The shipped catalog plus the file's `banned-api` entries and minus its `allowed-api`."""
+    where = f"{config.path}" if config.path else "configuration"
+    extra: Dict[str, List[ApiPattern]] = {}
+    new: Dict[str, List[ApiPattern]] = {}
+    for name, (code, _message) in config.banned.items():
+        pattern = ApiPattern(name=name, use="any")
+        rule = catalog.get(code)
+        if rule is not None and rule.kind == "api":
+            extra.setdefault(code, []).append(pattern)
+        elif rule is None and USER_CODES.match(code):
+            new.setdefault(code, []).append(pattern)
+        else:
+            raise ConfigError(
+                f"{where}: key `banned-api.\"{name}\".code`: expected an API rule's code "
+                f"(such as WF101) or one of your own in WF001-WF099, got {code!r}"
+            )
+    if not (extra or new or config.allowed):
+        return catalog
+    rules = [_banned_rule(code, apis) for code, apis in sorted(new.items())]
+    return catalog.extended(extra, rules, config.allowed)
+
+
+def _banned_rule(code: str, apis: List[ApiPattern]) -> Rule:
+    return Rule(
+        code=code,
+        name=f"banned-api-{code[2:]}",
+        summary="Uses an API the project's configuration bans in workflow code",
+        message="`{api}` is banned in workflow code by the project's configuration",
+        kind="api",
+        default=True,
+        apis=tuple(apis),
+        exclude=(),
+        alternatives={},
+        docs={
+            "what": "Flags uses of the APIs listed under `banned-api` with this code.",
+            "why": "The project bans them in workflow code (see its configuration).",
+            "example": "",
+            "use_instead": "",
+        },
+        valid=(),
+        invalid=(),
+        source="configuration",
+    )
+
+
+def _parse_per_file_ignores(entries: Sequence[str]) -> List[Tuple[str, str, Tuple[str, ...]]]:
+    result = []
+    for entry in entries:
+        pattern, sep, codes = entry.rpartition(":")
+        if not sep or not pattern or not codes.strip():
+            raise ConfigError(
+                f"option --per-file-ignores: expected GLOB:CODES (e.g. 'tests/*.py:WF101'), got {entry!r}"
+            )
+        selectors = tuple(c.strip().upper() for c in codes.split(",") if c.strip())
+        result.append((str(Path.cwd()), pattern, selectors))
+    return result
+
+
+def build_settings(config: FileConfig, options: Options, catalog: Optional[Catalog] = None) -> Settings:
+    """The effective settings: the file's values overridden by the command line's."""
+    catalog = _banned_catalog(catalog or load_catalog(), config)
+    where = f"{config.path}" if config.path else "configuration"
+    for key, selectors in (
+        ("select", config.select or []),
+        ("extend-select", config.extend_select),
+        ("ignore", config.ignore),
+        *(("per-file-ignores", list(s)) for _r, _p, s in config.per_file_ignores),
+    ):
+        unknown = unknown_selectors(catalog, selectors)
+        if unknown:
+            raise ConfigError(
+                f"{where}: key `{key}`: unknown rule code or prefix {unknown[0]!r} "
+                "(see `wfcheck rule --all`)"
+            )
+    per_file_ignores = config.per_file_ignores
+    if options.per_file_ignores is not None:
+        per_file_ignores = _parse_per_file_ignores(options.per_file_ignores)
+    cli_selectors = (options.select or []) + options.extend_select + options.ignore
+    cli_selectors += [s for _r, _p, selectors in per_file_ignores for s in selectors]
+    unknown = unknown_selectors(catalog, cli_selectors)
+    if unknown:
+        raise ConfigError(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --all`)")
+    enabled = select_codes(catalog, config.select, config.ignore, config.extend_select)
+    enabled = select_codes(
+        catalog, options.select, options.ignore, options.extend_select, base=enabled
+    )
+    exclude = list(config.exclude)
+    cwd = str(Path.cwd())
+    if options.exclude is not None:
+        exclude = [(cwd, p) for p in options.exclude]
+    exclude += [(cwd, p) for p in options.extend_exclude]
+    specs = configured_specs(
+        config.frameworks,
+        config.decorators.get("workflow-decorators", {}),
+        config.decorators.get("activity-decorators", {}),
+        config.decorators.get("workflow-context-types", {}),
+    )
+    # In-house wrappers need not name an engine: their own package marks a candidate file.
+    extra_markers = {
+        name.split(".", 1)[0].encode()
+        for table in config.decorators.values()
+        for name in table
+    }
+    return Settings(
+        catalog=catalog,
+        enabled=enabled,
+        src=tuple(config.src) + tuple(options.src),
+        exclude=tuple(exclude),
+        force_exclude=options.force_exclude if options.force_exclude is not None else config.force_exclude,
+        per_file_ignores=tuple(per_file_ignores),
+        specs=specs,
+        markers=tuple(sorted(set(MARKERS) | extra_markers)),
+        banned_messages=tuple(
+            ((code, name), message)
+            for name, (code, message) in sorted(config.banned.items())
+            if message
+        ),
+        unsafe_fixes=options.unsafe_fixes if options.unsafe_fixes is not None else config.unsafe_fixes,
+    )
+
+
+def resolve(
+    paths: Sequence[str], options: Options, catalog: Optional[Catalog] = None
+) -> List[Tuple[Settings, List[str]]]:
+    """The checked paths grouped by the settings that apply to them (one group per
+    configuration file found), in the order the paths were given."""
+    if options.isolated:
+        return [(build_settings(FileConfig(), options, catalog), list(paths))]
+    if options.config is not None:
+        config_path = Path(options.config)
+        if not config_path.is_file():
+            raise ConfigError(f"option --config: no such file: {options.config}")
+        config = read_config(config_path)
+        return [(build_settings(config, options, catalog), list(paths))]
+    groups: Dict[Optional[Path], List[str]] = {}
+    for path in paths:
+        groups.setdefault(find_config(Path(path)), []).append(path)
+    result = []
+    for config_path, members in groups.items():
+        config = read_config(config_path) if config_path is not None else FileConfig()
+        result.append((build_settings(config, options, catalog), members))
+    return result

@@ -1,0 +1,48 @@
+"""JUnit XML: one failing test case per diagnostic, grouped in one test suite per file, for CI
+systems that show test reports (GitLab, Jenkins, Azure Pipelines)."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from typing import Dict, List, Sequence
+
+from wfcheck.diagnostics import Diagnostic
+
+
+def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
+    root = ET.Element(
+        "testsuites",
+        name="wfcheck",
+        tests=str(max(len(diagnostics), 1)),
+        failures=str(len(diagnostics)),
+        errors="0",
+    )
+    by_file: Dict[str, List[Diagnostic]] = {}
+    for d in diagnostics:
+        by_file.setdefault(d.path, []).append(d)
+    if not by_file:
+        suite = ET.SubElement(root, "testsuite", name="wfcheck", tests="1", failures="0", errors="0")
+        ET.SubElement(suite, "testcase", name="No findings", classname="wfcheck")
+    for path, found in by_file.items():
+        suite = ET.SubElement(
+            root, "testsuite", name=path, tests=str(len(found)), failures=str(len(found)), errors="0"
+        )
+        for d in found:
+            case = ET.SubElement(
+                suite,
+                "testcase",
+                name=f"{d.code} {d.name} at {d.path}:{d.line}:{d.column}",
+                classname=d.path,
+                file=d.path,
+                line=str(d.line),
+            )
+            failure = ET.SubElement(case, "failure", message=d.message, type=d.code)
+            details = [f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"]
+            if d.workflow:
+                details.append(f"in workflow `{d.workflow}` ({d.framework})")
+            details += [f"via {step}" for step in d.chain]
+            if d.help:
+                details.append(f"help: {d.help}")
+            failure.text = "\n".join(details)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
