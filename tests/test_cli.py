@@ -91,7 +91,12 @@ def test_json_format_is_shaped_like_ruff(project: Path) -> None:
     assert item["name"] == "wall-clock-read"
     assert item["location"] == {"row": 5, "column": 15}
     assert item["end_location"] == {"row": 5, "column": 26}
-    assert item["fix"] is None
+    assert item["fix"]["applicability"] == "safe"
+    assert item["fix"]["edits"][0] == {
+        "content": "ctx.current_utc_datetime.replace(tzinfo=timezone.utc).timestamp()",
+        "location": {"row": 5, "column": 15},
+        "end_location": {"row": 5, "column": 26},
+    }
     assert item["noqa_row"] == 5
     assert item["workflow"] == "orch"
     assert item["framework"] == "durabletask"

@@ -32,6 +32,7 @@ from wfcheck.analysis.project import (
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.diagnostics import Fix
+from wfcheck.fixes.builder import build_fix
 from wfcheck.checks import ordering, state, tasks
 from wfcheck.frameworks import FrameworkSpec
 
@@ -102,10 +103,20 @@ class CheckContext:
         return False
 
     def report(
-        self, node: cst.CSTNode, code: str, api: str, verb: str = "", chain: Tuple[str, ...] = ()
+        self,
+        node: cst.CSTNode,
+        code: str,
+        api: str,
+        verb: str = "",
+        chain: Tuple[str, ...] = (),
+        qualified: str = "",
     ) -> None:
-        if code in self.enabled:
-            self.findings.append(Finding(node, code, api, self.unit, verb, chain))
+        if code not in self.enabled:
+            return
+        # Helpers being summarised are not rewritten; workflow findings get their fix now,
+        # while the scopes they sit in are at hand.
+        fix = build_fix(self, node, code, qualified) if self.summary is None else None
+        self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
 
 
 class WorkflowChecker(cst.CSTVisitor):
@@ -227,7 +238,7 @@ class WorkflowChecker(cst.CSTVisitor):
             return False
         for rule, api in self.ctx.catalog.lookup(resolved.qualified):
             if api.use == "any" and self.ctx.framework in api.frameworks:
-                self.ctx.report(node, rule.code, api.name)
+                self.ctx.report(node, rule.code, api.name, qualified=api.name)
                 return True
         return False
 
@@ -261,7 +272,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 # A handle (client, file, generator) made at import time or passed in does
                 # its API's work on every use from workflow code: `DB.execute(...)`.
                 rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
-                self._report_call(node, rules, _render(node.func))
+                self._report_call(node, rules, _render(node.func), resolved.origin)
                 return True
         rules: List[Rule] = []
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
@@ -273,12 +284,12 @@ class WorkflowChecker(cst.CSTVisitor):
                 continue
             if rule.code not in already:
                 rules.append(rule)
-        self._report_call(node, rules, display_name(resolved.qualified))
+        self._report_call(node, rules, display_name(resolved.qualified), resolved.qualified)
         return bool(rules)
 
-    def _report_call(self, node: cst.Call, rules: List[Rule], name: str) -> None:
+    def _report_call(self, node: cst.Call, rules: List[Rule], name: str, qualified: str) -> None:
         for rule in rules:
-            self.ctx.report(node, rule.code, name + "()")
+            self.ctx.report(node, rule.code, name + "()", qualified=qualified)
         if rules:
             self.reported_calls[id(node)] = frozenset(r.code for r in rules)
 

@@ -15,10 +15,10 @@ import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
@@ -59,7 +59,10 @@ class ModuleFacts:
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions = None
+        self._parents = None
         self._comments: Optional[Dict[int, str]] = None
+        # Names that fixes in this run have already given to generated code.
+        self.reserved_names: Set[str] = set()
 
     @property
     def positions(self):
@@ -68,6 +71,15 @@ class ModuleFacts:
                 PositionProvider
             )
         return self._positions
+
+    @property
+    def parents(self):
+        """Each node's parent (computed on first use: only fixes need it)."""
+        if self._parents is None:
+            self._parents = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
+                ParentNodeProvider
+            )
+        return self._parents
 
     @property
     def comments(self) -> Dict[int, str]:

@@ -21,12 +21,14 @@ _SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
 _STABLE_HASH_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.bool"})
 _STABLE_HASH_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.complex"})
 
+# The `qualified` a set-iteration finding carries (hash()/id() findings carry the builtin).
+SET_ITERATION = "set-iteration"
 ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
 
 
 def check_iteration(ctx: "CheckContext", iterable: cst.BaseExpression) -> None:
     if is_set_expression(ctx, iterable):
-        ctx.report(iterable, "WF602", ITERATION_MESSAGE)
+        ctx.report(iterable, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
 
 
 def check_call(ctx: "CheckContext", call: cst.Call) -> None:
@@ -35,13 +37,13 @@ def check_call(ctx: "CheckContext", call: cst.Call) -> None:
     if qualified in _ORDER_CONSUMERS:
         for arg in call.args:
             if arg.star != "**" and is_set_expression(ctx, arg.value):
-                ctx.report(arg.value, "WF602", ITERATION_MESSAGE)
+                ctx.report(arg.value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
         return
     if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
-        ctx.report(call, "WF602", "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)")
+        ctx.report(call, "WF602", "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)", qualified="builtins.hash")
         return
     if qualified == "builtins.id":
-        ctx.report(call, "WF602", "`id()` is a memory address and differs between processes")
+        ctx.report(call, "WF602", "`id()` is a memory address and differs between processes", qualified="builtins.id")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -50,7 +52,7 @@ def check_call(ctx: "CheckContext", call: cst.Call) -> None:
         and call.args
         and is_set_expression(ctx, call.args[0].value)
     ):
-        ctx.report(call.args[0].value, "WF602", ITERATION_MESSAGE)
+        ctx.report(call.args[0].value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
 
 
 def is_set_expression(ctx: "CheckContext", node: cst.BaseExpression, depth: int = 0) -> bool:

@@ -38,7 +38,7 @@ SPEC = FrameworkSpec(
         "asyncio.as_completed": "{workflow}.as_completed",
     },
     activity_call_template=(
-        "(await {workflow}.execute_activity({fn}, {input}, "
+        "(await {workflow}.execute_activity({fn}{input_arg}, "
         "start_to_close_timeout={timedelta}(minutes=1)))"
     ),
     activity_registration="activity-decorator",

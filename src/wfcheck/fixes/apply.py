@@ -1,0 +1,218 @@
+"""The fix loop and safe writes.
+
+Fixes are applied, the file is checked again, until nothing changes (at most ten passes). A
+pass applies every non-overlapping fix at once; if the result does not parse, fixes are tried
+one at a time and any that breaks the file is dropped and reported. Writes go to a temporary
+file in the same directory and replace the original atomically, keeping its mode, encoding
+(BOM, PEP 263 cookie) and line endings, and never overwrite a file that changed meanwhile.
+"""
+
+from __future__ import annotations
+
+import codecs
+import difflib
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional, Sequence, Set, Tuple
+
+import libcst as cst
+
+from wfcheck.analysis.project import ProjectIndex
+from wfcheck.diagnostics import Diagnostic
+from wfcheck.engine import Settings, check_source, make_project
+from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
+from wfcheck.source import SourceError, SourceText, decode_source
+
+MAX_PASSES = 10
+
+
+@dataclass
+class FixOutcome:
+    path: str
+    original: str = ""
+    fixed: str = ""
+    # (code, line, fix message) of every fix applied, in order.
+    applied: List[Tuple[str, int, str]] = field(default_factory=list)
+    # Fixes that would have broken the file: (code, line, fix message).
+    dropped: List[Tuple[str, int, str]] = field(default_factory=list)
+    # What is left to report after fixing.
+    remaining: List[Diagnostic] = field(default_factory=list)
+    error: Optional[str] = None
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+    def diff(self) -> str:
+        return "".join(
+            difflib.unified_diff(
+                self.original.splitlines(keepends=True),
+                self.fixed.splitlines(keepends=True),
+                fromfile=self.path,
+                tofile=self.path,
+            )
+        )
+
+
+def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    fix = diagnostic.fix
+    if fix is None or not fix.edits:
+        return False
+    return fix.applicability == "safe" or (unsafe and fix.applicability == "unsafe")
+
+
+def _encode(text: str, source: SourceText) -> bytes:
+    data = text.encode(source.encoding)
+    if source.bom and not data.startswith(codecs.BOM_UTF8):
+        data = codecs.BOM_UTF8 + data
+    return data
+
+
+def _parses(text: str) -> bool:
+    try:
+        cst.parse_module(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        return False
+    return True
+
+
+def fix_source(
+    data: bytes,
+    path: str,
+    settings: Settings,
+    unsafe: bool = False,
+    project: Optional[ProjectIndex] = None,
+) -> Tuple[FixOutcome, bytes]:
+    """Fix one file's bytes; returns the outcome and the fixed bytes (same encoding)."""
+    outcome = FixOutcome(path)
+    try:
+        source = decode_source(data)
+    except SourceError as exc:
+        outcome.error = exc.message
+        outcome.remaining = check_source(data, path, settings, project).diagnostics
+        return outcome, data
+    if project is None:
+        project = make_project([path], settings)
+    text = outcome.original = source.text
+    rejected: Set[Tuple[str, str]] = set()
+    diagnostics = check_source(data, path, settings, project).diagnostics
+    for _ in range(MAX_PASSES):
+        candidates = [
+            d
+            for d in diagnostics
+            if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
+        ]
+        if not candidates:
+            break
+        new_text, used = _apply_pass(text, candidates, outcome, rejected)
+        if new_text == text:
+            break
+        text = new_text
+        outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
+        diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
+    outcome.fixed = text
+    outcome.remaining = diagnostics
+    fixed_data = data if text == source.text else _encode(text, source)
+    return outcome, fixed_data
+
+
+def _apply_pass(
+    text: str,
+    candidates: Sequence[Diagnostic],
+    outcome: FixOutcome,
+    rejected: Set[Tuple[str, str]],
+) -> Tuple[str, List[Diagnostic]]:
+    chosen: List[Diagnostic] = []
+    for diagnostic in candidates:
+        edits = diagnostic.fix.edits  # type: ignore[union-attr]
+        if not any(edits_overlap(edits, c.fix.edits) for c in chosen):  # type: ignore[union-attr]
+            chosen.append(diagnostic)
+    try:
+        new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
+        if _parses(new_text):
+            return new_text, chosen
+    except OverlappingEdits:
+        pass
+    # Something in this pass breaks the file: apply the first fix that does not, drop the rest
+    # that do; the next pass re-checks with fresh positions.
+    for diagnostic in chosen:
+        fix = diagnostic.fix
+        assert fix is not None
+        try:
+            new_text = apply_edits(text, fix.edits)
+        except OverlappingEdits:
+            new_text = ""
+        if new_text and _parses(new_text):
+            return new_text, [diagnostic]
+        rejected.add((diagnostic.code, fix.message))
+        outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
+    return text, []
+
+
+def write_atomically(path: Path, original: bytes, new: bytes) -> None:
+    """Replace ``path`` with ``new`` unless it no longer holds ``original``.
+
+    The new content goes to a temporary file in the same directory (same file system), gets
+    the original's permission bits, is flushed to disk, and then replaces the original in one
+    `os.replace`. On any failure the temporary file is removed and the original is untouched.
+    """
+    directory = path.parent
+    mode = path.stat().st_mode
+    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wfcheck-tmp", dir=directory)
+    try:
+        with os.fdopen(handle, "wb") as temp:
+            temp.write(new)
+            temp.flush()
+            os.fsync(temp.fileno())
+        os.chmod(temp_name, mode & 0o7777)
+        if path.read_bytes() != original:
+            raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
+        os.replace(temp_name, path)
+    except BaseException:
+        try:
+            os.unlink(temp_name)
+        except OSError:
+            pass
+        raise
+
+
+class FileChangedError(Exception):
+    """The file changed between reading and writing it."""
+
+
+@dataclass
+class FixRun:
+    outcomes: List[FixOutcome]
+
+    @property
+    def remaining(self) -> List[Diagnostic]:
+        found = [d for o in self.outcomes for d in o.remaining]
+        return sorted(found, key=Diagnostic.sort_key)
+
+
+def fix_paths(
+    paths: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True
+) -> FixRun:
+    """Fix every discovered file; write changed files unless ``write`` is false (`--diff`)."""
+    from wfcheck.discovery import discover
+
+    project = make_project(paths, settings)
+    outcomes = []
+    for path in discover(paths):
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            outcomes.append(FixOutcome(str(path), error=f"cannot read file: {exc.strerror or exc}"))
+            continue
+        outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
+        if write and outcome.changed:
+            try:
+                write_atomically(path, data, fixed)
+            except (OSError, FileChangedError) as exc:
+                outcome.error = str(exc)
+                outcome.fixed = outcome.original
+                outcome.applied = []
+        outcomes.append(outcome)
+    return FixRun(outcomes)

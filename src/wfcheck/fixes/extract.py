@@ -1,0 +1,417 @@
+"""Move a flagged value into a generated activity called through the engine.
+
+The flagged expression is widened to the chain that yields a serializable value
+(`requests.get(u).json()`, not the `Response`), becomes a module-level function with a
+readable, unique name, takes the workflow locals it reads as its input, and is registered the
+way the file registers its workflow. The call site becomes
+`(yield ctx.call_activity(fn, input=...))` or `await workflow.execute_activity(fn, ...)`.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from functools import lru_cache
+from typing import Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from wfcheck.catalog import rules_dir
+from wfcheck.diagnostics import Edit, Fix
+from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
+from wfcheck.fixes.text import LineIndex
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_VERBS = {
+    "WF101": "read",
+    "WF201": "draw",
+    "WF202": "new",
+    "WF301": "read",
+    "WF401": "read",
+    "WF402": "fetch",
+    "WF403": "run",
+    "WF604": "compute",
+}
+_WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
+                       "builtins.len", "builtins.list", "builtins.dict"})
+
+
+@lru_cache(maxsize=1)
+def _serialization() -> Tuple[frozenset, frozenset, Dict[str, Dict[str, str]]]:
+    data = tomllib.loads((rules_dir() / "fixes" / "serialization.toml").read_text("utf-8"))
+    table = data.get("serializable", {})
+    return (
+        frozenset(table.get("apis", ())),
+        frozenset(table.get("results", ())),
+        dict(data.get("roundtrip", {})),
+    )
+
+
+def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
+    spec = site.spec
+    if spec.activity_call_template is None or spec.activity_registration is None:
+        return None
+    expression = _widen(site, site.node)
+    if not site.direct:
+        return _display("the value is inside a nested function, lambda or comprehension")
+    if not site.can_wait():
+        return _display(f"`{spec.wait_keyword}` is not possible in this function")
+    parent = site.facts.parents.get(expression)
+    if isinstance(parent, (cst.WithItem, cst.AsName)) or _is_target(site, expression):
+        return _display("the value is a context manager or an assignment target")
+    free, problem = _free_variables(site, expression)
+    if problem:
+        return _display(problem)
+    registration = _registration(site)
+    if registration is None:
+        return _display("the file registers its workflow in a way an activity cannot follow")
+    name = _unique_name(site, code, qualified, expression)
+    apis, results, roundtrip = _serialization()
+    value_code = site.code(expression)
+    dump, load = "{value}", "{value}"
+    serializable = _known_serializable(site, expression, qualified, apis, results)
+    if not serializable and qualified in roundtrip and expression is site.node:
+        dump, load = roundtrip[qualified]["dump"], roundtrip[qualified]["load"]
+        serializable = True
+    returned = dump.format(value=_parenthesize(value_code))
+    call = _render_call(site, name, free)
+    if call is None:
+        return _display("the workflow's context parameter is not visible here")
+    call = site.render(load, value=call) if load != "{value}" else call
+    activity = _activity_source(site, name, free, returned, registration)
+    edits = site.replace(expression, call)
+    edits += _insert_after_unit(site, activity)
+    edits += registration.extra_edits(site, name)
+    unsafe_reasons = []
+    if not serializable:
+        unsafe_reasons.append("its result may not serialize")
+    if free:
+        unsafe_reasons.append(f"its input ({', '.join(free)}) must serialize")
+    if registration.note:
+        unsafe_reasons.append(registration.note)
+    applicability = UNSAFE if unsafe_reasons else SAFE
+    message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
+    if unsafe_reasons:
+        message += " (" + "; ".join(unsafe_reasons) + ")"
+    site.facts.reserved_names.add(name)
+    return Fix(applicability, message, tuple(edits))
+
+
+def _display(why: str) -> Fix:
+    return Fix(DISPLAY, f"No automatic fix: {why}")
+
+
+def _short(code: str) -> str:
+    flat = " ".join(code.split())
+    return flat if len(flat) <= 60 else flat[:57] + "..."
+
+
+def _parenthesize(code: str) -> str:
+    return f"({code})" if "\n" in code else code
+
+
+# -- widening -------------------------------------------------------------------------------
+
+
+def _widen(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
+    """Grow the flagged expression through attribute, method and subscript chains and through
+    converting calls (`str(...)`), so the activity returns plain data."""
+    parents = site.facts.parents
+    current = node
+    while True:
+        parent = parents.get(current)
+        if isinstance(parent, cst.Call) and parent.func is current:
+            current = parent  # `os.environ.get` flagged as a use: move the whole call
+            continue
+        if isinstance(parent, cst.Attribute) and parent.value is current:
+            grand = parents.get(parent)
+            current = grand if isinstance(grand, cst.Call) and grand.func is parent else parent
+            continue
+        if isinstance(parent, cst.Subscript) and parent.value is current:
+            current = parent
+            continue
+        if isinstance(parent, cst.Arg) and parent.keyword is None:
+            call = parents.get(parent)
+            if (
+                isinstance(call, cst.Call)
+                and len(call.args) == 1
+                and site.ctx.resolve(call.func) in _WRAPPERS
+            ):
+                current = call
+                continue
+        return current
+
+
+def _is_target(site: FixSite, node: cst.CSTNode) -> bool:
+    parent = site.facts.parents.get(node)
+    if isinstance(parent, cst.AssignTarget) or isinstance(parent, (cst.Del,)):
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
+        return True
+    return False
+
+
+def _known_serializable(site, expression, qualified, apis, results) -> bool:
+    if isinstance(expression, cst.Call):
+        func = expression.func
+        if isinstance(func, cst.Attribute) and func.attr.value in results:
+            return True
+        resolved = site.ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if resolved in results or (expression is site.node and qualified in apis):
+            return True
+    if isinstance(expression, cst.Attribute) and expression.attr.value in results:
+        return True
+    if isinstance(expression, cst.Subscript) and qualified in ("os.environ", "os.environb"):
+        return qualified == "os.environ" and _subscript_of(expression, site.node)
+    return False
+
+
+def _subscript_of(expression: cst.Subscript, node: cst.CSTNode) -> bool:
+    return expression.value is node
+
+
+# -- inputs -----------------------------------------------------------------------------------
+
+
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: List[str] = []
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if node.value not in self.names:
+            self.names.append(node.value)
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+
+def _free_variables(site: FixSite, expression: cst.CSTNode) -> Tuple[List[str], str]:
+    """Workflow locals the expression reads (the activity's input), or why it cannot move."""
+    visitor = _Names()
+    expression.visit(visitor)
+    free: List[str] = []
+    for name in visitor.names:
+        owner = site.scope.owner_of(name)
+        if owner is None or owner.kind == "module" or not site.ctx.in_unit(owner):
+            continue
+        if name == site.unit.context_param or name == site.scope.self_name:
+            return [], f"the value reads `{name}`, which an activity cannot receive"
+        if any(b.kind == "import" for b in owner.bindings.get(name, ())):
+            return [], f"the value uses `{name}`, imported inside the workflow"
+        free.append(name)
+    return free, ""
+
+
+# -- naming -----------------------------------------------------------------------------------
+
+
+def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNode) -> str:
+    verb = _VERBS.get(code, "compute")
+    subject = _assigned_name(site, expression)
+    if subject is None:
+        last = qualified.rpartition(".")[2] if qualified else ""
+        if code == "WF604" and isinstance(site.node, cst.Call):
+            last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
+        subject = _snake(last) or "value"
+    base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
+    taken = set(site.facts.index.module_scope.bindings) | site.facts.reserved_names
+    name, counter = base, 2
+    while name in taken:
+        name, counter = f"{base}_{counter}", counter + 1
+    return name
+
+
+def _assigned_name(site: FixSite, expression: cst.CSTNode) -> Optional[str]:
+    parent = site.facts.parents.get(expression)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+        target = parent.targets[0].target
+        if isinstance(target, cst.Name):
+            return _snake(target.value)
+    if isinstance(parent, cst.AnnAssign) and isinstance(parent.target, cst.Name):
+        return _snake(parent.target.value)
+    return None
+
+
+def _snake(name: str) -> str:
+    name = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).lower()
+    return re.sub(r"[^a-z0-9_]", "", name).strip("_")
+
+
+# -- the call site and the activity ----------------------------------------------------------
+
+
+def _render_call(site: FixSite, name: str, free: List[str]) -> Optional[str]:
+    if len(free) == 1:
+        value = free[0]
+    elif free:
+        value = "{" + ", ".join(f'"{v}": {v}' for v in free) + "}"
+    else:
+        value = "None"
+    input_arg = f", {value}" if free else ""
+    return site.render(
+        site.spec.activity_call_template, fn=name, input=value, input_arg=input_arg
+    )
+
+
+def _activity_source(site, name: str, free: List[str], returned: str, registration) -> str:
+    indent = site.facts.module.default_indent
+    if len(free) == 1:
+        param, unpack = free[0], []
+    elif free:
+        param, unpack = "payload", [f'{v} = payload["{v}"]' for v in free]
+    else:
+        param, unpack = (registration.empty_param, [])
+    params = list(site.spec.activity_leading_params) + ([param] if param else [])
+    lines = list(registration.decorators(site, name, param))
+    lines.append(f"def {name}({', '.join(params)}):")
+    lines += [indent + line for line in unpack]
+    lines.append(f"{indent}return {returned}")
+    return "\n".join(lines)
+
+
+def _top_level_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
+    parents = site.facts.parents
+    current = node
+    while True:
+        parent = parents.get(current)
+        if parent is None or isinstance(parent, cst.Module):
+            return current
+        current = parent
+
+
+def _insert_after_unit(site: FixSite, source: str) -> List[Edit]:
+    newline = site.facts.module.default_newline
+    anchor = _top_level_statement(site, site.unit.node)
+    line = site.facts.positions[anchor].end.line
+    column = len(LineIndex(site.facts.text).line_text(line)) + 1
+    content = newline * 3 + source.replace("\n", newline)
+    return [Edit(content, line, column, line, column)]
+
+
+# -- registration -----------------------------------------------------------------------------
+
+
+class _Registration:
+    """How the generated activity gets registered."""
+
+    def __init__(
+        self,
+        decorator: str = "",
+        statement: str = "",
+        anchor: Optional[cst.CSTNode] = None,
+        note: str = "",
+        empty_param: str = "_input",
+        input_keyword: str = "",
+    ) -> None:
+        self.decorator = decorator
+        self.statement = statement
+        self.anchor = anchor
+        self.note = note
+        self.empty_param = empty_param
+        self.input_keyword = input_keyword
+
+    def decorators(self, site: FixSite, name: str, param: str) -> List[str]:
+        if not self.decorator:
+            return []
+        return [self.decorator.format(fn=name, param=param or self.empty_param)]
+
+    def extra_edits(self, site: FixSite, name: str) -> List[Edit]:
+        if not self.statement or self.anchor is None:
+            return []
+        statement = _enclosing_statement(site, self.anchor)
+        line = site.facts.positions[statement].end.line
+        index = LineIndex(site.facts.text)
+        column = len(index.line_text(line)) + 1
+        indentation = index.indentation(site.facts.positions[statement].start.line)
+        content = site.facts.module.default_newline + indentation + self.statement.format(fn=name)
+        return [Edit(content, line, column, line, column)]
+
+
+def _enclosing_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
+    parents = site.facts.parents
+    current = node
+    while current is not None and not isinstance(current, cst.SimpleStatementLine):
+        current = parents.get(current)
+    return current if current is not None else node
+
+
+def _registration(site: FixSite) -> Optional[_Registration]:
+    kind = site.spec.activity_registration
+    if kind == "activity-decorator":
+        activity = site.imports.name("activity")
+        return _Registration(
+            decorator=f"@{activity}.defn",
+            note="register it with your Temporal worker's activities",
+            empty_param="",
+        )
+    decorator_receiver = _decorator_receiver(site)
+    if kind == "runtime-decorator":
+        if decorator_receiver is not None:
+            return _Registration(decorator=f'@{decorator_receiver}.activity(name="{{fn}}")')
+        call = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
+        if call is not None:
+            receiver = site.code(call.func.value)  # type: ignore[attr-defined]
+            return _Registration(statement=f"{receiver}.register_activity({{fn}})", anchor=call)
+        return None
+    if kind == "worker-call":
+        call = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
+        if call is None:
+            return None
+        receiver = site.code(call.func.value)  # type: ignore[attr-defined]
+        return _Registration(statement=f"{receiver}.add_activity({{fn}})", anchor=call)
+    if kind == "app-decorator" and decorator_receiver is not None:
+        return _Registration(
+            decorator=f'@{decorator_receiver}.activity_trigger(input_name="{{param}}")',
+            empty_param="payload",
+        )
+    return None
+
+
+def _decorator_receiver(site: FixSite) -> Optional[str]:
+    """`wfr` in `@wfr.workflow(...)`, `app` in `@app.orchestration_trigger(...)`."""
+    node = site.unit.node
+    methods = site.spec.lenient_workflow_decorator_methods
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        target = expr.func if isinstance(expr, cst.Call) else expr
+        if isinstance(target, cst.Attribute) and target.attr.value in methods:
+            receiver = target.value
+            if isinstance(receiver, (cst.Name, cst.Attribute)) and not _is_self(site, receiver):
+                return site.code(receiver)
+    return None
+
+
+def _is_self(site: FixSite, node: cst.CSTNode) -> bool:
+    root = node
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and root.value in ("self", "cls")
+
+
+def _registration_call(site: FixSite, methods: Tuple[str, ...]) -> Optional[cst.Call]:
+    """The call registering this workflow, else the file's first such call."""
+    unit_name = site.unit.node.name.value
+    first = None
+    for call, _container in site.facts.index.calls:
+        func = call.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in methods:
+            continue
+        if _is_self(site, func.value):
+            continue
+        if first is None:
+            first = call
+        if any(isinstance(a.value, cst.Name) and a.value.value == unit_name for a in call.args):
+            return call
+    return first
+
+
+__all__ = ["extract_fix"]
