@@ -45,8 +45,9 @@ SPEC = FrameworkSpec(
             "task_any",
         }
     ),
+    # Azure parses the history timestamp into an aware UTC datetime.
     now_template="{ctx}.current_utc_datetime",
-    now_is_aware=False,
+    now_is_aware=True,
     # `new_uuid()` returns a deterministic name-based UUID as a string.
     uuid_template="{uuid}.UUID({ctx}.new_uuid())",
     # Azure's create_timer takes the time to fire at.

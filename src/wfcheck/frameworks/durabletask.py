@@ -33,7 +33,14 @@ SPEC = FrameworkSpec(
     workflow_context_types=frozenset({"durabletask.task.OrchestrationContext"}),
     activity_context_types=frozenset({"durabletask.task.ActivityContext"}),
     task_methods=frozenset(
-        {"call_activity", "call_sub_orchestrator", "create_timer", "wait_for_external_event"}
+        {
+            "call_activity",
+            "call_sub_orchestrator",
+            "call_entity",
+            "lock_entities",
+            "create_timer",
+            "wait_for_external_event",
+        }
     ),
     task_functions=frozenset({"durabletask.task.when_all", "durabletask.task.when_any"}),
     now_template="{ctx}.current_utc_datetime",

@@ -12,7 +12,9 @@ _AWAITABLES = (
     "execute_local_activity_class",
     "execute_local_activity_method",
     "execute_child_workflow",
+    "start_child_workflow",
     "sleep",
+    "wait",
     "wait_condition",
 )
 
@@ -24,7 +26,12 @@ SPEC = FrameworkSpec(
     workflow_class_decorators=frozenset({"temporalio.workflow.defn"}),
     activity_decorators=frozenset({"temporalio.activity.defn"}),
     awaitable_functions=frozenset(
-        {f"temporalio.workflow.{fn}" for fn in _AWAITABLES} | {"asyncio.sleep"}
+        {f"temporalio.workflow.{fn}" for fn in _AWAITABLES}
+        | {
+            "temporalio.workflow.ExternalWorkflowHandle.signal",
+            "temporalio.workflow.ExternalWorkflowHandle.cancel",
+            "asyncio.sleep",
+        }
     ),
     wait_keyword="await",
     # `workflow.now()` is an aware UTC datetime.
