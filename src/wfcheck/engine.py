@@ -314,14 +314,16 @@ def _unused_suppressions(
         named = named_codes(comment)
         if named is None:
             continue
+        # Naming WF800 keeps the comment as it is; a bare `# wfcheck: ignore` does not.
+        if suppresses(named - {"*"}, UNUSED_SUPPRESSION):
+            continue
         unused = sorted(
             entry
             for entry in named
             if (line, entry) not in used
             and (entry == "*" or any(code.startswith(entry) for code in enabled))
-            and entry != UNUSED_SUPPRESSION
         )
-        if not unused or suppresses(parse_line_suppression(comment), UNUSED_SUPPRESSION):
+        if not unused:
             continue
         text = lines[line - 1] if line <= len(lines) else comment
         column = text.find(comment) + 1 if comment in text else 1
