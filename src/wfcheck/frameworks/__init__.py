@@ -21,6 +21,8 @@ FALLBACK_TASK_METHODS: Dict[str, str] = {
     "call_child_workflow": "dapr",
     "create_timer": "",
     "wait_for_external_event": "",
+    "call_entity": "",
+    "lock_entities": "durabletask",
 }
 FALLBACK_CONTEXT_NAMES = ("ctx", "context")
 FALLBACK_FRAMEWORK = "durabletask"
