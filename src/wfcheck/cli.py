@@ -13,7 +13,7 @@ from wfcheck.config import ConfigError, Options, resolve
 from wfcheck.engine import RunResult, check_paths, check_source
 from wfcheck.report import REPORTERS
 from wfcheck.report import statistics as stats
-from wfcheck.rule_docs import render_rule, render_rule_list
+from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -181,23 +181,27 @@ def _summary(result: RunResult) -> str:
 
 @main.command()
 @click.argument("code", required=False)
-@click.option("--all", "show_all", is_flag=True, help="List every rule.")
-def rule(code: Optional[str], show_all: bool) -> None:
-    """Explain a rule (e.g. `wfcheck rule WF101`), or list them all with --all."""
+@click.option("--all", "show_all", is_flag=True, help="Print every rule's documentation (docs/rules.md).")
+@click.option("--list", "show_list", is_flag=True, help="List every rule on one line each.")
+def rule(code: Optional[str], show_all: bool, show_list: bool) -> None:
+    """Explain a rule (e.g. `wfcheck rule WF101`); --all documents every rule, --list lists them."""
     try:
         catalog = load_catalog()
     except CatalogError as exc:
         _fail(f"invalid rule catalog: {exc}")
-    if show_all:
+    if show_list:
         click.echo(render_rule_list(list(catalog)), nl=False)
         return
+    if show_all:
+        click.echo(render_all(list(catalog)), nl=False)
+        return
     if not code:
-        _fail("give a rule code (e.g. `wfcheck rule WF101`) or --all")
+        _fail("give a rule code (e.g. `wfcheck rule WF101`), --all or --list")
     found: Optional[Rule] = catalog.get(code.upper()) or next(
         (r for r in catalog if r.name == code.lower()), None
     )
     if found is None:
-        _fail(f"unknown rule {code!r} (see `wfcheck rule --all`)")
+        _fail(f"unknown rule {code!r} (see `wfcheck rule --list`)")
     click.echo(render_rule(found), nl=False)
 
 

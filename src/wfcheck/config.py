@@ -340,7 +340,7 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
         if unknown:
             raise ConfigError(
                 f"{where}: key `{key}`: unknown rule code or prefix {unknown[0]!r} "
-                "(see `wfcheck rule --all`)"
+                "(see `wfcheck rule --list`)"
             )
     per_file_ignores = config.per_file_ignores
     if options.per_file_ignores is not None:
@@ -349,7 +349,7 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
     cli_selectors += [s for _r, _p, selectors in per_file_ignores for s in selectors]
     unknown = unknown_selectors(catalog, cli_selectors)
     if unknown:
-        raise ConfigError(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --all`)")
+        raise ConfigError(f"unknown rule selector(s): {', '.join(unknown)} (see `wfcheck rule --list`)")
     enabled = select_codes(catalog, config.select, config.ignore, config.extend_select)
     enabled = select_codes(
         catalog, options.select, options.ignore, options.extend_select, base=enabled
