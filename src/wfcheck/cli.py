@@ -10,7 +10,7 @@ import click
 from wfcheck import __version__
 from wfcheck.catalog import CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import RunResult, check_paths, check_source
+from wfcheck.engine import INTERNAL_ERROR, RunResult, check_paths, check_source
 from wfcheck.report import REPORTERS
 from wfcheck.report import statistics as stats
 from wfcheck.rule_docs import render_all, render_rule, render_rule_list
@@ -125,6 +125,8 @@ def check(
         )
         rules = list(groups[0][0].catalog)
     _report(result, output_format, rules, output_file, statistics, quiet)
+    if any(d.code == INTERNAL_ERROR for d in result.diagnostics):
+        sys.exit(EXIT_ERROR)
     findings = bool(result.diagnostics or result.errors)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
 

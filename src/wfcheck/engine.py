@@ -6,7 +6,9 @@ every discovered file. Nothing here imports or executes the code being checked.
 
 from __future__ import annotations
 
+import errno
 import re
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
@@ -14,7 +16,14 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 import pathspec
 from libcst.metadata import CodeRange
 
-from wfcheck.analysis.checker import CheckContext, Finding, WorkflowChecker, summarize
+from wfcheck.analysis.checker import (
+    CheckContext,
+    CheckFailed,
+    Finding,
+    WorkflowChecker,
+    run_check,
+    summarize,
+)
 from wfcheck.analysis.project import (
     ModuleFacts,
     ProjectIndex,
@@ -28,7 +37,7 @@ from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import discover
 from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
-from wfcheck.source import SourceError, parse_source
+from wfcheck.source import FileTooLarge, SourceError, parse_source
 from wfcheck.suppression import (
     Suppression,
     named_codes,
@@ -38,6 +47,9 @@ from wfcheck.suppression import (
 )
 
 SYNTAX_ERROR = "WF900"
+INTERNAL_ERROR = "WF999"
+# Reported whatever the selection: a file that could not be checked must not pass silently.
+ALWAYS_ON = frozenset({SYNTAX_ERROR, INTERNAL_ERROR})
 UNUSED_SUPPRESSION = "WF800"
 REPLAY_UNSAFE_LOG = "WF701"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -75,7 +87,7 @@ class Settings:
         return any(_matches(root, pattern, path) for root, pattern in self.exclude)
 
     def enabled_for(self, path: str) -> FrozenSet[str]:
-        """The enabled codes minus this file's `per-file-ignores` (WF900 always stays)."""
+        """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
         off = [
             selector
             for root, pattern, selectors in self.per_file_ignores
@@ -87,7 +99,7 @@ class Settings:
         return frozenset(
             code
             for code in self.enabled
-            if code == SYNTAX_ERROR or not any(code.startswith(s) for s in off)
+            if code in ALWAYS_ON or not any(code.startswith(s) for s in off)
         )
 
 
@@ -160,10 +172,29 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
 def check_file(path: Path, settings: Settings, project: ProjectIndex) -> FileResult:
     display = str(path)
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FileResult(display, error=f"cannot read file: {exc.strerror or exc}")
+        data = read_file(path)
+    except UnreadableFile as exc:
+        return FileResult(display, error=str(exc))
     return check_source(data, display, settings, project)
+
+
+class UnreadableFile(Exception):
+    """A file to check cannot be read; the message is the one line to show."""
+
+
+def read_file(path: Path) -> bytes:
+    """The bytes of a file to check. Only regular files are read: a FIFO or device named
+    `*.py` would block or never end."""
+    try:
+        if not stat.S_ISREG(path.stat().st_mode):
+            raise UnreadableFile("cannot read file: not a regular file")
+        return path.read_bytes()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and path.is_symlink():
+            reason = "broken symbolic link"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UnreadableFile(f"cannot read file: {reason}") from None
 
 
 def check_source(
@@ -181,6 +212,9 @@ def _check_source(
         return result
     try:
         text, module = parse_source(data)
+    except FileTooLarge as exc:
+        result.error = exc.message
+        return result
     except SourceError as exc:
         lines = split_lines(exc.text) if exc.text else []
         result.diagnostics.append(
@@ -190,9 +224,33 @@ def _check_source(
     result.parsed = True
     if project is None:
         project = make_project([path], settings)
-    facts = project.facts_for(Path(path), path, text, module)
-    result.diagnostics = analyse_module(facts, settings, project)
+    try:
+        facts = project.facts_for(Path(path), path, text, module)
+        result.diagnostics = analyse_module(facts, settings, project)
+    except RecursionError:
+        # Parsed, but deeper than the analysis can walk within Python's recursion limit.
+        result.diagnostics = [
+            _file_diagnostic(settings, path, "file is too deeply nested to check", 1, 1)
+        ]
+    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
+        rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
+        result.diagnostics = [_internal_error(settings, path, rule, error)]
     return result
+
+
+def _internal_error(settings: Settings, path: str, rule: str, error: Exception) -> Diagnostic:
+    """WF999: where wfcheck failed, so the user can report it and the rest of the run goes on."""
+    where = error.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    origin = (
+        f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
+        if where is not None
+        else ""
+    )
+    blamed = f"rule {rule} ({settings.catalog.rules[rule].name})" if rule in settings.catalog.rules else "the analysis"
+    message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
+    return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 
 
 def analyse_module(
@@ -204,7 +262,7 @@ def analyse_module(
         ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
-        findings = log_checks.drop_guarded(findings)
+        findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings)
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
     return _to_diagnostics(facts, findings, settings, enabled)
@@ -375,8 +433,9 @@ def _file_diagnostic(
     line: int,
     column: int,
     lines: Sequence[str] = (),
+    code: str = SYNTAX_ERROR,
 ) -> Diagnostic:
-    rule = settings.catalog.rules[SYNTAX_ERROR]
+    rule = settings.catalog.rules[code]
     return Diagnostic(
         code=rule.code,
         name=rule.name,
@@ -407,7 +466,7 @@ def select_codes(
     With no ``select`` the rules in ``base`` stay on (default: the default rules); ``ALL``
     selects every rule; ``extend_select`` adds to either. Calling this once per layer (config
     file, then command line) gives ruff's precedence. WF900 is always reported: a file that
-    cannot be parsed was not checked.
+    cannot be parsed was not checked; so is WF999, a check that failed.
     """
     selectors: List[Tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
     selectors += [(s, True) for s in extend_select]
@@ -429,8 +488,7 @@ def select_codes(
                 best = (specificity, on)
         if best is not None and best[1]:
             enabled.add(rule.code)
-    enabled.add(SYNTAX_ERROR)
-    return frozenset(enabled)
+    return frozenset(enabled) | ALWAYS_ON
 
 
 def unknown_selectors(catalog: Catalog, selectors: Iterable[str]) -> List[str]:

@@ -17,13 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Set, Tuple
 
-import libcst as cst
-
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.engine import Settings, check_source, make_project
+from wfcheck.engine import Settings, UnreadableFile, check_source, make_project, read_file
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
-from wfcheck.source import SourceError, SourceText, decode_source
+from wfcheck.source import SourceError, SourceText, decode_source, parse_text
 
 MAX_PASSES = 10
 
@@ -72,8 +70,8 @@ def _encode(text: str, source: SourceText) -> bytes:
 
 def _parses(text: str) -> bool:
     try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError):
+        parse_text(text)
+    except SourceError:
         return False
     return True
 
@@ -97,7 +95,9 @@ def fix_source(
         project = make_project([path], settings)
     text = outcome.original = source.text
     rejected: Set[Tuple[str, str]] = set()
-    diagnostics = check_source(data, path, settings, project).diagnostics
+    first = check_source(data, path, settings, project)
+    outcome.error = first.error
+    diagnostics = first.diagnostics
     for _ in range(MAX_PASSES):
         candidates = [
             d
@@ -158,6 +158,9 @@ def write_atomically(path: Path, original: bytes, new: bytes) -> None:
     the original's permission bits, is flushed to disk, and then replaces the original in one
     `os.replace`. On any failure the temporary file is removed and the original is untouched.
     """
+    # Through a symlink, the file it points to is the one to rewrite; replacing the link
+    # itself would turn it into a copy.
+    path = Path(os.path.realpath(path))
     directory = path.parent
     mode = path.stat().st_mode
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wfcheck-tmp", dir=directory)
@@ -202,9 +205,9 @@ def fix_paths(
     outcomes = []
     for path in discover(paths):
         try:
-            data = path.read_bytes()
-        except OSError as exc:
-            outcomes.append(FixOutcome(str(path), error=f"cannot read file: {exc.strerror or exc}"))
+            data = read_file(path)
+        except UnreadableFile as exc:
+            outcomes.append(FixOutcome(str(path), error=str(exc)))
             continue
         outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
         if write and outcome.changed:
