@@ -229,3 +229,22 @@ def test_a_disk_full_in_the_middle_of_a_write_leaves_the_original(tmp_path: Path
     assert outcome.applied == []
     assert target.read_bytes() == SAFE.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
+
+
+def test_fixes_that_never_settle_are_reported(monkeypatch) -> None:
+    import wfcheck.fixes.builder as builder
+    from wfcheck.fixes.apply import MAX_PASSES
+
+    original = builder._BUILDERS["WF202"]
+
+    def restless(site, qualified):
+        fix = original(site, qualified)
+        first = fix.edits[0]
+        # Adds a comment line and keeps the call: the same finding comes back every pass.
+        comment = first.__class__("# again\n", first.line, 1, first.line, 1)
+        return fix.__class__(fix.applicability, fix.message, (comment,))
+
+    monkeypatch.setitem(builder._BUILDERS, "WF202", restless)
+    outcome, fixed = fix(SAFE.read_bytes())
+    assert outcome.error == f"fixes did not converge after {MAX_PASSES} passes"
+    assert fixed.decode().count("# again\n") == MAX_PASSES

@@ -99,11 +99,7 @@ def fix_source(
     outcome.error = first.error
     diagnostics = first.diagnostics
     for _ in range(MAX_PASSES):
-        candidates = [
-            d
-            for d in diagnostics
-            if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
-        ]
+        candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
         new_text, used = _apply_pass(text, candidates, outcome, rejected)
@@ -112,10 +108,23 @@ def fix_source(
         text = new_text
         outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
+    else:
+        if _candidates(diagnostics, unsafe, rejected):
+            outcome.error = f"fixes did not converge after {MAX_PASSES} passes"
     outcome.fixed = text
     outcome.remaining = diagnostics
     fixed_data = data if text == source.text else _encode(text, source)
     return outcome, fixed_data
+
+
+def _candidates(
+    diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: Set[Tuple[str, str]]
+) -> List[Diagnostic]:
+    return [
+        d
+        for d in diagnostics
+        if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
+    ]
 
 
 def _apply_pass(
