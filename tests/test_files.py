@@ -259,6 +259,10 @@ def test_directories_named_like_python_files_are_walked(tmp_path: Path) -> None:
 
 
 def test_broken_symlinks_loops_and_fifos_get_one_line_each(tmp_path: Path) -> None:
+    # Excludes and per-file ignores resolve every path: a loop must not crash them.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.wfcheck]\nexclude = ["gen/"]\nper-file-ignores = {"x_*.py" = ["WF1"]}\n'
+    )
     (tmp_path / "a_broken.py").symlink_to(tmp_path / "missing.py")
     (tmp_path / "b_loop.py").symlink_to(tmp_path / "c_loop.py")
     (tmp_path / "c_loop.py").symlink_to(tmp_path / "b_loop.py")
@@ -273,6 +277,10 @@ def test_broken_symlinks_loops_and_fifos_get_one_line_each(tmp_path: Path) -> No
         f"wfcheck: {tmp_path / 'd_fifo.py'}: cannot read file: not a regular file",
     ]
     assert "e_wf.py:5:" in result.stdout
+    named = runner().invoke(main, ["check", "-q", str(tmp_path / "b_loop.py")])
+    assert (named.exit_code, named.stderr) == (
+        1, f"wfcheck: {tmp_path / 'b_loop.py'}: cannot read file: Too many levels of symbolic links\n"
+    )
 
 
 def test_a_check_that_raises_becomes_wf999_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
+from wfcheck.discovery import real_path
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
 
@@ -107,7 +108,7 @@ def _has_wfcheck_table(pyproject: Path) -> bool:
 
 def find_config(start: Path) -> Optional[Path]:
     """The nearest configuration file at or above ``start`` (a file's directory is used)."""
-    current = start.resolve()
+    current = real_path(start)
     if not current.is_dir():
         current = current.parent
     for directory in (current, *current.parents):
@@ -137,7 +138,7 @@ def read_config(path: Path) -> FileConfig:
         table, where = data, str(path)
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
-    return parse_table(table, where, path.parent.resolve(), path)
+    return parse_table(table, where, real_path(path.parent), path)
 
 
 # -- validating values ---------------------------------------------------------------------
@@ -225,7 +226,7 @@ def parse_table(
         config.exclude += [(str(root), p) for p in patterns]
     config.force_exclude = _bool(table, "force-exclude", where)
     config.src = [
-        str((root / s).resolve())
+        str(real_path(root / s))
         for s in _strings(table, "src", where, "a list of directories") or []
     ]
     frameworks = table.get("frameworks", "auto")

@@ -18,6 +18,13 @@ SKIP_DIRS = frozenset(
 )
 
 
+def real_path(path: "str | os.PathLike[str]") -> Path:
+    """The absolute path with symlinks resolved. Unlike ``Path.resolve()`` (RuntimeError or
+    OSError on Python 3.9-3.12), a symlink loop comes back unresolved: reading the file then
+    reports it."""
+    return Path(os.path.realpath(path))
+
+
 def _is_virtualenv(path: Path) -> bool:
     return (path / "pyvenv.cfg").is_file()
 
@@ -72,7 +79,7 @@ def discover(paths: Sequence[str]) -> Iterator[Path]:
 
 
 def _walk(root: Path) -> Iterator[Path]:
-    absolute_root = root.resolve()
+    absolute_root = real_path(root)
     base_chain = _gitignore_chain(absolute_root.parent) if absolute_root.parent != absolute_root else []
     stack: List[Tuple[Path, Path, List[Tuple[Path, pathspec.PathSpec]]]] = [
         (root, absolute_root, base_chain)

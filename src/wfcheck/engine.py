@@ -35,7 +35,7 @@ from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog
 from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.discovery import discover
+from wfcheck.discovery import discover, real_path
 from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
 from wfcheck.source import FileTooLarge, SourceError, parse_source
 from wfcheck.suppression import (
@@ -107,9 +107,9 @@ def _matches(root: str, pattern: str, path: str) -> bool:
     """Does a gitignore-style ``pattern`` relative to ``root`` match ``path`` (or, for a path
     outside ``root``, its file name)?"""
     spec = pathspec.GitIgnoreSpec.from_lines([pattern])
-    absolute = Path(path).resolve()
+    absolute = real_path(path)
     try:
-        return spec.match_file(absolute.relative_to(Path(root).resolve()).as_posix())
+        return spec.match_file(absolute.relative_to(real_path(root)).as_posix())
     except ValueError:
         return spec.match_file(absolute.name)
 

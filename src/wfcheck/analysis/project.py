@@ -23,6 +23,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
+from wfcheck.discovery import real_path
 from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
@@ -46,7 +47,7 @@ class ModuleFacts:
         returns: Optional[Dict[str, str]] = None,
     ):
         self.path = path
-        self.directory = Path(path).resolve().parent
+        self.directory = real_path(path).parent
         self.name = name
         self.text = text
         self.module = module
@@ -165,9 +166,9 @@ def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[
             roots.append(root)
 
     for raw in extra:
-        add(Path(raw).resolve())
+        add(real_path(raw))
     for raw in paths:
-        start = Path(raw).resolve()
+        start = real_path(raw)
         directory = start if start.is_dir() else start.parent
         current = directory
         while True:
@@ -192,7 +193,7 @@ class ProjectIndex:
     ) -> None:
         self.returns = returns or {}
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
-        self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
+        self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
         self._by_name: Dict[str, Optional[ModuleFacts]] = {}
         self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
@@ -203,7 +204,7 @@ class ProjectIndex:
     # -- modules ---------------------------------------------------------------------------
 
     def module_name_for(self, path: Path) -> Tuple[str, bool]:
-        absolute = path.resolve()
+        absolute = real_path(path)
         for root in self.roots:
             try:
                 relative = absolute.relative_to(root)
