@@ -109,7 +109,8 @@ _TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
 
 
 def mutate(text: str, seed: int, count: int) -> str:
-    """Delete, duplicate or swap lines and tokens, ``count`` times, chosen by ``seed``."""
+    """Delete, duplicate or swap lines and tokens, or change a line ending, ``count`` times,
+    chosen by ``seed``."""
     chooser = random.Random(seed)
     for _ in range(count):
         by_lines = chooser.random() < 0.5
@@ -117,13 +118,15 @@ def mutate(text: str, seed: int, count: int) -> str:
         if len(parts) < 2:
             break
         i, j = chooser.randrange(len(parts)), chooser.randrange(len(parts))
-        operation = chooser.choice(("delete", "duplicate", "swap"))
+        operation = chooser.choice(("delete", "duplicate", "swap", "line ending"))
         if operation == "delete":
             del parts[i]
         elif operation == "duplicate":
             parts.insert(j, parts[i])
-        else:
+        elif operation == "swap":
             parts[i], parts[j] = parts[j], parts[i]
+        else:
+            parts[i] = parts[i].replace("\n", chooser.choice(("\r", "\r\n", "\x0c\n", "\t\n")))
         text = "".join(parts)
     return text
 
@@ -136,3 +139,9 @@ def mutate(text: str, seed: int, count: int) -> str:
 )
 def test_mutated_workflow_fixtures(path: Path, seed: int, count: int) -> None:
     assert_robust(mutate(path.read_text(encoding="utf-8"), seed, count).encode("utf-8"))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_after_a_workflow_marker(data: bytes) -> None:
+    assert_robust(WORKFLOW_HEAD.encode() + data)
