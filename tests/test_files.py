@@ -321,3 +321,10 @@ def test_a_failing_fix_builder_and_a_failing_analysis_are_blamed_apart(monkeypat
     monkeypatch.setattr(ProjectIndex, "facts_for", no_facts)
     [diagnostic] = run_bytes(WORKFLOW.encode())
     assert diagnostic.message.startswith("internal error in the analysis: AttributeError: no facts")
+
+
+def test_a_codec_that_raises_a_plain_unicode_error_is_reported() -> None:
+    # punycode raises UnicodeError, not UnicodeDecodeError, on the `#` of a comment.
+    [diagnostic] = run_bytes(b"# coding: punycode\n" + WORKFLOW.encode())
+    assert diagnostic.code == "WF900"
+    assert diagnostic.message.startswith("file is not valid punycode: ")

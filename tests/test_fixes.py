@@ -248,3 +248,13 @@ def test_fixes_that_never_settle_are_reported(monkeypatch) -> None:
     outcome, fixed = fix(SAFE.read_bytes())
     assert outcome.error == f"fixes did not converge after {MAX_PASSES} passes"
     assert fixed.decode().count("# again\n") == MAX_PASSES
+
+
+@pytest.mark.parametrize("codec", ["unicode_escape", "idna"])
+def test_a_file_whose_encoding_does_not_round_trip_is_left_alone(codec: str) -> None:
+    # unicode_escape writes line breaks back as `\n`; idna cannot encode a 64-character label.
+    data = f"# coding: {codec}\n# {'a' * 70}\n".encode() + SAFE.read_bytes()
+    outcome, fixed = fix(data)
+    assert outcome.error == f"not fixed: the {codec} encoding does not round-trip"
+    assert fixed == data
+    assert [d.code for d in outcome.remaining] == ["WF202"]

@@ -49,7 +49,8 @@ def decode_source(data: bytes) -> SourceText:
             raise SourceError(f"invalid encoding declaration: {exc.msg}", exc.lineno or 1) from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    # UnicodeError, not only UnicodeDecodeError: codecs such as idna and punycode raise it.
+    except (UnicodeError, LookupError) as exc:
         line, column = _locate(data, getattr(exc, "start", 0))
         name = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
         raise SourceError(

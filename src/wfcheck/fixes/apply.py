@@ -68,6 +68,13 @@ def _encode(text: str, source: SourceText) -> bytes:
     return data
 
 
+def _round_trips(source: SourceText, data: bytes) -> bool:
+    try:
+        return _encode(source.text, source) == data
+    except UnicodeError:
+        return False
+
+
 def _parses(text: str) -> bool:
     try:
         parse_text(text)
@@ -87,6 +94,10 @@ def fix_source(
     outcome = FixOutcome(path)
     try:
         source = decode_source(data)
+        if not _round_trips(source, data):
+            # unicode_escape, for one, writes every line break back as `\n`: the fix would
+            # rewrite far more than the fixes.
+            raise SourceError(f"not fixed: the {source.encoding} encoding does not round-trip")
     except SourceError as exc:
         outcome.error = exc.message
         outcome.remaining = check_source(data, path, settings, project).diagnostics
