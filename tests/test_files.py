@@ -117,6 +117,13 @@ def test_discovery_skips_vendor_directories_and_gitignored_files(tmp_path: Path)
     assert found == ["pkg/keep.py"]
 
 
+def test_a_gitignore_line_git_cannot_read_is_skipped_like_git_does(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("!\n[z-a]\nskip_*.py\n")
+    (tmp_path / "skip_me.py").write_text(WORKFLOW)
+    (tmp_path / "keep.py").write_text(WORKFLOW)
+    assert [p.name for p in discover([str(tmp_path)])] == ["keep.py"]
+
+
 def test_explicit_files_are_checked_even_when_ignored(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.py\n")
     (tmp_path / "wf.py").write_text(WORKFLOW)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterator, List, Optional, Sequence, Tuple
 
@@ -34,7 +35,21 @@ def _load_gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
         text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    lines = text.splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        # Git skips a pattern it cannot read and keeps the rest; so does wfcheck.
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if not pattern_error(line)])
+
+
+def pattern_error(pattern: str) -> Optional[str]:
+    """Why pathspec cannot compile a gitignore-style pattern, or None when it can."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        return str(exc)
+    return None
 
 
 def _ignored(path: Path, is_dir: bool, specs: Sequence[Tuple[Path, pathspec.PathSpec]]) -> bool:
