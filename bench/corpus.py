@@ -3,9 +3,9 @@
     python bench/corpus.py [DIR ...]             # default: this interpreter's site-packages + stdlib
     python bench/corpus.py --all-files [DIR ...] # parse and analyse every file, not only workflow files
 
-Prints: files, parsed, syntax errors (WF900), findings, internal errors (WF999), not checked
-(unreadable or too large), tracebacks. Internal errors and tracebacks must be 0 (exit 1
-otherwise). With ``--all-files`` the prefilter lets every file through, which exercises the
+Prints: files, parsed, syntax errors (WF900; how many of them for nesting too deep to parse or
+check), findings, internal errors (WF999), not checked (unreadable or too large), tracebacks.
+Internal errors and tracebacks must be 0 (exit 1 otherwise). With ``--all-files`` the prefilter lets every file through, which exercises the
 parser and the analysis on ordinary code.
 """
 
@@ -32,7 +32,10 @@ from wfcheck.engine import (
     select_codes,
 )
 
-COUNTS = ("files", "parsed", "syntax errors", "findings", "internal errors", "not checked")
+COUNTS = (
+    "files", "parsed", "syntax errors", "of which too deep", "findings", "internal errors",
+    "not checked",
+)
 
 
 def python_files(dirs: Sequence[str]) -> Iterator[Path]:
@@ -78,6 +81,7 @@ def main() -> int:
             codes[diagnostic.code] += 1
             if diagnostic.code == SYNTAX_ERROR:
                 counts["syntax errors"] += 1
+                counts["of which too deep"] += "too deeply nested" in diagnostic.message
             elif diagnostic.code == INTERNAL_ERROR:
                 counts["internal errors"] += 1
                 internal.append((str(path), diagnostic.message))
