@@ -248,7 +248,8 @@ def _internal_error(settings: Settings, path: str, rule: str, error: Exception) 
         if where is not None
         else ""
     )
-    blamed = f"rule {rule} ({settings.catalog.rules[rule].name})" if rule in settings.catalog.rules else "the analysis"
+    known = settings.catalog.rules.get(rule)
+    blamed = f"rule {rule} ({known.name})" if known else "the analysis"
     message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
     return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 
