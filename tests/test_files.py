@@ -335,3 +335,26 @@ def test_a_codec_that_raises_a_plain_unicode_error_is_reported() -> None:
     [diagnostic] = run_bytes(b"# coding: punycode\n" + WORKFLOW.encode())
     assert diagnostic.code == "WF900"
     assert diagnostic.message.startswith("file is not valid punycode: ")
+
+
+def test_check_never_imports_the_helpers_it_follows(tmp_path: Path) -> None:
+    """The transitive pass reads helper modules; importing one would run this."""
+    marker = tmp_path / "imported.txt"
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "stamps.py").write_text(
+        f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n\n"
+        "import time\n\ndef stamp():\n    return time.time()\n"
+    )
+    (tmp_path / "wf.py").write_text(
+        "from durabletask import task\nfrom stamps import stamp\n\n"
+        "def orch(ctx: task.OrchestrationContext, _):\n    yield ctx.call_activity('a', input=stamp())\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "--output-format", "json", str(tmp_path / "wf.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert [d["code"] for d in json.loads(completed.stdout)] == ["WF604"]
+    assert not marker.exists()
