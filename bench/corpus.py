@@ -67,6 +67,7 @@ def main() -> int:
     codes: Counter = Counter()
     tracebacks: List[Tuple[str, str]] = []
     internal: List[Tuple[str, str]] = []
+    unparsed: List[Tuple[str, str]] = []
     started = time.perf_counter()
     for path in python_files(dirs):
         counts["files"] += 1
@@ -82,6 +83,7 @@ def main() -> int:
             if diagnostic.code == SYNTAX_ERROR:
                 counts["syntax errors"] += 1
                 counts["of which too deep"] += "too deeply nested" in diagnostic.message
+                unparsed.append((f"{path}:{diagnostic.line}", diagnostic.message))
             elif diagnostic.code == INTERNAL_ERROR:
                 counts["internal errors"] += 1
                 internal.append((str(path), diagnostic.message))
@@ -95,7 +97,7 @@ def main() -> int:
     print(f"{'seconds':>16}: {elapsed:.1f}")
     if codes:
         print("by code:", ", ".join(f"{c} {n}" for c, n in sorted(codes.items())))
-    for path, message in internal[:20]:
+    for path, message in unparsed[:40] + internal[:20]:
         print(f"{path}: {message}", file=sys.stderr)
     for path, text in tracebacks[:5]:
         print(f"\n--- {path}\n{text}", file=sys.stderr)
