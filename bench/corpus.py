@@ -92,9 +92,9 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print("corpus:", " ".join(dirs))
     for key in COUNTS:
-        print(f"{key:>16}: {counts[key]}")
-    print(f"{'tracebacks':>16}: {len(tracebacks)}")
-    print(f"{'seconds':>16}: {elapsed:.1f}")
+        print(f"{key:>18}: {counts[key]}")
+    print(f"{'tracebacks':>18}: {len(tracebacks)}")
+    print(f"{'seconds':>18}: {elapsed:.1f}")
     if codes:
         print("by code:", ", ".join(f"{c} {n}" for c, n in sorted(codes.items())))
     for path, message in unparsed[:40] + internal[:20]:

@@ -258,3 +258,13 @@ def test_a_file_whose_encoding_does_not_round_trip_is_left_alone(codec: str) -> 
     assert outcome.error == f"not fixed: the {codec} encoding does not round-trip"
     assert fixed == data
     assert [d.code for d in outcome.remaining] == ["WF202"]
+
+
+def test_a_file_above_the_size_limit_is_not_fixed_and_says_why(monkeypatch) -> None:
+    import wfcheck.source as source
+
+    data = SAFE.read_bytes()
+    monkeypatch.setattr(source, "MAX_FILE_BYTES", len(data) - 1)
+    outcome, fixed = fix(data)
+    assert outcome.error is not None and outcome.error.startswith("skipped: ")
+    assert fixed == data and outcome.applied == []
