@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
 
+import libcst as cst
 import pathspec
 from libcst.metadata import CodeRange
 
@@ -37,7 +38,13 @@ from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import discover, real_path
 from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
-from wfcheck.source import FileTooLarge, SourceError, parse_source
+from wfcheck.source import (
+    DEEP_RECURSION_LIMIT,
+    FileTooLarge,
+    SourceError,
+    on_deep_stack,
+    parse_source,
+)
 from wfcheck.suppression import (
     Suppression,
     named_codes,
@@ -225,10 +232,12 @@ def _check_source(
     if project is None:
         project = make_project([path], settings)
     try:
-        facts = project.facts_for(Path(path), path, text, module)
-        result.diagnostics = analyse_module(facts, settings, project)
+        result.diagnostics = on_deep_stack(
+            _analyse_file, path, text, module, settings, project,
+            recursion_limit=DEEP_RECURSION_LIMIT,
+        )
     except RecursionError:
-        # Parsed, but deeper than the analysis can walk within Python's recursion limit.
+        # Parsed, but deeper than the analysis can walk even on the deep stack.
         result.diagnostics = [
             _file_diagnostic(settings, path, "file is too deeply nested to check", 1, 1)
         ]
@@ -236,6 +245,12 @@ def _check_source(
         rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
         result.diagnostics = [_internal_error(settings, path, rule, error)]
     return result
+
+
+def _analyse_file(
+    path: str, text: str, module: cst.Module, settings: Settings, project: ProjectIndex
+) -> List[Diagnostic]:
+    return analyse_module(project.facts_for(Path(path), path, text, module), settings, project)
 
 
 def _internal_error(settings: Settings, path: str, rule: str, error: Exception) -> Diagnostic:

@@ -4,7 +4,9 @@ cookie, and errors that carry the parser's own line and message."""
 from __future__ import annotations
 
 import codecs
+import contextvars
 import io
+import sys
 import threading
 import tokenize
 import warnings
@@ -97,13 +99,13 @@ def parse_source(data: bytes) -> Tuple[str, cst.Module]:
 
 def parse_text(text: str) -> cst.Module:
     """Parse decoded source; raises :class:`SourceError` (never crashes on deep nesting)."""
-    return _on_large_stack(_parse, text)
+    return on_deep_stack(_parse, text)
 
 
 def parse_annotation(text: str) -> Optional[cst.BaseExpression]:
     """The expression in a quoted annotation, or None when it is not one."""
     try:
-        return _on_large_stack(_parse_expression, text)
+        return on_deep_stack(_parse_expression, text)
     except SourceError:
         return None
 
@@ -111,29 +113,45 @@ def parse_annotation(text: str) -> Optional[cst.BaseExpression]:
 # LibCST's native parser recurses on the C stack: on the main thread it crashes the process
 # (SIGSEGV) at a few thousand levels of nesting, even where CPython accepts the file. On a
 # thread with this much stack (reserved, not committed) it reaches the depths CPython allows.
-PARSER_STACK_BYTES = 512 * 1024 * 1024
-# threading.stack_size is process-wide: hold it only while the parser thread is started.
+DEEP_STACK_BYTES = 512 * 1024 * 1024
+# LibCST's visitors recurse about five Python frames per level of nesting: with the default
+# limit of 1000, a few hundred implicitly concatenated strings (pydoc_data/topics.py) could not
+# be checked. The deep stack has room for this many frames. Only the analysis runs under it:
+# CPython's compiler scales its own depth limit with it, and that limit guards the parser.
+DEEP_RECURSION_LIMIT = 20_000
+# threading.stack_size is process-wide: hold it only while the thread is started.
 _STACK_SIZE_LOCK = threading.Lock()
-_Parsed = TypeVar("_Parsed")
+_Result = TypeVar("_Result")
 
 
-def _on_large_stack(function: Callable[[str], _Parsed], text: str) -> _Parsed:
+def on_deep_stack(
+    function: Callable[..., _Result], *args: object, recursion_limit: int = 0
+) -> _Result:
+    """``function(*args)`` on a thread with :data:`DEEP_STACK_BYTES` of stack (and a higher
+    ``recursion_limit`` if given); what it raises is raised here. The calling thread waits."""
     outcome: List[Tuple[bool, object]] = []
+    # Threads start with an empty context: carry the caller's (the active engine specs).
+    context = contextvars.copy_context()
 
     def run() -> None:
         try:
-            outcome.append((True, function(text)))
+            outcome.append((True, context.run(function, *args)))
         except BaseException as exc:  # re-raised on the calling thread below
             outcome.append((False, exc))
 
-    with _STACK_SIZE_LOCK:
-        previous = threading.stack_size(PARSER_STACK_BYTES)
-        try:
-            worker = threading.Thread(target=run, name="wfcheck-parser")
-            worker.start()
-        finally:
-            threading.stack_size(previous)
-    worker.join()
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(max(limit, recursion_limit))
+    try:
+        with _STACK_SIZE_LOCK:
+            previous = threading.stack_size(DEEP_STACK_BYTES)
+            try:
+                worker = threading.Thread(target=run, name="wfcheck-deep")
+                worker.start()
+            finally:
+                threading.stack_size(previous)
+        worker.join()
+    finally:
+        sys.setrecursionlimit(limit)
     ok, value = outcome[0]
     if not ok:
         raise value  # type: ignore[misc]
