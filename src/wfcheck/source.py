@@ -117,7 +117,9 @@ DEEP_STACK_BYTES = 512 * 1024 * 1024
 # LibCST's visitors recurse about five Python frames per level of nesting: with the default
 # limit of 1000, a few hundred implicitly concatenated strings (pydoc_data/topics.py) could not
 # be checked. The deep stack has room for this many frames. Only the analysis runs under it:
-# CPython's compiler scales its own depth limit with it, and that limit guards the parser.
+# CPython's compiler scales its own depth limit with it, and that limit guards the parser
+# (helper modules the analysis parses get the looser verdict; lowering the limit again in the
+# middle of a deep walk would raise).
 DEEP_RECURSION_LIMIT = 20_000
 # threading.stack_size is process-wide: hold it only while the thread is started.
 _STACK_SIZE_LOCK = threading.Lock()
