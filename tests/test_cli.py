@@ -74,7 +74,10 @@ def test_full_format_shows_source_caret_workflow_and_help(project: Path) -> None
     assert caret.count("^") == len("time.time()")
     assert "  = in workflow `orch` (durabletask)" in lines
     assert any(line.startswith("  = help: use `ctx.current_utc_datetime`") for line in lines)
-    assert lines[-1] == "Found 1 finding in 1 file (1 file checked)."
+    assert lines[-2:] == [
+        "Found 1 finding in 1 file (1 file checked).",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
 
 
 def test_json_format_is_shaped_like_ruff(project: Path) -> None:

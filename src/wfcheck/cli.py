@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from typing import List, NoReturn, Optional, Tuple
 
 import click
@@ -10,7 +11,8 @@ import click
 from wfcheck import __version__
 from wfcheck.catalog import CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import RunResult, check_paths, check_source
+from wfcheck.engine import FileResult, RunResult, check_paths, check_source
+from wfcheck.fixes.apply import FixOutcome, FixRun, fix_paths, fix_source, fixable
 from wfcheck.report import REPORTERS
 from wfcheck.report import statistics as stats
 from wfcheck.rule_docs import render_all, render_rule, render_rule_list
@@ -64,6 +66,14 @@ def _codes_option(name: str, help: str):
     default=None,
     help="Apply excludes to files named on the command line too (for pre-commit).",
 )
+@click.option("--fix", is_flag=True, help="Apply safe fixes, then report what is left.")
+@click.option(
+    "--unsafe-fixes/--no-unsafe-fixes",
+    default=None,
+    help="Also apply (with --fix) and count fixes that may change behaviour.",
+)
+@click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
+@click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
     "--src",
@@ -89,6 +99,10 @@ def check(
     exclude: Tuple[str, ...],
     extend_exclude: Tuple[str, ...],
     force_exclude: Optional[bool],
+    fix: bool,
+    unsafe_fixes: Optional[bool],
+    diff: bool,
+    show_fixes: bool,
     no_cache: bool,
     src: Tuple[str, ...],
 ) -> None:
@@ -102,6 +116,7 @@ def check(
         extend_exclude=list(extend_exclude),
         force_exclude=force_exclude,
         src=list(src),
+        unsafe_fixes=unsafe_fixes,
         config=config_file,
         isolated=isolated,
     )
@@ -113,18 +128,49 @@ def check(
         _fail(str(exc))
     if from_stdin:
         settings = groups[0][0]
-        data = sys.stdin.buffer.read()
         name = stdin_filename or "-"
         skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
+        data = sys.stdin.buffer.read()
+        if fix or diff:
+            outcome, fixed = (
+                (FixOutcome(name), data)
+                if skipped
+                else fix_source(data, name, settings, settings.unsafe_fixes)
+            )
+            fix_run = FixRun([outcome])
+            if diff:
+                sys.exit(_report_diff(fix_run))
+            # The fixed buffer is the output (as an editor expects); the report goes to stderr.
+            sys.stdout.buffer.write(fixed)
+            sys.stdout.flush()
+            _report_fix(fix_run, output_format, list(settings.catalog), None, statistics, quiet,
+                        show_fixes, settings.unsafe_fixes, err=True)
+            sys.exit(_fix_exit(fix_run, exit_zero))
         result = RunResult([] if skipped else [check_source(data, name, settings, None)])
         rules = list(settings.catalog)
+    elif fix or diff:
+        fix_run = FixRun(
+            [
+                outcome
+                for settings, members in groups
+                for outcome in fix_paths(
+                    members, settings, settings.unsafe_fixes, write=not diff
+                ).outcomes
+            ]
+        )
+        if diff:
+            sys.exit(_report_diff(fix_run))
+        _report_fix(fix_run, output_format, list(groups[0][0].catalog), output_file, statistics,
+                    quiet, show_fixes, any(settings.unsafe_fixes for settings, _ in groups))
+        sys.exit(_fix_exit(fix_run, exit_zero))
     else:
         results = [check_paths(members, settings) for settings, members in groups]
         result = RunResult(
             [f for r in results for f in r.files], sum(r.helper_modules for r in results)
         )
         rules = list(groups[0][0].catalog)
-    _report(result, output_format, rules, output_file, statistics, quiet)
+    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
+    _report(result, output_format, rules, output_file, statistics, quiet, _summary(result, unsafe))
     findings = bool(result.diagnostics or result.errors)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
 
@@ -136,7 +182,10 @@ def _report(
     output_file: Optional[str],
     statistics: bool,
     quiet: bool,
+    summary: str,
+    err: bool = False,
 ) -> None:
+    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
     diagnostics = result.diagnostics
     for path, error in result.errors:
         click.echo(f"wfcheck: {path}: {error}", err=True)
@@ -146,37 +195,119 @@ def _report(
         )
     else:
         rendered = REPORTERS[output_format](diagnostics, rules)
-    summary = _summary(result) if not quiet and output_format in ("full", "concise") else None
+    show_summary = not quiet and output_format in ("full", "concise")
     if output_file is not None:
         try:
             with open(output_file, "w", encoding="utf-8", newline="") as handle:
                 handle.write(rendered)
         except OSError as exc:
             _fail(f"cannot write {output_file}: {exc.strerror or exc}")
-        if summary:
+        if show_summary:
             click.echo(summary, err=True)
         return
     if rendered:
-        click.echo(rendered, nl=False)
-    if summary and output_format == "full" and not statistics:
-        click.echo(("\n" if diagnostics else "") + summary)
-    elif summary:
-        # stdout stays one diagnostic per line for editors; the summary goes to stderr.
-        click.echo(summary, err=True)
+        click.echo(rendered, nl=False, err=err)
+    if show_summary:
+        # Only the full format shares its stream with the summary: the others stay one
+        # diagnostic (or statistic) per line for the tools that read them.
+        shared = output_format == "full" and not statistics
+        gap = "\n" if diagnostics and shared else ""
+        click.echo(gap + summary, err=err or not shared)
 
 
-def _summary(result: RunResult) -> str:
+def _plural(count: int, word: str) -> str:
+    return f"{count} {word}{'s' if count != 1 else ''}"
+
+
+def _summary(result: RunResult, unsafe: bool) -> str:
     diagnostics = result.diagnostics
-    checked = len(result.files)
-    checked_text = f"{checked} file{'s' if checked != 1 else ''} checked"
+    checked = _plural(len(result.files), "file") + " checked"
     if not diagnostics:
-        return f"All checks passed! ({checked_text})"
+        return f"All checks passed! ({checked})"
     files = len({d.path for d in diagnostics})
-    findings = len(diagnostics)
-    return (
-        f"Found {findings} finding{'s' if findings != 1 else ''} "
-        f"in {files} file{'s' if files != 1 else ''} ({checked_text})."
+    lines = [f"Found {_plural(len(diagnostics), 'finding')} in {_plural(files, 'file')} ({checked})."]
+    safe, more = fixable(diagnostics)
+    if unsafe:
+        safe, more = safe + more, 0
+    hidden = (
+        f"{more} hidden fix{'es' if more != 1 else ''} can be enabled with the `--unsafe-fixes` option"
     )
+    if safe:
+        lines.append(
+            f"[*] {safe} fixable with the `--fix` option" + (f" ({hidden})." if more else ".")
+        )
+    elif more:
+        lines.append(f"No fixes available ({hidden}).")
+    return "\n".join(lines)
+
+
+def _fix_result(fix_run: FixRun) -> RunResult:
+    return RunResult(
+        [FileResult(o.path, diagnostics=o.remaining, error=o.error) for o in fix_run.outcomes]
+    )
+
+
+def _report_fix(
+    fix_run: FixRun,
+    output_format: str,
+    rules: List[Rule],
+    output_file: Optional[str],
+    statistics: bool,
+    quiet: bool,
+    show_fixes: bool,
+    unsafe: bool,
+    err: bool = False,
+) -> None:
+    """What `--fix` did: the findings left, the fixes dropped, and (`--show-fixes`) the
+    fixes applied."""
+    result = _fix_result(fix_run)
+    for outcome in fix_run.outcomes:
+        for code, line, message in outcome.dropped:
+            click.echo(
+                f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would not "
+                f"parse: {message}",
+                err=True,
+            )
+    fixed = sum(len(o.applied) for o in fix_run.outcomes)
+    remaining = len(result.diagnostics)
+    if fixed:
+        files = len({o.path for o in fix_run.outcomes if o.applied or o.remaining})
+        summary = (
+            f"Found {_plural(fixed + remaining, 'finding')} ({fixed} fixed, {remaining} "
+            f"remaining) in {_plural(files, 'file')} ({_plural(len(result.files), 'file')} checked)."
+        )
+        summary_tail = _summary(result, unsafe).split("\n")[1:]
+        summary = "\n".join([summary] + summary_tail)
+    else:
+        summary = _summary(result, unsafe)
+    _report(result, output_format, rules, output_file, statistics, quiet, summary, err)
+    if show_fixes and fixed:
+        names = {rule.code: rule.name for rule in rules}
+        lines = [f"Fixed {_plural(fixed, 'finding')}:"]
+        for outcome in fix_run.outcomes:
+            if outcome.applied:
+                lines.append(f"- {outcome.path}:")
+                for code, count in sorted(Counter(c for c, _, _ in outcome.applied).items()):
+                    lines.append(f"    {count} × {code} ({names.get(code, code)})")
+        click.echo("\n".join(lines), err=err)
+
+
+def _report_diff(fix_run: FixRun) -> int:
+    """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
+    for outcome in fix_run.outcomes:
+        if outcome.error:
+            click.echo(f"wfcheck: {outcome.path}: {outcome.error}", err=True)
+    diffs = [o.diff() for o in fix_run.outcomes if o.changed]
+    for text in diffs:
+        click.echo(text, nl=False)
+    fixed = sum(len(o.applied) for o in fix_run.outcomes)
+    click.echo(f"Would fix {_plural(fixed, 'finding')}." if fixed else "No fixes available.", err=True)
+    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+
+
+def _fix_exit(fix_run: FixRun, exit_zero: bool) -> int:
+    left = any(o.remaining or o.error for o in fix_run.outcomes)
+    return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
 
 
 @main.command()

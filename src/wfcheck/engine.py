@@ -144,16 +144,21 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
     return project
 
 
-def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
+def files_to_check(paths: Sequence[str], settings: Settings) -> List[Path]:
+    """The discovered files minus the excluded ones; a file named explicitly is excluded only
+    with ``force_exclude``."""
     named = {Path(p) for p in paths if not Path(p).is_dir()}
+    return [
+        path
+        for path in discover(paths)
+        if not settings.is_excluded(str(path)) or (path in named and not settings.force_exclude)
+    ]
+
+
+def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     with using_specs(settings.specs):
         project = make_project(paths, settings)
-        results = [
-            check_file(path, settings, project)
-            for path in discover(paths)
-            if not settings.is_excluded(str(path))
-            or (path in named and not settings.force_exclude)
-        ]
+        results = [check_file(path, settings, project) for path in files_to_check(paths, settings)]
     return RunResult(results, project.modules_parsed)
 
 

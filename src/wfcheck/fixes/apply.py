@@ -21,8 +21,9 @@ import libcst as cst
 
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.engine import Settings, check_source, make_project
+from wfcheck.engine import Settings, check_source, files_to_check, make_project
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
+from wfcheck.frameworks import using_specs
 from wfcheck.source import SourceError, SourceText, decode_source
 
 MAX_PASSES = 10
@@ -89,8 +90,8 @@ def fix_source(
     outcome = FixOutcome(path)
     try:
         source = decode_source(data)
-    except SourceError as exc:
-        outcome.error = exc.message
+    except SourceError:
+        # Nothing to fix; checking reports the file (WF900) exactly as `check` would.
         outcome.remaining = check_source(data, path, settings, project).diagnostics
         return outcome, data
     if project is None:
@@ -195,24 +196,37 @@ class FixRun:
 def fix_paths(
     paths: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True
 ) -> FixRun:
-    """Fix every discovered file; write changed files unless ``write`` is false (`--diff`)."""
-    from wfcheck.discovery import discover
-
-    project = make_project(paths, settings)
+    """Fix every file `check` would check; write changed files unless ``write`` is false
+    (`--diff`)."""
     outcomes = []
-    for path in discover(paths):
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            outcomes.append(FixOutcome(str(path), error=f"cannot read file: {exc.strerror or exc}"))
-            continue
-        outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
-        if write and outcome.changed:
-            try:
-                write_atomically(path, data, fixed)
-            except (OSError, FileChangedError) as exc:
-                outcome.error = str(exc)
-                outcome.fixed = outcome.original
-                outcome.applied = []
-        outcomes.append(outcome)
+    with using_specs(settings.specs):
+        project = make_project(paths, settings)
+        for path in files_to_check(paths, settings):
+            outcomes.append(_fix_file(path, settings, unsafe, project, write))
     return FixRun(outcomes)
+
+
+def _fix_file(
+    path: Path, settings: Settings, unsafe: bool, project: ProjectIndex, write: bool
+) -> FixOutcome:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return FixOutcome(str(path), error=f"cannot read file: {exc.strerror or exc}")
+    outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
+    if write and outcome.changed:
+        try:
+            write_atomically(path, data, fixed)
+        except (OSError, FileChangedError) as exc:
+            outcome.error = f"not fixed: {exc}"
+            outcome.fixed = outcome.original
+            outcome.applied = []
+            outcome.remaining = check_source(data, str(path), settings, project).diagnostics
+    return outcome
+
+
+def fixable(diagnostics: Sequence[Diagnostic]) -> Tuple[int, int]:
+    """(safe, unsafe): how many findings `--fix` would fix, and how many more
+    `--unsafe-fixes` would."""
+    safe = sum(1 for d in diagnostics if applicable(d, unsafe=False))
+    return safe, sum(1 for d in diagnostics if applicable(d, unsafe=True)) - safe
