@@ -78,8 +78,15 @@ class FixSite:
             values["ctx"] = ctx_name
         for symbol in ("timedelta", "timezone", "workflow", "uuid", "datetime"):
             if "{" + symbol + "}" in template and symbol not in values:
-                values[symbol] = self.imports.name(symbol)
+                spelling = self.symbol(symbol)
+                if spelling is None:
+                    return None
+                values[symbol] = spelling
         return template.format(**values)
+
+    def symbol(self, symbol: str) -> Optional[str]:
+        """How to spell an importable name (`timezone`, `workflow`, ...) at this site."""
+        return self.imports.name(symbol, self.scope)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.facts.module.code_for_node(node)
@@ -103,6 +110,8 @@ def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str)
     if fix is None and code in _EXTRACTABLE:
         from wfcheck.fixes.extract import extract_fix
 
+        # Start the imports afresh: a replacement that gave up may have planned some.
+        site.imports = ImportPlanner(site.facts)
         fix = extract_fix(site, code, qualified)
     return fix
 
@@ -124,10 +133,12 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
     aware = site.spec.now_is_aware
     args = call.args
 
-    def utc_aware() -> Optional[str]:
+    def utc_aware(form: str = "{}") -> Optional[str]:
+        """``form`` around the current time as an aware UTC datetime."""
         if aware:
-            return now
-        return f"{now}.replace(tzinfo={site.imports.name('timezone')}.utc)"
+            return form.format(now)
+        timezone = site.symbol("timezone")
+        return form.format(f"{now}.replace(tzinfo={timezone}.utc)") if timezone else None
 
     def naive_utc() -> Optional[str]:
         return f"{now}.replace(tzinfo=None)" if aware else now
@@ -143,7 +154,7 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
         if site.ctx.resolve(tz) in _UTC_NAMES:
             return _replace(site, utc_aware(), SAFE, "an aware UTC datetime, as `now(utc)` returns")
         return _replace(
-            site, f"{utc_aware()}.astimezone({site.code(tz)})", SAFE, "the same instant in that zone"
+            site, utc_aware("{}.astimezone(" + site.code(tz) + ")"), SAFE, "the same instant in that zone"
         )
     if qualified in ("datetime.datetime.now", "datetime.datetime.today") and not args:
         return _replace(
@@ -154,15 +165,15 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
             site, f"{now}.date()", UNSAFE, "the UTC date: the original was the worker's local date"
         )
     if qualified == "time.time" and not args:
-        return _replace(site, f"{utc_aware()}.timestamp()", SAFE, "seconds since the epoch")
+        return _replace(site, utc_aware("{}.timestamp()"), SAFE, "seconds since the epoch")
     if qualified == "time.time_ns" and not args:
         return _replace(
-            site, f"int({utc_aware()}.timestamp() * 1_000_000_000)", SAFE, "nanoseconds since the epoch"
+            site, utc_aware("int({}.timestamp() * 1_000_000_000)"), SAFE, "nanoseconds since the epoch"
         )
     if qualified in ("time.monotonic", "time.perf_counter") and not args:
         return _replace(
             site,
-            f"{utc_aware()}.timestamp()",
+            utc_aware("{}.timestamp()"),
             UNSAFE,
             "orchestration time: differences hold, absolute values are epoch seconds",
         )

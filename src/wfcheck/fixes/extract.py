@@ -348,6 +348,8 @@ def _registration(site: FixSite) -> Optional[_Registration]:
     kind = site.spec.activity_registration
     if kind == "activity-decorator":
         activity = site.imports.name("activity")
+        if activity is None:
+            return None
         return _Registration(
             decorator=f"@{activity}.defn",
             note="register it with your Temporal worker's activities",
