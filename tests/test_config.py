@@ -258,6 +258,22 @@ def test_allowed_api_removes_matches(tmp_path: Path) -> None:
     assert codes(str(tmp_path / "wf.py"))[1] == [("wf.py", 7, "WF202")]
 
 
+def test_allowed_api_vouches_for_project_helpers(tmp_path: Path) -> None:
+    """A project function named by `allowed-api` is not followed (like `# wfcheck: trusted`)."""
+    helper = "import uuid\n\ndef stable_id(x):\n    return str(uuid.uuid5(uuid.NAMESPACE_URL, x)) if x else str(uuid.uuid4())\n"
+    workflow = (
+        "from durabletask import task\nfrom acme.ids import stable_id\n\n"
+        "def orch(ctx: task.OrchestrationContext, inp):\n"
+        "    key = stable_id(inp['order'])\n    yield ctx.call_activity('charge', input=key)\n"
+    )
+    write(tmp_path, {"acme/__init__.py": "", "acme/ids.py": helper, "wf.py": workflow,
+                     "pyproject.toml": "[project]\nname = 'x'\n"})
+    assert codes(str(tmp_path / "wf.py"))[1] == [("wf.py", 5, "WF604")]
+    for allowed in ("acme.ids.stable_id", "acme.ids.*"):
+        write(tmp_path, {"pyproject.toml": f"[tool.wfcheck]\nallowed-api = [{allowed!r}]\n"})
+        assert codes(str(tmp_path / "wf.py"))[1] == [], allowed
+
+
 def test_unsafe_fixes_is_stored_in_settings(tmp_path: Path) -> None:
     write(tmp_path, {"wfcheck.toml": "unsafe-fixes = true\n"})
     [(settings, _)] = resolve([str(tmp_path)], Options())

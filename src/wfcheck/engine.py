@@ -139,7 +139,10 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
         return summarize(target, framework, settings.catalog, settings.enabled, project)
 
     project = ProjectIndex(
-        find_project_roots(paths, settings.src), summarizer, settings.catalog.returns
+        find_project_roots(paths, settings.src),
+        summarizer,
+        settings.catalog.returns,
+        settings.catalog.is_allowed,
     )
     return project
 
