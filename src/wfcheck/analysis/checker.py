@@ -336,7 +336,7 @@ class WorkflowChecker(cst.CSTVisitor):
         state.check_target(self.ctx, node.target)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        ordering.check_iteration(self.ctx, node.iter)
+        ordering.check_comprehension(self.ctx, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
