@@ -110,12 +110,14 @@ class CheckContext:
         verb: str = "",
         chain: Tuple[str, ...] = (),
         qualified: str = "",
+        fix: Optional[Fix] = None,
     ) -> None:
         if code not in self.enabled:
             return
         # Helpers being summarised are not rewritten; workflow findings get their fix now,
         # while the scopes they sit in are at hand.
-        fix = build_fix(self, node, code, qualified) if self.summary is None else None
+        if fix is None and self.summary is None:
+            fix = build_fix(self, node, code, qualified)
         self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
 
 
@@ -255,8 +257,46 @@ class WorkflowChecker(cst.CSTVisitor):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
                     self.ctx.report(node, rule.code, _render(func) + "()")
+        self._check_passed_functions(node)
         ordering.check_call(self.ctx, node)
         state.check_call(self.ctx, node)
+
+    def _check_passed_functions(self, node: cst.Call) -> None:
+        """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
+        function they are given make it as good as called here."""
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "sort":
+            slots: Tuple[object, ...] = ("key",)
+        elif isinstance(func, (cst.Name, cst.Attribute)):
+            slots = _CALLERS.get(self.ctx.resolve(func) or "", ())
+        else:
+            return
+        for position, arg in enumerate(node.args):
+            slot = arg.keyword.value if arg.keyword is not None else position
+            if slot not in slots or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+                continue
+            resolved = self.ctx.resolve_full(arg.value)
+            if resolved is None or resolved.instance:
+                continue
+            # Called with one argument per element: `map(time.localtime, stamps)` reads no
+            # clock, so patterns that only flag calls without arguments do not apply.
+            codes = sorted(
+                {
+                    rule.code
+                    for rule, api in self.ctx.catalog.lookup(resolved.qualified)
+                    if api.use == "call"
+                    and self.ctx.framework in api.frameworks
+                    and (api.max_args is None or api.max_args >= 1)
+                }
+            )
+            for code in codes:
+                self.ctx.report(
+                    arg.value,
+                    code,
+                    display_name(resolved.qualified) + "()",
+                    qualified=resolved.qualified,
+                    fix=_PASSED_FUNCTION_FIX,
+                )
 
     def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
         """Report catalogued APIs; True when the call was judged by the catalog."""
@@ -409,6 +449,20 @@ def _render(node: cst.BaseExpression) -> str:
         "." + node.attr.value if isinstance(node, cst.Attribute) else ""
     )
 
+
+# Builtins that call a function argument (by keyword or position) once per element.
+_CALLERS: Dict[str, Tuple[object, ...]] = {
+    "builtins.sorted": ("key",),
+    "builtins.min": ("key",),
+    "builtins.max": ("key",),
+    "builtins.map": (0,),
+    "builtins.filter": (0,),
+}
+_PASSED_FUNCTION_FIX = Fix(
+    "display-only",
+    "No automatic fix: the function is passed to be called, not called here; compute the "
+    "values in an activity (or with the engine's replay-safe API) and pass those",
+)
 
 __all__ = ["CheckContext", "Finding", "WorkflowChecker", "summarize"]
 
