@@ -293,31 +293,37 @@ class ProjectIndex:
         self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
     ) -> Optional[Target]:
         """A project function or class (its `__init__`) by qualified name."""
+        found = self._definition_node(qualified, importer_dir, depth)
+        if found is None:
+            return None
+        facts, node, rest = found
+        if not rest:
+            return self._target_in(facts, node)
+        if isinstance(node, cst.ClassDef) and len(rest) == 1:
+            return self._method(facts, node, rest[0])
+        return None
+
+    def _definition_node(
+        self, qualified: str, importer_dir: Optional[Path], depth: int
+    ) -> Optional[Tuple[ModuleFacts, Union[cst.FunctionDef, cst.ClassDef], List[str]]]:
+        """The module-level def or class a qualified name reaches (following re-exports),
+        and the attribute names left after it."""
         if depth > 4 or not qualified or qualified.startswith("."):
             return None
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             facts = self.module(".".join(parts[:split]), importer_dir)
-            if facts is not None:
-                return self._lookup(facts, parts[split:], depth)
-        return None
-
-    def _lookup(self, facts: ModuleFacts, names: List[str], depth: int) -> Optional[Target]:
-        bindings = facts.index.module_scope.bindings.get(names[0], ())
-        for binding in bindings:
-            if binding.kind == "import":
-                target = absolute_name(binding.target, facts.index.module_scope.package)
-                return self.definition(
-                    ".".join([target] + names[1:]), facts.directory, depth + 1
-                )
-            node = binding.node
-            if isinstance(node, cst.FunctionDef) and len(names) == 1:
-                return self._target_in(facts, node)
-            if isinstance(node, cst.ClassDef):
-                if len(names) == 1:
-                    return self._target_in(facts, node)
-                if len(names) == 2:
-                    return self._method(facts, node, names[1])
+            if facts is None:
+                continue
+            names = parts[split:]
+            for binding in facts.index.module_scope.bindings.get(names[0], ()):
+                if binding.kind == "import":
+                    target = absolute_name(binding.target, facts.index.module_scope.package)
+                    rest = ".".join([target] + names[1:])
+                    return self._definition_node(rest, facts.directory, depth + 1)
+                if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
+                    return facts, binding.node, names[1:]
+            return None
         return None
 
     def _target_in(
@@ -330,10 +336,36 @@ class ProjectIndex:
                 return Target(facts, node, definition.qualname, definition.parent_scope)
         return None
 
-    def _method(self, facts: ModuleFacts, cls: cst.ClassDef, name: str) -> Optional[Target]:
+    def _method(
+        self, facts: ModuleFacts, cls: cst.ClassDef, name: str, depth: int = 0
+    ) -> Optional[Target]:
+        """The method ``name`` of ``cls``, or else of its bases (left to right, depth first:
+        Python's order for the single-inheritance and mixin cases that matter here)."""
         for statement in cls.body.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
                 return self._target_in(facts, statement)
+        if depth >= 8:
+            return None
+        for base in cls.bases:
+            found = self._base_class(facts, base.value)
+            if found is not None:
+                target = self._method(found[0], found[1], name, depth + 1)
+                if target is not None:
+                    return target
+        return None
+
+    def _base_class(
+        self, facts: ModuleFacts, expr: cst.BaseExpression
+    ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
+        scope = facts.index.module_scope
+        if isinstance(expr, cst.Name):
+            for binding in scope.bindings.get(expr.value, ()):
+                if isinstance(binding.node, cst.ClassDef):
+                    return facts, binding.node
+        resolved = facts.resolver.expr(expr, scope)
+        found = self._definition_node(resolved.qualified, facts.directory, 0) if resolved else None
+        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
+            return found[0], found[1]
         return None
 
     # -- transitive reasons ----------------------------------------------------------------
