@@ -44,6 +44,7 @@ class ModuleFacts:
         text: str,
         module: cst.Module,
         returns: Optional[Dict[str, str]] = None,
+        origin_of: Optional[Callable[[str], Optional[str]]] = None,
     ):
         self.path = path
         self.directory = Path(path).resolve().parent
@@ -55,7 +56,7 @@ class ModuleFacts:
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]
         self.resolver = Resolver(returns)
-        self.units, self.activities = WorkflowFinder(self.index, self.resolver).find()
+        self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions = None
@@ -226,7 +227,9 @@ class ProjectIndex:
         cached = self._by_name.get(name) if name else None
         if cached is not None and cached.text == text:
             return cached
-        facts = ModuleFacts(display, name, is_package, text, module, self.returns)
+        facts = ModuleFacts(
+            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+        )
         if name:
             self._by_name[name] = facts
         return facts
@@ -235,11 +238,15 @@ class ProjectIndex:
         """A project module by dotted name: from the project roots, else (as Python does for
         a script) from the importing file's own directory."""
         if name not in self._by_name:
+            # Placed first: a module that asks for one still being loaded (an import cycle)
+            # gets None instead of loading it again.
+            self._by_name[name] = None
             self._by_name[name] = self._find(name, self.roots)
         facts = self._by_name[name]
         if facts is None and importer_dir is not None:
             key = (importer_dir, name)
             if key not in self._by_dir:
+                self._by_dir[key] = None
                 self._by_dir[key] = self._find(name, [importer_dir])
             facts = self._by_dir[key]
         return facts
@@ -261,7 +268,37 @@ class ProjectIndex:
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
-        return ModuleFacts(_display(path), name, is_package, text, module, self.returns)
+        return ModuleFacts(
+            _display(path), name, is_package, text, module, self.returns, self._origin_finder(path)
+        )
+
+    def _origin_finder(self, path: Path) -> Callable[[str], Optional[str]]:
+        directory = path.resolve().parent
+        return lambda qualified: self.value_origin(qualified, directory)
+
+    def value_origin(
+        self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
+    ) -> Optional[str]:
+        """What made a module-level value of a project module: `shop.runtime.wfr` is made by
+        `dapr.ext.workflow.WorkflowRuntime` after `wfr = wf.WorkflowRuntime()` there."""
+        module_name, _, attr = qualified.rpartition(".")
+        if depth > 4 or not module_name or module_name.startswith("."):
+            return None
+        facts = self.module(module_name, importer_dir)
+        if facts is None:
+            return None
+        scope = facts.index.module_scope
+        bindings = scope.bindings.get(attr, ())
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if binding.kind == "import":
+            target = absolute_name(binding.target, scope.package)
+            return self.value_origin(target, facts.directory, depth + 1)
+        if binding.kind == "value" and isinstance(binding.node, cst.Call):
+            resolved = facts.resolver.expr(binding.node.func, scope)
+            return resolved.qualified if resolved is not None else None
+        return None
 
     # -- call targets ----------------------------------------------------------------------
 

@@ -103,7 +103,15 @@ class FixSite:
         return [edit] + self.imports.edits
 
 
+# Fixes that read and write nothing engine-specific.
+_ENGINE_FREE = frozenset({"WF601", "WF602"})
+
+
 def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str) -> Optional[Fix]:
+    if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
+        # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
+        # rewrite for a guessed engine could call what the real one lacks.
+        return Fix(DISPLAY, "No automatic fix: this file imports no engine, so which API to use is not known")
     site = FixSite(ctx, node)
     builder = _BUILDERS.get(code)
     fix = builder(site, qualified) if builder is not None else None

@@ -24,7 +24,6 @@ FALLBACK_TASK_METHODS: Dict[str, str] = {
     "call_entity": "",
     "lock_entities": "durabletask",
 }
-FALLBACK_CONTEXT_NAMES = ("ctx", "context")
 FALLBACK_FRAMEWORK = "durabletask"
 
 # Text that any file holding workflow code must contain; the prefilter looks for these.
@@ -88,7 +87,6 @@ __all__ = [
     "configured_specs",
     "using_specs",
     "BY_NAME",
-    "FALLBACK_CONTEXT_NAMES",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_TASK_METHODS",
     "FrameworkSpec",
