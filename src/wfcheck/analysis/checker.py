@@ -135,7 +135,11 @@ class WorkflowChecker(cst.CSTVisitor):
             self._push(self._scope_for(node))
             for statement in node.body.body:
                 if isinstance(statement, cst.FunctionDef):
-                    statement.visit(self)
+                    # Only the body: a method's decorators and defaults run once, when the
+                    # class is created at import, not when the workflow runs or replays.
+                    self._push(self._scope_for(statement))
+                    statement.body.visit(self)
+                    self.ctx.scopes.pop()
             self.ctx.scopes.pop()
             return
         if (
