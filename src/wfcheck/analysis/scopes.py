@@ -484,7 +484,9 @@ class Resolver:
     def _from_bindings(self, bindings: Sequence[Binding], owner: Scope) -> Optional[Resolved]:
         imports = [b for b in bindings if b.kind == "import"]
         if imports:
-            if len(imports) != len(bindings):
+            # `except ImportError: uuid4 = None` is a placeholder for when the import fails;
+            # where it succeeds, the name is the import.
+            if any(not _is_none_placeholder(b) for b in bindings if b.kind != "import"):
                 return None
             return Resolved(absolute_name(imports[0].target, owner.module.package))
         if (
@@ -573,6 +575,11 @@ class Resolver:
         if all(r.qualified == first.qualified and r.instance == first.instance for r in results):
             return first
         return None
+
+
+def _is_none_placeholder(binding: Binding) -> bool:
+    node = binding.node
+    return binding.kind == "value" and isinstance(node, cst.Name) and node.value == "None"
 
 
 def absolute_name(target: str, package: str) -> str:
