@@ -155,8 +155,24 @@ class _BindingCollector(cst.CSTVisitor):
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, Binding("value", node.value))
-            else:
+            elif not self._bind_pairwise(target.target, node.value):
                 self._bind_target(target.target, Binding("other"))
+
+    def _bind_pairwise(self, target: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+        """`A, B = [], {}` binds each name to its own value."""
+        if not (isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List))):
+            return False
+        targets, values = target.elements, value.elements
+        if len(targets) != len(values) or any(
+            isinstance(e, cst.StarredElement) for e in list(targets) + list(values)
+        ):
+            return False
+        for element, item in zip(targets, values):
+            if isinstance(element.value, cst.Name):
+                self._bind(element.value.value, Binding("value", item.value))
+            elif not self._bind_pairwise(element.value, item.value):
+                self._bind_target(element.value, Binding("other"))
+        return True
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name):
