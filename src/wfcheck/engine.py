@@ -156,11 +156,29 @@ def _needles(markers: Tuple[bytes, ...]) -> Tuple[bytes, ...]:
 
 
 def has_workflow_marker(data: bytes, markers: Sequence[bytes] = MARKERS) -> bool:
-    """The prefilter: can this file contain workflow code at all? Each `in` is a full pass
-    over the bytes, so the shared prefixes go first and the markers only on a hit."""
+    """The prefilter: can this file contain workflow code at all? A marker counts where it
+    starts a name (`dapr.ext`, `ctx.call_activity`), not inside one (`LdaprLexer`).
+
+    Each `in` is a full pass over the bytes, so the shared prefixes are searched first and
+    the markers themselves only on a hit."""
     if not any(needle in data for needle in _needles(tuple(markers))):
         return False
-    return any(marker in data for marker in markers)
+    return any(_starts_a_name(data, marker) for marker in markers)
+
+
+def _starts_a_name(data: bytes, marker: bytes) -> bool:
+    start = data.find(marker)
+    while start >= 0:
+        # Bytes >= 0x80 belong to non-ASCII identifiers, so they continue a name too.
+        if start == 0 or not _NAME_BYTES[data[start - 1]]:
+            return True
+        start = data.find(marker, start + 1)
+    return False
+
+
+_NAME_BYTES = tuple(
+    chr(b).isalnum() or chr(b) == "_" or b >= 0x80 for b in range(256)
+)
 
 
 def make_project(paths: Sequence[str], settings: Settings) -> "ProjectIndex":
