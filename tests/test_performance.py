@@ -8,8 +8,10 @@ from pathlib import Path
 from typing import List
 
 import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from helpers import settings
+from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.diagnose import diagnose_source
 from wfcheck.engine import has_workflow_marker, make_project
 from wfcheck.source import SourceError, parse_source
@@ -58,3 +60,20 @@ def test_the_corpus_has_files_on_both_sides_of_the_prefilter() -> None:
 )
 def test_prefilter_markers_start_a_name(source: str, candidate: bool) -> None:
     assert has_workflow_marker(source.encode()) is candidate
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(ROOT)) for p in CORPUS])
+def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
+    try:
+        _text, module = parse_source(path.read_bytes())
+    except SourceError:
+        return
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    expected_positions = wrapper.resolve(PositionProvider)
+    expected_parents = wrapper.resolve(ParentNodeProvider)
+    parents = parent_map(module)
+    positions = Positions(module, parents)
+    assert parents == dict(expected_parents)
+    # Looked up in reverse order, so statements are generated out of order too.
+    for node in reversed(list(expected_positions)):
+        assert positions[node] == expected_positions[node], node

@@ -18,6 +18,7 @@ import json
 import os
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -31,6 +32,9 @@ _CACHEDIR_TAG = (
     "# This file is a cache directory tag created by wfcheck.\n"
     "# For information about cache directory tags see https://bford.info/cachedir/\n"
 )
+# A file modified this recently may be modified again within the file system's timestamp
+# granularity without its mtime changing: its stat is not trusted (git's "racy" entries).
+_RACY_NS = 2_000_000_000
 # Settings fields that say where and how fast to run, not what a file's result is.
 _RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
 
@@ -164,7 +168,7 @@ class ResultCache:
         self.entries[absolute] = {
             "display": result.path,
             "context": self.context,
-            "stat": _stat_key(st),
+            "stat": _stat_key(st) if time.time_ns() - st.st_mtime_ns > _RACY_NS else None,
             "hash": content_hash if interesting else None,
             "deps": {dep: self._signature(dep) for dep in result.depends_on},
             "result": result_to_data(result) if interesting else None,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import List, NoReturn, Optional, Tuple
 
@@ -22,7 +23,22 @@ def _split(values: Tuple[str, ...]) -> List[str]:
     return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Imports the `replay` group on first use: it brings the runtime (asyncio, SQLite),
+    which `check` on one file in a pre-commit hook should not pay for."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(super().list_commands(ctx) + ["replay"])
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name == "replay":
+            from wfcheck.runtime.cli import replay
+
+            return replay
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wfcheck")
 def main() -> None:
     """Determinism checks for durable workflow code."""
@@ -66,6 +82,18 @@ def _codes_option(name: str, help: str):
 )
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="WFCHECK_CACHE_DIR",
+    help="Where to keep the cache (default: `.wfcheck_cache` at the project root).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for large runs (default: the CPU count).",
+)
+@click.option(
     "--src",
     "src",
     multiple=True,
@@ -90,6 +118,8 @@ def check(
     extend_exclude: Tuple[str, ...],
     force_exclude: Optional[bool],
     no_cache: bool,
+    cache_dir: Optional[str],
+    jobs: Optional[int],
     src: Tuple[str, ...],
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
@@ -104,6 +134,9 @@ def check(
         src=list(src),
         config=config_file,
         isolated=isolated,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        jobs=jobs or os.cpu_count() or 1,
     )
     from_stdin = paths == ("-",)
     targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
@@ -209,6 +242,3 @@ def _fail(message: str) -> NoReturn:
     click.echo(f"wfcheck: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
-
-from wfcheck.runtime.cli import replay  # noqa: E402
-main.add_command(replay)

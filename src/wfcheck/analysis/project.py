@@ -32,8 +32,8 @@ from typing import (
 )
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.discovery import find_project_roots
@@ -79,20 +79,16 @@ class ModuleFacts:
         self.reserved_names: Set[str] = set()
 
     @property
-    def positions(self):
+    def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
+            self._positions = Positions(self.module, self.parents)
         return self._positions
 
     @property
-    def parents(self):
-        """Each node's parent (computed on first use: only fixes need it)."""
+    def parents(self) -> Dict[cst.CSTNode, cst.CSTNode]:
+        """Each node's parent (computed on first use)."""
         if self._parents is None:
-            self._parents = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                ParentNodeProvider
-            )
+            self._parents = parent_map(self.module)
         return self._parents
 
     @property
