@@ -17,12 +17,11 @@ SKIP_DIRS = frozenset(
     }
 )
 
+# Names in a directory listing that change how the walk goes on.
+_SPECIAL_FILES = frozenset({".gitignore", "pyvenv.cfg"})
+
 # What marks a project root (where module names start, and the cache lives).
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
-
-
-def _is_virtualenv(path: str) -> bool:
-    return os.path.isfile(os.path.join(path, "pyvenv.cfg"))
 
 
 def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
@@ -87,22 +86,27 @@ def _walk(root: str) -> Iterator[str]:
     base_chain = _gitignore_chain(absolute_root.parent) if absolute_root.parent != absolute_root else []
     # Spelled as str(Path(...)) would spell them: no "./" in front.
     shown = str(Path(root))
+    top = "" if shown == "." else shown
     stack: List[Tuple[str, str, List[Tuple[str, pathspec.PathSpec]]]] = [
-        ("" if shown == "." else shown, str(absolute_root), base_chain)
+        (top, str(absolute_root), base_chain)
     ]
     while stack:
         directory, absolute, inherited = stack.pop()
-        spec = _load_gitignore(absolute)
-        specs = inherited + [(absolute, spec)] if spec is not None else inherited
         try:
             with os.scandir(directory or ".") as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             continue
+        # Looked for in the listing, not with a system call per directory.
+        names = {entry.name for entry in entries if entry.name in _SPECIAL_FILES}
+        if "pyvenv.cfg" in names and directory != top:
+            continue  # a virtualenv, whatever its name
+        spec = _load_gitignore(absolute) if ".gitignore" in names else None
+        specs = inherited + [(absolute, spec)] if spec is not None else inherited
         subdirs = []
+        prefix = directory + os.sep if directory else ""
         for entry in entries:
             name = entry.name
-            path = os.path.join(directory, name)
             try:
                 # Symlinked directories are not followed: no loops, no walking out of the tree.
                 is_dir = entry.is_dir(follow_symlinks=False)
@@ -112,13 +116,13 @@ def _walk(root: str) -> Iterator[str]:
                 if name in SKIP_DIRS or name.endswith(".egg-info"):
                     continue
                 entry_abs = os.path.join(absolute, name)
-                if _is_virtualenv(entry_abs) or (specs and _ignored(entry_abs, True, specs)):
+                if specs and _ignored(entry_abs, True, specs):
                     continue
-                subdirs.append((path, entry_abs, specs))
+                subdirs.append((prefix + name, entry_abs, specs))
             elif name.endswith(".py") and not (
                 specs and _ignored(os.path.join(absolute, name), False, specs)
             ):
-                yield path
+                yield prefix + name
         stack.extend(reversed(subdirs))
 
 

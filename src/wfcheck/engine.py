@@ -13,8 +13,6 @@ from __future__ import annotations
 import os
 import re
 import sys
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -73,14 +71,20 @@ class Settings:
     jobs: int = 1
 
     def is_excluded(self, path: str) -> bool:
-        return any(_matches(root, pattern, path) for root, pattern in self.exclude)
+        if not self.exclude:
+            return False
+        absolute = Path(path).resolve()
+        return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
 
     def enabled_for(self, path: str) -> FrozenSet[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 always stays)."""
+        if not self.per_file_ignores:
+            return self.enabled
+        absolute = Path(path).resolve()
         off = [
             selector
             for root, pattern, selectors in self.per_file_ignores
-            if _matches(root, pattern, path)
+            if _matches(root, pattern, absolute)
             for selector in selectors
         ]
         if not off:
@@ -102,10 +106,9 @@ def _resolved(path: str) -> Path:
     return Path(path).resolve()
 
 
-def _matches(root: str, pattern: str, path: str) -> bool:
-    """Does a gitignore-style ``pattern`` relative to ``root`` match ``path`` (or, for a path
-    outside ``root``, its file name)?"""
-    absolute = Path(path).resolve()
+def _matches(root: str, pattern: str, absolute: Path) -> bool:
+    """Does a gitignore-style ``pattern`` relative to ``root`` match the resolved path
+    ``absolute`` (or, for a path outside ``root``, its file name)?"""
     try:
         return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix())
     except ValueError:
@@ -240,6 +243,7 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     cache = _open_cache(paths, settings)
     stats: List[Optional[os.stat_result]] = [None] * len(files)
     todo: List[int] = []
+    absolute = _absolute_paths(files) if cache is not None else []
     for index, path in enumerate(files):
         if cache is not None:
             try:
@@ -247,7 +251,7 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
             except OSError:
                 pass
             else:
-                results[index] = cache.lookup(os.path.abspath(path), path, stats[index])
+                results[index] = cache.lookup(absolute[index], path, stats[index])
         if results[index] is None:
             todo.append(index)
     with using_specs(settings.specs):
@@ -255,10 +259,20 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
         if cache is not None and stats[index] is not None:
-            cache.store(os.path.abspath(files[index]), stats[index], result, content_hash)
+            cache.store(absolute[index], stats[index], result, content_hash)
     if cache is not None:
         cache.save()
     return RunResult([r for r in results if r is not None], helper_modules)
+
+
+def _absolute_paths(files: List[str]) -> List[str]:
+    """The cache's keys. Discovered names are already normal (no `.` or `..` inside unless
+    the command line had them), so joining to the working directory is enough for those."""
+    cwd = os.getcwd() + os.sep
+    return [
+        path if os.path.isabs(path) else cwd + path if ".." not in path else os.path.abspath(path)
+        for path in files
+    ]
 
 
 def _open_cache(paths: Sequence[str], settings: Settings):
@@ -276,6 +290,9 @@ def _check_all(
     """Results in the order of ``files``, from worker processes when there are enough."""
     jobs = settings.jobs if len(files) >= PARALLEL_MIN_FILES else 1
     if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
         size = -(-len(files) // (jobs * _CHUNKS_PER_JOB))
         chunks = [files[i : i + size] for i in range(0, len(files), size)]
         try:
