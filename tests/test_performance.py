@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 from typing import List, Optional, Tuple
 
+import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
@@ -17,6 +18,7 @@ from test_files import runner
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
 from wfcheck.analysis.positions import Positions, parent_map
+from wfcheck.analysis.walk import children, walk
 from wfcheck.analysis.diagnose import diagnose_source
 from wfcheck.engine import (
     PARALLEL_MIN_FILES,
@@ -301,3 +303,44 @@ def test_diagnostics_survive_the_cache_exactly(tmp_path: Path) -> None:
     assert any(d.fix is not None and d.fix.edits for f in fresh for d in f.diagnostics)
     assert any(d.chain for f in fresh for d in f.diagnostics)
     assert _run(paths, tmp_path / "cache") == fresh
+
+
+class _Recorder(cst.CSTVisitor):
+    """Notes every visit and leave; skips the children of lambdas (a `False` from a hook)."""
+
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        return not isinstance(node, cst.Lambda)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", id(original_node)))
+
+
+class _Typed(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, int]] = []
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self.events.append(("call", id(node)))
+        return not isinstance(node.func, cst.Attribute)
+
+    def leave_Name(self, original_node: cst.Name) -> None:
+        self.events.append(("name", id(original_node)))
+
+
+@pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(ROOT)) for p in CORPUS])
+def test_walk_visits_as_libcst_does(path: Path) -> None:
+    try:
+        _text, module = parse_source(path.read_bytes())
+    except SourceError:
+        return
+    for node in parent_map(module):
+        assert children(node) == list(node.children), type(node).__name__
+    for visitor_type in (_Recorder, _Typed):
+        expected, actual = visitor_type(), visitor_type()
+        module.visit(expected)
+        walk(module, actual)
+        assert actual.events == expected.events

@@ -1,0 +1,112 @@
+"""``node.visit(visitor)`` for read-only visitors, without rebuilding the tree.
+
+LibCST's ``visit`` serves transformers too: every node visited is constructed again (and
+validated) from its visited children, even for a ``CSTVisitor`` that changes nothing, which
+costs more than the checks themselves. :func:`walk` calls the same ``visit_<Node>`` and
+``leave_<Node>`` methods in the same order (children in the order LibCST visits them,
+recorded once per node type), a ``False`` from ``visit_<Node>`` still skips the children, and
+a visitor that overrides ``on_visit``/``on_leave`` gets those called instead. Attribute hooks
+(``visit_<Node>_<field>``) are not called: no wfcheck visitor has one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable, Dict, List, Optional, Tuple, Type
+
+import libcst as cst
+
+_Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
+# Node type -> (the fields LibCST visits in order, the other fields).
+_ORDER: Dict[Type[cst.CSTNode], Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+_HOOKS: Dict[Tuple[type, type], Tuple[_Hook, _Hook]] = {}
+
+
+class _FieldRecorder(cst.CSTVisitor):
+    """Notes the fields LibCST visits, in its order, without descending into them."""
+
+    def __init__(self) -> None:
+        self.fields: List[str] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        return False
+
+    def on_visit_attribute(self, node: cst.CSTNode, attribute: str) -> None:
+        if attribute not in self.fields:
+            self.fields.append(attribute)
+
+
+def _holds_nodes(value: object) -> bool:
+    if isinstance(value, cst.CSTNode):
+        return True
+    return isinstance(value, (tuple, list)) and any(isinstance(v, cst.CSTNode) for v in value)
+
+
+def _record(node: cst.CSTNode, known: Tuple[str, ...]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+    recorder = _FieldRecorder()
+    node._visit_and_replace_children(recorder)
+    order = tuple(recorder.fields) + tuple(f for f in known if f not in recorder.fields)
+    others = tuple(f.name for f in dataclasses.fields(node) if f.name not in order)
+    return order, others
+
+
+def _field_order(node: cst.CSTNode) -> Tuple[str, ...]:
+    """The fields LibCST visits, in its order. Some are visited only when set
+    (`FormattedStringExpression.format_spec`): a node holding children in a field not seen
+    visited yet is recorded again."""
+    kind = type(node)
+    entry = _ORDER.get(kind)
+    if entry is None or any(_holds_nodes(getattr(node, name)) for name in entry[1]):
+        entry = _ORDER[kind] = _record(node, entry[0] if entry is not None else ())
+    return entry[0]
+
+
+def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+    """``node.children``, without visiting."""
+    found: List[cst.CSTNode] = []
+    for name in _field_order(node):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, (tuple, list)):
+            found.extend(child for child in value if isinstance(child, cst.CSTNode))
+    return found
+
+
+def _hooks(visitor: cst.CSTVisitor, kind: type) -> Tuple[_Hook, _Hook]:
+    key = (type(visitor), kind)
+    hooks = _HOOKS.get(key)
+    if hooks is None:
+        found = []
+        for prefix in ("visit_", "leave_"):
+            name = prefix + kind.__name__
+            method = getattr(type(visitor), name, None)
+            # The no-op stubs every CSTVisitor inherits are not worth a call per node.
+            found.append(None if method is getattr(cst.CSTVisitor, name, None) else method)
+        hooks = _HOOKS[key] = (found[0], found[1])
+    return hooks
+
+
+def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    """Visit ``node`` and everything below it with ``visitor``, as ``node.visit`` would."""
+    kind = type(visitor)
+    if kind.on_visit is not cst.CSTVisitor.on_visit or kind.on_leave is not cst.CSTVisitor.on_leave:
+        _walk_generic(node, visitor)
+    else:
+        _walk(node, visitor)
+
+
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    visit, leave = _hooks(visitor, type(node))
+    if visit is None or visit(visitor, node) is not False:
+        for child in children(node):
+            _walk(child, visitor)
+    if leave is not None:
+        leave(visitor, node)
+
+
+def _walk_generic(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
+    if visitor.on_visit(node):
+        for child in children(node):
+            _walk_generic(child, visitor)
+    visitor.on_leave(node)
