@@ -19,6 +19,8 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
+from wfcheck.analysis.walk import is_node_type
+
 _NEWLINE = re.compile(r"\r\n?|\n")
 _FIELDS: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {}
 
@@ -38,14 +40,15 @@ def parent_map(module: cst.Module) -> Dict[cst.CSTNode, cst.CSTNode]:
         node = stack.pop()
         for name in _fields(type(node)):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                parents[value] = node
-                stack.append(value)
-            elif isinstance(value, (list, tuple)):
+            kind = type(value)
+            if kind is tuple or kind is list:
                 for child in value:
-                    if isinstance(child, cst.CSTNode):
+                    if is_node_type(type(child)):
                         parents[child] = node
                         stack.append(child)
+            elif is_node_type(kind):
+                parents[value] = node
+                stack.append(value)
     return parents
 
 

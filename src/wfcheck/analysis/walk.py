@@ -19,6 +19,7 @@ import libcst as cst
 _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
 # Node type -> (the fields LibCST visits in order, the other fields).
 _ORDER: Dict[Type[cst.CSTNode], Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
+_NODE_TYPES: Dict[type, bool] = {}
 _HOOKS: Dict[Tuple[type, type], Tuple[_Hook, _Hook]] = {}
 
 
@@ -36,10 +37,20 @@ class _FieldRecorder(cst.CSTVisitor):
             self.fields.append(attribute)
 
 
+def is_node_type(kind: type) -> bool:
+    """``issubclass(kind, CSTNode)``, remembered: CSTNode is an ABC, so ``isinstance`` on it
+    is slow, and it is asked for every field of every node."""
+    answer = _NODE_TYPES.get(kind)
+    if answer is None:
+        answer = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+    return answer
+
+
 def _holds_nodes(value: object) -> bool:
-    if isinstance(value, cst.CSTNode):
-        return True
-    return isinstance(value, (tuple, list)) and any(isinstance(v, cst.CSTNode) for v in value)
+    kind = type(value)
+    if kind is tuple or kind is list:
+        return any(is_node_type(type(v)) for v in value)  # type: ignore[attr-defined]
+    return is_node_type(kind)
 
 
 def _record(node: cst.CSTNode, known: Tuple[str, ...]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
@@ -66,10 +77,11 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     found: List[cst.CSTNode] = []
     for name in _field_order(node):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is tuple or kind is list:
+            found.extend(child for child in value if is_node_type(type(child)))
+        elif is_node_type(kind):
             found.append(value)
-        elif isinstance(value, (tuple, list)):
-            found.extend(child for child in value if isinstance(child, cst.CSTNode))
     return found
 
 
