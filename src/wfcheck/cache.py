@@ -113,6 +113,11 @@ def _stat_key(st: os.stat_result) -> List[int]:
     return [st.st_mtime_ns, st.st_size]
 
 
+def _trusted_stat(st: os.stat_result) -> Optional[List[int]]:
+    """The stat key, unless the file is too fresh for its mtime to tell changes apart."""
+    return _stat_key(st) if time.time_ns() - st.st_mtime_ns > _RACY_NS else None
+
+
 class ResultCache:
     """The cache for one configuration, seen from one run (``context``: what else a result
     depends on, such as the working directory and the project roots)."""
@@ -168,7 +173,7 @@ class ResultCache:
         self.entries[absolute] = {
             "display": result.path,
             "context": self.context,
-            "stat": _stat_key(st) if time.time_ns() - st.st_mtime_ns > _RACY_NS else None,
+            "stat": _trusted_stat(st),
             "hash": content_hash if interesting else None,
             "deps": {dep: self._signature(dep) for dep in result.depends_on},
             "result": result_to_data(result) if interesting else None,
@@ -181,7 +186,9 @@ class ResultCache:
             try:
                 st = os.stat(path)
                 signature: Optional[List[Any]] = (
-                    _stat_key(st) + [_read_digest(path)] if stat.S_ISREG(st.st_mode) else None
+                    (_trusted_stat(st) or [None, None]) + [_read_digest(path)]
+                    if stat.S_ISREG(st.st_mode)
+                    else None
                 )
             except OSError:
                 signature = None
@@ -210,7 +217,13 @@ class ResultCache:
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
-                    json.dump({"version": __version__, "entries": self.entries}, out)
+                    # dumps, not dump: dump encodes chunk by chunk in Python, several times slower.
+                    out.write(
+                        json.dumps(
+                            {"version": __version__, "entries": self.entries},
+                            separators=(",", ":"),
+                        )
+                    )
                 os.replace(temporary, self.file)
             except BaseException:
                 os.unlink(temporary)
