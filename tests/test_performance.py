@@ -351,3 +351,17 @@ def test_walk_visits_as_libcst_does(path: Path) -> None:
         module.visit(expected)
         walk(module, actual)
         assert actual.events == expected.events
+
+
+def test_a_helper_rewritten_within_its_timestamp_granularity_is_noticed(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    workflow, helper = tmp_path / "app.py", tmp_path / "helpers.py"
+    workflow.write_text(WORKFLOW_CALLING_HELPER)
+    _age(workflow)
+    helper.write_text(UNSAFE_HELPER)
+    stamp = helper.stat().st_mtime_ns
+    cache = tmp_path / ".cache"
+    assert _codes(_run([str(tmp_path)], cache)) == [("app.py", "WF604")]
+    helper.write_text(UNSAFE_HELPER.replace("uuid4()", "uuid5()"))  # same size, replay-safe
+    os.utime(helper, ns=(stamp, stamp))
+    assert _codes(_run([str(tmp_path)], cache)) == []
