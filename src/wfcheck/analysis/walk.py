@@ -20,7 +20,7 @@ _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
 # Node type -> (the fields LibCST visits in order, the other fields).
 _ORDER: Dict[Type[cst.CSTNode], Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
 _NODE_TYPES: Dict[type, bool] = {}
-_HOOKS: Dict[Tuple[type, type], Tuple[_Hook, _Hook]] = {}
+_HOOKS: Dict[type, Dict[type, Tuple[_Hook, _Hook]]] = {}
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -67,8 +67,13 @@ def _field_order(node: cst.CSTNode) -> Tuple[str, ...]:
     visited yet is recorded again."""
     kind = type(node)
     entry = _ORDER.get(kind)
-    if entry is None or any(_holds_nodes(getattr(node, name)) for name in entry[1]):
-        entry = _ORDER[kind] = _record(node, entry[0] if entry is not None else ())
+    if entry is None:
+        entry = _ORDER[kind] = _record(node, ())
+    else:
+        for name in entry[1]:
+            if _holds_nodes(getattr(node, name)):
+                entry = _ORDER[kind] = _record(node, entry[0])
+                break
     return entry[0]
 
 
@@ -85,18 +90,22 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     return found
 
 
-def _hooks(visitor: cst.CSTVisitor, kind: type) -> Tuple[_Hook, _Hook]:
-    key = (type(visitor), kind)
-    hooks = _HOOKS.get(key)
-    if hooks is None:
-        found = []
-        for prefix in ("visit_", "leave_"):
-            name = prefix + kind.__name__
-            method = getattr(type(visitor), name, None)
-            # The no-op stubs every CSTVisitor inherits are not worth a call per node.
-            found.append(None if method is getattr(cst.CSTVisitor, name, None) else method)
-        hooks = _HOOKS[key] = (found[0], found[1])
-    return hooks
+def _hooks(visitor_type: type) -> Dict[type, Tuple[_Hook, _Hook]]:
+    """Node type -> the visitor's (visit, leave) methods for it, filled in as met."""
+    table = _HOOKS.get(visitor_type)
+    if table is None:
+        table = _HOOKS[visitor_type] = {}
+    return table
+
+
+def _hooks_for(visitor_type: type, kind: type) -> Tuple[_Hook, _Hook]:
+    found = []
+    for prefix in ("visit_", "leave_"):
+        name = prefix + kind.__name__
+        method = getattr(visitor_type, name, None)
+        # The no-op stubs every CSTVisitor inherits are not worth a call per node.
+        found.append(None if method is getattr(cst.CSTVisitor, name, None) else method)
+    return found[0], found[1]
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
@@ -105,14 +114,26 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if kind.on_visit is not cst.CSTVisitor.on_visit or kind.on_leave is not cst.CSTVisitor.on_leave:
         _walk_generic(node, visitor)
     else:
-        _walk(node, visitor)
+        _walk(node, visitor, _hooks(kind))
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    visit, leave = _hooks(visitor, type(node))
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: Dict[type, Tuple[_Hook, _Hook]]) -> None:
+    kind = type(node)
+    hooks = table.get(kind)
+    if hooks is None:
+        hooks = table[kind] = _hooks_for(type(visitor), kind)
+    visit, leave = hooks
     if visit is None or visit(visitor, node) is not False:
-        for child in children(node):
-            _walk(child, visitor)
+        # children(node), inlined: this loop runs for every node of every workflow.
+        for name in _field_order(node):
+            value = getattr(node, name)
+            value_kind = type(value)
+            if value_kind is tuple or value_kind is list:
+                for child in value:
+                    if is_node_type(type(child)):
+                        _walk(child, visitor, table)
+            elif is_node_type(value_kind):
+                _walk(value, visitor, table)
     if leave is not None:
         leave(visitor, node)
 
