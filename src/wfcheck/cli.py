@@ -136,7 +136,7 @@ def check(
         isolated=isolated,
         cache=not no_cache,
         cache_dir=cache_dir,
-        jobs=jobs or os.cpu_count() or 1,
+        jobs=jobs or _usable_cpus(),
     )
     from_stdin = paths == ("-",)
     targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
@@ -236,6 +236,14 @@ def rule(code: Optional[str], show_all: bool, show_list: bool) -> None:
     if found is None:
         _fail(f"unknown rule {code!r} (see `wfcheck rule --list`)")
     click.echo(render_rule(found), nl=False)
+
+
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` can allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def _fail(message: str) -> NoReturn:
