@@ -73,7 +73,9 @@ def test_the_corpus_has_files_on_both_sides_of_the_prefilter() -> None:
         ("from dapr.ext import workflow as wf\n", True),
         ("import temporalio.workflow\n", True),
         ("def run(ctx):\n    yield ctx.call_activity(act)\n", True),
-        ("x = ctx.call_activity_with_retry(a, r)\n", True),
+        ("def run(ctx):\n    x = yield ctx.call_activity_with_retry(a, r)\n", True),
+        # The signature fallback needs a `yield`; without one a context method is no sign.
+        ("x = ctx.call_activity(a)\n", False),
         ("from azure import durable_functions as df\n", True),
         ("import durabletask\n", True),
         ("class LdaprLexer: pass\n", False),

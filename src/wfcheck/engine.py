@@ -23,7 +23,7 @@ import pathspec
 from wfcheck.catalog import Catalog
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import discover_names, find_project_roots
-from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
+from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, SPECS, FrameworkSpec, using_specs
 
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex, Summary, Target
@@ -159,12 +159,19 @@ def _needles(markers: Tuple[bytes, ...]) -> Tuple[bytes, ...]:
 
 
 def has_workflow_marker(data: bytes, markers: Sequence[bytes] = MARKERS) -> bool:
-    """The prefilter: can this file contain workflow code at all? A marker counts where it
-    starts a name (`dapr.ext`, `ctx.call_activity`), not inside one (`LdaprLexer`).
+    """The prefilter: can this file contain workflow code at all? It must name an engine (or
+    a configured wrapper's package), or yield one of the context methods the signature
+    fallback recognises. A marker counts where it starts a name (`dapr.ext`,
+    `ctx.call_activity`), not inside one (`LdaprLexer`)."""
+    if _has_marker(data, tuple(markers)):
+        return True
+    return b"yield" in data and _has_marker(data, FALLBACK_MARKERS)
 
-    Each `in` is a full pass over the bytes, so the shared prefixes are searched first and
-    the markers themselves only on a hit."""
-    if not any(needle in data for needle in _needles(tuple(markers))):
+
+def _has_marker(data: bytes, markers: Tuple[bytes, ...]) -> bool:
+    # Each `in` is a full pass over the bytes, so the shared prefixes are searched first and
+    # the markers themselves only on a hit.
+    if not any(needle in data for needle in _needles(markers)):
         return False
     return any(_starts_a_name(data, marker) for marker in markers)
 
