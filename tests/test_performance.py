@@ -225,12 +225,18 @@ def test_a_changed_helper_module_rechecks_the_workflow_that_calls_it(tmp_path: P
     assert _codes(_run([str(tmp_path)], cache, jobs)) == []
 
 
-def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+def _cached_workflow(tmp_path: Path) -> Tuple[List[FileResult], Path]:
+    """A checked workflow file: its results and the cache file written for it."""
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
+    results = _run([str(tmp_path)], tmp_path / "cache")
+    [stored] = (tmp_path / "cache").rglob("*.json")
+    return results, stored
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    expected = _run([str(tmp_path)], cache)
-    [stored] = cache.rglob("*.json")
     for garbage in ("{not json", '{"entries": []}', '{"entries": {"%s": {"stat": 1}}}' % (tmp_path / "wf.py").resolve(), "[]"):
         stored.write_text(garbage)
         assert _run([str(tmp_path)], cache) == expected
@@ -240,11 +246,8 @@ def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
 
 
 def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
-    (tmp_path / "wf.py").write_text(DIRECT)
-    _age(tmp_path / "wf.py")
+    expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    expected = _run([str(tmp_path)], cache)
-    [stored] = cache.rglob("*.json")
     data = json.loads(stored.read_text())
     for entry in data["entries"].values():
         entry["result"] = {"diagnostics": [{"code": 1}], "parsed": True, "depends_on": []}
