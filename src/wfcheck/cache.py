@@ -185,11 +185,10 @@ class ResultCache:
         if path not in self._signatures:
             try:
                 st = os.stat(path)
-                signature: Optional[List[Any]] = (
-                    (_trusted_stat(st) or [None, None]) + [_read_digest(path)]
-                    if stat.S_ISREG(st.st_mode)
-                    else None
-                )
+                signature: Optional[List[Any]] = None
+                if stat.S_ISREG(st.st_mode):
+                    trusted: List[Any] = _trusted_stat(st) or [None, None]
+                    signature = trusted + [_read_digest(path)]
             except OSError:
                 signature = None
             self._signatures[path] = signature

@@ -16,7 +16,7 @@ import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple, cast
 
 import pathspec
 
@@ -27,6 +27,7 @@ from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, SPECS, FrameworkSpec, 
 
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex, Summary, Target
+    from wfcheck.cache import ResultCache
 
 SYNTAX_ERROR = "WF900"
 UNUSED_SUPPRESSION = "WF800"
@@ -150,7 +151,7 @@ def _needles(markers: Tuple[bytes, ...]) -> Tuple[bytes, ...]:
     needles: List[bytes] = []
     for marker in sorted(set(markers)):
         if needles:
-            common = os.path.commonprefix([needles[-1], marker])
+            common = cast(bytes, os.path.commonprefix([needles[-1], marker]))
             if len(common) >= 4:
                 needles[-1] = common
                 continue
@@ -240,6 +241,8 @@ class FileChecker:
 
 
 def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
+    """Every file under ``paths`` (minus excludes), in discovery order: unchanged ones from
+    the cache, the rest checked here or in worker processes."""
     named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
     files = [
         path
@@ -254,19 +257,20 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     for index, path in enumerate(files):
         if cache is not None:
             try:
-                stats[index] = os.stat(path)
+                st = stats[index] = os.stat(path)
             except OSError:
                 pass
             else:
-                results[index] = cache.lookup(absolute[index], path, stats[index])
+                results[index] = cache.lookup(absolute[index], path, st)
         if results[index] is None:
             todo.append(index)
     with using_specs(settings.specs):
         fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
-        if cache is not None and stats[index] is not None:
-            cache.store(absolute[index], stats[index], result, content_hash)
+        checked_stat = stats[index]
+        if cache is not None and checked_stat is not None:
+            cache.store(absolute[index], checked_stat, result, content_hash)
     if cache is not None:
         cache.save()
     return RunResult([r for r in results if r is not None], helper_modules)
@@ -282,7 +286,7 @@ def _absolute_paths(files: List[str]) -> List[str]:
     ]
 
 
-def _open_cache(paths: Sequence[str], settings: Settings):
+def _open_cache(paths: Sequence[str], settings: Settings) -> Optional["ResultCache"]:
     if settings.cache_dir is None:
         return None
     from wfcheck.cache import ResultCache

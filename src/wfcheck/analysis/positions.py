@@ -89,7 +89,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         state = PositionProvidingCodegenState(
             default_indent=self.module.default_indent,
             default_newline=self.module.default_newline,
-            provider=self,
+            provider=self,  # type: ignore[arg-type]  # it only writes `_computed`
             line=line,
         )
         top._codegen(state)
