@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Dict, Iterator, List, Mapping, Optional, Tuple, Type
+from typing import Dict, Iterator, List, Mapping, Tuple, Type
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -61,7 +61,12 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self.parents = parents
         # Written by LibCST's position-recording codegen state (its provider protocol).
         self._computed: Dict[cst.CSTNode, CodeRange] = {}
-        self._starts: Optional[Dict[cst.CSTNode, int]] = None
+        self._tops = (*module.header, *module.body, *module.footer)
+        self._starts: Dict[cst.CSTNode, int] = {}
+        self._plain = CodegenState(
+            default_indent=module.default_indent, default_newline=module.default_newline
+        )
+        self._line = 1
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         if node not in self._computed:
@@ -85,7 +90,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         return node
 
     def _generate(self, top: cst.CSTNode) -> None:
-        line = 1 if top is self.module else self._start_lines()[top]
+        line = 1 if top is self.module else self._start_line(top)
         state = PositionProvidingCodegenState(
             default_indent=self.module.default_indent,
             default_newline=self.module.default_newline,
@@ -94,19 +99,13 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         )
         top._codegen(state)
 
-    def _start_lines(self) -> Dict[cst.CSTNode, int]:
-        """The line each top-level node starts on, from plain code generation (no hooks)."""
-        if self._starts is None:
-            state = CodegenState(
-                default_indent=self.module.default_indent,
-                default_newline=self.module.default_newline,
-            )
-            starts: Dict[cst.CSTNode, int] = {}
-            line = 1
-            for node in (*self.module.header, *self.module.body, *self.module.footer):
-                starts[node] = line
-                before = len(state.tokens)
-                node._codegen(state)
-                line += len(_NEWLINE.findall("".join(state.tokens[before:])))
-            self._starts = starts
-        return self._starts
+    def _start_line(self, top: cst.CSTNode) -> int:
+        """The line a top-level node starts on, from plain code generation (no hooks) of
+        the nodes before it, continued only as far as asked."""
+        while top not in self._starts:
+            node = self._tops[len(self._starts)]
+            self._starts[node] = self._line
+            before = len(self._plain.tokens)
+            node._codegen(self._plain)
+            self._line += len(_NEWLINE.findall("".join(self._plain.tokens[before:])))
+        return self._starts[top]
