@@ -96,11 +96,12 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
     expected_positions = wrapper.resolve(PositionProvider)
     expected_parents = wrapper.resolve(ParentNodeProvider)
     parents = parent_map(module)
-    positions = Positions(module, parents)
     assert parents == dict(expected_parents)
-    # Looked up in reverse order, so statements are generated out of order too.
-    for node in reversed(list(expected_positions)):
-        assert positions[node] == expected_positions[node], node
+    # Looked up in file order (statements generated as far as needed) and in reverse.
+    for order in (list, lambda nodes: list(reversed(list(nodes)))):
+        positions = Positions(module, parents)
+        for node in order(expected_positions):
+            assert positions[node] == expected_positions[node], node
 
 
 # -- cache and parallelism ------------------------------------------------------------------
