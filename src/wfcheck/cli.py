@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections import Counter
 from typing import List, NoReturn, Optional, Tuple
@@ -24,7 +25,22 @@ def _split(values: Tuple[str, ...]) -> List[str]:
     return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """Imports the `replay` group on first use: it brings the runtime (asyncio, SQLite),
+    which `check` on one file in a pre-commit hook should not pay for."""
+
+    def list_commands(self, ctx: click.Context) -> List[str]:
+        return sorted(super().list_commands(ctx) + ["replay"])
+
+    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+        if name == "replay":
+            from wfcheck.runtime.cli import replay
+
+            return replay
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="wfcheck")
 def main() -> None:
     """Determinism checks for durable workflow code."""
@@ -76,6 +92,18 @@ def _codes_option(name: str, help: str):
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
 @click.option(
+    "--cache-dir",
+    type=click.Path(file_okay=False),
+    envvar="WFCHECK_CACHE_DIR",
+    help="Where to keep the cache (default: `.wfcheck_cache` at the project root).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    help="Worker processes for large runs (default: the CPU count).",
+)
+@click.option(
     "--src",
     "src",
     multiple=True,
@@ -104,6 +132,8 @@ def check(
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
+    cache_dir: Optional[str],
+    jobs: Optional[int],
     src: Tuple[str, ...],
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
@@ -119,6 +149,9 @@ def check(
         unsafe_fixes=unsafe_fixes,
         config=config_file,
         isolated=isolated,
+        cache=not no_cache,
+        cache_dir=cache_dir,
+        jobs=jobs or _usable_cpus(),
     )
     from_stdin = paths == ("-",)
     targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
@@ -336,10 +369,15 @@ def rule(code: Optional[str], show_all: bool, show_list: bool) -> None:
     click.echo(render_rule(found), nl=False)
 
 
+def _usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` can allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
 def _fail(message: str) -> NoReturn:
     click.echo(f"wfcheck: error: {message}", err=True)
     sys.exit(EXIT_ERROR)
 
-
-from wfcheck.runtime.cli import replay  # noqa: E402
-main.add_command(replay)

@@ -19,6 +19,8 @@ from pathlib import Path
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
+from wfcheck.cache import CACHE_DIR_NAME
+from wfcheck.discovery import ROOT_MARKERS
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
 
@@ -49,6 +51,7 @@ KEYS = (
     "banned-api",
     "allowed-api",
     "unsafe-fixes",
+    "cache-dir",
 )
 
 
@@ -72,6 +75,10 @@ class Options:
     unsafe_fixes: Optional[bool] = None
     config: Optional[str] = None
     isolated: bool = False
+    # Read and write the result cache (the command line does; library callers opt in).
+    cache: bool = False
+    cache_dir: Optional[str] = None
+    jobs: int = 1
 
 
 @dataclass
@@ -91,6 +98,7 @@ class FileConfig:
     banned: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)
     allowed: List[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    cache_dir: Optional[str] = None
 
 
 # -- finding files -------------------------------------------------------------------------
@@ -261,6 +269,11 @@ def parse_table(
         for n in _strings(table, "allowed-api", where, "a list of qualified names") or []
     ]
     config.unsafe_fixes = _bool(table, "unsafe-fixes", where)
+    if "cache-dir" in table:
+        cache_dir = table["cache-dir"]
+        if not isinstance(cache_dir, str) or not cache_dir.strip():
+            raise _fail(where, "cache-dir", "a directory path", cache_dir)
+        config.cache_dir = str((root / cache_dir).resolve())
     return config
 
 
@@ -386,7 +399,27 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
             if message
         ),
         unsafe_fixes=options.unsafe_fixes if options.unsafe_fixes is not None else config.unsafe_fixes,
+        cache_dir=_cache_dir(config, options),
+        jobs=options.jobs,
     )
+
+
+def _cache_dir(config: FileConfig, options: Options) -> Optional[str]:
+    """`--cache-dir`, else `cache-dir`, else `.wfcheck_cache` beside the configuration file,
+    else at the working directory's project root (or the working directory itself)."""
+    if not options.cache:
+        return None
+    if options.cache_dir is not None:
+        return str(Path(options.cache_dir).resolve())
+    if config.cache_dir is not None:
+        return config.cache_dir
+    if config.path is not None:
+        return str(config.path.parent.resolve() / CACHE_DIR_NAME)
+    cwd = Path.cwd()
+    for directory in (cwd, *cwd.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return str(directory / CACHE_DIR_NAME)
+    return str(cwd / CACHE_DIR_NAME)
 
 
 def resolve(

@@ -30,6 +30,7 @@ from wfcheck.analysis.project import (
     helper_unit,
 )
 from wfcheck.analysis.workflows import WorkflowUnit
+from wfcheck.analysis.walk import walk
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
@@ -138,7 +139,7 @@ class WorkflowChecker(cst.CSTVisitor):
                     # Only the body: a method's decorators and defaults run once, when the
                     # class is created at import, not when the workflow runs or replays.
                     self._push(self._scope_for(statement))
-                    statement.body.visit(self)
+                    walk(statement.body, self)
                     self.ctx.scopes.pop()
             self.ctx.scopes.pop()
             return
@@ -149,7 +150,7 @@ class WorkflowChecker(cst.CSTVisitor):
         ):
             self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
 
     def _scope_for(self, node: cst.CSTNode) -> Scope:
@@ -167,27 +168,27 @@ class WorkflowChecker(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         # Decorators and defaults run in the enclosing scope, the body in the function's own.
         for decorator in node.decorators:
-            decorator.visit(self)
+            walk(decorator, self)
         for param in _all_params(node.params):
             if param.default is not None:
-                param.default.visit(self)
+                walk(param.default, self)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         for param in _all_params(node.params):
             if param.default is not None:
-                param.default.visit(self)
+                walk(param.default, self)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
@@ -216,7 +217,7 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         # `f(environ=...)`: the keyword is not a use of a name.
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
@@ -227,7 +228,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if not self._check_reference(node):
             # Only the receiver is a use of a name; `.attr` is not.
-            node.value.visit(self)
+            walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:

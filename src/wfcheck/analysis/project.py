@@ -13,21 +13,35 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
+from wfcheck.discovery import find_project_roots
 from wfcheck.checks.state import module_mutables
 from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
-ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
@@ -66,20 +80,16 @@ class ModuleFacts:
         self.reserved_names: Set[str] = set()
 
     @property
-    def positions(self):
+    def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
+            self._positions = Positions(self.module, self.parents)
         return self._positions
 
     @property
-    def parents(self):
-        """Each node's parent (computed on first use: only fixes need it)."""
+    def parents(self) -> Dict[cst.CSTNode, cst.CSTNode]:
+        """Each node's parent (computed on first use)."""
         if self._parents is None:
-            self._parents = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                ParentNodeProvider
-            )
+            self._parents = parent_map(self.module)
         return self._parents
 
     @property
@@ -151,40 +161,22 @@ class Chain:
     total_reasons: int
 
 
+T = TypeVar("T")
+
 # Computes a function's own summary for a framework (supplied by the checker, which owns
 # the rules; the project index only owns the graph).
 Summarizer = Callable[[Target, FrameworkSpec], Summary]
 
 
-def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
-    """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
-    and any extra roots given."""
-    roots: List[Path] = []
-
-    def add(root: Path) -> None:
-        if root not in roots:
-            roots.append(root)
-
-    for raw in extra:
-        add(Path(raw).resolve())
-    for raw in paths:
-        start = Path(raw).resolve()
-        directory = start if start.is_dir() else start.parent
-        current = directory
-        while True:
-            if any((current / marker).exists() for marker in ROOT_MARKERS):
-                add(current)
-                if (current / "src").is_dir():
-                    add(current / "src")
-                break
-            if current.parent == current:
-                add(directory)
-                break
-            current = current.parent
-    return roots
-
-
 class ProjectIndex:
+    """The project's modules and the call graph between their functions, built lazily.
+
+    Every answer is memoised together with the files it was read from (modules found,
+    candidates probed and absent), so :meth:`recording` names every file an analysis
+    depends on whether the answer was computed now or for an earlier file: the cache uses it
+    to recheck a workflow when a helper module changes.
+    """
+
     def __init__(
         self,
         roots: Sequence[Path],
@@ -200,9 +192,43 @@ class ProjectIndex:
         self.summarizer = summarizer
         self._by_name: Dict[str, Optional[ModuleFacts]] = {}
         self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
-        self._summaries: Dict[Tuple[int, str], Summary] = {}
-        self._chains: Dict[Tuple[int, str], Optional[Chain]] = {}
+        # Facts by (file, module name, shown path): a checked file and a helper look-up share
+        # them only when they agree on all three, so results never depend on the order.
+        self._by_file: Dict[Tuple[str, str, str], ModuleFacts] = {}
+        self._summaries: Dict[Tuple[str, int, str], Summary] = {}
+        self._chains: Dict[Tuple[str, int, str], Optional[Chain]] = {}
+        self._read: Dict[object, FrozenSet[str]] = {}
+        self._recording: List[Set[str]] = []
         self.modules_parsed = 0
+
+    # -- dependencies ----------------------------------------------------------------------
+
+    @contextmanager
+    def recording(self) -> Iterator[Set[str]]:
+        """Collect the absolute paths of the files the index reads (or finds absent) for the
+        analysis run inside the block."""
+        files: Set[str] = set()
+        self._recording.append(files)
+        try:
+            yield files
+        finally:
+            self._recording.pop()
+
+    def _note(self, files: Iterable[str]) -> None:
+        for frame in self._recording:
+            frame.update(files)
+
+    def _memo(self, table: Dict, key: object, compute: Callable[[], T]) -> T:
+        if key in table:
+            self._note(self._read.get(key, frozenset()))
+        else:
+            # Placed first: a module that asks for one still being loaded (an import cycle)
+            # gets None instead of loading it again.
+            table[key] = None
+            with self.recording() as files:
+                table[key] = compute()
+            self._read[key] = frozenset(files)
+        return table[key]
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -222,33 +248,26 @@ class ProjectIndex:
         return "", False
 
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
-        """Facts for a file being checked, shared with helper look-ups by module name."""
+        """Facts for a file being checked, shared with helper look-ups of the same file."""
         name, is_package = self.module_name_for(path)
-        cached = self._by_name.get(name) if name else None
+        key = (str(path.resolve()), name, display)
+        cached = self._by_file.get(key)
         if cached is not None and cached.text == text:
             return cached
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path)
         )
-        if name:
-            self._by_name[name] = facts
+        self._by_file[key] = facts
         return facts
 
     def module(self, name: str, importer_dir: Optional[Path] = None) -> Optional[ModuleFacts]:
         """A project module by dotted name: from the project roots, else (as Python does for
         a script) from the importing file's own directory."""
-        if name not in self._by_name:
-            # Placed first: a module that asks for one still being loaded (an import cycle)
-            # gets None instead of loading it again.
-            self._by_name[name] = None
-            self._by_name[name] = self._find(name, self.roots)
-        facts = self._by_name[name]
+        facts = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
         if facts is None and importer_dir is not None:
-            key = (importer_dir, name)
-            if key not in self._by_dir:
-                self._by_dir[key] = None
-                self._by_dir[key] = self._find(name, [importer_dir])
-            facts = self._by_dir[key]
+            facts = self._memo(
+                self._by_dir, (importer_dir, name), lambda: self._find(name, [importer_dir])
+            )
         return facts
 
     def _find(self, name: str, roots: Sequence[Path]) -> Optional[ModuleFacts]:
@@ -258,19 +277,26 @@ class ProjectIndex:
                 (root / relative.with_suffix(".py"), False),
                 (root / relative / "__init__.py", True),
             ):
+                self._note((str(candidate),))
                 if candidate.is_file():
                     return self._load(candidate, name, is_package)
         return None
 
     def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
+        display = _display(path)
+        key = (str(path.resolve()), name, display)
+        if key in self._by_file:
+            return self._by_file[key]
         try:
             text, module = parse_source(path.read_bytes())
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
-        return ModuleFacts(
-            _display(path), name, is_package, text, module, self.returns, self._origin_finder(path)
+        facts = ModuleFacts(
+            display, name, is_package, text, module, self.returns, self._origin_finder(path)
         )
+        self._by_file[key] = facts
+        return facts
 
     def _origin_finder(self, path: Path) -> Callable[[str], Optional[str]]:
         directory = path.resolve().parent
@@ -416,19 +442,19 @@ class ProjectIndex:
         return bool(_TRUSTED.search(comment))
 
     def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
-        key = (target.key, framework.name)
-        if key not in self._summaries:
-            if self.is_trusted(target):
-                self._summaries[key] = Summary()
-            else:
-                self._summaries[key] = self.summarizer(target, framework)
-        return self._summaries[key]
+        return self._memo(
+            self._summaries,
+            ("summary", target.key, framework.name),
+            lambda: Summary() if self.is_trusted(target) else self.summarizer(target, framework),
+        )
 
     def chain(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
         """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
-        key = (start.key, framework.name)
-        if key in self._chains:
-            return self._chains[key]
+        return self._memo(
+            self._chains, ("chain", start.key, framework.name), lambda: self._search(start, framework)
+        )
+
+    def _search(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
         parents: Dict[int, Optional[Target]] = {start.key: None}
         by_key: Dict[int, Target] = {start.key: start}
         queue = deque([start])
@@ -454,7 +480,6 @@ class ProjectIndex:
                 steps.append(node)
                 node = parents[node.key]
             result = Chain(tuple(reversed(steps)), first[1], total)
-        self._chains[key] = result
         return result
 
 

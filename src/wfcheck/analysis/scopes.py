@@ -15,6 +15,8 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tup
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
+
 BUILTIN_NAMES: FrozenSet[str] = frozenset(dir(builtins))
 
 FunctionLike = Union[cst.FunctionDef, cst.Lambda]
@@ -331,11 +333,11 @@ class Scope:
 def function_scope(node: FunctionLike, parent: Optional[Scope]) -> Scope:
     collector = _BindingCollector(node)
     if isinstance(node, cst.FunctionDef):
-        node.params.visit(collector)
-        node.body.visit(collector)
+        walk(node.params, collector)
+        walk(node.body, collector)
     else:
-        node.params.visit(collector)
-        node.body.visit(collector)
+        walk(node.params, collector)
+        walk(node.body, collector)
     scope = Scope(
         "function",
         node,
@@ -375,13 +377,13 @@ def comprehension_scope(node: Comprehension, parent: Scope) -> Scope:
 
 def class_scope(node: cst.ClassDef, parent: Scope) -> Scope:
     collector = _BindingCollector(node, shallow=True)
-    node.body.visit(collector)
+    walk(node.body, collector)
     return Scope("class", node, parent, collector.bindings)
 
 
 def module_scope(module: cst.Module) -> Scope:
     collector = _BindingCollector(module, shallow=True)
-    module.visit(collector)
+    walk(module, collector)
     return Scope("module", module, None, collector.bindings)
 
 
@@ -408,7 +410,7 @@ def _instance_attributes(
     attrs: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef):
-            statement.body.visit(_SelfAssignments(statement, attrs))
+            walk(statement.body, _SelfAssignments(statement, attrs))
     return attrs
 
 

@@ -20,6 +20,7 @@ from wfcheck.analysis.scopes import (
     function_scope,
     module_scope,
 )
+from wfcheck.analysis.walk import walk
 from wfcheck.frameworks import (
     FALLBACK_FRAMEWORK,
     FALLBACK_TASK_METHODS,
@@ -106,7 +107,7 @@ class ModuleIndex:
             # Registration calls can hide inside expressions (`return w.add_orchestrator(f)`):
             # only modules that name a registration method pay for the full walk.
             finder = _RegistrationCalls(self.calls)
-            module.visit(finder)
+            walk(module, finder)
 
     def scope_of(self, node: Container) -> Scope:
         scope = self._scopes.get(id(node))
@@ -481,7 +482,7 @@ class WorkflowFinder:
         if not self.index.scope_of(node).has_yield:
             return
         finder = _TaskYieldFinder(param.name.value)
-        node.body.visit(finder)
+        walk(node.body, finder)
         if not finder.methods:
             return
         spec = self._fallback_engine(finder.methods)

@@ -11,6 +11,7 @@ from typing import Dict, List, Set
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
 
 CODE = "WF701"
@@ -43,7 +44,7 @@ class _Guards(cst.CSTVisitor):
         if self.depth:
             self.guarded.add(id(node))
         if isinstance(node, cst.If):
-            node.test.visit(self)
+            walk(node.test, self)
             for branch, runs_once in (
                 (node.body, _is_not_flag(node.test)),
                 (node.orelse, _is_flag(node.test)),
@@ -51,7 +52,7 @@ class _Guards(cst.CSTVisitor):
                 if branch is None:
                     continue
                 self.depth += runs_once
-                branch.visit(self)
+                walk(branch, self)
                 self.depth -= runs_once
             return False
         return True
@@ -66,7 +67,7 @@ def drop_guarded(findings: List) -> List:
             key = id(finding.unit.node)
             if key not in guarded:
                 visitor = _Guards()
-                finding.unit.node.visit(visitor)
+                walk(finding.unit.node, visitor)
                 guarded[key] = visitor.guarded
             if id(finding.node) in guarded[key]:
                 continue

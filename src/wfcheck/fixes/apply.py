@@ -202,7 +202,7 @@ def fix_paths(
     with using_specs(settings.specs):
         project = make_project(paths, settings)
         for path in files_to_check(paths, settings):
-            outcomes.append(_fix_file(path, settings, unsafe, project, write))
+            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write))
     return FixRun(outcomes)
 
 

@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
 from wfcheck.catalog import rules_dir
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
@@ -186,18 +187,18 @@ class _Names(cst.CSTVisitor):
             self.names.append(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
 
 def _free_variables(site: FixSite, expression: cst.CSTNode) -> Tuple[List[str], str]:
     """Workflow locals the expression reads (the activity's input), or why it cannot move."""
     visitor = _Names()
-    expression.visit(visitor)
+    walk(expression, visitor)
     free: List[str] = []
     for name in visitor.names:
         owner = site.scope.owner_of(name)
