@@ -371,3 +371,25 @@ def test_a_helper_rewritten_within_its_timestamp_granularity_is_noticed(tmp_path
     helper.write_text(UNSAFE_HELPER.replace("uuid4()", "uuid5()"))  # same size, replay-safe
     os.utime(helper, ns=(stamp, stamp))
     assert _codes(_run([str(tmp_path)], cache)) == []
+
+
+def test_a_changed_runtime_module_rechecks_the_workflows_registered_on_it(tmp_path: Path) -> None:
+    """`@wfr.workflow` with `wfr` imported: what it is comes from the module that makes it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    runtime = package / "runtime.py"
+    runtime.write_text("import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n")
+    (package / "flows.py").write_text(
+        "import random\n\nfrom .runtime import wfr\n\n\n@wfr.workflow\n"
+        "def pick(c, options):\n    return random.choice(options)\n\n\n"
+        "def ship(c, order):\n    yield c.call_activity('ship', input=order)\n"
+    )
+    _age(*package.glob("*.py"))
+    cache = tmp_path / ".cache"
+    assert _codes(_run([str(tmp_path)], cache)) == [("flows.py", "WF201")]
+    runtime.write_text("class Registry:\n    def workflow(self, fn):\n        return fn\n\n\nwfr = Registry()\n")
+    _age(runtime)
+    os.utime(runtime, ns=(1_700_000_000_000_000_000,) * 2)
+    assert _codes(_run([str(tmp_path)], cache)) == []
