@@ -42,6 +42,8 @@ def test_invalid_snippet_reports_exactly_the_marked_lines(code: str, snippet: st
 
 def test_every_rule_has_valid_and_invalid_snippets() -> None:
     for rule in CATALOG:
-        assert rule.invalid, f"{rule.code} has no invalid snippet"
-        if rule.code != "WF900":
+        # No input makes wfcheck fail on purpose: test_files.py makes a check raise for WF999.
+        if rule.code != "WF999":
+            assert rule.invalid, f"{rule.code} has no invalid snippet"
+        if rule.code not in ("WF900", "WF999"):
             assert rule.valid, f"{rule.code} has no valid snippet"

@@ -321,6 +321,8 @@ def test_stdin_filename_gets_its_config_and_per_file_rules(tmp_path: Path, monke
         ('[workflow-decorators]\n"acme.wf" = "flask"\n', "key `workflow-decorators.acme.wf`: expected one of dapr"),
         ('unsafe-fixes = 1\n', "key `unsafe-fixes`: expected true or false"),
         ("select = [\n", "not valid TOML"),
+        ('exclude = ["[z-a]"]\n', "key `exclude`: invalid glob pattern '[z-a]'"),
+        ('[per-file-ignores]\n"!" = ["WF1"]\n', "per-file-ignores: invalid glob pattern '!'"),
     ],
 )
 def test_bad_config_exits_2_naming_file_and_key(tmp_path: Path, text: str, expected: str) -> None:
@@ -344,6 +346,9 @@ def test_bad_cli_values_exit_2(tmp_path: Path) -> None:
     assert "expected GLOB:CODES" in invoke("check", "--per-file-ignores", "nocolon", str(tmp_path)).output
     assert invoke("check", "--config", str(tmp_path / "missing.toml"), str(tmp_path)).exit_code == 2
     assert invoke("check", "--extend-select", "WF778", str(tmp_path)).exit_code == 2
+    for option, value in (("--extend-exclude", "\\"), ("--per-file-ignores", "!:WF1")):
+        result = invoke("check", option, value, str(tmp_path))
+        assert result.exit_code == 2 and f"option {option}: invalid glob pattern" in result.output
 
 
 def test_read_config_parses_every_key(tmp_path: Path) -> None:

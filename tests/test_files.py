@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -114,6 +117,13 @@ def test_discovery_skips_vendor_directories_and_gitignored_files(tmp_path: Path)
     assert found == ["pkg/keep.py"]
 
 
+def test_a_gitignore_line_git_cannot_read_is_skipped_like_git_does(tmp_path: Path) -> None:
+    (tmp_path / ".gitignore").write_text("!\n[z-a]\nskip_*.py\n")
+    (tmp_path / "skip_me.py").write_text(WORKFLOW)
+    (tmp_path / "keep.py").write_text(WORKFLOW)
+    assert [p.name for p in discover([str(tmp_path)])] == ["keep.py"]
+
+
 def test_explicit_files_are_checked_even_when_ignored(tmp_path: Path) -> None:
     (tmp_path / ".gitignore").write_text("*.py\n")
     (tmp_path / "wf.py").write_text(WORKFLOW)
@@ -141,3 +151,215 @@ def test_unreadable_path_is_reported_and_the_run_goes_on(tmp_path: Path) -> None
 def test_empty_and_comment_only_files_are_clean() -> None:
     assert run("") == []
     assert run("# durabletask notes only\n") == []
+
+
+def _codes(data: bytes):
+    return [(d.line, d.code) for d in run_bytes(data)]
+
+
+def test_a_python2_file_is_a_syntax_error_with_the_parsers_line() -> None:
+    source = "from durabletask import task\n\nprint 'hello'\n"
+    [diagnostic] = run_bytes(source.encode())
+    assert (diagnostic.code, diagnostic.line) == ("WF900", 3)
+    assert diagnostic.message.startswith("syntax error: ")
+
+
+def test_syntax_newer_than_the_interpreter_is_still_checked() -> None:
+    # Python 3.12's f-strings may reuse their quotes; LibCST parses them on any interpreter.
+    source = WORKFLOW.replace('str(uuid.uuid4())', 'f"{ {"k": uuid.uuid4()}["k"]}"')
+    assert _codes(source.encode()) == [(5, "WF202")]
+
+
+def test_very_long_lines_are_checked() -> None:
+    long_string = "x = '" + "a" * 1_000_000 + "'\n"
+    long_list = "y = [" + "1, " * 10_000 + "]\n"
+    source = WORKFLOW.replace("def orch", long_string + long_list + "def orch")
+    assert _codes(source.encode()) == [(7, "WF202")]
+
+
+def test_null_bytes_are_a_syntax_error() -> None:
+    [diagnostic] = run_bytes(WORKFLOW.encode() + b"x = 1\0\n")
+    assert (diagnostic.line, diagnostic.column, diagnostic.code) == (6, 6, "WF900")
+    assert diagnostic.message == "syntax error: source code cannot contain null bytes"
+
+
+def test_tabs_and_form_feeds_keep_line_and_column() -> None:
+    source = WORKFLOW.replace("\n    yield", "\n\x0c\n\tyield")
+    [diagnostic] = run_bytes(source.encode())
+    assert (diagnostic.line, diagnostic.column, diagnostic.code) == (6, 45, "WF202")
+
+
+def test_a_cp1252_cookie_is_honoured() -> None:
+    source = "# -*- coding: cp1252 -*-\n# \u201cquoted\u201d \u20ac\n" + WORKFLOW
+    assert _codes(source.encode("cp1252")) == [(7, "WF202")]
+
+
+def test_a_file_above_the_size_limit_is_skipped_with_a_message(tmp_path: Path) -> None:
+    from wfcheck.source import MAX_FILE_BYTES
+
+    padding = "#" * (MAX_FILE_BYTES + 1) + "\n"
+    (tmp_path / "a_huge.py").write_text(WORKFLOW + padding)
+    (tmp_path / "b_huge_not_workflow.py").write_text(padding)
+    (tmp_path / "c_wf.py").write_text(WORKFLOW)
+    result = runner().invoke(main, ["check", "-q", "--output-format", "concise", str(tmp_path)])
+    assert result.exit_code == 1
+    [message] = result.stderr.splitlines()
+    assert message.startswith(f"wfcheck: {tmp_path / 'a_huge.py'}: skipped: 10.0 MB is above the 10 MB limit")
+    assert "c_wf.py:5:" in result.stdout and "a_huge" not in result.stdout
+
+
+def test_deep_nesting_is_reported_not_crashed_on(tmp_path: Path) -> None:
+    """LibCST overflows the C stack (SIGSEGV) on a few thousand levels of nesting, and our
+    visitors hit Python's recursion limit far earlier: run in a child process, so a crash
+    fails this test instead of killing the test run."""
+    deep = {
+        "parentheses": "(" * 100_000 + "1" + ")" * 100_000,
+        "lists": "[" * 100_000 + "]" * 100_000,
+        "calls": "f(" * 5_000 + ")" * 5_000,
+        "sums": " + ".join(["a"] * 100_000),
+        "unary": "-" * 100_000 + "a",
+        "attributes": "a" + ".b" * 5_000,
+        "booleans": " or ".join(["a"] * 10_000),
+        "sums_python_accepts": " + ".join(["a"] * 1_000),
+    }
+    for name, expression in deep.items():
+        (tmp_path / f"{name}.py").write_text(WORKFLOW + f"x = {expression}\n")
+    (tmp_path / "wf.py").write_text(WORKFLOW)
+    completed = subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "--output-format", "json", str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert completed.returncode == 1, completed.stderr
+    found = {(Path(d["filename"]).stem, d["code"]) for d in json.loads(completed.stdout)}
+    # Long flat chains that Python itself parses are walked without recursion: checked in full.
+    checked = {"booleans", "sums_python_accepts", "wf"}
+    assert found == {(name, "WF900") for name in set(deep) - checked} | {
+        (name, "WF202") for name in checked
+    }
+    messages = {d["message"] for d in json.loads(completed.stdout) if d["code"] == "WF900"}
+    assert all("too deeply nested" in m for m in messages), messages
+
+
+def test_an_unreadable_file_is_reported_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    # Root reads a file whatever its mode, so the denial comes from the OS call itself.
+    locked = tmp_path / "a_locked.py"
+    locked.write_text(WORKFLOW)
+    (tmp_path / "b_wf.py").write_text(WORKFLOW)
+    import wfcheck.engine as engine
+
+    def denied(path, *args, **kwargs):
+        if Path(path).name == locked.name:
+            raise PermissionError(13, "Permission denied")
+        return open(path, *args, **kwargs)
+
+    # The engine's own `open` (a module global comes before the builtin).
+    monkeypatch.setattr(engine, "open", denied, raising=False)
+    result = runner().invoke(main, ["check", "-q", "--output-format", "concise", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr == f"wfcheck: {locked}: cannot read file: Permission denied\n"
+    assert "b_wf.py:5:" in result.stdout
+
+
+def test_directories_named_like_python_files_are_walked(tmp_path: Path) -> None:
+    (tmp_path / "pkg.py").mkdir()
+    (tmp_path / "pkg.py" / "wf.py").write_text(WORKFLOW)
+    for target in (tmp_path, tmp_path / "pkg.py"):
+        result = runner().invoke(main, ["check", "-q", "--output-format", "concise", str(target)])
+        assert result.exit_code == 1 and result.stderr == ""
+        assert result.stdout.startswith(f"{tmp_path / 'pkg.py' / 'wf.py'}:5:")
+
+
+def test_broken_symlinks_loops_and_fifos_get_one_line_each(tmp_path: Path) -> None:
+    # Excludes and per-file ignores resolve every path: a loop must not crash them.
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.wfcheck]\nexclude = ["gen/"]\nper-file-ignores = {"x_*.py" = ["WF1"]}\n'
+    )
+    (tmp_path / "a_broken.py").symlink_to(tmp_path / "missing.py")
+    (tmp_path / "b_loop.py").symlink_to(tmp_path / "c_loop.py")
+    (tmp_path / "c_loop.py").symlink_to(tmp_path / "b_loop.py")
+    os.mkfifo(tmp_path / "d_fifo.py")
+    (tmp_path / "e_wf.py").write_text(WORKFLOW)
+    result = runner().invoke(main, ["check", "-q", "--output-format", "concise", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.stderr.splitlines() == [
+        f"wfcheck: {tmp_path / 'a_broken.py'}: cannot read file: broken symbolic link",
+        f"wfcheck: {tmp_path / 'b_loop.py'}: cannot read file: Too many levels of symbolic links",
+        f"wfcheck: {tmp_path / 'c_loop.py'}: cannot read file: Too many levels of symbolic links",
+        f"wfcheck: {tmp_path / 'd_fifo.py'}: cannot read file: not a regular file",
+    ]
+    assert "e_wf.py:5:" in result.stdout
+    named = runner().invoke(main, ["check", "-q", str(tmp_path / "b_loop.py")])
+    assert (named.exit_code, named.stderr) == (
+        1, f"wfcheck: {tmp_path / 'b_loop.py'}: cannot read file: Too many levels of symbolic links\n"
+    )
+
+
+def test_a_check_that_raises_becomes_wf999_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
+    from wfcheck.checks import ordering
+
+    def broken(ctx, call):
+        if call.func.value == "print":
+            raise KeyError("boom")
+
+    monkeypatch.setattr(ordering, "check_call", broken)
+    (tmp_path / "a_bad.py").write_text(WORKFLOW + '    print("x")\n')
+    (tmp_path / "b_wf.py").write_text(WORKFLOW)
+    result = runner().invoke(main, ["check", "--output-format", "json", str(tmp_path)])
+    assert result.exit_code == 2
+    found = {(Path(d["filename"]).name, d["code"]) for d in json.loads(result.stdout)}
+    assert found == {("a_bad.py", "WF999"), ("b_wf.py", "WF202")}
+    [internal] = [d for d in json.loads(result.stdout) if d["code"] == "WF999"]
+    assert internal["message"].startswith(
+        "internal error in rule WF602 (unordered-iteration): KeyError: 'boom' at test_files.py:"
+    )
+
+
+def test_a_failing_fix_builder_and_a_failing_analysis_are_blamed_apart(monkeypatch) -> None:
+    import wfcheck.analysis.checker as checker
+    from wfcheck.analysis.project import ProjectIndex
+
+    def no_fix(ctx, node, code, qualified):
+        raise ValueError("no fix today")
+
+    monkeypatch.setattr(checker, "build_fix", no_fix)
+    [diagnostic] = run_bytes(WORKFLOW.encode())
+    assert diagnostic.code == "WF999"
+    assert diagnostic.message.startswith("internal error in rule WF202 (random-uuid): ValueError: no fix today")
+
+    def no_facts(*args, **kwargs):
+        raise AttributeError("no facts")
+
+    monkeypatch.setattr(ProjectIndex, "facts_for", no_facts)
+    [diagnostic] = run_bytes(WORKFLOW.encode())
+    assert diagnostic.message.startswith("internal error in the analysis: AttributeError: no facts")
+
+
+def test_a_codec_that_raises_a_plain_unicode_error_is_reported() -> None:
+    # punycode raises UnicodeError, not UnicodeDecodeError, on the `#` of a comment.
+    [diagnostic] = run_bytes(b"# coding: punycode\n" + WORKFLOW.encode())
+    assert diagnostic.code == "WF900"
+    assert diagnostic.message.startswith("file is not valid punycode: ")
+
+
+def test_check_never_imports_the_helpers_it_follows(tmp_path: Path) -> None:
+    """The transitive pass reads helper modules; importing one would run this."""
+    marker = tmp_path / "imported.txt"
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "stamps.py").write_text(
+        f"open({str(marker)!r}, 'w').write('x')\nraise SystemExit(3)\n\n"
+        "import time\n\ndef stamp():\n    return time.time()\n"
+    )
+    (tmp_path / "wf.py").write_text(
+        "from durabletask import task\nfrom stamps import stamp\n\n"
+        "def orch(ctx: task.OrchestrationContext, _):\n    yield ctx.call_activity('a', input=stamp())\n"
+    )
+    completed = subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "--output-format", "json", str(tmp_path / "wf.py")],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert completed.returncode == 1, completed.stderr
+    assert [d["code"] for d in json.loads(completed.stdout)] == ["WF604"]
+    assert not marker.exists()

@@ -137,3 +137,124 @@ def test_a_file_changed_on_disk_is_not_overwritten(tmp_path: Path) -> None:
         write_atomically(target, b"what we read\n", b"fixed\n")
     assert target.read_bytes() == b"edited meanwhile\n"
     assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
+
+
+SAFE = FIXTURES / "uuid_durabletask.py"
+COOKIE = "# -*- coding: cp1252 -*-\n# \u201cquoted\u201d \u20ac\n"
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda text: text.replace("\n", "\r").encode(),
+        lambda text: text.replace("\n", "\r\n").rstrip("\r\n").encode(),
+        lambda text: text.rstrip("\n").encode(),
+        lambda text: (COOKIE + text).replace("\n", "\r\n").encode("cp1252"),
+        lambda text: b"\xef\xbb\xbf" + text.replace("\n", "\r").encode(),
+    ],
+    ids=["lone-cr", "crlf-no-trailing-newline", "no-trailing-newline", "cp1252-crlf", "bom-cr"],
+)
+def test_fix_keeps_line_endings_encoding_bom_and_trailing_newline(encode) -> None:
+    outcome, fixed = fix(encode(SAFE.read_text()), unsafe=False)
+    assert outcome.applied and outcome.error is None
+    assert fixed == encode(fixed_path(SAFE).read_text())
+
+
+def _fix_in(tmp_path: Path, **kwargs):
+    from wfcheck.fixes.apply import fix_paths
+
+    return fix_paths([str(tmp_path)], settings(), **kwargs)
+
+
+def test_fix_keeps_the_mode_and_writes_through_a_symlink(tmp_path: Path) -> None:
+    real = tmp_path / "real" / "wf.py"
+    real.parent.mkdir()
+    real.write_bytes(SAFE.read_bytes())
+    os.chmod(real, 0o755)
+    (tmp_path / "link.py").symlink_to(real)
+    from wfcheck.fixes.apply import fix_paths
+
+    [outcome] = fix_paths([str(tmp_path / "link.py")], settings()).outcomes
+    assert outcome.applied and outcome.error is None
+    assert (tmp_path / "link.py").is_symlink()
+    assert real.read_text() == fixed_path(SAFE).read_text()
+    assert stat.S_IMODE(real.stat().st_mode) == 0o755
+
+
+def test_fix_paths_reports_a_file_changed_between_read_and_write(tmp_path: Path, monkeypatch) -> None:
+    import wfcheck.fixes.apply as apply
+
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE.read_bytes())
+    fix_source_for_real = apply.fix_source
+
+    def edited_meanwhile(*args, **kwargs):
+        result = fix_source_for_real(*args, **kwargs)
+        target.write_text("# the user's edit\n")
+        return result
+
+    monkeypatch.setattr(apply, "fix_source", edited_meanwhile)
+    [outcome] = _fix_in(tmp_path).outcomes
+    assert outcome.error == f"not fixed: {target} changed on disk while it was being fixed; not written"
+    assert outcome.applied == [] and not outcome.changed
+    assert target.read_text() == "# the user's edit\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
+
+
+def test_a_disk_full_in_the_middle_of_a_write_leaves_the_original(tmp_path: Path, monkeypatch) -> None:
+    import wfcheck.fixes.apply as apply
+
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE.read_bytes())
+    fdopen = os.fdopen
+
+    class HalfWritten:
+        def __init__(self, handle):
+            self.handle = handle
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc_info):
+            self.handle.close()
+
+        def write(self, data: bytes) -> int:
+            self.handle.write(data[: len(data) // 2])
+            self.handle.flush()
+            raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(apply.os, "fdopen", lambda fd, mode: HalfWritten(fdopen(fd, mode)))
+    [outcome] = _fix_in(tmp_path).outcomes
+    assert outcome.error == "not fixed: [Errno 28] No space left on device"
+    assert outcome.applied == []
+    assert target.read_bytes() == SAFE.read_bytes()
+    assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
+
+
+def test_fixes_that_never_settle_are_reported(monkeypatch) -> None:
+    import wfcheck.fixes.builder as builder
+    from wfcheck.fixes.apply import MAX_PASSES
+
+    original = builder._BUILDERS["WF202"]
+
+    def restless(site, qualified):
+        fix = original(site, qualified)
+        first = fix.edits[0]
+        # Adds a comment line and keeps the call: the same finding comes back every pass.
+        comment = first.__class__("# again\n", first.line, 1, first.line, 1)
+        return fix.__class__(fix.applicability, fix.message, (comment,))
+
+    monkeypatch.setitem(builder._BUILDERS, "WF202", restless)
+    outcome, fixed = fix(SAFE.read_bytes())
+    assert outcome.error == f"fixes did not converge after {MAX_PASSES} passes"
+    assert fixed.decode().count("# again\n") == MAX_PASSES
+
+
+@pytest.mark.parametrize("codec", ["unicode_escape", "idna"])
+def test_a_file_whose_encoding_does_not_round_trip_is_left_alone(codec: str) -> None:
+    # unicode_escape writes line breaks back as `\n`; idna cannot encode a 64-character label.
+    data = f"# coding: {codec}\n# {'a' * 70}\n".encode() + SAFE.read_bytes()
+    outcome, fixed = fix(data)
+    assert outcome.error == f"not fixed: the {codec} encoding does not round-trip"
+    assert fixed == data
+    assert [d.code for d in outcome.remaining] == ["WF202"]

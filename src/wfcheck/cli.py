@@ -12,7 +12,7 @@ import click
 from wfcheck import __version__
 from wfcheck.catalog import CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import FileResult, RunResult, check_paths, check_source
+from wfcheck.engine import INTERNAL_ERROR, FileResult, RunResult, check_paths, check_source
 from wfcheck.fixes.apply import FixOutcome, FixRun, fix_paths, fix_source, fixable
 from wfcheck.report import REPORTERS
 from wfcheck.report import statistics as stats
@@ -204,6 +204,8 @@ def check(
         rules = list(groups[0][0].catalog)
     unsafe = any(settings.unsafe_fixes for settings, _ in groups)
     _report(result, output_format, rules, output_file, statistics, quiet, _summary(result, unsafe))
+    if any(d.code == INTERNAL_ERROR for d in result.diagnostics):
+        sys.exit(EXIT_ERROR)
     findings = bool(result.diagnostics or result.errors)
     sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
 
@@ -339,6 +341,8 @@ def _report_diff(fix_run: FixRun) -> int:
 
 
 def _fix_exit(fix_run: FixRun, exit_zero: bool) -> int:
+    if any(d.code == INTERNAL_ERROR for o in fix_run.outcomes for d in o.remaining):
+        return EXIT_ERROR
     left = any(o.remaining or o.error for o in fix_run.outcomes)
     return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
 

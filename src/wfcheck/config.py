@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.cache import CACHE_DIR_NAME
-from wfcheck.discovery import ROOT_MARKERS
+from wfcheck.discovery import ROOT_MARKERS, pattern_error, real_path
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
 
@@ -115,7 +115,7 @@ def _has_wfcheck_table(pyproject: Path) -> bool:
 
 def find_config(start: Path) -> Optional[Path]:
     """The nearest configuration file at or above ``start`` (a file's directory is used)."""
-    current = start.resolve()
+    current = real_path(start)
     if not current.is_dir():
         current = current.parent
     for directory in (current, *current.parents):
@@ -145,7 +145,7 @@ def read_config(path: Path) -> FileConfig:
         table, where = data, str(path)
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
-    return parse_table(table, where, path.parent.resolve(), path)
+    return parse_table(table, where, real_path(path.parent), path)
 
 
 # -- validating values ---------------------------------------------------------------------
@@ -153,6 +153,15 @@ def read_config(path: Path) -> FileConfig:
 
 def _fail(where: str, key: str, expected: str, value: Any) -> ConfigError:
     return ConfigError(f"{where}: key `{key}`: expected {expected}, got {value!r}")
+
+
+def _pattern(pattern: str, where: str) -> str:
+    """``pattern``, if pathspec can compile it: checked here, it is a config error (exit 2)
+    rather than a crash in the middle of the run."""
+    error = pattern_error(pattern)
+    if error:
+        raise ConfigError(f"{where}: invalid glob pattern {pattern!r}: {error}")
+    return pattern
 
 
 def _strings(table: Mapping[str, Any], key: str, where: str, expected: str) -> Optional[List[str]]:
@@ -227,13 +236,15 @@ def parse_table(
         raise _fail(where, "per-file-ignores", "a table from glob to a list of codes", pfi)
     for pattern, codes in pfi.items():
         values = _codes({pattern: codes}, pattern, f"{where}: per-file-ignores")
-        config.per_file_ignores.append((str(root), pattern, tuple(values or ())))
+        config.per_file_ignores.append(
+            (str(root), _pattern(pattern, f"{where}: per-file-ignores"), tuple(values or ()))
+        )
     for key in ("exclude", "extend-exclude"):
         patterns = _strings(table, key, where, "a list of glob patterns") or []
-        config.exclude += [(str(root), p) for p in patterns]
+        config.exclude += [(str(root), _pattern(p, f"{where}: key `{key}`")) for p in patterns]
     config.force_exclude = _bool(table, "force-exclude", where)
     config.src = [
-        str((root / s).resolve())
+        str(real_path(root / s))
         for s in _strings(table, "src", where, "a list of directories") or []
     ]
     frameworks = table.get("frameworks", "auto")
@@ -335,7 +346,7 @@ def _parse_per_file_ignores(entries: Sequence[str]) -> List[Tuple[str, str, Tupl
                 f"option --per-file-ignores: expected GLOB:CODES (e.g. 'tests/*.py:WF101'), got {entry!r}"
             )
         selectors = tuple(c.strip().upper() for c in codes.split(",") if c.strip())
-        result.append((str(Path.cwd()), pattern, selectors))
+        result.append((str(Path.cwd()), _pattern(pattern, "option --per-file-ignores"), selectors))
     return result
 
 
@@ -370,8 +381,8 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
     exclude = list(config.exclude)
     cwd = str(Path.cwd())
     if options.exclude is not None:
-        exclude = [(cwd, p) for p in options.exclude]
-    exclude += [(cwd, p) for p in options.extend_exclude]
+        exclude = [(cwd, _pattern(p, "option --exclude")) for p in options.exclude]
+    exclude += [(cwd, _pattern(p, "option --extend-exclude")) for p in options.extend_exclude]
     specs = configured_specs(
         config.frameworks,
         config.decorators.get("workflow-decorators", {}),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
@@ -24,13 +25,34 @@ _SPECIAL_FILES = frozenset({".gitignore", "pyvenv.cfg"})
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
+def real_path(path: "str | os.PathLike[str]") -> Path:
+    """The absolute path with symlinks resolved. Unlike ``Path.resolve()`` (RuntimeError or
+    OSError on Python 3.9-3.12), a symlink loop comes back unresolved: reading the file then
+    reports it."""
+    return Path(os.path.realpath(path))
+
+
 def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
             text = f.read()
     except OSError:
         return None
-    return pathspec.GitIgnoreSpec.from_lines(text.splitlines())
+    lines = text.splitlines()
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines)
+    except (ValueError, re.error):
+        # Git skips a pattern it cannot read and keeps the rest; so does wfcheck.
+        return pathspec.GitIgnoreSpec.from_lines([line for line in lines if not pattern_error(line)])
+
+
+def pattern_error(pattern: str) -> Optional[str]:
+    """Why pathspec cannot compile a gitignore-style pattern, or None when it can."""
+    try:
+        pathspec.GitIgnoreSpec.from_lines([pattern])
+    except (ValueError, re.error) as exc:
+        return str(exc)
+    return None
 
 
 def _ignored(path: str, is_dir: bool, specs: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
@@ -82,7 +104,7 @@ def discover_names(paths: Sequence[str]) -> Iterator[str]:
 def _walk(root: str) -> Iterator[str]:
     # Strings, not Path objects: on a large tree (site-packages) path arithmetic costs more
     # than the system calls.
-    absolute_root = Path(root).resolve()
+    absolute_root = real_path(root)
     base_chain = _gitignore_chain(absolute_root.parent) if absolute_root.parent != absolute_root else []
     # Spelled as str(Path(...)) would spell them: no "./" in front.
     shown = str(Path(root))
@@ -136,9 +158,9 @@ def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[
             roots.append(root)
 
     for raw in extra:
-        add(Path(raw).resolve())
+        add(real_path(raw))
     for raw in paths:
-        start = Path(raw).resolve()
+        start = real_path(raw)
         directory = start if start.is_dir() else start.parent
         current = directory
         while True:

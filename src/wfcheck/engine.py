@@ -10,8 +10,10 @@ data. Nothing here imports or executes the code being checked.
 
 from __future__ import annotations
 
+import errno
 import os
 import re
+import stat
 import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -22,7 +24,7 @@ import pathspec
 
 from wfcheck.catalog import Catalog
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.discovery import discover_names, find_project_roots
+from wfcheck.discovery import discover_names, find_project_roots, real_path
 from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, SPECS, FrameworkSpec, using_specs
 
 if TYPE_CHECKING:
@@ -30,6 +32,9 @@ if TYPE_CHECKING:
     from wfcheck.cache import ResultCache
 
 SYNTAX_ERROR = "WF900"
+INTERNAL_ERROR = "WF999"
+# Reported whatever the selection: the file (or a check on it) could not be checked.
+ALWAYS_ON = frozenset({SYNTAX_ERROR, INTERNAL_ERROR})
 UNUSED_SUPPRESSION = "WF800"
 REPLAY_UNSAFE_LOG = "WF701"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -74,14 +79,14 @@ class Settings:
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
             return False
-        absolute = Path(path).resolve()
+        absolute = real_path(path)
         return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
 
     def enabled_for(self, path: str) -> FrozenSet[str]:
-        """The enabled codes minus this file's `per-file-ignores` (WF900 always stays)."""
+        """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
         if not self.per_file_ignores:
             return self.enabled
-        absolute = Path(path).resolve()
+        absolute = real_path(path)
         off = [
             selector
             for root, pattern, selectors in self.per_file_ignores
@@ -93,7 +98,7 @@ class Settings:
         return frozenset(
             code
             for code in self.enabled
-            if code == SYNTAX_ERROR or not any(code.startswith(s) for s in off)
+            if code in ALWAYS_ON or not any(code.startswith(s) for s in off)
         )
 
 
@@ -104,7 +109,7 @@ def _spec(pattern: str) -> pathspec.PathSpec:
 
 @lru_cache(maxsize=None)
 def _resolved(path: str) -> Path:
-    return Path(path).resolve()
+    return real_path(path)
 
 
 def _matches(root: str, pattern: str, absolute: Path) -> bool:
@@ -220,6 +225,27 @@ def files_to_check(paths: Sequence[str], settings: Settings) -> List[str]:
     ]
 
 
+class UnreadableFile(Exception):
+    """A file to check cannot be read; the message is the one line to show."""
+
+
+def read_file(path: "str | os.PathLike[str]") -> bytes:
+    """The bytes of a file to check. Only regular files are read: a FIFO or device named
+    `*.py` would block or never end."""
+    try:
+        # Asked before opening: opening a FIFO blocks until something writes to it.
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise UnreadableFile("cannot read file: not a regular file")
+        with open(path, "rb") as handle:
+            return handle.read()
+    except OSError as exc:
+        if exc.errno == errno.ENOENT and os.path.islink(path):
+            reason = "broken symbolic link"
+        else:
+            reason = exc.strerror or str(exc)
+        raise UnreadableFile(f"cannot read file: {reason}") from None
+
+
 class FileChecker:
     """Checks files one at a time, sharing one project index built on first need (so a run
     whose files have no workflow markers never imports LibCST)."""
@@ -242,10 +268,9 @@ class FileChecker:
     def check(self, path: str) -> Tuple[FileResult, Optional[str]]:
         """The result, and the hash of the bytes checked when the file was parsed."""
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
-        except OSError as exc:
-            return FileResult(path, error=f"cannot read file: {exc.strerror or exc}"), None
+            data = read_file(path)
+        except UnreadableFile as exc:
+            return FileResult(path, error=str(exc)), None
         if not has_workflow_marker(data, self.settings.markers):
             return FileResult(path), None
         from wfcheck.analysis import diagnose
@@ -385,7 +410,7 @@ def select_codes(
     With no ``select`` the rules in ``base`` stay on (default: the default rules); ``ALL``
     selects every rule; ``extend_select`` adds to either. Calling this once per layer (config
     file, then command line) gives ruff's precedence. WF900 is always reported: a file that
-    cannot be parsed was not checked.
+    cannot be parsed was not checked; so is WF999, a check that failed.
     """
     selectors: List[Tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
     selectors += [(s, True) for s in extend_select]
@@ -407,8 +432,7 @@ def select_codes(
                 best = (specificity, on)
         if best is not None and best[1]:
             enabled.add(rule.code)
-    enabled.add(SYNTAX_ERROR)
-    return frozenset(enabled)
+    return frozenset(enabled) | ALWAYS_ON
 
 
 def unknown_selectors(catalog: Catalog, selectors: Iterable[str]) -> List[str]:

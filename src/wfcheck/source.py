@@ -6,10 +6,11 @@ from __future__ import annotations
 import ast
 import codecs
 import io
+import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Optional, Tuple
+from typing import Callable, List, Optional, Tuple, TypeVar, Union
 
 import libcst as cst
 
@@ -48,7 +49,8 @@ def decode_source(data: bytes) -> SourceText:
             raise SourceError(f"invalid encoding declaration: {exc.msg}", exc.lineno or 1) from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
+    # UnicodeError, not only UnicodeDecodeError: codecs such as idna and punycode raise it.
+    except (UnicodeError, LookupError) as exc:
         line, column = _locate(data, getattr(exc, "start", 0))
         name = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
         raise SourceError(
@@ -59,41 +61,140 @@ def decode_source(data: bytes) -> SourceText:
         ) from None
     if text.startswith("\ufeff"):
         text = text[1:]
+    if "\0" in text:
+        # Neither CPython nor LibCST says where the null byte is.
+        line, column = _locate(text, text.index("\0"))
+        raise SourceError("syntax error: source code cannot contain null bytes", line, column, text)
     return SourceText(text=text, encoding=encoding, bom=bom)
 
 
-def _locate(data: bytes, offset: Optional[int]) -> "tuple[int, int]":
+def _locate(data: Union[bytes, str], offset: Optional[int]) -> "tuple[int, int]":
     offset = offset or 0
     before = data[:offset]
-    line = before.count(b"\n") + 1
-    column = offset - (before.rfind(b"\n") + 1) + 1
+    newline = b"\n" if isinstance(before, bytes) else "\n"
+    line = before.count(newline) + 1  # type: ignore[arg-type]
+    column = offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
     return line, column
+
+
+# Files above this many bytes are not parsed: LibCST needs minutes and gigabytes for them.
+MAX_FILE_BYTES = 10 * 1024 * 1024
+
+
+class FileTooLarge(SourceError):
+    """The file is above :data:`MAX_FILE_BYTES`; it is skipped, not judged."""
 
 
 def parse_source(data: bytes) -> Tuple[str, cst.Module]:
     """Decode and parse; raises :class:`SourceError` for anything that is not valid Python."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FileTooLarge(
+            f"skipped: {len(data) / 1024 / 1024:.1f} MB is above the "
+            f"{MAX_FILE_BYTES // 1024 // 1024} MB limit for parsing"
+        )
     text = decode_source(data).text
+    return text, parse_text(text)
+
+
+def parse_text(text: str) -> cst.Module:
+    """Parse decoded source; raises :class:`SourceError` (never crashes on deep nesting)."""
+    return _on_large_stack(_parse, text)
+
+
+def parse_annotation(text: str) -> Optional[cst.BaseExpression]:
+    """The expression in a quoted annotation, or None when it is not one."""
     try:
-        return text, cst.parse_module(text)
+        return _on_large_stack(_parse_expression, text)
+    except SourceError:
+        return None
+
+
+# LibCST's native parser recurses on the C stack: on the main thread it crashes the process
+# (SIGSEGV) at a few thousand levels of nesting, even where CPython accepts the file. On a
+# thread with this much stack (reserved, not committed) it reaches the depths CPython allows.
+PARSER_STACK_BYTES = 512 * 1024 * 1024
+# threading.stack_size is process-wide: hold it only while the parser thread is started.
+_STACK_SIZE_LOCK = threading.Lock()
+_Parsed = TypeVar("_Parsed")
+
+
+def _on_large_stack(function: Callable[[str], _Parsed], text: str) -> _Parsed:
+    outcome: List[Tuple[bool, object]] = []
+
+    def run() -> None:
+        try:
+            outcome.append((True, function(text)))
+        except BaseException as exc:  # re-raised on the calling thread below
+            outcome.append((False, exc))
+
+    with _STACK_SIZE_LOCK:
+        previous = threading.stack_size(PARSER_STACK_BYTES)
+        try:
+            worker = threading.Thread(target=run, name="wfcheck-parser")
+            worker.start()
+        finally:
+            threading.stack_size(previous)
+    worker.join()
+    ok, value = outcome[0]
+    if not ok:
+        raise value  # type: ignore[misc]
+    return value  # type: ignore[return-value]
+
+
+def _parse(text: str) -> cst.Module:
+    # CPython judges nesting first: it refuses deep files quickly and cleanly (too many nested
+    # parentheses, RecursionError or MemoryError while building its tree), where LibCST takes
+    # time quadratic in the depth. Its verdict also names the line of a syntax error.
+    python_error = _python_syntax_error(text)
+    if isinstance(python_error, _TooDeep):
+        raise SourceError(python_error.message, python_error.line, python_error.column, text)
+    try:
+        return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
-        message, line, column = _syntax_error_details(text, exc)
+        if python_error is not None:
+            message = f"syntax error: {python_error.msg}"
+            line, column = python_error.lineno or 1, python_error.offset or 1
+        else:
+            message = f"cannot parse: {exc.message}"
+            line, column = exc.raw_line, exc.raw_column + 1
         raise SourceError(message, line, column, text) from None
     except RecursionError:
-        raise SourceError("file is too deeply nested to parse", text=text) from None
+        raise SourceError(TOO_DEEP, text=text) from None
 
 
-def _syntax_error_details(text: str, exc: cst.ParserSyntaxError) -> Tuple[str, int, int]:
-    """Python's own message and position when it agrees the file is invalid."""
+def _parse_expression(text: str) -> cst.BaseExpression:
+    if isinstance(_python_syntax_error(text, "eval"), _TooDeep):
+        raise SourceError(TOO_DEEP)
+    try:
+        return cst.parse_expression(text)
+    except (cst.ParserSyntaxError, RecursionError):
+        raise SourceError("not an expression") from None
+
+
+TOO_DEEP = "file is too deeply nested to parse"
+
+
+@dataclass(frozen=True)
+class _TooDeep:
+    message: str
+    line: int = 1
+    column: int = 1
+
+
+def _python_syntax_error(text: str, mode: str = "exec") -> Union[None, SyntaxError, _TooDeep]:
+    """What the running interpreter says about ``text``: nothing, a syntax error (which may
+    only mean the file uses newer syntax), or that it is nested too deeply."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text)
-    except SyntaxError as syntax_error:
-        return (
-            f"syntax error: {syntax_error.msg}",
-            syntax_error.lineno or 1,
-            syntax_error.offset or 1,
-        )
-    except (RecursionError, MemoryError, ValueError):
+            ast.parse(text, mode=mode)
+    except SyntaxError as exc:
+        if "too many nested" in exc.msg or "too complex" in exc.msg:
+            return _TooDeep(f"{TOO_DEEP}: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+        return exc
+    except (RecursionError, MemoryError):
+        return _TooDeep(TOO_DEEP)
+    except ValueError:
+        # Python < 3.11.4 raises ValueError for null bytes; LibCST reports where they are.
         pass
-    return (f"cannot parse: {exc.message}", exc.raw_line, exc.raw_column + 1)
+    return None

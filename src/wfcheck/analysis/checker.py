@@ -9,7 +9,7 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, List, Optional, Tuple
+from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar
 
 import libcst as cst
 
@@ -49,6 +49,29 @@ class Finding:
     verb: str = ""
     chain: Tuple[str, ...] = ()
     fix: Optional[Fix] = None
+
+
+_Result = TypeVar("_Result")
+
+
+class CheckFailed(Exception):
+    """A check raised unexpectedly; ``code`` is the rule it was checking for."""
+
+    def __init__(self, code: str, error: Exception) -> None:
+        super().__init__(f"{code}: {type(error).__name__}: {error}")
+        self.code = code
+        self.error = error
+
+
+def run_check(code: str, check: Callable[..., _Result], *args: object) -> _Result:
+    """Run one rule's check, blaming ``code`` for what it raises. An inner check's blame and
+    a RecursionError (the file's depth, not a bug) pass through unchanged."""
+    try:
+        return check(*args)
+    except (CheckFailed, RecursionError):
+        raise
+    except Exception as exc:
+        raise CheckFailed(code, exc) from exc
 
 
 class CheckContext:
@@ -118,7 +141,7 @@ class CheckContext:
         # Helpers being summarised are not rewritten; workflow findings get their fix now,
         # while the scopes they sit in are at hand.
         if fix is None and self.summary is None:
-            fix = build_fix(self, node, code, qualified)
+            fix = run_check(code, build_fix, self, node, code, qualified)
         self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
 
 
@@ -257,14 +280,14 @@ class WorkflowChecker(cst.CSTVisitor):
         if isinstance(func, (cst.Name, cst.Attribute)):
             resolved = self.ctx.resolve_full(func)
             if resolved is None or not self._check_call_api(node, resolved):
-                self._follow_project_call(node)
+                run_check("WF604", self._follow_project_call, node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
                     self.ctx.report(node, rule.code, _render(func) + "()")
-        self._check_passed_functions(node)
-        ordering.check_call(self.ctx, node)
-        state.check_call(self.ctx, node)
+        run_check("WF201", self._check_passed_functions, node)
+        run_check("WF602", ordering.check_call, self.ctx, node)
+        run_check("WF603", state.check_call, self.ctx, node)
 
     def _check_passed_functions(self, node: cst.Call) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
@@ -374,28 +397,31 @@ class WorkflowChecker(cst.CSTVisitor):
     # -- statements --------------------------------------------------------------------------
 
     def visit_Expr(self, node: cst.Expr) -> None:
-        tasks.check_expression_statement(self.ctx, node)
+        run_check("WF601", tasks.check_expression_statement, self.ctx, node)
 
     def visit_For(self, node: cst.For) -> None:
-        ordering.check_iteration(self.ctx, node.iter)
-        state.check_target(self.ctx, node.target)
+        run_check("WF602", ordering.check_iteration, self.ctx, node.iter)
+        self._check_target(node.target)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        ordering.check_comprehension(self.ctx, node)
+        run_check("WF602", ordering.check_comprehension, self.ctx, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
-            state.check_target(self.ctx, target.target)
+            self._check_target(target.target)
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if node.value is not None:
-            state.check_target(self.ctx, node.target)
+            self._check_target(node.target)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        state.check_target(self.ctx, node.target)
+        self._check_target(node.target)
 
     def visit_Del(self, node: cst.Del) -> None:
-        state.check_target(self.ctx, node.target)
+        self._check_target(node.target)
+
+    def _check_target(self, target: cst.BaseExpression) -> None:
+        run_check("WF603", state.check_target, self.ctx, target)
 
 
 def summarize(
@@ -469,7 +495,7 @@ _PASSED_FUNCTION_FIX = Fix(
     "values in an activity (or with the engine's replay-safe API) and pass those",
 )
 
-__all__ = ["CheckContext", "Finding", "WorkflowChecker", "summarize"]
+__all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
 
 
 def _given_args(call: cst.Call) -> int:

@@ -12,12 +12,14 @@ from typing import Dict, FrozenSet, Iterable, List, Sequence
 
 from libcst.metadata import CodeRange
 
-from wfcheck.analysis.checker import CheckContext, Finding, WorkflowChecker
+from wfcheck.analysis.checker import CheckContext, CheckFailed, Finding, WorkflowChecker, run_check
 from wfcheck.analysis.project import ModuleFacts, ProjectIndex
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
+from wfcheck.discovery import real_path
 from wfcheck.engine import (
+    INTERNAL_ERROR,
     REPLAY_UNSAFE_LOG,
     SYNTAX_ERROR,
     UNUSED_SUPPRESSION,
@@ -25,7 +27,7 @@ from wfcheck.engine import (
     Settings,
     split_lines,
 )
-from wfcheck.source import SourceError, parse_source
+from wfcheck.source import FileTooLarge, SourceError, parse_source
 from wfcheck.suppression import (
     Suppression,
     named_codes,
@@ -42,6 +44,9 @@ def diagnose_source(
     result = FileResult(path)
     try:
         text, module = parse_source(data)
+    except FileTooLarge as exc:
+        result.error = exc.message
+        return result
     except SourceError as exc:
         lines = split_lines(exc.text) if exc.text else []
         result.diagnostics.append(
@@ -49,12 +54,37 @@ def diagnose_source(
         )
         return result
     result.parsed = True
-    own = Path(path).resolve()
+    own = real_path(path)
     with project.recording() as read:
-        facts = project.facts_for(own, path, text, module)
-        result.diagnostics = analyse_module(facts, settings, project)
+        try:
+            facts = project.facts_for(own, path, text, module)
+            result.diagnostics = analyse_module(facts, settings, project)
+        except RecursionError:
+            # Parsed, but deeper than the analysis can walk within Python's recursion limit.
+            result.diagnostics = [
+                _file_diagnostic(settings, path, "file is too deeply nested to check", 1, 1)
+            ]
+        except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
+            rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
+            result.diagnostics = [_internal_error(settings, path, rule, error)]
     result.depends_on = tuple(sorted(read - {str(own)}))
     return result
+
+
+def _internal_error(settings: Settings, path: str, rule: str, error: Exception) -> Diagnostic:
+    """WF999: where wfcheck failed, so the user can report it and the rest of the run goes on."""
+    where = error.__traceback__
+    while where is not None and where.tb_next is not None:
+        where = where.tb_next
+    origin = (
+        f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
+        if where is not None
+        else ""
+    )
+    known = settings.catalog.rules.get(rule)
+    blamed = f"rule {rule} ({known.name})" if known else "the analysis"
+    message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
+    return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 
 
 def analyse_module(
@@ -66,7 +96,7 @@ def analyse_module(
         ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
-        findings = log_checks.drop_guarded(findings)
+        findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings)
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
     return _to_diagnostics(facts, findings, settings, enabled)
@@ -237,8 +267,9 @@ def _file_diagnostic(
     line: int,
     column: int,
     lines: Sequence[str] = (),
+    code: str = SYNTAX_ERROR,
 ) -> Diagnostic:
-    rule = settings.catalog.rules[SYNTAX_ERROR]
+    rule = settings.catalog.rules[code]
     return Diagnostic(
         code=rule.code,
         name=rule.name,

@@ -36,7 +36,7 @@ import libcst as cst
 from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
-from wfcheck.discovery import find_project_roots
+from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.checks.state import module_mutables
 from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
@@ -61,7 +61,7 @@ class ModuleFacts:
         origin_of: Optional[Callable[[str], Optional[str]]] = None,
     ):
         self.path = path
-        self.directory = Path(path).resolve().parent
+        self.directory = real_path(path).parent
         self.name = name
         self.text = text
         self.module = module
@@ -188,7 +188,7 @@ class ProjectIndex:
         # `allowed-api`: qualified names the team vouches for, like `# wfcheck: trusted`.
         self.allowed = allowed
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
-        self.roots = sorted({r.resolve() for r in roots}, key=lambda r: len(r.parts), reverse=True)
+        self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
         self._by_name: Dict[str, Optional[ModuleFacts]] = {}
         self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
@@ -233,7 +233,7 @@ class ProjectIndex:
     # -- modules ---------------------------------------------------------------------------
 
     def module_name_for(self, path: Path) -> Tuple[str, bool]:
-        absolute = path.resolve()
+        absolute = real_path(path)
         for root in self.roots:
             try:
                 relative = absolute.relative_to(root)
@@ -250,7 +250,7 @@ class ProjectIndex:
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
         """Facts for a file being checked, shared with helper look-ups of the same file."""
         name, is_package = self.module_name_for(path)
-        key = (str(path.resolve()), name, display)
+        key = (str(real_path(path)), name, display)
         cached = self._by_file.get(key)
         if cached is not None and cached.text == text:
             return cached
@@ -284,7 +284,7 @@ class ProjectIndex:
 
     def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
         display = _display(path)
-        key = (str(path.resolve()), name, display)
+        key = (str(real_path(path)), name, display)
         if key in self._by_file:
             return self._by_file[key]
         try:
@@ -299,7 +299,7 @@ class ProjectIndex:
         return facts
 
     def _origin_finder(self, path: Path) -> Callable[[str], Optional[str]]:
-        directory = path.resolve().parent
+        directory = real_path(path).parent
         return lambda qualified: self.value_origin(qualified, directory)
 
     def value_origin(

@@ -16,6 +16,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tup
 import libcst as cst
 
 from wfcheck.analysis.walk import walk
+from wfcheck.source import parse_annotation
 
 BUILTIN_NAMES: FrozenSet[str] = frozenset(dir(builtins))
 
@@ -459,10 +460,7 @@ def annotation_expression(node: cst.BaseExpression) -> Optional[cst.BaseExpressi
         value = node.evaluated_value
         if not isinstance(value, str):
             return None
-        try:
-            return cst.parse_expression(value.strip())
-        except cst.ParserSyntaxError:
-            return None
+        return parse_annotation(value.strip())
     return node
 
 

@@ -17,14 +17,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import List, Optional, Sequence, Set, Tuple
 
-import libcst as cst
-
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.engine import Settings, check_source, files_to_check, make_project
+from wfcheck.engine import (
+    Settings,
+    UnreadableFile,
+    check_source,
+    files_to_check,
+    make_project,
+    read_file,
+)
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.frameworks import using_specs
-from wfcheck.source import SourceError, SourceText, decode_source
+from wfcheck.source import SourceError, SourceText, decode_source, parse_text
 
 MAX_PASSES = 10
 
@@ -71,10 +76,17 @@ def _encode(text: str, source: SourceText) -> bytes:
     return data
 
 
+def _round_trips(source: SourceText, data: bytes) -> bool:
+    try:
+        return _encode(source.text, source) == data
+    except UnicodeError:
+        return False
+
+
 def _parses(text: str) -> bool:
     try:
-        cst.parse_module(text)
-    except (cst.ParserSyntaxError, RecursionError):
+        parse_text(text)
+    except SourceError:
         return False
     return True
 
@@ -94,17 +106,21 @@ def fix_source(
         # Nothing to fix; checking reports the file (WF900) exactly as `check` would.
         outcome.remaining = check_source(data, path, settings, project).diagnostics
         return outcome, data
+    if not _round_trips(source, data):
+        # unicode_escape, for one, writes every line break back as `\n`: the fix would
+        # rewrite far more than the fixes.
+        outcome.error = f"not fixed: the {source.encoding} encoding does not round-trip"
+        outcome.remaining = check_source(data, path, settings, project).diagnostics
+        return outcome, data
     if project is None:
         project = make_project([path], settings)
     text = outcome.original = source.text
     rejected: Set[Tuple[str, str]] = set()
-    diagnostics = check_source(data, path, settings, project).diagnostics
+    first = check_source(data, path, settings, project)
+    outcome.error = first.error
+    diagnostics = first.diagnostics
     for _ in range(MAX_PASSES):
-        candidates = [
-            d
-            for d in diagnostics
-            if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
-        ]
+        candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
         new_text, used = _apply_pass(text, candidates, outcome, rejected)
@@ -113,10 +129,23 @@ def fix_source(
         text = new_text
         outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
+    else:
+        if _candidates(diagnostics, unsafe, rejected):
+            outcome.error = f"fixes did not converge after {MAX_PASSES} passes"
     outcome.fixed = text
     outcome.remaining = diagnostics
     fixed_data = data if text == source.text else _encode(text, source)
     return outcome, fixed_data
+
+
+def _candidates(
+    diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: Set[Tuple[str, str]]
+) -> List[Diagnostic]:
+    return [
+        d
+        for d in diagnostics
+        if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
+    ]
 
 
 def _apply_pass(
@@ -159,6 +188,9 @@ def write_atomically(path: Path, original: bytes, new: bytes) -> None:
     the original's permission bits, is flushed to disk, and then replaces the original in one
     `os.replace`. On any failure the temporary file is removed and the original is untouched.
     """
+    # Through a symlink, the file it points to is the one to rewrite; replacing the link
+    # itself would turn it into a copy.
+    path = Path(os.path.realpath(path))
     directory = path.parent
     mode = path.stat().st_mode
     handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wfcheck-tmp", dir=directory)
@@ -210,9 +242,9 @@ def _fix_file(
     path: Path, settings: Settings, unsafe: bool, project: ProjectIndex, write: bool
 ) -> FixOutcome:
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        return FixOutcome(str(path), error=f"cannot read file: {exc.strerror or exc}")
+        data = read_file(path)
+    except UnreadableFile as exc:
+        return FixOutcome(str(path), error=str(exc))
     outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
     if write and outcome.changed:
         try:

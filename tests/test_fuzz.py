@@ -1,0 +1,147 @@
+"""Fuzzing: wfcheck never raises, and `--fix` output parses, is stable and converges, on
+generated programs (hypothesmith) and on mutated workflow fixtures.
+
+The fast profile (the default) runs a few dozen derandomized examples per property, so the
+suite stays quick and deterministic. The long profile explores for real:
+
+    WFCHECK_FUZZ=long python -m pytest tests/test_fuzz.py --hypothesis-show-statistics
+
+(``WFCHECK_FUZZ_EXAMPLES=N`` sets the examples per generator property, five times as many
+mutations; the fast profile is N=40, the long one N=2000).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import re
+import textwrap
+from pathlib import Path
+from typing import List
+
+import hypothesmith
+import libcst as cst
+from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
+
+from helpers import settings
+from wfcheck.engine import INTERNAL_ERROR, check_source
+from wfcheck.fixes.apply import fix_source
+from wfcheck.source import decode_source
+
+LONG = os.environ.get("WFCHECK_FUZZ") == "long"
+EXAMPLES = int(os.environ.get("WFCHECK_FUZZ_EXAMPLES", 2000 if LONG else 40))
+hypothesis_settings.register_profile(
+    "wfcheck",
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=not LONG,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
+    print_blob=True,
+)
+FUZZ = hypothesis_settings.get_profile("wfcheck")
+# A mutated fixture is checked ten times faster than a program is generated.
+MUTATIONS = hypothesis_settings(FUZZ, max_examples=EXAMPLES * 5)
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SEEDS = sorted(p for p in FIXTURES.rglob("*.py") if not p.name.endswith(".fixed.py"))
+EVERY_RULE = settings(select=["ALL"])
+# Outside any project: generated imports must not find the repository's own modules.
+PATH = "/nonexistent/fuzzed.py"
+
+WORKFLOW_HEAD = '''\
+import random
+import uuid
+from datetime import datetime
+import dapr.ext.workflow as wf
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.workflow
+def generated(ctx: wf.DaprWorkflowContext, payload):
+    stamp = datetime.now()
+'''
+WORKFLOW_TAIL = '''\
+    yield ctx.call_activity(act, input=str(uuid.uuid4()))
+    return random.random()
+'''
+
+
+def assert_robust(source: bytes) -> None:
+    """The properties every input must have."""
+    result = check_source(source, PATH, EVERY_RULE)
+    assert not [d.message for d in result.diagnostics if d.code == INTERNAL_ERROR]
+    outcome, once = fix_source(source, PATH, EVERY_RULE, unsafe=True)
+    assert outcome.error is None or not result.parsed, outcome.error
+    if outcome.changed:
+        # What would be written parses, read back the way wfcheck reads a file.
+        cst.parse_module(decode_source(once).text)
+    again, twice = fix_source(once, PATH, EVERY_RULE, unsafe=True)
+    assert again.applied == [] and twice == once
+
+
+# -- generated programs ------------------------------------------------------------------------
+
+
+def in_workflow(program: str) -> bytes:
+    """A generated module at module level and again as the body of a Dapr workflow, so the
+    prefilter lets it through and the workflow analysis walks it."""
+    body = textwrap.indent(program, "    ") if program.strip() else ""
+    return (program + "\n\n" + WORKFLOW_HEAD + body + "\n" + WORKFLOW_TAIL).encode("utf-8")
+
+
+@FUZZ
+@given(hypothesmith.from_grammar())
+def test_generated_programs_from_the_grammar(program: str) -> None:
+    assert_robust(in_workflow(program))
+
+
+@FUZZ
+@given(hypothesmith.from_node())
+def test_generated_programs_from_libcst_nodes(program: str) -> None:
+    assert_robust(in_workflow(program))
+
+
+# -- mutated fixtures --------------------------------------------------------------------------
+
+_TOKEN = re.compile(r"\s+|\w+|[^\w\s]")
+
+
+def mutate(text: str, seed: int, count: int) -> str:
+    """Delete, duplicate or swap lines and tokens, or change a line ending, ``count`` times,
+    chosen by ``seed``."""
+    chooser = random.Random(seed)
+    for _ in range(count):
+        by_lines = chooser.random() < 0.5
+        parts: List[str] = text.splitlines(keepends=True) if by_lines else _TOKEN.findall(text)
+        if len(parts) < 2:
+            break
+        i, j = chooser.randrange(len(parts)), chooser.randrange(len(parts))
+        operation = chooser.choice(("delete", "duplicate", "swap", "line ending"))
+        if operation == "delete":
+            del parts[i]
+        elif operation == "duplicate":
+            parts.insert(j, parts[i])
+        elif operation == "swap":
+            parts[i], parts[j] = parts[j], parts[i]
+        else:
+            parts[i] = parts[i].replace("\n", chooser.choice(("\r", "\r\n", "\x0c\n", "\t\n")))
+        text = "".join(parts)
+    return text
+
+
+@MUTATIONS
+@given(
+    st.sampled_from(SEEDS),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.integers(min_value=1, max_value=6),
+)
+def test_mutated_workflow_fixtures(path: Path, seed: int, count: int) -> None:
+    assert_robust(mutate(path.read_text(encoding="utf-8"), seed, count).encode("utf-8"))
+
+
+@FUZZ
+@given(st.binary(max_size=400))
+def test_arbitrary_bytes_after_a_workflow_marker(data: bytes) -> None:
+    assert_robust(WORKFLOW_HEAD.encode() + data)
