@@ -167,3 +167,13 @@ def test_unknown_rule_exits_2() -> None:
     result = invoke("rule", "WF000")
     assert result.exit_code == 2
     assert "unknown rule" in result.output
+
+
+def test_a_missing_file_is_not_reported_as_passing(project: Path) -> None:
+    result = invoke("check", str(project / "clean.py"), str(project / "missing.py"))
+    assert result.exit_code == 1
+    assert f"wfcheck: {project / 'missing.py'}: cannot read file: No such file or directory" in result.output
+    assert "All checks passed" not in result.output
+    assert "1 file could not be checked (2 files checked)." in result.output
+    flagged = invoke("check", str(project / "flagged.py"), str(project / "missing.py"))
+    assert "Found 1 finding in 1 file (2 files checked).\n1 file could not be checked." in flagged.output

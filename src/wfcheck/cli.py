@@ -257,10 +257,13 @@ def _plural(count: int, word: str) -> str:
 def _summary(result: RunResult, unsafe: bool) -> str:
     diagnostics = result.diagnostics
     checked = _plural(len(result.files), "file") + " checked"
+    unchecked = f"{_plural(len(result.errors), 'file')} could not be checked"
     if not diagnostics:
-        return f"All checks passed! ({checked})"
+        return f"{unchecked} ({checked})." if result.errors else f"All checks passed! ({checked})"
     files = len({d.path for d in diagnostics})
     lines = [f"Found {_plural(len(diagnostics), 'finding')} in {_plural(files, 'file')} ({checked})."]
+    if result.errors:
+        lines.append(f"{unchecked}.")
     safe, more = fixable(diagnostics)
     if unsafe:
         safe, more = safe + more, 0
