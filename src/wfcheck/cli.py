@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections import Counter
+from dataclasses import dataclass, replace
 from typing import List, NoReturn, Optional, Tuple
 
 import click
@@ -12,9 +12,16 @@ import click
 from wfcheck import __version__
 from wfcheck.catalog import CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import INTERNAL_ERROR, FileResult, RunResult, check_paths, check_source
-from wfcheck.fixes.apply import FixOutcome, FixRun, fix_paths, fix_source, fixable
-from wfcheck.report import REPORTERS
+from wfcheck.engine import (
+    INTERNAL_ERROR,
+    FileResult,
+    RunResult,
+    Settings,
+    check_paths,
+    check_source,
+)
+from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
+from wfcheck.report import REPORTERS, summary
 from wfcheck.report import statistics as stats
 from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 
@@ -159,195 +166,162 @@ def check(
         groups = resolve(targets if not from_stdin or stdin_filename else ["."], options)
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
+    out = _Output(output_format, output_file, statistics, quiet, show_fixes, exit_zero)
     if from_stdin:
-        settings = groups[0][0]
-        name = stdin_filename or "-"
-        skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
-        data = sys.stdin.buffer.read()
-        if fix or diff:
-            outcome, fixed = (
-                (FixOutcome(name), data)
-                if skipped
-                else fix_source(data, name, settings, settings.unsafe_fixes)
-            )
-            fix_run = FixRun([outcome])
-            if diff:
-                sys.exit(_report_diff(fix_run))
-            # The fixed buffer is the output (as an editor expects); the report goes to stderr.
-            sys.stdout.buffer.write(fixed)
-            sys.stdout.flush()
-            _report_fix(fix_run, output_format, list(settings.catalog), None, statistics, quiet,
-                        show_fixes, settings.unsafe_fixes, err=True)
-            sys.exit(_fix_exit(fix_run, exit_zero))
-        result = RunResult([] if skipped else [check_source(data, name, settings, None)])
-        rules = list(settings.catalog)
-    elif fix or diff:
-        fix_run = FixRun(
-            [
-                outcome
-                for settings, members in groups
-                for outcome in fix_paths(
-                    members, settings, settings.unsafe_fixes, write=not diff
-                ).outcomes
-            ]
-        )
-        if diff:
-            sys.exit(_report_diff(fix_run))
-        _report_fix(fix_run, output_format, list(groups[0][0].catalog), output_file, statistics,
-                    quiet, show_fixes, any(settings.unsafe_fixes for settings, _ in groups))
-        sys.exit(_fix_exit(fix_run, exit_zero))
-    else:
-        results = [check_paths(members, settings) for settings, members in groups]
-        result = RunResult(
-            [f for r in results for f in r.files], sum(r.helper_modules for r in results)
-        )
-        rules = list(groups[0][0].catalog)
+        _run_stdin(groups[0][0], stdin_filename, fix or diff, diff, out)
+    if fix or diff:
+        _run_fix(groups, diff, out)
+    _run_check(groups, out)
+
+
+@dataclass(frozen=True)
+class _Output:
+    """How the report is printed and the run exits."""
+
+    format: str
+    file: Optional[str]
+    statistics: bool
+    quiet: bool
+    show_fixes: bool
+    exit_zero: bool
+
+
+def _run_check(groups: List[Tuple[Settings, List[str]]], out: _Output) -> NoReturn:
+    results = [check_paths(members, settings) for settings, members in groups]
+    result = RunResult([f for r in results for f in r.files], sum(r.helper_modules for r in results))
     unsafe = any(settings.unsafe_fixes for settings, _ in groups)
-    _report(result, output_format, rules, output_file, statistics, quiet, _summary(result, unsafe))
+    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe))
+    sys.exit(_exit_code(result, out))
+
+
+def _run_fix(groups: List[Tuple[Settings, List[str]]], diff: bool, out: _Output) -> NoReturn:
+    outcomes = [
+        outcome
+        for settings, members in groups
+        for outcome in fix_paths(members, settings, settings.unsafe_fixes, write=not diff).outcomes
+    ]
+    if diff:
+        sys.exit(_report_diff(outcomes))
+    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
+    sys.exit(_report_fix(outcomes, out, list(groups[0][0].catalog), unsafe))
+
+
+def _run_stdin(
+    settings: Settings, stdin_filename: Optional[str], fixing: bool, diff: bool, out: _Output
+) -> NoReturn:
+    name = stdin_filename or "-"
+    skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
+    data = sys.stdin.buffer.read()
+    rules = list(settings.catalog)
+    if not fixing:
+        result = RunResult([] if skipped else [check_source(data, name, settings, None)])
+        _report(result, out, rules, _check_summary(result, settings.unsafe_fixes))
+        sys.exit(_exit_code(result, out))
+    outcome, fixed = (
+        (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
+    )
+    if diff:
+        sys.exit(_report_diff([outcome]))
+    # The fixed buffer is the output (as an editor expects); the report goes to stderr.
+    sys.stdout.buffer.write(fixed)
+    sys.stdout.flush()
+    sys.exit(_report_fix([outcome], replace(out, file=None), rules, settings.unsafe_fixes, err=True))
+
+
+def _exit_code(result: RunResult, out: _Output) -> int:
     if any(d.code == INTERNAL_ERROR for d in result.diagnostics):
-        sys.exit(EXIT_ERROR)
+        return EXIT_ERROR
     findings = bool(result.diagnostics or result.errors)
-    sys.exit(EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN)
+    return EXIT_FINDINGS if findings and not out.exit_zero else EXIT_CLEAN
 
 
 def _report(
-    result: RunResult,
-    output_format: str,
-    rules: List[Rule],
-    output_file: Optional[str],
-    statistics: bool,
-    quiet: bool,
-    summary: str,
-    err: bool = False,
+    result: RunResult, out: _Output, rules: List[Rule], closing: str, err: bool = False
 ) -> None:
     """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
     diagnostics = result.diagnostics
     for path, error in result.errors:
         click.echo(f"wfcheck: {path}: {error}", err=True)
-    if statistics:
+    if out.statistics:
         rendered = (
-            stats.render_json(diagnostics) if output_format == "json" else stats.render(diagnostics)
+            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
         )
     else:
-        rendered = REPORTERS[output_format](diagnostics, rules)
-    show_summary = not quiet and output_format in ("full", "concise")
-    if output_file is not None:
+        rendered = REPORTERS[out.format](diagnostics, rules)
+    show_summary = not out.quiet and out.format in ("full", "concise")
+    if out.file is not None:
         try:
-            with open(output_file, "w", encoding="utf-8", newline="") as handle:
+            with open(out.file, "w", encoding="utf-8", newline="") as handle:
                 handle.write(rendered)
         except OSError as exc:
-            _fail(f"cannot write {output_file}: {exc.strerror or exc}")
+            _fail(f"cannot write {out.file}: {exc.strerror or exc}")
         if show_summary:
-            click.echo(summary, err=True)
+            click.echo(closing, err=True)
         return
     if rendered:
         click.echo(rendered, nl=False, err=err)
     if show_summary:
         # Only the full format shares its stream with the summary: the others stay one
         # diagnostic (or statistic) per line for the tools that read them.
-        shared = output_format == "full" and not statistics
+        shared = out.format == "full" and not out.statistics
         gap = "\n" if diagnostics and shared else ""
-        click.echo(gap + summary, err=err or not shared)
+        click.echo(gap + closing, err=err or not shared)
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} {word}{'s' if count != 1 else ''}"
-
-
-def _summary(result: RunResult, unsafe: bool) -> str:
+def _check_summary(result: RunResult, unsafe: bool) -> str:
     diagnostics = result.diagnostics
-    checked = _plural(len(result.files), "file") + " checked"
-    unchecked = f"{_plural(len(result.errors), 'file')} could not be checked"
-    if not diagnostics:
-        return f"{unchecked} ({checked})." if result.errors else f"All checks passed! ({checked})"
-    files = len({d.path for d in diagnostics})
-    lines = [f"Found {_plural(len(diagnostics), 'finding')} in {_plural(files, 'file')} ({checked})."]
-    if result.errors:
-        lines.append(f"{unchecked}.")
-    safe, more = fixable(diagnostics)
-    if unsafe:
-        safe, more = safe + more, 0
-    hidden = (
-        f"{more} hidden fix{'es' if more != 1 else ''} can be enabled with the `--unsafe-fixes` option"
-    )
-    if safe:
-        lines.append(
-            f"[*] {safe} fixable with the `--fix` option" + (f" ({hidden})." if more else ".")
-        )
-    elif more:
-        lines.append(f"No fixes available ({hidden}).")
-    return "\n".join(lines)
-
-
-def _fix_result(fix_run: FixRun) -> RunResult:
-    return RunResult(
-        [FileResult(o.path, diagnostics=o.remaining, error=o.error) for o in fix_run.outcomes]
+    return summary.check_summary(
+        diagnostics, len(result.files), len(result.errors), fixable(diagnostics), unsafe
     )
 
 
 def _report_fix(
-    fix_run: FixRun,
-    output_format: str,
-    rules: List[Rule],
-    output_file: Optional[str],
-    statistics: bool,
-    quiet: bool,
-    show_fixes: bool,
-    unsafe: bool,
-    err: bool = False,
-) -> None:
+    outcomes: List[FixOutcome], out: _Output, rules: List[Rule], unsafe: bool, err: bool = False
+) -> int:
     """What `--fix` did: the findings left, the fixes dropped, and (`--show-fixes`) the
-    fixes applied."""
-    result = _fix_result(fix_run)
-    for outcome in fix_run.outcomes:
+    fixes applied. Returns the exit code: what is left decides it."""
+    result = RunResult(
+        [FileResult(o.path, diagnostics=o.remaining, error=o.error) for o in outcomes]
+    )
+    for outcome in outcomes:
         for code, line, message in outcome.dropped:
             click.echo(
                 f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would not "
                 f"parse: {message}",
                 err=True,
             )
-    fixed = sum(len(o.applied) for o in fix_run.outcomes)
-    remaining = len(result.diagnostics)
-    if fixed:
-        files = len({o.path for o in fix_run.outcomes if o.applied or o.remaining})
-        summary = (
-            f"Found {_plural(fixed + remaining, 'finding')} ({fixed} fixed, {remaining} "
-            f"remaining) in {_plural(files, 'file')} ({_plural(len(result.files), 'file')} checked)."
-        )
-        summary_tail = _summary(result, unsafe).split("\n")[1:]
-        summary = "\n".join([summary] + summary_tail)
-    else:
-        summary = _summary(result, unsafe)
-    _report(result, output_format, rules, output_file, statistics, quiet, summary, err)
-    if show_fixes and fixed:
-        names = {rule.code: rule.name for rule in rules}
-        lines = [f"Fixed {_plural(fixed, 'finding')}:"]
-        for outcome in fix_run.outcomes:
-            if outcome.applied:
-                lines.append(f"- {outcome.path}:")
-                for code, count in sorted(Counter(c for c, _, _ in outcome.applied).items()):
-                    lines.append(f"    {count} × {code} ({names.get(code, code)})")
-        click.echo("\n".join(lines), err=err)
+    fixed = sum(len(o.applied) for o in outcomes)
+    diagnostics = result.diagnostics
+    text = summary.fix_summary(
+        diagnostics,
+        fixed,
+        touched=len({o.path for o in outcomes if o.applied or o.remaining}),
+        checked=len(result.files),
+        unchecked=len(result.errors),
+        fixable=fixable(diagnostics),
+        unsafe=unsafe,
+    )
+    _report(result, out, rules, text, err)
+    if out.show_fixes and fixed:
+        applied = [(o.path, [code for code, _, _ in o.applied]) for o in outcomes]
+        click.echo(summary.fixes_applied(applied, {r.code: r.name for r in rules}), err=err)
+    return _exit_code(result, out)
 
 
-def _report_diff(fix_run: FixRun) -> int:
+def _report_diff(outcomes: List[FixOutcome]) -> int:
     """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
-    for outcome in fix_run.outcomes:
+    for outcome in outcomes:
         if outcome.error:
             click.echo(f"wfcheck: {outcome.path}: {outcome.error}", err=True)
-    diffs = [o.diff() for o in fix_run.outcomes if o.changed]
+    diffs = [o.diff() for o in outcomes if o.changed]
     for text in diffs:
         click.echo(text, nl=False)
-    fixed = sum(len(o.applied) for o in fix_run.outcomes)
-    click.echo(f"Would fix {_plural(fixed, 'finding')}." if fixed else "No fixes available.", err=True)
+    fixed = sum(len(o.applied) for o in outcomes)
+    click.echo(
+        f"Would fix {summary.plural(fixed, 'finding')}." if fixed else "No fixes available.",
+        err=True,
+    )
     return EXIT_FINDINGS if diffs else EXIT_CLEAN
-
-
-def _fix_exit(fix_run: FixRun, exit_zero: bool) -> int:
-    if any(d.code == INTERNAL_ERROR for o in fix_run.outcomes for d in o.remaining):
-        return EXIT_ERROR
-    left = any(o.remaining or o.error for o in fix_run.outcomes)
-    return EXIT_FINDINGS if left and not exit_zero else EXIT_CLEAN
 
 
 @main.command()
