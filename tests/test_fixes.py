@@ -258,3 +258,33 @@ def test_a_file_whose_encoding_does_not_round_trip_is_left_alone(codec: str) -> 
     assert outcome.error == f"not fixed: the {codec} encoding does not round-trip"
     assert fixed == data
     assert [d.code for d in outcome.remaining] == ["WF202"]
+
+
+def test_a_fix_that_raises_leaves_the_file_and_reports_wf999(tmp_path: Path, monkeypatch) -> None:
+    import wfcheck.fixes.apply as apply
+
+    def broken(*args, **kwargs):
+        raise TypeError("sequence item 1: expected str instance, NoneType found")
+
+    monkeypatch.setattr(apply, "apply_edits", broken)
+    source = (FIXTURES / "uuid_random_temporal.py").read_bytes()
+    outcome, fixed = fix(source)
+    assert fixed == source and outcome.applied == []
+    [diagnostic] = outcome.remaining
+    assert diagnostic.code == "WF999" and "internal error in the fixes: TypeError" in diagnostic.message
+
+
+def test_fixes_keep_quotes_an_f_string_cannot_nest_before_python_3_12() -> None:
+    import ast
+
+    source = (
+        "import os\nimport azure.durable_functions as df\n\nmyApp = df.DFApp()\n\n\n"
+        '@myApp.orchestration_trigger(context_name="context")\n'
+        "def orch(context: df.DurableOrchestrationContext):\n"
+        '    r = yield context.call_activity("x", None)\n'
+        "    return f\"home={os.getenv('HOME')} r={r}\"\n"
+    )
+    outcome, fixed = fix(source.encode())
+    assert outcome.applied and outcome.dropped == []
+    ast.parse(fixed.decode())  # the running interpreter, 3.9 to 3.11 included
+    assert "f\"home={(yield context.call_activity('read_getenv', None))} r={r}\"" in fixed.decode()

@@ -66,12 +66,14 @@ def diagnose_source(
             ]
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
             rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
-            result.diagnostics = [_internal_error(settings, path, rule, error)]
+            result.diagnostics = [internal_error(settings, path, rule, error)]
     result.depends_on = tuple(sorted(read - {str(own)}))
     return result
 
 
-def _internal_error(settings: Settings, path: str, rule: str, error: Exception) -> Diagnostic:
+def internal_error(
+    settings: Settings, path: str, rule: str, error: Exception, stage: str = "the analysis"
+) -> Diagnostic:
     """WF999: where wfcheck failed, so the user can report it and the rest of the run goes on."""
     where = error.__traceback__
     while where is not None and where.tb_next is not None:
@@ -82,7 +84,7 @@ def _internal_error(settings: Settings, path: str, rule: str, error: Exception) 
         else ""
     )
     known = settings.catalog.rules.get(rule)
-    blamed = f"rule {rule} ({known.name})" if known else "the analysis"
+    blamed = f"rule {rule} ({known.name})" if known else stage
     message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
     return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 

@@ -29,7 +29,7 @@ from wfcheck.engine import (
 )
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.frameworks import using_specs
-from wfcheck.source import SourceError, SourceText, decode_source, parse_text
+from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
 MAX_PASSES = 10
 
@@ -83,12 +83,15 @@ def _round_trips(source: SourceText, data: bytes) -> bool:
         return False
 
 
-def _parses(text: str) -> bool:
+def _parses(text: str, python: bool) -> bool:
+    """Does the fixed text parse, and (``python``: the original did) with this interpreter
+    too? A rewrite must not need a newer Python than the file did (quotes nested in an
+    f-string parse only from 3.12)."""
     try:
         parse_text(text)
     except SourceError:
         return False
-    return True
+    return not python or python_accepts(text)
 
 
 def fix_source(
@@ -114,7 +117,28 @@ def fix_source(
         return outcome, data
     if project is None:
         project = make_project([path], settings)
+    try:
+        return _fix_loop(data, source, path, settings, unsafe, project, outcome)
+    except Exception as exc:  # noqa: BLE001 - a bug in one fix must not cost the file or the run
+        from wfcheck.analysis.diagnose import internal_error
+
+        outcome.fixed = outcome.original = source.text
+        outcome.applied = []
+        outcome.remaining = [internal_error(settings, path, "", exc, stage="the fixes")]
+        return outcome, data
+
+
+def _fix_loop(
+    data: bytes,
+    source: SourceText,
+    path: str,
+    settings: Settings,
+    unsafe: bool,
+    project: ProjectIndex,
+    outcome: FixOutcome,
+) -> Tuple[FixOutcome, bytes]:
     text = outcome.original = source.text
+    python = python_accepts(text)
     rejected: Set[Tuple[str, str]] = set()
     first = check_source(data, path, settings, project)
     outcome.error = first.error
@@ -123,7 +147,7 @@ def fix_source(
         candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
-        new_text, used = _apply_pass(text, candidates, outcome, rejected)
+        new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
         if new_text == text:
             break
         text = new_text
@@ -153,6 +177,7 @@ def _apply_pass(
     candidates: Sequence[Diagnostic],
     outcome: FixOutcome,
     rejected: Set[Tuple[str, str]],
+    python: bool,
 ) -> Tuple[str, List[Diagnostic]]:
     chosen: List[Diagnostic] = []
     for diagnostic in candidates:
@@ -161,7 +186,7 @@ def _apply_pass(
             chosen.append(diagnostic)
     try:
         new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
-        if _parses(new_text):
+        if _parses(new_text, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
@@ -174,7 +199,7 @@ def _apply_pass(
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
-        if new_text and _parses(new_text):
+        if new_text and _parses(new_text, python):
             return new_text, [diagnostic]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))

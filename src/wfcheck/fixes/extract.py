@@ -83,6 +83,11 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     if call is None:
         return _display("the workflow's context parameter is not visible here")
     call = site.render(load, value=call) if load != "{value}" else call
+    if call is None:
+        return _display("a name the rewrite needs is shadowed here")
+    call = _requote(site, expression, call)
+    if call is None:
+        return _display("the value sits in f-strings that use both quote characters")
     activity = _activity_source(site, name, free, returned, registration)
     edits = site.replace(expression, call)
     edits += _insert_after_unit(site, activity)
@@ -100,6 +105,22 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
         message += " (" + "; ".join(unsafe_reasons) + ")"
     site.facts.reserved_names.add(name)
     return Fix(applicability, message, tuple(edits))
+
+
+def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> Optional[str]:
+    """The generated call with quotes that the f-strings around ``expression`` leave free:
+    before Python 3.12 an f-string's replacement field cannot reuse its own quote."""
+    used = set()
+    current = site.facts.parents.get(expression)
+    while current is not None:
+        if isinstance(current, cst.FormattedString):
+            used.add(current.start.lstrip("rRfFbBuU")[0])
+        current = site.facts.parents.get(current)
+    if '"' not in used:
+        return call
+    if "'" in used:
+        return None
+    return call.replace('"', "'")
 
 
 def _display(why: str) -> Fix:
