@@ -58,6 +58,19 @@ class _Guards(cst.CSTVisitor):
         return True
 
 
+def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) -> bool:
+    """Does ``node`` run only when the engine is not replaying (see :class:`_Guards`)?"""
+    child, current = node, parents.get(node)
+    while current is not None:
+        if isinstance(current, cst.If) and child is not current.test:
+            if (child is current.body and _is_not_flag(current.test)) or (
+                child is current.orelse and _is_flag(current.test)
+            ):
+                return True
+        child, current = current, parents.get(current)
+    return False
+
+
 def drop_guarded(findings: List) -> List:
     """The findings minus WF701 findings inside a replay guard of their workflow."""
     guarded: Dict[int, Set[int]] = {}

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import libcst as cst
 
+from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
 
@@ -52,14 +53,25 @@ class FixSite:
         node = self.ctx.scopes[-1].node if self.direct else None
         return node if isinstance(node, cst.FunctionDef) else None
 
-    def can_wait(self) -> bool:
-        """May a `yield`/`await` be written here?"""
+    def wait_problem(self) -> Optional[str]:
+        """Why a `yield`/`await` cannot be written here; None when it can."""
+        keyword = self.spec.wait_keyword
         method = self.method
         if not self.direct or method is None:
-            return False
-        if self.spec.wait_keyword == "await":
-            return method.asynchronous is not None
-        return method.asynchronous is None
+            return f"`{keyword}` is not possible in a nested function, lambda or comprehension"
+        if (keyword == "await") != (method.asynchronous is not None):
+            return f"`{keyword}` is not possible in this function"
+        if in_replay_guard(self.node, self.facts.parents):
+            return (
+                "the code runs only when the engine is not replaying: a task scheduled there "
+                "would be missing from every replay"
+            )
+        current = self.facts.parents.get(self.node)
+        while current is not None and current is not method:
+            if isinstance(current, cst.Finally):
+                return f"a `{keyword}` in a `finally:` block would run while the workflow is closed"
+            current = self.facts.parents.get(current)
+        return None
 
     def context_name(self) -> Optional[str]:
         """The workflow's context parameter, if it is visible here unshadowed."""
@@ -240,8 +252,9 @@ def _sleep(site: FixSite, qualified: str) -> Optional[Fix]:
     parent = site.facts.parents.get(call)
     if not isinstance(parent, cst.Expr) or call.args[0].keyword is not None:
         return _display(site, "the sleep is not a statement of its own")
-    if not site.can_wait():
-        return _display(site, f"a durable timer needs `{site.spec.wait_keyword}` here, which is not possible")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(site, f"a durable timer needs `{site.spec.wait_keyword}`: {problem}")
     content = site.render(template, seconds=site.code(call.args[0].value))
     return _replace(site, content, SAFE, "a durable timer recorded in history")
 
@@ -265,8 +278,9 @@ def _asyncio(site: FixSite, qualified: str) -> Optional[Fix]:
 
 def _unyielded(site: FixSite, qualified: str) -> Optional[Fix]:
     keyword = site.spec.wait_keyword
-    if not site.can_wait():
-        return _display(site, f"`{keyword}` is not possible here")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(site, problem)
     content = f"{keyword} {site.code(site.node)}"
     return _fix(
         UNSAFE,

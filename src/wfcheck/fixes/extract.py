@@ -59,8 +59,9 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     expression = _widen(site, site.node)
     if not site.direct:
         return _display("the value is inside a nested function, lambda or comprehension")
-    if not site.can_wait():
-        return _display(f"`{spec.wait_keyword}` is not possible in this function")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(problem)
     parent = site.facts.parents.get(expression)
     if isinstance(parent, (cst.WithItem, cst.AsName)) or _is_target(site, expression):
         return _display("the value is a context manager or an assignment target")
