@@ -128,14 +128,47 @@ def test_fix_leaves_excluded_files_alone(tmp_path: Path, mixed: Path) -> None:
     assert copy.read_text() == MIXED
 
 
-def test_fix_over_a_directory_matches_each_expected_output(tmp_path: Path) -> None:
+def test_fix_writes_each_expected_output(tmp_path: Path) -> None:
     inputs = sorted(p for p in FIXTURES.glob("*.py") if not p.name.endswith(".fixed.py"))
     for path in inputs:
         shutil.copy(path, tmp_path / path.name)
-    invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(tmp_path))
-    for path in inputs:
+        invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(tmp_path / path.name))
         expected = path.with_name(path.stem + ".fixed.py").read_text()
         assert (tmp_path / path.name).read_text() == expected, path.name
+
+
+def test_generated_activities_get_distinct_names_across_the_files_of_a_run(tmp_path: Path) -> None:
+    """Two modules registering activities on one shared runtime must not both add
+    `read_home`: the runtime refuses the second at import."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'app'\n")
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "runtime.py").write_text("import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n")
+    flow = (
+        "import os\n\nfrom pkg.runtime import wfr\n\n\n@wfr.workflow(name='{name}')\n"
+        "def {name}(ctx, inp):\n    home = os.getenv('HOME')\n"
+        "    yield ctx.call_activity('x', input=home)\n"
+    )
+    (package / "a.py").write_text(flow.format(name="a"))
+    (package / "b.py").write_text(flow.format(name="b"))
+    result = invoke("check", "--no-cache", "--fix", "--isolated", str(package))
+    assert result.exit_code == 0, result.stdout + result.stderr
+    assert 'name="read_home")' in (package / "a.py").read_text()
+    assert 'name="read_home_2")' in (package / "b.py").read_text()
+
+
+def test_a_generated_activity_never_takes_a_name_the_workflow_uses(tmp_path: Path) -> None:
+    path = tmp_path / "wf.py"
+    path.write_text(
+        "import os\nimport dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n\n\n"
+        "@wfr.workflow(name='w')\ndef w(ctx, inp):\n    read_home = inp.get('read_home', True)\n"
+        "    home = os.getenv('HOME')\n    yield ctx.call_activity('x', input=[home, read_home])\n"
+    )
+    invoke("check", "--no-cache", "--fix", "--isolated", str(path))
+    text = path.read_text()
+    assert "home = (yield ctx.call_activity(read_home_2, input=None))" in text
+    assert 'name="read_home_2")\ndef read_home_2(ctx, _input):' in text
 
 
 def test_json_after_fix_lists_only_what_is_left(mixed: Path) -> None:

@@ -187,6 +187,9 @@ class ProjectIndex:
         self.returns = returns or {}
         # `allowed-api`: qualified names the team vouches for, like `# wfcheck: trusted`.
         self.allowed = allowed
+        # Names generated activities got in this run, when they must differ across files
+        # (a `--fix` run: two files registering `read_home` on one runtime fail at import).
+        self.generated_names: Optional[Set[str]] = None
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
         self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer

@@ -258,6 +258,7 @@ def fix_paths(
     outcomes = []
     with using_specs(settings.specs):
         project = make_project(paths, settings)
+        project.generated_names = set()
         for path in files_to_check(paths, settings):
             outcomes.append(_fix_file(Path(path), settings, unsafe, project, write))
     return FixRun(outcomes)

@@ -105,6 +105,8 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     if unsafe_reasons:
         message += " (" + "; ".join(unsafe_reasons) + ")"
     site.facts.reserved_names.add(name)
+    if site.ctx.project.generated_names is not None:
+        site.ctx.project.generated_names.add(name)
     return Fix(applicability, message, tuple(edits))
 
 
@@ -246,11 +248,18 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
             last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
         subject = _snake(last) or "value"
     base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
-    taken = set(site.facts.index.module_scope.bindings) | site.facts.reserved_names
+    # Every identifier-like word in the file: names of any scope (a workflow's local
+    # `read_home` would shadow the activity) and registered names in strings
+    # (`name="read_home"`); and, in a `--fix` run, what other files were given.
+    taken = set(_WORDS.findall(site.facts.text)) | site.facts.reserved_names
+    taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:
         name, counter = f"{base}_{counter}", counter + 1
     return name
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _assigned_name(site: FixSite, expression: cst.CSTNode) -> Optional[str]:
