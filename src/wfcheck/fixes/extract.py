@@ -205,6 +205,12 @@ def _subscript_of(expression: cst.Subscript, node: cst.CSTNode) -> bool:
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: List[str] = []
+        # `:=` targets: the expression assigns a workflow variable itself.
+        self.assigned: List[str] = []
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self.assigned.append(node.target.value)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value not in self.names:
@@ -223,15 +229,24 @@ def _free_variables(site: FixSite, expression: cst.CSTNode) -> Tuple[List[str], 
     """Workflow locals the expression reads (the activity's input), or why it cannot move."""
     visitor = _Names()
     walk(expression, visitor)
+    if visitor.assigned:
+        return [], f"the value assigns `{visitor.assigned[0]}` (`:=`), which the workflow reads"
     free: List[str] = []
     for name in visitor.names:
         owner = site.scope.owner_of(name)
-        if owner is None or owner.kind == "module" or not site.ctx.in_unit(owner):
+        # Module names the generated module-level activity sees itself; a closure's (an
+        # enclosing function's) it does not, so those are passed in like the workflow's own.
+        if owner is None or owner.kind == "module":
             continue
         if name == site.unit.context_param or name == site.scope.self_name:
             return [], f"the value reads `{name}`, which an activity cannot receive"
-        if any(b.kind == "import" for b in owner.bindings.get(name, ())):
+        bindings = owner.bindings.get(name, ())
+        if any(b.kind == "import" for b in bindings):
             return [], f"the value uses `{name}`, imported inside the workflow"
+        if any(
+            isinstance(b.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for b in bindings
+        ):
+            return [], f"the value uses `{name}`, a function or class an activity cannot receive"
         free.append(name)
     return free, ""
 
