@@ -173,8 +173,16 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
         tz = args[0].value
         if site.ctx.resolve(tz) in _UTC_NAMES:
             return _replace(site, utc_aware(), SAFE, "an aware UTC datetime, as `now(utc)` returns")
+        if isinstance(tz, cst.Name) and tz.value == "None":
+            return _replace(
+                site, naive_utc(), UNSAFE, "naive UTC: the original was the worker's local time"
+            )
+        converted = utc_aware("{}.astimezone(" + site.code(tz) + ")")
+        if isinstance(tz, cst.Call):
+            return _replace(site, converted, SAFE, "the same instant in that zone")
+        # A variable may hold None, for which `now()` meant naive local time.
         return _replace(
-            site, utc_aware("{}.astimezone(" + site.code(tz) + ")"), SAFE, "the same instant in that zone"
+            site, converted, UNSAFE, "the same instant in that zone; if the zone is None, the original was naive local time"
         )
     if qualified in ("datetime.datetime.now", "datetime.datetime.today") and not args:
         return _replace(
