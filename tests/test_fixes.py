@@ -288,3 +288,10 @@ def test_fixes_keep_quotes_an_f_string_cannot_nest_before_python_3_12() -> None:
     assert outcome.applied and outcome.dropped == []
     ast.parse(fixed.decode())  # the running interpreter, 3.9 to 3.11 included
     assert "f\"home={(yield context.call_activity('read_getenv', None))} r={r}\"" in fixed.decode()
+
+
+def test_the_first_yield_in_a_plain_workflow_function_is_an_unsafe_fix() -> None:
+    outcome, fixed = fix((FIXTURES / "plain_function_dapr.py").read_bytes(), unsafe=False)
+    assert outcome.applied == [] and "time.sleep(1)" in fixed.decode()
+    [remaining] = outcome.remaining
+    assert remaining.fix.applicability == "unsafe" and "becomes a generator" in remaining.fix.message

@@ -73,6 +73,16 @@ class FixSite:
             current = self.facts.parents.get(current)
         return None
 
+    def makes_generator(self, fix: Fix) -> bool:
+        """Does ``fix`` put the first `yield` into a plain workflow function?"""
+        method = self.method
+        return (
+            self.spec.wait_keyword == "yield"
+            and method is not None
+            and not self.facts.index.scope_of(method).has_yield
+            and any("yield" in edit.content for edit in fix.edits)
+        )
+
     def context_name(self) -> Optional[str]:
         """The workflow's context parameter, if it is visible here unshadowed."""
         name = self.unit.context_param
@@ -133,6 +143,13 @@ def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str)
         # Start the imports afresh: a replacement that gave up may have planned some.
         site.imports = ImportPlanner(site.facts)
         fix = extract_fix(site, code, qualified)
+    if fix is not None and fix.applicability == SAFE and site.makes_generator(fix):
+        fix = Fix(
+            UNSAFE,
+            fix.message + " (the workflow becomes a generator: a generator it returns from "
+            "another function must then be `yield from` it)",
+            fix.edits,
+        )
     return fix
 
 
