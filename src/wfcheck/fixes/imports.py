@@ -3,10 +3,11 @@ imports and aliases, else add one import after the module's last top-level impor
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from wfcheck.analysis.scopes import import_bindings
 from wfcheck.diagnostics import Edit
 from wfcheck.fixes.text import LineIndex
 
@@ -32,6 +33,17 @@ class ImportPlanner:
     def __init__(self, facts) -> None:
         self.facts = facts
         self.edits: List[Edit] = []
+        self._typing_only: Optional[Set[str]] = None
+
+    @property
+    def typing_only(self) -> Set[str]:
+        """Names imported under `if TYPE_CHECKING:` (or `if False:`): absent at run time."""
+        if self._typing_only is None:
+            self._typing_only = set()
+            for statement in self.facts.module.body:
+                if isinstance(statement, cst.If) and _never_runs(statement.test):
+                    self._typing_only |= _imported_names(statement.body)
+        return self._typing_only
 
     def name(self, symbol: str, scope=None) -> Optional[str]:
         """A spelling of ``symbol`` that means it where ``scope`` (default: module level) uses
@@ -44,7 +56,12 @@ class ImportPlanner:
 
         def imports(local: str, what: str) -> bool:
             items = bindings.get(local, ())
-            return len(items) == 1 and items[0].kind == "import" and items[0].target == what
+            return (
+                len(items) == 1
+                and items[0].kind == "import"
+                and items[0].target == what
+                and local not in self.typing_only
+            )
 
         def visible(spelling: str) -> bool:
             if scope is None:
@@ -120,3 +137,20 @@ class ImportPlanner:
         line = positions[anchor].end.line
         column = len(LineIndex(self.facts.text).line_text(line)) + 1
         return Edit(newline + statement, line, column, line, column)
+
+
+def _never_runs(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value in ("TYPE_CHECKING", "False")
+    return isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+
+
+def _imported_names(block: cst.BaseSuite) -> Set[str]:
+    names: Set[str] = set()
+    statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for statement in statements:
+        smalls = getattr(statement, "body", ())
+        for small in smalls if isinstance(smalls, (list, tuple)) else ():
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                names |= {local for local, _ in import_bindings(small)}
+    return names
