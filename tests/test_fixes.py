@@ -295,3 +295,29 @@ def test_the_first_yield_in_a_plain_workflow_function_is_an_unsafe_fix() -> None
     assert outcome.applied == [] and "time.sleep(1)" in fixed.decode()
     [remaining] = outcome.remaining
     assert remaining.fix.applicability == "unsafe" and "becomes a generator" in remaining.fix.message
+
+
+def test_fix_kinds_that_would_break_code_are_not_offered() -> None:
+    """Handles cannot be recorded; a shadowed `sorted` is not the builtin; a bare
+    `asyncio.sleep` never waited (its timer is unsafe); registration lands before `start()`."""
+    source = (
+        "import asyncio\nimport json\nimport os\nimport random\n"
+        "from durabletask import worker\n\n\n"
+        "def sorted(items):\n    return list(items)[:1]\n\n\n"
+        "def w1(ctx, inp):\n"
+        "    fh = open('config.json')\n"
+        "    rng = random.Random()\n"
+        "    asyncio.sleep(5)\n"
+        "    for key in set(inp):\n"
+        "        yield ctx.call_activity('x', input=key)\n"
+        "    home = os.getenv('HOME')\n"
+        "    yield ctx.call_activity('x', input=[home, fh.name, rng.random()])\n\n\n"
+        "wk = worker.TaskHubGrpcWorker(); wk.add_orchestrator(w1); wk.start()\n"
+    )
+    diagnostics = {(d.line, d.code): d.fix for d in run(source, "wf.py")}
+    assert diagnostics[(13, "WF401")].applicability == "display-only"
+    assert diagnostics[(14, "WF201")].applicability == "display-only"
+    assert diagnostics[(15, "WF102")].applicability == "unsafe"
+    assert diagnostics[(16, "WF602")].message == "No automatic fix: `sorted` is not the builtin here"
+    _, fixed = fix(source.encode())
+    assert "wk.add_orchestrator(w1); wk.add_activity(read_home); wk.start()\n" in fixed.decode()

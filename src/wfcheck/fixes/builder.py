@@ -281,6 +281,12 @@ def _sleep(site: FixSite, qualified: str) -> Optional[Fix]:
     if problem is not None:
         return _display(site, f"a durable timer needs `{site.spec.wait_keyword}`: {problem}")
     content = site.render(template, seconds=site.code(call.args[0].value))
+    if qualified.startswith("asyncio."):
+        # A bare `asyncio.sleep(x)` in a generator workflow is a coroutine never awaited: it
+        # never waited, and the timer makes the workflow wait.
+        return _replace(
+            site, content, UNSAFE, "a durable timer; the unawaited coroutine never waited at all"
+        )
     return _replace(site, content, SAFE, "a durable timer recorded in history")
 
 
@@ -321,6 +327,8 @@ def _ordering(site: FixSite, qualified: str) -> Optional[Fix]:
     node = site.node
     if qualified != "set-iteration":
         return None  # hash()/id(): no mechanical rewrite
+    if site.scope.owner_of("sorted") is not None:
+        return _display(site, "`sorted` is not the builtin here")
     content = f"sorted({site.code(node)})"
     return _fix(
         UNSAFE,

@@ -75,6 +75,11 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     apis, results, roundtrip = _serialization()
     value_code = site.code(expression)
     dump, load = "{value}", "{value}"
+    if isinstance(expression, cst.Call) and isinstance(expression.func, (cst.Name, cst.Attribute)):
+        made = site.ctx.resolve(expression.func)
+        if made is not None and site.ctx.catalog.is_handle(made):
+            # A file, a client, a generator: state in this process, never a recorded value.
+            return _display(f"the value is a handle (`{made}()`), which cannot be recorded in history")
     serializable = _known_serializable(site, expression, qualified, apis, results)
     if not serializable and qualified in roundtrip and expression is site.node:
         dump, load = roundtrip[qualified]["dump"], roundtrip[qualified]["load"]
@@ -375,12 +380,26 @@ class _Registration:
         if not self.statement or self.anchor is None:
             return []
         statement = _enclosing_statement(site, self.anchor)
+        small = _enclosing_small_statement(site, self.anchor)
+        if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
+            # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
+            end = site.facts.positions[small].end
+            content = "; " + self.statement.format(fn=name)
+            return [Edit(content, end.line, end.column + 1, end.line, end.column + 1)]
         line = site.facts.positions[statement].end.line
         index = LineIndex(site.facts.text)
         column = len(index.line_text(line)) + 1
         indentation = index.indentation(site.facts.positions[statement].start.line)
         content = site.facts.module.default_newline + indentation + self.statement.format(fn=name)
         return [Edit(content, line, column, line, column)]
+
+
+def _enclosing_small_statement(site: FixSite, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    parents = site.facts.parents
+    current: Optional[cst.CSTNode] = node
+    while current is not None and not isinstance(current, cst.BaseSmallStatement):
+        current = parents.get(current)
+    return current
 
 
 def _enclosing_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
