@@ -60,6 +60,7 @@ def main() -> int:
     codes: Counter = Counter()
     tracebacks: List[Tuple[str, str]] = []
     internal: List[Tuple[str, str]] = []
+    unparsed: List[Tuple[str, str]] = []
     started = time.perf_counter()
     for path in python_files(dirs):
         counts["files"] += 1
@@ -75,6 +76,7 @@ def main() -> int:
             if diagnostic.code == SYNTAX_ERROR:
                 counts["syntax errors"] += 1
                 counts["of which too deep"] += "too deeply nested" in diagnostic.message
+                unparsed.append((f"{path}:{diagnostic.line}", diagnostic.message))
             elif diagnostic.code == INTERNAL_ERROR:
                 counts["internal errors"] += 1
                 internal.append((str(path), diagnostic.message))
@@ -83,12 +85,12 @@ def main() -> int:
     elapsed = time.perf_counter() - started
     print("corpus:", " ".join(dirs))
     for key in COUNTS:
-        print(f"{key:>16}: {counts[key]}")
-    print(f"{'tracebacks':>16}: {len(tracebacks)}")
-    print(f"{'seconds':>16}: {elapsed:.1f}")
+        print(f"{key:>18}: {counts[key]}")
+    print(f"{'tracebacks':>18}: {len(tracebacks)}")
+    print(f"{'seconds':>18}: {elapsed:.1f}")
     if codes:
         print("by code:", ", ".join(f"{c} {n}" for c, n in sorted(codes.items())))
-    for path, message in internal[:20]:
+    for path, message in unparsed[:40] + internal[:20]:
         print(f"{path}: {message}", file=sys.stderr)
     for path, text in tracebacks[:5]:
         print(f"\n--- {path}\n{text}", file=sys.stderr)

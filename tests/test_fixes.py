@@ -321,3 +321,13 @@ def test_fix_kinds_that_would_break_code_are_not_offered() -> None:
     assert diagnostics[(16, "WF602")].message == "No automatic fix: `sorted` is not the builtin here"
     _, fixed = fix(source.encode())
     assert "wk.add_orchestrator(w1); wk.add_activity(read_home); wk.start()\n" in fixed.decode()
+
+
+def test_a_file_above_the_size_limit_is_not_fixed_and_says_why(monkeypatch) -> None:
+    import wfcheck.source as source
+
+    data = SAFE.read_bytes()
+    monkeypatch.setattr(source, "MAX_FILE_BYTES", len(data) - 1)
+    outcome, fixed = fix(data)
+    assert outcome.error is not None and outcome.error.startswith("skipped: ")
+    assert fixed == data and outcome.applied == []

@@ -49,23 +49,36 @@ EVERY_RULE = settings(select=["ALL"])
 # Outside any project: generated imports must not find the repository's own modules.
 PATH = "/nonexistent/fuzzed.py"
 
-WORKFLOW_HEAD = '''\
-import random
-import uuid
-from datetime import datetime
-import dapr.ext.workflow as wf
-
-wfr = wf.WorkflowRuntime()
-
-
-@wfr.workflow
-def generated(ctx: wf.DaprWorkflowContext, payload):
-    stamp = datetime.now()
-'''
-WORKFLOW_TAIL = '''\
-    yield ctx.call_activity(act, input=str(uuid.uuid4()))
-    return random.random()
-'''
+IMPORTS = "import random\nimport uuid\nfrom datetime import datetime\n"
+# (head, tail, indent) per engine: a generated body goes between head and tail.
+WRAPPERS = [
+    (
+        "import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n\n\n@wfr.workflow\n"
+        "def generated(ctx: wf.DaprWorkflowContext, payload):\n    stamp = datetime.now()\n",
+        "    yield ctx.call_activity(act, input=str(uuid.uuid4()))\n    return random.random()\n",
+        "    ",
+    ),
+    (
+        "from durabletask import task\n\n\ndef generated(ctx: task.OrchestrationContext, payload):\n"
+        "    stamp = datetime.now()\n",
+        "    yield ctx.call_activity(act, input=str(uuid.uuid4()))\n",
+        "    ",
+    ),
+    (
+        "from temporalio import workflow\n\n\n@workflow.defn\nclass Generated:\n    @workflow.run\n"
+        "    async def run(self, payload):\n        stamp = datetime.now()\n",
+        "        return str(uuid.uuid4())\n",
+        "        ",
+    ),
+    (
+        "import azure.durable_functions as df\n\n\n"
+        "def generated(context: df.DurableOrchestrationContext):\n    stamp = datetime.now()\n",
+        "    yield context.call_activity('act', str(uuid.uuid4()))\n\n\n"
+        "main = df.Orchestrator.create(generated)\n",
+        "    ",
+    ),
+]
+WORKFLOW_HEAD = IMPORTS + WRAPPERS[0][0]
 
 
 def assert_robust(source: bytes) -> None:
@@ -84,23 +97,24 @@ def assert_robust(source: bytes) -> None:
 # -- generated programs ------------------------------------------------------------------------
 
 
-def in_workflow(program: str) -> bytes:
-    """A generated module at module level and again as the body of a Dapr workflow, so the
+def in_workflow(program: str, wrapper: "tuple[str, str, str]") -> bytes:
+    """A generated module at module level and again as the body of a workflow, so the
     prefilter lets it through and the workflow analysis walks it."""
-    body = textwrap.indent(program, "    ") if program.strip() else ""
-    return (program + "\n\n" + WORKFLOW_HEAD + body + "\n" + WORKFLOW_TAIL).encode("utf-8")
+    head, tail, indent = wrapper
+    body = textwrap.indent(program, indent) if program.strip() else ""
+    return (program + "\n\n" + IMPORTS + head + body + "\n" + tail).encode("utf-8")
 
 
 @FUZZ
-@given(hypothesmith.from_grammar())
-def test_generated_programs_from_the_grammar(program: str) -> None:
-    assert_robust(in_workflow(program))
+@given(hypothesmith.from_grammar(), st.sampled_from(WRAPPERS))
+def test_generated_programs_from_the_grammar(program: str, wrapper) -> None:
+    assert_robust(in_workflow(program, wrapper))
 
 
 @FUZZ
-@given(hypothesmith.from_node())
-def test_generated_programs_from_libcst_nodes(program: str) -> None:
-    assert_robust(in_workflow(program))
+@given(hypothesmith.from_node(), st.sampled_from(WRAPPERS))
+def test_generated_programs_from_libcst_nodes(program: str, wrapper) -> None:
+    assert_robust(in_workflow(program, wrapper))
 
 
 # -- mutated fixtures --------------------------------------------------------------------------

@@ -3,7 +3,6 @@ cookie, and errors that carry the parser's own line and message."""
 
 from __future__ import annotations
 
-import ast
 import codecs
 import io
 import threading
@@ -143,8 +142,8 @@ def _on_large_stack(function: Callable[[str], _Parsed], text: str) -> _Parsed:
 
 def _parse(text: str) -> cst.Module:
     # CPython judges nesting first: it refuses deep files quickly and cleanly (too many nested
-    # parentheses, RecursionError or MemoryError while building its tree), where LibCST takes
-    # time quadratic in the depth. Its verdict also names the line of a syntax error.
+    # parentheses, RecursionError or MemoryError), where LibCST takes time quadratic in the
+    # depth. Its verdict also names the line of a syntax error.
     python_error = _python_syntax_error(text)
     if isinstance(python_error, _TooDeep):
         raise SourceError(python_error.message, python_error.line, python_error.column, text)
@@ -192,7 +191,9 @@ def _python_syntax_error(text: str, mode: str = "exec") -> Union[None, SyntaxErr
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            ast.parse(text, mode=mode)
+            # Compiled, not just parsed: before 3.11 only the compiler has a recursion limit
+            # (ast.parse accepts `a + a + ...` 100000 times, which LibCST takes hours on).
+            compile(text, "<wfcheck>", mode, dont_inherit=True)
     except SyntaxError as exc:
         if "too many nested" in exc.msg or "too complex" in exc.msg:
             return _TooDeep(f"{TOO_DEEP}: {exc.msg}", exc.lineno or 1, exc.offset or 1)

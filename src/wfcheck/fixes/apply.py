@@ -1,10 +1,12 @@
 """The fix loop and safe writes.
 
-Fixes are applied, the file is checked again, until nothing changes (at most ten passes). A
-pass applies every non-overlapping fix at once; if the result does not parse, fixes are tried
-one at a time and any that breaks the file is dropped and reported. Writes go to a temporary
-file in the same directory and replace the original atomically, keeping its mode, encoding
-(BOM, PEP 263 cookie) and line endings, and never overwrite a file that changed meanwhile.
+Fixes are applied, the file is checked again, until nothing changes (at most ten passes; fixes
+still pending after that are reported). A pass applies every non-overlapping fix at once; if
+the result does not parse, fixes are tried one at a time and any that breaks the file is
+dropped and reported. A file whose codec would not write its own text back byte for byte is
+not fixed. Writes go to a temporary file in the same directory as the file a symlink points to
+and replace it atomically, keeping its mode, encoding (BOM, PEP 263 cookie) and line endings,
+and never overwrite a file that changed meanwhile.
 """
 
 from __future__ import annotations
