@@ -504,7 +504,9 @@ class Resolver:
             # where it succeeds, the name is the import.
             if any(not _is_none_placeholder(b) for b in bindings if b.kind != "import"):
                 return None
-            return Resolved(absolute_name(imports[0].target, owner.module.package))
+            # Imported twice (`import datetime` then `from datetime import datetime`): the
+            # later import is what code running after the imports sees.
+            return Resolved(absolute_name(imports[-1].target, owner.module.package))
         if (
             owner.kind == "module"
             and owner.module_name
