@@ -31,7 +31,7 @@ def _found_by_file(paths):
     return result, per_file
 
 
-@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py"])
+@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py", "field_factories.py"])
 def test_single_module_fixtures(name: str) -> None:
     path = FIXTURES / name
     _, per_file = _found_by_file([path])

@@ -373,6 +373,9 @@ class WorkflowChecker(cst.CSTVisitor):
         """WF604/WF605: a call into the project's own code."""
         ctx = self.ctx
         target = ctx.project.target_of(node.func, ctx.scope, ctx.facts)
+        if target is None and ctx.summary is None:
+            self._check_field_factories(node)
+            return
         if target is None or target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
         if ctx.summary is not None:
@@ -393,6 +396,43 @@ class WorkflowChecker(cst.CSTVisitor):
         steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
         ctx.report(node, "WF604", message, chain=steps)
+
+    def _check_field_factories(self, node: cst.Call) -> None:
+        """`Payment(...)` of a dataclass or model without `__init__`: its fields'
+        `default_factory=uuid.uuid4` (or `factory=`) run at construction, in the workflow."""
+        ctx = self.ctx
+        found = ctx.project.class_of(node.func, ctx.scope, ctx.facts)
+        if found is None:
+            return
+        facts, cls = found
+        if ctx.project.vouched_for(facts, cls, cls.name.value):
+            return
+        scope = facts.index.module_scope
+        for factory in _field_factories(cls):
+            calls = [factory] if isinstance(factory, (cst.Name, cst.Attribute)) else []
+            if isinstance(factory, cst.Lambda):
+                calls = [c.func for c in _calls_in(factory.body)]
+            for func in calls:
+                resolved = facts.resolver.expr(func, scope)
+                if resolved is None or resolved.instance:
+                    continue
+                for rule, api in ctx.catalog.lookup(resolved.qualified):
+                    if api.use != "call" or ctx.framework not in api.frameworks:
+                        continue
+                    where = facts.positions[func].start
+                    api_name = display_name(resolved.qualified) + "()"
+                    name = cls.name.value
+                    ctx.report(
+                        node,
+                        "WF604",
+                        f"{name}() is not replay-safe: {name}() -> field default "
+                        f"{api_name} [{rule.code}]",
+                        chain=(
+                            f"{name}() ({facts.path}:{facts.positions[cls.name].start.line})",
+                            f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
+                        ),
+                    )
+                    return
 
     # -- statements --------------------------------------------------------------------------
 
@@ -479,6 +519,42 @@ def _render(node: cst.BaseExpression) -> str:
     return dotted_name(node) or "..." + (
         "." + node.attr.value if isinstance(node, cst.Attribute) else ""
     )
+
+
+# Keywords of `dataclasses.field`, `pydantic.Field`, `attrs.field`/`attr.ib` whose function
+# builds a field's default when the object is made.
+_FACTORY_KEYWORDS = frozenset({"default_factory", "factory"})
+
+
+def _field_factories(cls: cst.ClassDef) -> List[cst.BaseExpression]:
+    """The default factories a class body's fields name (`x: T = field(default_factory=f)`)."""
+    factories: List[cst.BaseExpression] = []
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            value = small.value if isinstance(small, (cst.AnnAssign, cst.Assign)) else None
+            if isinstance(value, cst.Call):
+                factories += [
+                    arg.value
+                    for arg in value.args
+                    if arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS
+                ]
+    return factories
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: List[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _calls_in(node: cst.CSTNode) -> List[cst.Call]:
+    collector = _Calls()
+    walk(node, collector)
+    return collector.calls
 
 
 # Builtins that call a function argument (by keyword or position) once per element.

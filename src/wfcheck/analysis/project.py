@@ -392,6 +392,21 @@ class ProjectIndex:
             return None
         return None
 
+    def class_of(
+        self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
+    ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
+        """The project class a call's callee names, if any (for what its fields compute)."""
+        if isinstance(func, cst.Name):
+            owner = scope.owner_of(func.value)
+            for binding in owner.bindings.get(func.value, ()) if owner is not None else ():
+                if isinstance(binding.node, cst.ClassDef):
+                    return facts, binding.node
+        resolved = facts.resolver.expr(func, scope)
+        found = self._definition_node(resolved.qualified, facts.directory, 0) if resolved else None
+        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
+            return found[0], found[1]
+        return None
+
     def _target_in(
         self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef]
     ) -> Optional[Target]:
@@ -437,11 +452,15 @@ class ProjectIndex:
     # -- transitive reasons ----------------------------------------------------------------
 
     def is_trusted(self, target: Target) -> bool:
-        """`# wfcheck: trusted` on its `def` line, or named by `allowed-api`."""
-        if self.allowed(f"{target.facts.name}.{target.qualname}"):
+        return self.vouched_for(target.facts, target.node, target.qualname)
+
+    def vouched_for(
+        self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef], qualname: str
+    ) -> bool:
+        """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
+        if self.allowed(f"{facts.name}.{qualname}"):
             return True
-        line = target.facts.positions[target.node.name].start.line
-        comment = target.facts.comments.get(line, "")
+        comment = facts.comments.get(facts.positions[node.name].start.line, "")
         return bool(_TRUSTED.search(comment))
 
     def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
