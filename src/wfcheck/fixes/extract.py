@@ -418,7 +418,10 @@ def _registration(site: FixSite) -> Optional[_Registration]:
             return None
         return _Registration(
             decorator=f"@{activity}.defn",
-            note="register it with your Temporal worker's activities",
+            note=(
+                "register it with your Temporal worker's activities; a sync activity needs "
+                "the worker's activity_executor"
+            ),
             empty_param="",
         )
     decorator_receiver = _decorator_receiver(site)
