@@ -395,7 +395,8 @@ class ProjectIndex:
     def class_of(
         self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
     ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
-        """The project class a call's callee names, if any (for what its fields compute)."""
+        """The project class an expression names in ``scope``, if any: a callee (what its
+        fields compute) or a base class (what its methods do)."""
         if isinstance(func, cst.Name):
             owner = scope.owner_of(func.value)
             for binding in owner.bindings.get(func.value, ()) if owner is not None else ():
@@ -428,25 +429,11 @@ class ProjectIndex:
         if depth >= 8:
             return None
         for base in cls.bases:
-            found = self._base_class(facts, base.value)
+            found = self.class_of(base.value, facts.index.module_scope, facts)
             if found is not None:
                 target = self._method(found[0], found[1], name, depth + 1)
                 if target is not None:
                     return target
-        return None
-
-    def _base_class(
-        self, facts: ModuleFacts, expr: cst.BaseExpression
-    ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
-        scope = facts.index.module_scope
-        if isinstance(expr, cst.Name):
-            for binding in scope.bindings.get(expr.value, ()):
-                if isinstance(binding.node, cst.ClassDef):
-                    return facts, binding.node
-        resolved = facts.resolver.expr(expr, scope)
-        found = self._definition_node(resolved.qualified, facts.directory, 0) if resolved else None
-        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
-            return found[0], found[1]
         return None
 
     # -- transitive reasons ----------------------------------------------------------------
