@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck import __version__
 from wfcheck.cli import main
 
@@ -30,7 +30,7 @@ def orch(ctx: task.OrchestrationContext, _):
 
 
 def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 @pytest.fixture

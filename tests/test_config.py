@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck.cli import main
 from wfcheck.config import Options, find_config, read_config, resolve
 
@@ -25,7 +25,7 @@ def orch(ctx: task.OrchestrationContext, _):
 
 
 def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 def write(root: Path, files: Dict[str, str]) -> Path:

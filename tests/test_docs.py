@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import check, main
 from wfcheck.rule_docs import render_all
@@ -21,7 +21,7 @@ def test_docs_rules_md_is_up_to_date() -> None:
 
 
 def test_rule_all_prints_every_rule_with_every_section() -> None:
-    result = CliRunner().invoke(main, ["rule", "--all"])
+    result = cli_runner().invoke(main, ["rule", "--all"])
     assert result.exit_code == 0
     catalog = load_catalog()
     chunks = result.output.split("\n## ")[1:]
@@ -34,7 +34,7 @@ def test_rule_all_prints_every_rule_with_every_section() -> None:
 
 
 def test_rule_list_is_one_line_per_rule() -> None:
-    result = CliRunner().invoke(main, ["rule", "--list"])
+    result = cli_runner().invoke(main, ["rule", "--list"])
     lines = [line for line in result.output.splitlines() if line.startswith("WF")]
     assert [line.split()[0].rstrip("*") for line in lines] == load_catalog().codes()
 

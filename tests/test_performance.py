@@ -13,8 +13,7 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from helpers import settings
-from test_files import runner
+from helpers import cli_runner, settings
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
 from wfcheck.analysis.positions import Positions, parent_map
@@ -258,7 +257,7 @@ def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
 
 def test_the_cache_directory_is_tagged_and_ignored_by_git(tmp_path: Path) -> None:
     (tmp_path / "wf.py").write_text(DIRECT)
-    result = runner().invoke(main, ["check", "--cache-dir", str(tmp_path / "c"), str(tmp_path)])
+    result = cli_runner().invoke(main, ["check", "--cache-dir", str(tmp_path / "c"), str(tmp_path)])
     assert result.exit_code == 1
     tag = (tmp_path / "c" / "CACHEDIR.TAG").read_text()
     assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
@@ -268,7 +267,7 @@ def test_the_cache_directory_is_tagged_and_ignored_by_git(tmp_path: Path) -> Non
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "wf.py").write_text(DIRECT)
-    result = runner().invoke(
+    result = cli_runner().invoke(
         main, ["check", "--no-cache", "--cache-dir", str(tmp_path / "c"), str(tmp_path)]
     )
     assert result.exit_code == 1 and "WF202" in result.stdout
@@ -281,7 +280,7 @@ def test_the_default_cache_is_at_the_project_root(tmp_path: Path, monkeypatch: p
     (tmp_path / "pkg" / "wf.py").write_text(DIRECT)
     monkeypatch.delenv("WFCHECK_CACHE_DIR")
     monkeypatch.chdir(tmp_path / "pkg")
-    assert runner().invoke(main, ["check", "wf.py"]).exit_code == 1
+    assert cli_runner().invoke(main, ["check", "wf.py"]).exit_code == 1
     assert (tmp_path / ".wfcheck_cache" / "CACHEDIR.TAG").is_file()
     assert not (tmp_path / "pkg" / ".wfcheck_cache").exists()
 
@@ -290,7 +289,7 @@ def test_cache_dir_key_is_relative_to_its_file(tmp_path: Path, monkeypatch: pyte
     (tmp_path / "wfcheck.toml").write_text('cache-dir = "build/lint-cache"\n')
     (tmp_path / "wf.py").write_text(DIRECT)
     monkeypatch.delenv("WFCHECK_CACHE_DIR")
-    assert runner().invoke(main, ["check", str(tmp_path / "wf.py")]).exit_code == 1
+    assert cli_runner().invoke(main, ["check", str(tmp_path / "wf.py")]).exit_code == 1
     assert (tmp_path / "build" / "lint-cache" / "CACHEDIR.TAG").is_file()
 
 
@@ -298,15 +297,15 @@ def test_cache_dir_key_is_relative_to_its_file(tmp_path: Path, monkeypatch: pyte
 def test_cache_dir_key_must_be_a_path(tmp_path: Path, value: str) -> None:
     (tmp_path / "wfcheck.toml").write_text(f"cache-dir = {value}\n")
     (tmp_path / "wf.py").write_text(DIRECT)
-    result = runner().invoke(main, ["check", str(tmp_path / "wf.py")])
+    result = cli_runner().invoke(main, ["check", str(tmp_path / "wf.py")])
     assert result.exit_code == 2
     assert "cache-dir" in result.stderr and "expected a directory path" in result.stderr
 
 
 def test_jobs_must_be_positive(tmp_path: Path) -> None:
     (tmp_path / "wf.py").write_text(DIRECT)
-    assert runner().invoke(main, ["check", "--jobs", "0", str(tmp_path)]).exit_code == 2
-    result = runner().invoke(main, ["check", "-j", "2", "--output-format", "concise", str(tmp_path)])
+    assert cli_runner().invoke(main, ["check", "--jobs", "0", str(tmp_path)]).exit_code == 2
+    result = cli_runner().invoke(main, ["check", "-j", "2", "--output-format", "concise", str(tmp_path)])
     assert result.exit_code == 1 and "WF202" in result.stdout
 
 
