@@ -356,3 +356,15 @@ def test_check_never_imports_the_helpers_it_follows(tmp_path: Path) -> None:
     assert completed.returncode == 1, completed.stderr
     assert [d["code"] for d in json.loads(completed.stdout)] == ["WF604"]
     assert not marker.exists()
+
+
+def test_an_internal_error_is_one_short_line_whatever_the_exception_carries(monkeypatch) -> None:
+    import wfcheck.analysis.checker as checker
+
+    def huge(ctx, node, code, qualified):
+        raise KeyError("If(\n" + "    body=..., " * 10_000 + ")")
+
+    monkeypatch.setattr(checker, "build_fix", huge)
+    [diagnostic] = run_bytes(WORKFLOW.encode())
+    assert diagnostic.code == "WF999" and "\n" not in diagnostic.message
+    assert len(diagnostic.message) < 400

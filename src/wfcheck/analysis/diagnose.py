@@ -85,7 +85,10 @@ def internal_error(
     )
     known = settings.catalog.rules.get(rule)
     blamed = f"rule {rule} ({known.name})" if known else stage
-    message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
+    # An exception can carry a whole syntax tree (`KeyError(If(...))`): one line is enough.
+    text = " ".join(str(error).split())
+    text = text if len(text) <= 200 else text[:199] + "…"
+    message = f"internal error in {blamed}: {type(error).__name__}: {text}{origin}"
     return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 
 
