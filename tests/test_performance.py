@@ -392,3 +392,17 @@ def test_a_changed_runtime_module_rechecks_the_workflows_registered_on_it(tmp_pa
     _age(runtime)
     os.utime(runtime, ns=(1_700_000_000_000_000_000,) * 2)
     assert _codes(_run([str(tmp_path)], cache)) == []
+
+
+def test_the_cache_belongs_to_the_code_that_wrote_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout or an install from git changes wfcheck's code, not its version."""
+    import wfcheck.cache as cache
+
+    (tmp_path / "wf.py").write_text(DIRECT)
+    _age(tmp_path / "wf.py")
+    _run([str(tmp_path)], tmp_path / "cache")
+    [first] = (tmp_path / "cache").glob("*/*.json")
+    assert first.parent.name.endswith("-" + cache.code_stamp())
+    monkeypatch.setattr(cache, "code_stamp", lambda: "another-build")
+    _run([str(tmp_path)], tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 2

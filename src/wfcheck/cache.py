@@ -1,7 +1,7 @@
 """The result cache: each checked file's diagnostics, kept in `.wfcheck_cache/` between runs.
 
-One JSON file per wfcheck version and effective configuration
-(`.wfcheck_cache/<version>/<settings hash>.json`) maps each file's absolute path to its last
+One JSON file per wfcheck version (with a stamp of its own source files) and effective
+configuration (`.wfcheck_cache/<version>-<stamp>/<settings hash>.json`) maps each file's absolute path to its last
 result. An entry is reused while the file's mtime and size are unchanged (no read at all);
 when they change, a file that was parsed is compared by content hash, and a file without
 workflow markers is simply scanned again (as cheap as hashing it). An entry also records the
@@ -19,6 +19,7 @@ import os
 import stat
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
@@ -41,6 +42,21 @@ _RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
 
 def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+@lru_cache(maxsize=None)
+def code_stamp() -> str:
+    """wfcheck's own source files (name, size, mtime): a checkout or an install from git
+    changes them without changing the version, and must not be served older code's results."""
+    package = Path(__file__).resolve().parent
+    parts = []
+    for path in sorted(package.rglob("*.py")):
+        try:
+            st = path.stat()
+        except OSError:
+            continue
+        parts.append(f"{path.relative_to(package)}:{st.st_size}:{st.st_mtime_ns}")
+    return digest("\n".join(parts).encode())[:12]
 
 
 def settings_key(settings: Settings) -> str:
@@ -124,7 +140,7 @@ class ResultCache:
 
     def __init__(self, directory: Path, settings: Settings, context: Sequence[str]) -> None:
         self.directory = directory
-        self.file = directory / __version__ / f"{settings_key(settings)}.json"
+        self.file = directory / f"{__version__}-{code_stamp()}" / f"{settings_key(settings)}.json"
         self.context = digest("\0".join(context).encode())
         self.entries = self._load()
         self._dirty = False
