@@ -331,3 +331,21 @@ def test_a_file_above_the_size_limit_is_not_fixed_and_says_why(monkeypatch) -> N
     outcome, fixed = fix(data)
     assert outcome.error is not None and outcome.error.startswith("skipped: ")
     assert fixed == data and outcome.applied == []
+
+
+def test_a_seeded_global_generator_is_not_silently_replaced() -> None:
+    source = (
+        "import random\nfrom temporalio import workflow\n\n\n@workflow.defn\nclass Assign:\n"
+        "    @workflow.run\n    async def run(self, reviewers: list) -> str:\n"
+        "        random.seed(42)\n        return random.choice(reviewers)\n"
+    )
+    fixes = {d.line: d.fix for d in run(source, "wf.py")}
+    assert fixes[9].applicability == "display-only"
+    assert fixes[10].applicability == "unsafe" and "seeds a generator" in fixes[10].message
+    generator_engine = (
+        "import random\nfrom durabletask import task\n\n\n"
+        "def assign(ctx: task.OrchestrationContext, reviewers):\n"
+        "    random.seed(42)\n    yield ctx.call_activity('notify', input=reviewers)\n"
+    )
+    [seeding] = run(generator_engine, "wf.py")
+    assert seeding.fix.applicability == "display-only"  # not moved into an activity

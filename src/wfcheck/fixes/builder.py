@@ -238,6 +238,9 @@ def _replace(site: FixSite, content: Optional[str], applicability: str, why: str
 
 def _random(site: FixSite, qualified: str) -> Optional[Fix]:
     call = site.node
+    if qualified == "random.seed":
+        # Moving the seeding into an activity would seed another process's generator.
+        return _display(site, "seed a generator of the workflow's own, `random.Random(seed)`")
     template = site.spec.random_template
     if template is None or not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         return None
@@ -248,6 +251,13 @@ def _random(site: FixSite, qualified: str) -> Optional[Fix]:
     if generator is None:
         return None
     new_func = f"{generator}.{method}"
+    if "seed(" in site.code(site.unit.node):
+        # `random.seed(42)` first: the original drew a fixed sequence, the rewrite another.
+        return _fix(
+            UNSAFE,
+            f"Replace with `{new_func}(...)` (the workflow seeds a generator itself: the values change)",
+            site.replace(call.func, new_func),
+        )
     return _fix(
         SAFE,
         f"Replace with `{new_func}(...)`, a generator seeded from history",
