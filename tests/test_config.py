@@ -371,3 +371,30 @@ def test_read_config_parses_every_key(tmp_path: Path) -> None:
     assert config.frameworks == ["dapr"] and config.allowed == ["acme.*"] and config.unsafe_fixes
     assert [(p, c) for _, p, c in config.per_file_ignores] == [("t/*", ("WF2",))]
     assert config.banned == {"acme.now": ("WF001", "no")}
+
+
+def test_a_nested_configuration_applies_to_the_files_below_it(tmp_path: Path) -> None:
+    """As in ruff, each file is checked with its nearest configuration, also when it is met
+    walking a parent directory; and it is checked once."""
+    write(tmp_path, {
+        "wfcheck.toml": 'ignore = ["WF202"]\n',
+        "wf.py": FLAGGED,
+        "team/wfcheck.toml": 'ignore = ["WF101"]\n',
+        "team/wf.py": FLAGGED,
+        "team/deeper/pyproject.toml": '[tool.wfcheck]\nselect = ["WF2"]\n',
+        "team/deeper/wf.py": FLAGGED,
+        "team/plain/pyproject.toml": "[project]\nname = 'x'\n",  # no table: not a configuration
+        "team/plain/wf.py": FLAGGED,
+    })
+    result = invoke("check", "--output-format", "json", str(tmp_path))
+    found = sorted(
+        (str(Path(d["filename"]).relative_to(tmp_path)), d["code"]) for d in json.loads(result.stdout)
+    )
+    assert found == [
+        ("team/deeper/wf.py", "WF202"),
+        ("team/plain/wf.py", "WF202"),
+        ("team/wf.py", "WF202"),
+        ("wf.py", "WF101"),
+    ]
+    concise = invoke("check", "--output-format", "concise", str(tmp_path))
+    assert "(4 files checked)" in concise.stderr

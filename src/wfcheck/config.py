@@ -12,15 +12,17 @@ what was expected.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.cache import CACHE_DIR_NAME
-from wfcheck.discovery import ROOT_MARKERS, pattern_error, real_path
+from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
 
@@ -447,10 +449,36 @@ def resolve(
         config = read_config(config_path)
         return [(build_settings(config, options, catalog), list(paths))]
     groups: Dict[Optional[Path], List[str]] = {}
-    for path in paths:
-        groups.setdefault(find_config(Path(path)), []).append(path)
+    nested: Dict[Optional[Path], Set[str]] = {}
+    pending = list(paths)
+    while pending:
+        path = pending.pop(0)
+        config_path = find_config(Path(path))
+        members = groups.setdefault(config_path, [])
+        if path in members:
+            continue
+        members.append(path)
+        if not os.path.isdir(path):
+            continue
+        # As ruff does, a file is checked with the configuration nearest to it: directories
+        # below with their own are checked in their own group, not in this one.
+        for directory in directories_containing(path, CONFIG_FILES):
+            if _config_name(directory):
+                nested.setdefault(config_path, set()).add(os.path.abspath(directory))
+                pending.append(directory)
     result = []
     for config_path, members in groups.items():
         config = read_config(config_path) if config_path is not None else FileConfig()
-        result.append((build_settings(config, options, catalog), members))
+        settings = build_settings(config, options, catalog)
+        below = tuple(sorted(nested.get(config_path, ())))
+        result.append((dataclasses.replace(settings, nested_configs=below) if below else settings, members))
     return result
+
+
+def _config_name(directory: str) -> str:
+    """The configuration file `find_config` would pick in ``directory`` itself, if any."""
+    for name in CONFIG_FILES:
+        candidate = Path(directory) / name
+        if candidate.is_file() and (name != "pyproject.toml" or _has_wfcheck_table(candidate)):
+            return name
+    return ""

@@ -148,6 +148,39 @@ def _walk(root: str) -> Iterator[str]:
         stack.extend(reversed(subdirs))
 
 
+def directories_containing(root: str, names: Sequence[str]) -> List[str]:
+    """The directories below ``root`` (not ``root`` itself; spelled from it) whose listing has one
+    of ``names``, pruned as the walk prunes (skipped names, virtualenvs, symlinks): where
+    nested configuration files may be. Only listings are read, so it costs little."""
+    found: List[str] = []
+    wanted = frozenset(names)
+    top = os.path.abspath(root)
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = list(scan)
+        except OSError:
+            continue
+        listed = {entry.name for entry in entries}
+        if directory != top:
+            if "pyvenv.cfg" in listed:
+                continue  # a virtualenv, whatever its name
+            if listed & wanted:
+                found.append(os.path.normpath(os.path.join(root, os.path.relpath(directory, top))))
+        for entry in entries:
+            name = entry.name
+            if name in SKIP_DIRS or name.endswith(".egg-info"):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                continue
+    return sorted(found)
+
+
 def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
     """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
     and any extra roots given."""

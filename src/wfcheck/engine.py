@@ -75,6 +75,9 @@ class Settings:
     cache_dir: Optional[str] = None
     # Worker processes for a large run.
     jobs: int = 1
+    # Directories (absolute) below a checked one with a configuration of their own: their
+    # files are checked with that configuration, in another group.
+    nested_configs: Tuple[str, ...] = ()
 
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
@@ -218,10 +221,12 @@ def files_to_check(paths: Sequence[str], settings: Settings) -> List[str]:
     """The discovered files minus the excluded ones; a file named explicitly is excluded only
     with ``force_exclude``."""
     named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
+    nested = tuple(d + os.sep for d in settings.nested_configs)
     return [
         path
         for path in discover_names(paths)
-        if not settings.is_excluded(path) or (path in named and not settings.force_exclude)
+        if (path in named or not nested or not os.path.abspath(path).startswith(nested))
+        and (not settings.is_excluded(path) or (path in named and not settings.force_exclude))
     ]
 
 
