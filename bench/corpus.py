@@ -23,14 +23,7 @@ from pathlib import Path
 from typing import Iterator, List, Sequence, Tuple
 
 from wfcheck.catalog import load_catalog
-from wfcheck.engine import (
-    INTERNAL_ERROR,
-    SYNTAX_ERROR,
-    Settings,
-    check_file,
-    make_project,
-    select_codes,
-)
+from wfcheck.engine import INTERNAL_ERROR, SYNTAX_ERROR, FileChecker, Settings, select_codes
 
 COUNTS = (
     "files", "parsed", "syntax errors", "of which too deep", "findings", "internal errors",
@@ -62,7 +55,7 @@ def main() -> int:
     if args.all_files:
         # The empty marker is in every file.
         settings = dataclasses.replace(settings, markers=(b"",))
-    project = make_project(dirs, settings)
+    checker = FileChecker(settings, dirs)
     counts: Counter = Counter()
     codes: Counter = Counter()
     tracebacks: List[Tuple[str, str]] = []
@@ -72,7 +65,7 @@ def main() -> int:
     for path in python_files(dirs):
         counts["files"] += 1
         try:
-            result = check_file(path, settings, project)
+            result, _ = checker.check(str(path))
         except Exception:  # the point of this script: count what escapes
             tracebacks.append((str(path), traceback.format_exc()))
             continue

@@ -36,3 +36,14 @@ def expected(source: str) -> Counter:
             for code in match.group("codes").split():
                 result[(number, code)] += 1
     return result
+
+
+def cli_runner():
+    """A click test runner that keeps stderr apart from stdout (the default from click 8.2;
+    click 8.1 needs asking)."""
+    from click.testing import CliRunner
+
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]
+    except TypeError:
+        return CliRunner()

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck import __version__
 from wfcheck.cli import main
 
@@ -30,7 +30,7 @@ def orch(ctx: task.OrchestrationContext, _):
 
 
 def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 @pytest.fixture
@@ -74,7 +74,10 @@ def test_full_format_shows_source_caret_workflow_and_help(project: Path) -> None
     assert caret.count("^") == len("time.time()")
     assert "  = in workflow `orch` (durabletask)" in lines
     assert any(line.startswith("  = help: use `ctx.current_utc_datetime`") for line in lines)
-    assert lines[-1] == "Found 1 finding in 1 file (1 file checked)."
+    assert lines[-2:] == [
+        "Found 1 finding in 1 file (1 file checked).",
+        "[*] 1 fixable with the `--fix` option.",
+    ]
 
 
 def test_json_format_is_shaped_like_ruff(project: Path) -> None:
@@ -164,3 +167,13 @@ def test_unknown_rule_exits_2() -> None:
     result = invoke("rule", "WF000")
     assert result.exit_code == 2
     assert "unknown rule" in result.output
+
+
+def test_a_missing_file_is_not_reported_as_passing(project: Path) -> None:
+    result = invoke("check", str(project / "clean.py"), str(project / "missing.py"))
+    assert result.exit_code == 1
+    assert f"wfcheck: {project / 'missing.py'}: cannot read file: No such file or directory" in result.output
+    assert "All checks passed" not in result.output
+    assert "1 file could not be checked (2 files checked)." in result.output
+    flagged = invoke("check", str(project / "flagged.py"), str(project / "missing.py"))
+    assert "Found 1 finding in 1 file (2 files checked).\n1 file could not be checked." in flagged.output

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Dict
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck.cli import main
 from wfcheck.config import Options, find_config, read_config, resolve
 
@@ -25,7 +25,7 @@ def orch(ctx: task.OrchestrationContext, _):
 
 
 def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 def write(root: Path, files: Dict[str, str]) -> Path:
@@ -258,6 +258,22 @@ def test_allowed_api_removes_matches(tmp_path: Path) -> None:
     assert codes(str(tmp_path / "wf.py"))[1] == [("wf.py", 7, "WF202")]
 
 
+def test_allowed_api_vouches_for_project_helpers(tmp_path: Path) -> None:
+    """A project function named by `allowed-api` is not followed (like `# wfcheck: trusted`)."""
+    helper = "import uuid\n\ndef stable_id(x):\n    return str(uuid.uuid5(uuid.NAMESPACE_URL, x)) if x else str(uuid.uuid4())\n"
+    workflow = (
+        "from durabletask import task\nfrom acme.ids import stable_id\n\n"
+        "def orch(ctx: task.OrchestrationContext, inp):\n"
+        "    key = stable_id(inp['order'])\n    yield ctx.call_activity('charge', input=key)\n"
+    )
+    write(tmp_path, {"acme/__init__.py": "", "acme/ids.py": helper, "wf.py": workflow,
+                     "pyproject.toml": "[project]\nname = 'x'\n"})
+    assert codes(str(tmp_path / "wf.py"))[1] == [("wf.py", 5, "WF604")]
+    for allowed in ("acme.ids.stable_id", "acme.ids.*"):
+        write(tmp_path, {"pyproject.toml": f"[tool.wfcheck]\nallowed-api = [{allowed!r}]\n"})
+        assert codes(str(tmp_path / "wf.py"))[1] == [], allowed
+
+
 def test_unsafe_fixes_is_stored_in_settings(tmp_path: Path) -> None:
     write(tmp_path, {"wfcheck.toml": "unsafe-fixes = true\n"})
     [(settings, _)] = resolve([str(tmp_path)], Options())
@@ -355,3 +371,30 @@ def test_read_config_parses_every_key(tmp_path: Path) -> None:
     assert config.frameworks == ["dapr"] and config.allowed == ["acme.*"] and config.unsafe_fixes
     assert [(p, c) for _, p, c in config.per_file_ignores] == [("t/*", ("WF2",))]
     assert config.banned == {"acme.now": ("WF001", "no")}
+
+
+def test_a_nested_configuration_applies_to_the_files_below_it(tmp_path: Path) -> None:
+    """As in ruff, each file is checked with its nearest configuration, also when it is met
+    walking a parent directory; and it is checked once."""
+    write(tmp_path, {
+        "wfcheck.toml": 'ignore = ["WF202"]\n',
+        "wf.py": FLAGGED,
+        "team/wfcheck.toml": 'ignore = ["WF101"]\n',
+        "team/wf.py": FLAGGED,
+        "team/deeper/pyproject.toml": '[tool.wfcheck]\nselect = ["WF2"]\n',
+        "team/deeper/wf.py": FLAGGED,
+        "team/plain/pyproject.toml": "[project]\nname = 'x'\n",  # no table: not a configuration
+        "team/plain/wf.py": FLAGGED,
+    })
+    result = invoke("check", "--output-format", "json", str(tmp_path))
+    found = sorted(
+        (str(Path(d["filename"]).relative_to(tmp_path)), d["code"]) for d in json.loads(result.stdout)
+    )
+    assert found == [
+        ("team/deeper/wf.py", "WF202"),
+        ("team/plain/wf.py", "WF202"),
+        ("team/wf.py", "WF202"),
+        ("wf.py", "WF101"),
+    ]
+    concise = invoke("check", "--output-format", "concise", str(tmp_path))
+    assert "(4 files checked)" in concise.stderr

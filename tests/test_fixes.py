@@ -195,7 +195,7 @@ def test_fix_paths_reports_a_file_changed_between_read_and_write(tmp_path: Path,
 
     monkeypatch.setattr(apply, "fix_source", edited_meanwhile)
     [outcome] = _fix_in(tmp_path).outcomes
-    assert outcome.error == f"{target} changed on disk while it was being fixed; not written"
+    assert outcome.error == f"not fixed: {target} changed on disk while it was being fixed; not written"
     assert outcome.applied == [] and not outcome.changed
     assert target.read_text() == "# the user's edit\n"
     assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
@@ -225,7 +225,7 @@ def test_a_disk_full_in_the_middle_of_a_write_leaves_the_original(tmp_path: Path
 
     monkeypatch.setattr(apply.os, "fdopen", lambda fd, mode: HalfWritten(fdopen(fd, mode)))
     [outcome] = _fix_in(tmp_path).outcomes
-    assert outcome.error == "[Errno 28] No space left on device"
+    assert outcome.error == "not fixed: [Errno 28] No space left on device"
     assert outcome.applied == []
     assert target.read_bytes() == SAFE.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["wf.py"]
@@ -260,6 +260,69 @@ def test_a_file_whose_encoding_does_not_round_trip_is_left_alone(codec: str) -> 
     assert [d.code for d in outcome.remaining] == ["WF202"]
 
 
+def test_a_fix_that_raises_leaves_the_file_and_reports_wf999(tmp_path: Path, monkeypatch) -> None:
+    import wfcheck.fixes.apply as apply
+
+    def broken(*args, **kwargs):
+        raise TypeError("sequence item 1: expected str instance, NoneType found")
+
+    monkeypatch.setattr(apply, "apply_edits", broken)
+    source = (FIXTURES / "uuid_random_temporal.py").read_bytes()
+    outcome, fixed = fix(source)
+    assert fixed == source and outcome.applied == []
+    [diagnostic] = outcome.remaining
+    assert diagnostic.code == "WF999" and "internal error in the fixes: TypeError" in diagnostic.message
+
+
+def test_fixes_keep_quotes_an_f_string_cannot_nest_before_python_3_12() -> None:
+    import ast
+
+    source = (
+        "import os\nimport azure.durable_functions as df\n\nmyApp = df.DFApp()\n\n\n"
+        '@myApp.orchestration_trigger(context_name="context")\n'
+        "def orch(context: df.DurableOrchestrationContext):\n"
+        '    r = yield context.call_activity("x", None)\n'
+        "    return f\"home={os.getenv('HOME')} r={r}\"\n"
+    )
+    outcome, fixed = fix(source.encode())
+    assert outcome.applied and outcome.dropped == []
+    ast.parse(fixed.decode())  # the running interpreter, 3.9 to 3.11 included
+    assert "f\"home={(yield context.call_activity('read_getenv', None))} r={r}\"" in fixed.decode()
+
+
+def test_the_first_yield_in_a_plain_workflow_function_is_an_unsafe_fix() -> None:
+    outcome, fixed = fix((FIXTURES / "plain_function_dapr.py").read_bytes(), unsafe=False)
+    assert outcome.applied == [] and "time.sleep(1)" in fixed.decode()
+    [remaining] = outcome.remaining
+    assert remaining.fix.applicability == "unsafe" and "becomes a generator" in remaining.fix.message
+
+
+def test_fix_kinds_that_would_break_code_are_not_offered() -> None:
+    """Handles cannot be recorded; a shadowed `sorted` is not the builtin; a bare
+    `asyncio.sleep` never waited (its timer is unsafe); registration lands before `start()`."""
+    source = (
+        "import asyncio\nimport json\nimport os\nimport random\n"
+        "from durabletask import worker\n\n\n"
+        "def sorted(items):\n    return list(items)[:1]\n\n\n"
+        "def w1(ctx, inp):\n"
+        "    fh = open('config.json')\n"
+        "    rng = random.Random()\n"
+        "    asyncio.sleep(5)\n"
+        "    for key in set(inp):\n"
+        "        yield ctx.call_activity('x', input=key)\n"
+        "    home = os.getenv('HOME')\n"
+        "    yield ctx.call_activity('x', input=[home, fh.name, rng.random()])\n\n\n"
+        "wk = worker.TaskHubGrpcWorker(); wk.add_orchestrator(w1); wk.start()\n"
+    )
+    diagnostics = {(d.line, d.code): d.fix for d in run(source, "wf.py")}
+    assert diagnostics[(13, "WF401")].applicability == "display-only"
+    assert diagnostics[(14, "WF201")].applicability == "display-only"
+    assert diagnostics[(15, "WF102")].applicability == "unsafe"
+    assert diagnostics[(16, "WF602")].message == "No automatic fix: `sorted` is not the builtin here"
+    _, fixed = fix(source.encode())
+    assert "wk.add_orchestrator(w1); wk.add_activity(read_home); wk.start()\n" in fixed.decode()
+
+
 def test_a_file_above_the_size_limit_is_not_fixed_and_says_why(monkeypatch) -> None:
     import wfcheck.source as source
 
@@ -268,3 +331,21 @@ def test_a_file_above_the_size_limit_is_not_fixed_and_says_why(monkeypatch) -> N
     outcome, fixed = fix(data)
     assert outcome.error is not None and outcome.error.startswith("skipped: ")
     assert fixed == data and outcome.applied == []
+
+
+def test_a_seeded_global_generator_is_not_silently_replaced() -> None:
+    source = (
+        "import random\nfrom temporalio import workflow\n\n\n@workflow.defn\nclass Assign:\n"
+        "    @workflow.run\n    async def run(self, reviewers: list) -> str:\n"
+        "        random.seed(42)\n        return random.choice(reviewers)\n"
+    )
+    fixes = {d.line: d.fix for d in run(source, "wf.py")}
+    assert fixes[9].applicability == "display-only"
+    assert fixes[10].applicability == "unsafe" and "seeds a generator" in fixes[10].message
+    generator_engine = (
+        "import random\nfrom durabletask import task\n\n\n"
+        "def assign(ctx: task.OrchestrationContext, reviewers):\n"
+        "    random.seed(42)\n    yield ctx.call_activity('notify', input=reviewers)\n"
+    )
+    [seeding] = run(generator_engine, "wf.py")
+    assert seeding.fix.applicability == "display-only"  # not moved into an activity

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
+from helpers import cli_runner
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import main
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
@@ -65,7 +65,7 @@ def orch(ctx: task.OrchestrationContext, _):
 
 
 def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
-    return CliRunner().invoke(main, list(args), input=input)
+    return cli_runner().invoke(main, list(args), input=input)
 
 
 # -- github ---------------------------------------------------------------------------------

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from click.testing import CliRunner
 
-from helpers import expected, found
+from helpers import cli_runner, expected, found
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import main
 
@@ -73,7 +72,7 @@ class Ship:
 
 
 def test_extend_select_turns_wf701_on_from_the_cli() -> None:
-    runner = CliRunner()
+    runner = cli_runner()
     args = ["check", "--isolated", "--output-format", "concise", "--stdin-filename", "wf.py", "-"]
     off = runner.invoke(main, args, input=LOGS.encode())
     on = runner.invoke(main, args[:1] + ["--extend-select", "WF701"] + args[1:], input=LOGS.encode())

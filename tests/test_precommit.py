@@ -67,11 +67,13 @@ def hook_repo(tmp_path_factory: pytest.TempPathFactory):
     return repo, git(repo, "rev-parse", "HEAD").strip(), base / "cache"
 
 
-def try_repo(hook_repo, project: Path, *files: str) -> subprocess.CompletedProcess:
+def try_repo(
+    hook_repo, project: Path, *files: str, hook: str = "wfcheck"
+) -> subprocess.CompletedProcess:
     repo, sha, cache = hook_repo
     env = dict(os.environ, PRE_COMMIT_HOME=str(cache), PRE_COMMIT_COLOR="never")
     return subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", str(repo), "wfcheck", "--ref", sha,
+        [sys.executable, "-m", "pre_commit", "try-repo", str(repo), hook, "--ref", sha,
          "--files", *files],
         cwd=project,
         env=env,
@@ -100,3 +102,20 @@ def test_hook_fails_on_a_bad_workflow_and_passes_on_a_clean_one(hook_repo, tmp_p
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "Passed" in passed.stdout
     assert "WF101" not in passed.stdout
+
+
+def test_fix_hook_rewrites_the_workflow_and_then_passes(hook_repo, tmp_path: Path) -> None:
+    project = new_repo(tmp_path / "project")
+    (project / "bad.py").write_text(BAD)
+    git(project, "add", "-A")
+
+    fixed = try_repo(hook_repo, project, "bad.py", hook="wfcheck-fix")
+    # pre-commit fails a hook that modified files, so the user sees and stages the fix.
+    assert fixed.returncode == 1, fixed.stdout + fixed.stderr
+    assert "files were modified by this hook" in fixed.stdout
+    text = (project / "bad.py").read_text()
+    assert "started = ctx.current_utc_datetime.replace(tzinfo=timezone.utc).timestamp()" in text
+
+    git(project, "add", "-A")
+    again = try_repo(hook_repo, project, "bad.py", hook="wfcheck-fix")
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -7,9 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from helpers import expected, settings
+from helpers import cli_runner, expected, settings
 from wfcheck.cli import main
 from wfcheck.engine import check_paths
 
@@ -31,7 +30,7 @@ def _found_by_file(paths):
     return result, per_file
 
 
-@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py"])
+@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py", "field_factories.py"])
 def test_single_module_fixtures(name: str) -> None:
     path = FIXTURES / name
     _, per_file = _found_by_file([path])
@@ -47,7 +46,7 @@ def test_src_layout_project_with_absolute_and_relative_imports() -> None:
 
 
 def test_chain_is_explained_in_message_and_json() -> None:
-    result = CliRunner().invoke(main, ["check", "--output-format", "json", str(PROJECT)])
+    result = cli_runner().invoke(main, ["check", "--output-format", "json", str(PROJECT)])
     data = json.loads(result.stdout)
     by_line = {d["location"]["row"]: d for d in data}
     workflows = PROJECT / "src" / "shop" / "workflows.py"

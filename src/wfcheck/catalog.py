@@ -53,8 +53,9 @@ class ApiPattern:
     ``name`` is a qualified name (``datetime.datetime.now``) or a wildcard (``random.*``,
     anything below ``random``). ``use`` is ``call`` (flag calls) or ``any`` (flag every
     reference, e.g. ``os.environ``). ``max_args`` restricts a call pattern to calls with at
-    most that many arguments (``time.localtime()`` reads the clock, ``time.localtime(ts)`` does
-    not). ``method`` instead matches a method name on any receiver (``loop.run_in_executor``).
+    most that many arguments, not counting a literal ``None`` (``time.localtime()`` and
+    ``random.Random(None)`` read the clock or the OS entropy, ``time.localtime(ts)`` and
+    ``random.Random(seed)`` do not). ``method`` instead matches a method name on any receiver (``loop.run_in_executor``).
     """
 
     name: str = ""

@@ -12,14 +12,17 @@ what was expected.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
-from wfcheck.discovery import pattern_error, real_path
+from wfcheck.cache import CACHE_DIR_NAME
+from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
 
@@ -50,6 +53,7 @@ KEYS = (
     "banned-api",
     "allowed-api",
     "unsafe-fixes",
+    "cache-dir",
 )
 
 
@@ -73,6 +77,10 @@ class Options:
     unsafe_fixes: Optional[bool] = None
     config: Optional[str] = None
     isolated: bool = False
+    # Read and write the result cache (the command line does; library callers opt in).
+    cache: bool = False
+    cache_dir: Optional[str] = None
+    jobs: int = 1
 
 
 @dataclass
@@ -92,6 +100,7 @@ class FileConfig:
     banned: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)
     allowed: List[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    cache_dir: Optional[str] = None
 
 
 # -- finding files -------------------------------------------------------------------------
@@ -273,6 +282,11 @@ def parse_table(
         for n in _strings(table, "allowed-api", where, "a list of qualified names") or []
     ]
     config.unsafe_fixes = _bool(table, "unsafe-fixes", where)
+    if "cache-dir" in table:
+        cache_dir = table["cache-dir"]
+        if not isinstance(cache_dir, str) or not cache_dir.strip():
+            raise _fail(where, "cache-dir", "a directory path", cache_dir)
+        config.cache_dir = str((root / cache_dir).resolve())
     return config
 
 
@@ -398,7 +412,27 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
             if message
         ),
         unsafe_fixes=options.unsafe_fixes if options.unsafe_fixes is not None else config.unsafe_fixes,
+        cache_dir=_cache_dir(config, options),
+        jobs=options.jobs,
     )
+
+
+def _cache_dir(config: FileConfig, options: Options) -> Optional[str]:
+    """`--cache-dir`, else `cache-dir`, else `.wfcheck_cache` beside the configuration file,
+    else at the working directory's project root (or the working directory itself)."""
+    if not options.cache:
+        return None
+    if options.cache_dir is not None:
+        return str(Path(options.cache_dir).resolve())
+    if config.cache_dir is not None:
+        return config.cache_dir
+    if config.path is not None:
+        return str(config.path.parent.resolve() / CACHE_DIR_NAME)
+    cwd = Path.cwd()
+    for directory in (cwd, *cwd.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return str(directory / CACHE_DIR_NAME)
+    return str(cwd / CACHE_DIR_NAME)
 
 
 def resolve(
@@ -415,10 +449,36 @@ def resolve(
         config = read_config(config_path)
         return [(build_settings(config, options, catalog), list(paths))]
     groups: Dict[Optional[Path], List[str]] = {}
-    for path in paths:
-        groups.setdefault(find_config(Path(path)), []).append(path)
+    nested: Dict[Optional[Path], Set[str]] = {}
+    pending = list(paths)
+    while pending:
+        path = pending.pop(0)
+        config_path = find_config(Path(path))
+        members = groups.setdefault(config_path, [])
+        if path in members:
+            continue
+        members.append(path)
+        if not os.path.isdir(path):
+            continue
+        # As ruff does, a file is checked with the configuration nearest to it: directories
+        # below with their own are checked in their own group, not in this one.
+        for directory in directories_containing(path, CONFIG_FILES):
+            if _config_name(directory):
+                nested.setdefault(config_path, set()).add(os.path.abspath(directory))
+                pending.append(directory)
     result = []
     for config_path, members in groups.items():
         config = read_config(config_path) if config_path is not None else FileConfig()
-        result.append((build_settings(config, options, catalog), members))
+        settings = build_settings(config, options, catalog)
+        below = tuple(sorted(nested.get(config_path, ())))
+        result.append((dataclasses.replace(settings, nested_configs=below) if below else settings, members))
     return result
+
+
+def _config_name(directory: str) -> str:
+    """The configuration file `find_config` would pick in ``directory`` itself, if any."""
+    for name in CONFIG_FILES:
+        candidate = Path(directory) / name
+        if candidate.is_file() and (name != "pyproject.toml" or _has_wfcheck_table(candidate)):
+            return name
+    return ""

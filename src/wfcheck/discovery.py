@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-from typing import Iterator, List, Optional, Sequence, Tuple
+from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
@@ -18,6 +18,12 @@ SKIP_DIRS = frozenset(
     }
 )
 
+# Names in a directory listing that change how the walk goes on.
+_SPECIAL_FILES = frozenset({".gitignore", "pyvenv.cfg"})
+
+# What marks a project root (where module names start, and the cache lives).
+ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
+
 
 def real_path(path: "str | os.PathLike[str]") -> Path:
     """The absolute path with symlinks resolved. Unlike ``Path.resolve()`` (RuntimeError or
@@ -26,13 +32,10 @@ def real_path(path: "str | os.PathLike[str]") -> Path:
     return Path(os.path.realpath(path))
 
 
-def _is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
-
-
-def _load_gitignore(directory: Path) -> Optional[pathspec.PathSpec]:
+def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
     try:
-        text = (directory / ".gitignore").read_text(encoding="utf-8", errors="replace")
+        with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
+            text = f.read()
     except OSError:
         return None
     lines = text.splitlines()
@@ -52,24 +55,24 @@ def pattern_error(pattern: str) -> Optional[str]:
     return None
 
 
-def _ignored(path: Path, is_dir: bool, specs: Sequence[Tuple[Path, pathspec.PathSpec]]) -> bool:
+def _ignored(path: str, is_dir: bool, specs: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
     ignored = False
     for base, spec in specs:
-        relative = path.relative_to(base).as_posix() + ("/" if is_dir else "")
+        relative = Path(os.path.relpath(path, base)).as_posix() + ("/" if is_dir else "")
         result = spec.check_file(relative)
         if result.include is not None:
             ignored = bool(result.include)
     return ignored
 
 
-def _gitignore_chain(directory: Path) -> List[Tuple[Path, pathspec.PathSpec]]:
+def _gitignore_chain(directory: Path) -> List[Tuple[str, pathspec.PathSpec]]:
     """The .gitignore files above ``directory`` up to its repository root."""
-    chain: List[Tuple[Path, pathspec.PathSpec]] = []
+    chain: List[Tuple[str, pathspec.PathSpec]] = []
     current = directory
     while True:
-        spec = _load_gitignore(current)
+        spec = _load_gitignore(str(current))
         if spec is not None:
-            chain.append((current, spec))
+            chain.append((str(current), spec))
         if (current / ".git").exists() or current.parent == current:
             break
         current = current.parent
@@ -79,48 +82,128 @@ def _gitignore_chain(directory: Path) -> List[Tuple[Path, pathspec.PathSpec]]:
 
 def discover(paths: Sequence[str]) -> Iterator[Path]:
     """Files named explicitly are always checked; directories are walked."""
+    return (Path(found) for found in discover_names(paths))
+
+
+def discover_names(paths: Sequence[str]) -> Iterator[str]:
+    """:func:`discover` as strings, the paths spelled as the command line spells them."""
     seen = set()
     for raw in paths:
-        path = Path(raw)
-        if not path.is_dir():
-            if path not in seen:
-                seen.add(path)
-                yield path
+        if not os.path.isdir(raw):
+            found = str(Path(raw))
+            if found not in seen:
+                seen.add(found)
+                yield found
             continue
-        for found in _walk(path):
+        for found in _walk(raw):
             if found not in seen:
                 seen.add(found)
                 yield found
 
 
-def _walk(root: Path) -> Iterator[Path]:
+def _walk(root: str) -> Iterator[str]:
+    # Strings, not Path objects: on a large tree (site-packages) path arithmetic costs more
+    # than the system calls.
     absolute_root = real_path(root)
     base_chain = _gitignore_chain(absolute_root.parent) if absolute_root.parent != absolute_root else []
-    stack: List[Tuple[Path, Path, List[Tuple[Path, pathspec.PathSpec]]]] = [
-        (root, absolute_root, base_chain)
+    # Spelled as str(Path(...)) would spell them: no "./" in front.
+    shown = str(Path(root))
+    top = "" if shown == "." else shown
+    stack: List[Tuple[str, str, List[Tuple[str, pathspec.PathSpec]]]] = [
+        (top, str(absolute_root), base_chain)
     ]
     while stack:
         directory, absolute, inherited = stack.pop()
-        spec = _load_gitignore(absolute)
-        specs = inherited + [(absolute, spec)] if spec is not None else inherited
         try:
-            entries = sorted(os.scandir(directory), key=lambda e: e.name)
+            with os.scandir(directory or ".") as scan:
+                entries = sorted(scan, key=lambda e: e.name)
         except OSError:
             continue
+        # Looked for in the listing, not with a system call per directory.
+        names = {entry.name for entry in entries if entry.name in _SPECIAL_FILES}
+        if "pyvenv.cfg" in names and directory != top:
+            continue  # a virtualenv, whatever its name
+        spec = _load_gitignore(absolute) if ".gitignore" in names else None
+        specs = inherited + [(absolute, spec)] if spec is not None else inherited
         subdirs = []
+        prefix = directory + os.sep if directory else ""
         for entry in entries:
-            entry_abs = absolute / entry.name
+            name = entry.name
             try:
                 # Symlinked directories are not followed: no loops, no walking out of the tree.
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 continue
             if is_dir:
-                if entry.name in SKIP_DIRS or entry.name.endswith(".egg-info"):
+                if name in SKIP_DIRS or name.endswith(".egg-info"):
                     continue
-                if _is_virtualenv(entry_abs) or _ignored(entry_abs, True, specs):
+                entry_abs = os.path.join(absolute, name)
+                if specs and _ignored(entry_abs, True, specs):
                     continue
-                subdirs.append((Path(entry.path), entry_abs, specs))
-            elif entry.name.endswith(".py") and not _ignored(entry_abs, False, specs):
-                yield Path(entry.path)
+                subdirs.append((prefix + name, entry_abs, specs))
+            elif name.endswith(".py") and not (
+                specs and _ignored(os.path.join(absolute, name), False, specs)
+            ):
+                yield prefix + name
         stack.extend(reversed(subdirs))
+
+
+def directories_containing(root: str, names: Sequence[str]) -> List[str]:
+    """The directories below ``root`` (not ``root`` itself; spelled from it) whose listing has one
+    of ``names``, pruned as the walk prunes (skipped names, virtualenvs, symlinks): where
+    nested configuration files may be. Only listings are read, so it costs little."""
+    found: List[str] = []
+    wanted = frozenset(names)
+    top = os.path.abspath(root)
+    stack = [top]
+    while stack:
+        directory = stack.pop()
+        try:
+            with os.scandir(directory) as scan:
+                entries = list(scan)
+        except OSError:
+            continue
+        listed = {entry.name for entry in entries}
+        if directory != top:
+            if "pyvenv.cfg" in listed:
+                continue  # a virtualenv, whatever its name
+            if listed & wanted:
+                found.append(os.path.normpath(os.path.join(root, os.path.relpath(directory, top))))
+        for entry in entries:
+            name = entry.name
+            if name in SKIP_DIRS or name.endswith(".egg-info"):
+                continue
+            try:
+                if entry.is_dir(follow_symlinks=False):
+                    stack.append(entry.path)
+            except OSError:
+                continue
+    return sorted(found)
+
+
+def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
+    """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
+    and any extra roots given."""
+    roots: List[Path] = []
+
+    def add(root: Path) -> None:
+        if root not in roots:
+            roots.append(root)
+
+    for raw in extra:
+        add(real_path(raw))
+    for raw in paths:
+        start = real_path(raw)
+        directory = start if start.is_dir() else start.parent
+        current = directory
+        while True:
+            if any((current / marker).exists() for marker in ROOT_MARKERS):
+                add(current)
+                if (current / "src").is_dir():
+                    add(current / "src")
+                break
+            if current.parent == current:
+                add(directory)
+                break
+            current = current.parent
+    return roots

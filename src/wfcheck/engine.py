@@ -1,65 +1,47 @@
-"""Files in, diagnostics out: prefilter, decode, parse, analyse, suppress, select.
+"""Files in, diagnostics out: discover, prefilter, parse and analyse, cache, in parallel.
 
 ``check_source`` runs the whole pipeline on one file's bytes; ``check_paths`` runs it over
-every discovered file. Nothing here imports or executes the code being checked.
+every discovered file. A cheap text scan (the prefilter) decides whether a file can hold
+workflow code before anything is parsed, so LibCST is imported only when a file needs it.
+Results of unchanged files come from :mod:`wfcheck.cache`; the rest are checked in a process
+pool when there are enough of them, each worker with its own project index, returning plain
+data. Nothing here imports or executes the code being checked.
 """
 
 from __future__ import annotations
 
 import errno
+import os
 import re
 import stat
+import sys
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple, cast
 
-import libcst as cst
 import pathspec
-from libcst.metadata import CodeRange
 
-from wfcheck.analysis.checker import (
-    CheckContext,
-    CheckFailed,
-    Finding,
-    WorkflowChecker,
-    run_check,
-    summarize,
-)
-from wfcheck.analysis.project import (
-    ModuleFacts,
-    ProjectIndex,
-    Summary,
-    Target,
-    find_project_roots,
-)
-from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog
-from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.discovery import discover, real_path
-from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec, using_specs
-from wfcheck.source import (
-    DEEP_RECURSION_LIMIT,
-    FileTooLarge,
-    SourceError,
-    on_deep_stack,
-    parse_source,
-)
-from wfcheck.suppression import (
-    Suppression,
-    named_codes,
-    parse_block_suppression,
-    parse_line_suppression,
-    suppresses,
-)
+from wfcheck.discovery import discover_names, find_project_roots, real_path
+from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, SPECS, FrameworkSpec, using_specs
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.project import ProjectIndex, Summary, Target
+    from wfcheck.cache import ResultCache
 
 SYNTAX_ERROR = "WF900"
 INTERNAL_ERROR = "WF999"
-# Reported whatever the selection: a file that could not be checked must not pass silently.
+# Reported whatever the selection: the file (or a check on it) could not be checked.
 ALWAYS_ON = frozenset({SYNTAX_ERROR, INTERNAL_ERROR})
 UNUSED_SUPPRESSION = "WF800"
 REPLAY_UNSAFE_LOG = "WF701"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+# Below this many files to check, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 100
+# Chunks per worker: enough to even out the load when workflow files cluster.
+_CHUNKS_PER_JOB = 8
 
 
 def split_lines(text: str) -> List[str]:
@@ -89,16 +71,29 @@ class Settings:
     banned_messages: Tuple[Tuple[Tuple[str, str], str], ...] = ()
     # Stored for `--fix`: whether unsafe fixes may be applied.
     unsafe_fixes: bool = False
+    # Where results are cached between runs; None: no cache.
+    cache_dir: Optional[str] = None
+    # Worker processes for a large run.
+    jobs: int = 1
+    # Directories (absolute) below a checked one with a configuration of their own: their
+    # files are checked with that configuration, in another group.
+    nested_configs: Tuple[str, ...] = ()
 
     def is_excluded(self, path: str) -> bool:
-        return any(_matches(root, pattern, path) for root, pattern in self.exclude)
+        if not self.exclude:
+            return False
+        absolute = real_path(path)
+        return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
 
     def enabled_for(self, path: str) -> FrozenSet[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
+        if not self.per_file_ignores:
+            return self.enabled
+        absolute = real_path(path)
         off = [
             selector
             for root, pattern, selectors in self.per_file_ignores
-            if _matches(root, pattern, path)
+            if _matches(root, pattern, absolute)
             for selector in selectors
         ]
         if not off:
@@ -110,15 +105,23 @@ class Settings:
         )
 
 
-def _matches(root: str, pattern: str, path: str) -> bool:
-    """Does a gitignore-style ``pattern`` relative to ``root`` match ``path`` (or, for a path
-    outside ``root``, its file name)?"""
-    spec = pathspec.GitIgnoreSpec.from_lines([pattern])
-    absolute = real_path(path)
+@lru_cache(maxsize=None)
+def _spec(pattern: str) -> pathspec.PathSpec:
+    return pathspec.GitIgnoreSpec.from_lines([pattern])
+
+
+@lru_cache(maxsize=None)
+def _resolved(path: str) -> Path:
+    return real_path(path)
+
+
+def _matches(root: str, pattern: str, absolute: Path) -> bool:
+    """Does a gitignore-style ``pattern`` relative to ``root`` match the resolved path
+    ``absolute`` (or, for a path outside ``root``, its file name)?"""
     try:
-        return spec.match_file(absolute.relative_to(real_path(root)).as_posix())
+        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix())
     except ValueError:
-        return spec.match_file(absolute.name)
+        return _spec(pattern).match_file(absolute.name)
 
 
 @dataclass
@@ -128,6 +131,9 @@ class FileResult:
     parsed: bool = False
     # A one-line problem that is not a diagnostic (the file could not be read at all).
     error: Optional[str] = None
+    # Absolute paths of the other files the result was read from: project modules that
+    # calls were followed into, and candidates probed and found absent.
+    depends_on: Tuple[str, ...] = ()
 
 
 @dataclass
@@ -146,324 +152,251 @@ class RunResult:
         return [(f.path, f.error) for f in self.files if f.error]
 
 
+@lru_cache(maxsize=None)
+def _needles(markers: Tuple[bytes, ...]) -> Tuple[bytes, ...]:
+    """Fewer, shorter strings that every marker contains: markers sharing a prefix of at
+    least four bytes (`call_activity`, `call_entity`, ...) are searched for once."""
+    needles: List[bytes] = []
+    for marker in sorted(set(markers)):
+        if needles:
+            common = cast(bytes, os.path.commonprefix([needles[-1], marker]))
+            if len(common) >= 4:
+                needles[-1] = common
+                continue
+        needles.append(marker)
+    return tuple(needles)
+
+
 def has_workflow_marker(data: bytes, markers: Sequence[bytes] = MARKERS) -> bool:
-    """The prefilter: can this file contain workflow code at all?"""
-    return any(marker in data for marker in markers)
+    """The prefilter: can this file contain workflow code at all? It must name an engine (or
+    a configured wrapper's package), or yield one of the context methods the signature
+    fallback recognises. A marker counts where it starts a name (`dapr.ext`,
+    `ctx.call_activity`), not inside one (`LdaprLexer`)."""
+    if _has_marker(data, tuple(markers)):
+        return True
+    return b"yield" in data and _has_marker(data, FALLBACK_MARKERS)
 
 
-def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
+def _has_marker(data: bytes, markers: Tuple[bytes, ...]) -> bool:
+    # Each `in` is a full pass over the bytes, so the shared prefixes are searched first and
+    # the markers themselves only on a hit.
+    if not any(needle in data for needle in _needles(markers)):
+        return False
+    return any(_starts_a_name(data, marker) for marker in markers)
+
+
+def _starts_a_name(data: bytes, marker: bytes) -> bool:
+    start = data.find(marker)
+    while start >= 0:
+        # Bytes >= 0x80 belong to non-ASCII identifiers, so they continue a name too.
+        if start == 0 or not _NAME_BYTES[data[start - 1]]:
+            return True
+        start = data.find(marker, start + 1)
+    return False
+
+
+_NAME_BYTES = tuple(
+    chr(b).isalnum() or chr(b) == "_" or b >= 0x80 for b in range(256)
+)
+
+
+def make_project(paths: Sequence[str], settings: Settings) -> "ProjectIndex":
     """The project index for a run: roots from the checked paths, summaries from the rules."""
+    from wfcheck.analysis.checker import summarize
+    from wfcheck.analysis.project import ProjectIndex
 
-    def summarizer(target: Target, framework: FrameworkSpec) -> Summary:
+    def summarizer(target: "Target", framework: FrameworkSpec) -> "Summary":
         return summarize(target, framework, settings.catalog, settings.enabled, project)
 
     project = ProjectIndex(
-        find_project_roots(paths, settings.src), summarizer, settings.catalog.returns
+        find_project_roots(paths, settings.src),
+        summarizer,
+        settings.catalog.returns,
+        settings.catalog.is_allowed,
     )
     return project
 
 
-def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
-    named = {Path(p) for p in paths if not Path(p).is_dir()}
-    with using_specs(settings.specs):
-        project = make_project(paths, settings)
-        results = [
-            check_file(path, settings, project)
-            for path in discover(paths)
-            if not settings.is_excluded(str(path))
-            or (path in named and not settings.force_exclude)
-        ]
-    return RunResult(results, project.modules_parsed)
-
-
-def check_file(path: Path, settings: Settings, project: ProjectIndex) -> FileResult:
-    display = str(path)
-    try:
-        data = read_file(path)
-    except UnreadableFile as exc:
-        return FileResult(display, error=str(exc))
-    return check_source(data, display, settings, project)
+def files_to_check(paths: Sequence[str], settings: Settings) -> List[str]:
+    """The discovered files minus the excluded ones; a file named explicitly is excluded only
+    with ``force_exclude``."""
+    named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
+    nested = tuple(d + os.sep for d in settings.nested_configs)
+    return [
+        path
+        for path in discover_names(paths)
+        if (path in named or not nested or not os.path.abspath(path).startswith(nested))
+        and (not settings.is_excluded(path) or (path in named and not settings.force_exclude))
+    ]
 
 
 class UnreadableFile(Exception):
     """A file to check cannot be read; the message is the one line to show."""
 
 
-def read_file(path: Path) -> bytes:
+def read_file(path: "str | os.PathLike[str]") -> bytes:
     """The bytes of a file to check. Only regular files are read: a FIFO or device named
     `*.py` would block or never end."""
     try:
-        if not stat.S_ISREG(path.stat().st_mode):
+        # Asked before opening: opening a FIFO blocks until something writes to it.
+        if not stat.S_ISREG(os.stat(path).st_mode):
             raise UnreadableFile("cannot read file: not a regular file")
-        return path.read_bytes()
+        with open(path, "rb") as handle:
+            return handle.read()
     except OSError as exc:
-        if exc.errno == errno.ENOENT and path.is_symlink():
+        if exc.errno == errno.ENOENT and os.path.islink(path):
             reason = "broken symbolic link"
         else:
             reason = exc.strerror or str(exc)
         raise UnreadableFile(f"cannot read file: {reason}") from None
 
 
+class FileChecker:
+    """Checks files one at a time, sharing one project index built on first need (so a run
+    whose files have no workflow markers never imports LibCST)."""
+
+    def __init__(self, settings: Settings, run_paths: Sequence[str]) -> None:
+        self.settings = settings
+        self.run_paths = list(run_paths)
+        self._project: Optional["ProjectIndex"] = None
+
+    @property
+    def project(self) -> "ProjectIndex":
+        if self._project is None:
+            self._project = make_project(self.run_paths, self.settings)
+        return self._project
+
+    @property
+    def helper_modules(self) -> int:
+        return self._project.modules_parsed if self._project is not None else 0
+
+    def check(self, path: str) -> Tuple[FileResult, Optional[str]]:
+        """The result, and the hash of the bytes checked when the file was parsed."""
+        try:
+            data = read_file(path)
+        except UnreadableFile as exc:
+            return FileResult(path, error=str(exc)), None
+        if not has_workflow_marker(data, self.settings.markers):
+            return FileResult(path), None
+        from wfcheck.analysis import diagnose
+        from wfcheck.cache import digest
+
+        return diagnose.diagnose_source(data, path, self.settings, self.project), digest(data)
+
+
+def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
+    """Every file under ``paths`` (minus excludes), in discovery order: unchanged ones from
+    the cache, the rest checked here or in worker processes."""
+    files = files_to_check(paths, settings)
+    results: List[Optional[FileResult]] = [None] * len(files)
+    cache = _open_cache(paths, settings)
+    stats: List[Optional[os.stat_result]] = [None] * len(files)
+    todo: List[int] = []
+    absolute = _absolute_paths(files) if cache is not None else []
+    for index, path in enumerate(files):
+        if cache is not None:
+            try:
+                st = stats[index] = os.stat(path)
+            except OSError:
+                pass
+            else:
+                results[index] = cache.lookup(absolute[index], path, st)
+        if results[index] is None:
+            todo.append(index)
+    with using_specs(settings.specs):
+        fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths)
+    for index, (result, content_hash) in zip(todo, fresh):
+        results[index] = result
+        checked_stat = stats[index]
+        if cache is not None and checked_stat is not None:
+            cache.store(absolute[index], checked_stat, result, content_hash)
+    if cache is not None:
+        cache.save()
+    return RunResult([r for r in results if r is not None], helper_modules)
+
+
+def _absolute_paths(files: List[str]) -> List[str]:
+    """The cache's keys. Discovered names are already normal (no `.` or `..` inside unless
+    the command line had them), so joining to the working directory is enough for those."""
+    cwd = os.getcwd() + os.sep
+    return [
+        path if os.path.isabs(path) else cwd + path if ".." not in path else os.path.abspath(path)
+        for path in files
+    ]
+
+
+def _open_cache(paths: Sequence[str], settings: Settings) -> Optional["ResultCache"]:
+    if settings.cache_dir is None:
+        return None
+    from wfcheck.cache import ResultCache
+
+    roots = find_project_roots(paths, settings.src)
+    return ResultCache(Path(settings.cache_dir), settings, [os.getcwd()] + [str(r) for r in roots])
+
+
+def _check_all(
+    files: List[str], settings: Settings, run_paths: Sequence[str]
+) -> Tuple[List[Tuple[FileResult, Optional[str]]], int]:
+    """Results in the order of ``files``, from worker processes when there are enough."""
+    jobs = settings.jobs if len(files) >= PARALLEL_MIN_FILES else 1
+    if jobs > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        size = -(-len(files) // (jobs * _CHUNKS_PER_JOB))
+        chunks = [files[i : i + size] for i in range(0, len(files), size)]
+        try:
+            with ProcessPoolExecutor(
+                jobs,
+                mp_context=_pool_context(),
+                initializer=_start_worker,
+                initargs=(settings, list(run_paths)),
+            ) as pool:
+                parts = list(pool.map(_check_chunk, chunks))
+        except (OSError, BrokenProcessPool):
+            pass  # no processes here (a sandbox, a full process table): check in this one
+        else:
+            return [r for part, _ in parts for r in part], sum(count for _, count in parts)
+    checker = FileChecker(settings, run_paths)
+    return [checker.check(path) for path in files], checker.helper_modules
+
+
+def _pool_context():
+    import multiprocessing
+
+    # Forking skips re-importing wfcheck in every worker; elsewhere it is not safe.
+    if sys.platform == "linux":
+        return multiprocessing.get_context("fork")
+    return multiprocessing.get_context()
+
+
+_worker: Optional[FileChecker] = None
+
+
+def _start_worker(settings: Settings, run_paths: List[str]) -> None:
+    global _worker
+    _worker = FileChecker(settings, run_paths)
+
+
+def _check_chunk(files: List[str]) -> Tuple[List[Tuple[FileResult, Optional[str]]], int]:
+    assert _worker is not None
+    before = _worker.helper_modules
+    with using_specs(_worker.settings.specs):
+        results = [_worker.check(path) for path in files]
+    return results, _worker.helper_modules - before
+
+
 def check_source(
-    data: bytes, path: str, settings: Settings, project: Optional[ProjectIndex] = None
+    data: bytes, path: str, settings: Settings, project: Optional["ProjectIndex"] = None
 ) -> FileResult:
     with using_specs(settings.specs):
-        return _check_source(data, path, settings, project)
+        if not has_workflow_marker(data, settings.markers):
+            return FileResult(path)
+        from wfcheck.analysis import diagnose
 
-
-def _check_source(
-    data: bytes, path: str, settings: Settings, project: Optional[ProjectIndex]
-) -> FileResult:
-    result = FileResult(path)
-    if not has_workflow_marker(data, settings.markers):
-        return result
-    try:
-        text, module = parse_source(data)
-    except FileTooLarge as exc:
-        result.error = exc.message
-        return result
-    except SourceError as exc:
-        lines = split_lines(exc.text) if exc.text else []
-        result.diagnostics.append(
-            _file_diagnostic(settings, path, exc.message, exc.line, exc.column, lines)
+        return diagnose.diagnose_source(
+            data, path, settings, project or make_project([path], settings)
         )
-        return result
-    result.parsed = True
-    if project is None:
-        project = make_project([path], settings)
-    try:
-        result.diagnostics = on_deep_stack(
-            _analyse_file, path, text, module, settings, project,
-            recursion_limit=DEEP_RECURSION_LIMIT,
-        )
-    except RecursionError:
-        # Parsed, but deeper than the analysis can walk even on the deep stack.
-        result.diagnostics = [
-            _file_diagnostic(settings, path, "file is too deeply nested to check", 1, 1)
-        ]
-    except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
-        rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
-        result.diagnostics = [_internal_error(settings, path, rule, error)]
-    return result
-
-
-def _analyse_file(
-    path: str, text: str, module: cst.Module, settings: Settings, project: ProjectIndex
-) -> List[Diagnostic]:
-    return analyse_module(project.facts_for(Path(path), path, text, module), settings, project)
-
-
-def _internal_error(settings: Settings, path: str, rule: str, error: Exception) -> Diagnostic:
-    """WF999: where wfcheck failed, so the user can report it and the rest of the run goes on."""
-    where = error.__traceback__
-    while where is not None and where.tb_next is not None:
-        where = where.tb_next
-    origin = (
-        f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
-        if where is not None
-        else ""
-    )
-    known = settings.catalog.rules.get(rule)
-    blamed = f"rule {rule} ({known.name})" if known else "the analysis"
-    message = f"internal error in {blamed}: {type(error).__name__}: {error}{origin}"
-    return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
-
-
-def analyse_module(
-    facts: ModuleFacts, settings: Settings, project: ProjectIndex
-) -> List[Diagnostic]:
-    findings: List[Finding] = []
-    enabled = settings.enabled_for(facts.path)
-    for unit in facts.units:
-        ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
-        WorkflowChecker(ctx).run()
-    if REPLAY_UNSAFE_LOG in enabled:
-        findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings)
-    if not findings and UNUSED_SUPPRESSION not in enabled:
-        return []
-    return _to_diagnostics(facts, findings, settings, enabled)
-
-
-def _to_diagnostics(
-    facts: ModuleFacts, findings: List[Finding], settings: Settings, enabled: FrozenSet[str]
-) -> List[Diagnostic]:
-    positions = facts.positions
-    comments = facts.comments
-    path = facts.path
-    unit_suppressions: Dict[int, Suppression] = {}
-    lines = split_lines(facts.text)
-    diagnostics = []
-    seen = set()
-    # (comment line, code or "*") for every suppression entry that hid a finding (WF800).
-    used: set = set()
-    banned = dict(settings.banned_messages)
-    for finding in findings:
-        rule = settings.catalog.rules[finding.code]
-        where: CodeRange = positions[finding.node]
-        line = where.start.line
-        key = (finding.code, line, where.start.column, where.end.line, where.end.column)
-        if key in seen:
-            continue
-        seen.add(key)
-        unit = finding.unit
-        if id(unit.node) not in unit_suppressions:
-            unit_suppressions[id(unit.node)] = _unit_suppression(unit, positions, comments)
-        line_comment = comments.get(line)
-        line_suppression = (
-            parse_line_suppression(line_comment) if line_comment is not None else frozenset()
-        )
-        if suppresses(line_suppression, finding.code):
-            used |= _entries_used({line}, line_suppression, finding.code)
-            continue
-        if suppresses(unit_suppressions[id(unit.node)], finding.code):
-            used |= _entries_used(
-                _unit_comment_lines(unit, positions),
-                unit_suppressions[id(unit.node)],
-                finding.code,
-            )
-            continue
-        framework = unit.framework.name
-        if (rule.code, finding.api) in banned:
-            message = f"`{finding.api}` is banned: {banned[(rule.code, finding.api)]}"
-        else:
-            message = rule.message.format(
-                api=finding.api, name=finding.api, framework=framework, verb=finding.verb
-            )
-        diagnostics.append(
-            Diagnostic(
-                code=rule.code,
-                name=rule.name,
-                message=message,
-                path=path,
-                line=line,
-                column=where.start.column + 1,
-                end_line=where.end.line,
-                end_column=where.end.column + 1,
-                workflow=unit.qualname,
-                framework=framework,
-                chain=finding.chain,
-                fix=finding.fix,
-                help=rule.alternative_for(framework),
-                noqa_row=line,
-                source_line=lines[line - 1] if line <= len(lines) else "",
-            )
-        )
-    if UNUSED_SUPPRESSION in enabled:
-        diagnostics += _unused_suppressions(facts, settings, enabled, used, lines)
-    return diagnostics
-
-
-def _entries_used(lines: Iterable[int], suppression: Suppression, code: str) -> set:
-    """Which entries of a suppression hid ``code``: "*" for a bare one, else the codes."""
-    if suppression is None:
-        return {(line, "*") for line in lines}
-    return {
-        (line, entry)
-        for line in lines
-        for entry in suppression
-        if suppresses(frozenset({entry}), code)
-    }
-
-
-def _unused_suppressions(
-    facts: ModuleFacts,
-    settings: Settings,
-    enabled: FrozenSet[str],
-    used: set,
-    lines: Sequence[str],
-) -> List[Diagnostic]:
-    """WF800: suppression comments in workflow code that hid nothing. Only codes this run
-    checks are judged (a comment for a rule that is off may be needed by another run), and a
-    bare `# noqa` is left alone: other linters read it too."""
-    rule = settings.catalog.rules[UNUSED_SUPPRESSION]
-    positions = facts.positions
-    in_units = set()
-    for unit in facts.units:
-        first = min(_unit_comment_lines(unit, positions))
-        in_units.update(range(first, positions[unit.node].end.line + 1))
-    diagnostics = []
-    for line, comment in sorted(facts.comments.items()):
-        if line not in in_units:
-            continue
-        named = named_codes(comment)
-        if named is None:
-            continue
-        # Naming WF800 keeps the comment as it is; a bare `# wfcheck: ignore` does not.
-        if suppresses(named - {"*"}, UNUSED_SUPPRESSION):
-            continue
-        unused = sorted(
-            entry
-            for entry in named
-            if (line, entry) not in used
-            and (entry == "*" or any(code.startswith(entry) for code in enabled))
-        )
-        if not unused:
-            continue
-        text = lines[line - 1] if line <= len(lines) else comment
-        column = text.find(comment) + 1 if comment in text else 1
-        what = "`# wfcheck: ignore`" if unused == ["*"] else ", ".join(unused)
-        diagnostics.append(
-            Diagnostic(
-                code=rule.code,
-                name=rule.name,
-                message=rule.message.format(api=what),
-                path=facts.path,
-                line=line,
-                column=column,
-                end_line=line,
-                end_column=column + len(comment),
-                noqa_row=line,
-                source_line=text,
-            )
-        )
-    return diagnostics
-
-
-def _unit_comment_lines(unit: WorkflowUnit, positions) -> set:
-    """The lines a whole-workflow suppression may sit on: the def/class line and the first
-    decorator's."""
-    lines = {positions[unit.node.name].start.line}
-    if unit.node.decorators:
-        lines.add(positions[unit.node.decorators[0]].start.line)
-    return lines
-
-
-def _unit_suppression(unit: WorkflowUnit, positions, comments: Dict[int, str]) -> Suppression:
-    """`# wfcheck: ignore[...]` on the workflow's def/class line or its first decorator."""
-    codes: set = set()
-    for line in _unit_comment_lines(unit, positions):
-        comment = comments.get(line)
-        if comment is None:
-            continue
-        suppression = parse_block_suppression(comment)
-        if suppression is None:
-            return None
-        codes |= suppression
-    return frozenset(codes)
-
-
-def _file_diagnostic(
-    settings: Settings,
-    path: str,
-    message: str,
-    line: int,
-    column: int,
-    lines: Sequence[str] = (),
-    code: str = SYNTAX_ERROR,
-) -> Diagnostic:
-    rule = settings.catalog.rules[code]
-    return Diagnostic(
-        code=rule.code,
-        name=rule.name,
-        message=message,
-        path=path,
-        line=line,
-        column=column,
-        end_line=line,
-        end_column=column,
-        noqa_row=line,
-        source_line=lines[line - 1] if 0 < line <= len(lines) else "",
-    )
 
 
 def default_enabled(catalog: Catalog) -> FrozenSet[str]:

@@ -200,6 +200,11 @@ class _TooDeep:
     column: int = 1
 
 
+def python_accepts(text: str) -> bool:
+    """Does the running interpreter parse ``text``? (LibCST also takes syntax newer than it.)"""
+    return _python_syntax_error(text) is None
+
+
 def _python_syntax_error(text: str, mode: str = "exec") -> Union[None, SyntaxError, _TooDeep]:
     """What the running interpreter says about ``text``: nothing, a syntax error (which may
     only mean the file uses newer syntax), or that it is nested too deeply."""

@@ -77,6 +77,26 @@ def test_check_chaos_reports_differences(reference):
     assert any("ran 2 times" in p for p in problems)
 
 
+def test_check_chaos_allows_activities_that_return_other_values(reference):
+    """An activity may be non-deterministic (a generated UUID): when the chaos run's activity
+    results differ from the uninterrupted run's, its result may differ too."""
+    report = run_chaos(
+        PIPELINE, 1, instance_id=reference.instance_id, start_time=reference.start_time, mode="steps"
+    )
+    assert check_chaos(report, reference) == []
+    report.output = {"different": True}
+    assert any("final result differs" in p for p in check_chaos(report, reference))
+    completed = next(
+        raw
+        for item in report.document["instances"]
+        for raw_events in item["generations"].values()
+        for raw in raw_events
+        if raw["kind"] == "activity_completed"
+    )
+    completed["result"] = "another value"
+    assert check_chaos(report, reference) == []
+
+
 def _event_count(db):
     try:
         conn = sqlite3.connect(db, timeout=5)

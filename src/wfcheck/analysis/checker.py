@@ -30,6 +30,7 @@ from wfcheck.analysis.project import (
     helper_unit,
 )
 from wfcheck.analysis.workflows import WorkflowUnit
+from wfcheck.analysis.walk import walk
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
@@ -133,16 +134,14 @@ class CheckContext:
         verb: str = "",
         chain: Tuple[str, ...] = (),
         qualified: str = "",
+        fix: Optional[Fix] = None,
     ) -> None:
         if code not in self.enabled:
             return
         # Helpers being summarised are not rewritten; workflow findings get their fix now,
         # while the scopes they sit in are at hand.
-        fix = (
-            run_check(code, build_fix, self, node, code, qualified)
-            if self.summary is None
-            else None
-        )
+        if fix is None and self.summary is None:
+            fix = run_check(code, build_fix, self, node, code, qualified)
         self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
 
 
@@ -160,7 +159,11 @@ class WorkflowChecker(cst.CSTVisitor):
             self._push(self._scope_for(node))
             for statement in node.body.body:
                 if isinstance(statement, cst.FunctionDef):
-                    statement.visit(self)
+                    # Only the body: a method's decorators and defaults run once, when the
+                    # class is created at import, not when the workflow runs or replays.
+                    self._push(self._scope_for(statement))
+                    walk(statement.body, self)
+                    self.ctx.scopes.pop()
             self.ctx.scopes.pop()
             return
         if (
@@ -170,7 +173,7 @@ class WorkflowChecker(cst.CSTVisitor):
         ):
             self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
 
     def _scope_for(self, node: cst.CSTNode) -> Scope:
@@ -188,27 +191,27 @@ class WorkflowChecker(cst.CSTVisitor):
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         # Decorators and defaults run in the enclosing scope, the body in the function's own.
         for decorator in node.decorators:
-            decorator.visit(self)
+            walk(decorator, self)
         for param in _all_params(node.params):
             if param.default is not None:
-                param.default.visit(self)
+                walk(param.default, self)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
     def visit_Lambda(self, node: cst.Lambda) -> bool:
         for param in _all_params(node.params):
             if param.default is not None:
-                param.default.visit(self)
+                walk(param.default, self)
         self._push(self._scope_for(node))
-        node.body.visit(self)
+        walk(node.body, self)
         self.ctx.scopes.pop()
         return False
 
@@ -237,7 +240,7 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def visit_Arg(self, node: cst.Arg) -> bool:
         # `f(environ=...)`: the keyword is not a use of a name.
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Param(self, node: cst.Param) -> bool:
@@ -248,7 +251,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if not self._check_reference(node):
             # Only the receiver is a use of a name; `.attr` is not.
-            node.value.visit(self)
+            walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
@@ -282,8 +285,46 @@ class WorkflowChecker(cst.CSTVisitor):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
                     self.ctx.report(node, rule.code, _render(func) + "()")
+        run_check("WF201", self._check_passed_functions, node)
         run_check("WF602", ordering.check_call, self.ctx, node)
         run_check("WF603", state.check_call, self.ctx, node)
+
+    def _check_passed_functions(self, node: cst.Call) -> None:
+        """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
+        function they are given make it as good as called here."""
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "sort":
+            slots: Tuple[object, ...] = ("key",)
+        elif isinstance(func, (cst.Name, cst.Attribute)):
+            slots = _CALLERS.get(self.ctx.resolve(func) or "", ())
+        else:
+            return
+        for position, arg in enumerate(node.args):
+            slot = arg.keyword.value if arg.keyword is not None else position
+            if slot not in slots or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+                continue
+            resolved = self.ctx.resolve_full(arg.value)
+            if resolved is None or resolved.instance:
+                continue
+            # Called with one argument per element: `map(time.localtime, stamps)` reads no
+            # clock, so patterns that only flag calls without arguments do not apply.
+            codes = sorted(
+                {
+                    rule.code
+                    for rule, api in self.ctx.catalog.lookup(resolved.qualified)
+                    if api.use == "call"
+                    and self.ctx.framework in api.frameworks
+                    and (api.max_args is None or api.max_args >= 1)
+                }
+            )
+            for code in codes:
+                self.ctx.report(
+                    arg.value,
+                    code,
+                    display_name(resolved.qualified) + "()",
+                    qualified=resolved.qualified,
+                    fix=_PASSED_FUNCTION_FIX,
+                )
 
     def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
         """Report catalogued APIs; True when the call was judged by the catalog."""
@@ -307,7 +348,7 @@ class WorkflowChecker(cst.CSTVisitor):
         for rule, api in ctx.catalog.lookup(resolved.qualified, exact_only=resolved.instance):
             if api.use != "call" or rule in rules or ctx.framework not in api.frameworks:
                 continue
-            if api.max_args is not None and len(node.args) > api.max_args:
+            if api.max_args is not None and _given_args(node) > api.max_args:
                 continue
             if rule.code not in already:
                 rules.append(rule)
@@ -332,6 +373,9 @@ class WorkflowChecker(cst.CSTVisitor):
         """WF604/WF605: a call into the project's own code."""
         ctx = self.ctx
         target = ctx.project.target_of(node.func, ctx.scope, ctx.facts)
+        if target is None and ctx.summary is None:
+            self._check_field_factories(node)
+            return
         if target is None or target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
         if ctx.summary is not None:
@@ -353,6 +397,43 @@ class WorkflowChecker(cst.CSTVisitor):
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
         ctx.report(node, "WF604", message, chain=steps)
 
+    def _check_field_factories(self, node: cst.Call) -> None:
+        """`Payment(...)` of a dataclass or model without `__init__`: its fields'
+        `default_factory=uuid.uuid4` (or `factory=`) run at construction, in the workflow."""
+        ctx = self.ctx
+        found = ctx.project.class_of(node.func, ctx.scope, ctx.facts)
+        if found is None:
+            return
+        facts, cls = found
+        if ctx.project.vouched_for(facts, cls, cls.name.value):
+            return
+        scope = facts.index.module_scope
+        for factory in _field_factories(cls):
+            calls = [factory] if isinstance(factory, (cst.Name, cst.Attribute)) else []
+            if isinstance(factory, cst.Lambda):
+                calls = [c.func for c in _calls_in(factory.body)]
+            for func in calls:
+                resolved = facts.resolver.expr(func, scope)
+                if resolved is None or resolved.instance:
+                    continue
+                for rule, api in ctx.catalog.lookup(resolved.qualified):
+                    if api.use != "call" or ctx.framework not in api.frameworks:
+                        continue
+                    where = facts.positions[func].start
+                    api_name = display_name(resolved.qualified) + "()"
+                    name = cls.name.value
+                    ctx.report(
+                        node,
+                        "WF604",
+                        f"{name}() is not replay-safe: {name}() -> field default "
+                        f"{api_name} [{rule.code}]",
+                        chain=(
+                            f"{name}() ({facts.path}:{facts.positions[cls.name].start.line})",
+                            f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
+                        ),
+                    )
+                    return
+
     # -- statements --------------------------------------------------------------------------
 
     def visit_Expr(self, node: cst.Expr) -> None:
@@ -363,7 +444,7 @@ class WorkflowChecker(cst.CSTVisitor):
         self._check_target(node.target)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        run_check("WF602", ordering.check_iteration, self.ctx, node.iter)
+        run_check("WF602", ordering.check_comprehension, self.ctx, node)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
@@ -440,4 +521,64 @@ def _render(node: cst.BaseExpression) -> str:
     )
 
 
+# Keywords of `dataclasses.field`, `pydantic.Field`, `attrs.field`/`attr.ib` whose function
+# builds a field's default when the object is made.
+_FACTORY_KEYWORDS = frozenset({"default_factory", "factory"})
+
+
+def _field_factories(cls: cst.ClassDef) -> List[cst.BaseExpression]:
+    """The default factories a class body's fields name (`x: T = field(default_factory=f)`)."""
+    factories: List[cst.BaseExpression] = []
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            value = small.value if isinstance(small, (cst.AnnAssign, cst.Assign)) else None
+            if isinstance(value, cst.Call):
+                factories += [
+                    arg.value
+                    for arg in value.args
+                    if arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS
+                ]
+    return factories
+
+
+class _Calls(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.calls: List[cst.Call] = []
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self.calls.append(node)
+
+
+def _calls_in(node: cst.CSTNode) -> List[cst.Call]:
+    collector = _Calls()
+    walk(node, collector)
+    return collector.calls
+
+
+# Builtins that call a function argument (by keyword or position) once per element.
+_CALLERS: Dict[str, Tuple[object, ...]] = {
+    "builtins.sorted": ("key",),
+    "builtins.min": ("key",),
+    "builtins.max": ("key",),
+    "builtins.map": (0,),
+    "builtins.filter": (0,),
+}
+_PASSED_FUNCTION_FIX = Fix(
+    "display-only",
+    "No automatic fix: the function is passed to be called, not called here; compute the "
+    "values in an activity (or with the engine's replay-safe API) and pass those",
+)
+
 __all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
+
+
+def _given_args(call: cst.Call) -> int:
+    """Arguments that say something: `None` is the default of every argument `max_args`
+    patterns look at (`random.Random(None)` seeds from the OS like `random.Random()`)."""
+    return sum(
+        1
+        for arg in call.args
+        if not (isinstance(arg.value, cst.Name) and arg.value.value == "None")
+    )

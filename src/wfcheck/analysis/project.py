@@ -13,22 +13,35 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import (
+    Callable,
+    Dict,
+    FrozenSet,
+    Iterable,
+    Iterator,
+    List,
+    Optional,
+    Sequence,
+    Set,
+    Tuple,
+    TypeVar,
+    Union,
+)
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
+from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
+from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.checks.state import module_mutables
-from wfcheck.discovery import real_path
 from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
-ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
@@ -45,6 +58,7 @@ class ModuleFacts:
         text: str,
         module: cst.Module,
         returns: Optional[Dict[str, str]] = None,
+        origin_of: Optional[Callable[[str], Optional[str]]] = None,
     ):
         self.path = path
         self.directory = real_path(path).parent
@@ -56,7 +70,7 @@ class ModuleFacts:
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]
         self.resolver = Resolver(returns)
-        self.units, self.activities = WorkflowFinder(self.index, self.resolver).find()
+        self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions = None
@@ -66,20 +80,16 @@ class ModuleFacts:
         self.reserved_names: Set[str] = set()
 
     @property
-    def positions(self):
+    def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                PositionProvider
-            )
+            self._positions = Positions(self.module, self.parents)
         return self._positions
 
     @property
-    def parents(self):
-        """Each node's parent (computed on first use: only fixes need it)."""
+    def parents(self) -> Dict[cst.CSTNode, cst.CSTNode]:
+        """Each node's parent (computed on first use)."""
         if self._parents is None:
-            self._parents = MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(
-                ParentNodeProvider
-            )
+            self._parents = parent_map(self.module)
         return self._parents
 
     @property
@@ -151,55 +161,77 @@ class Chain:
     total_reasons: int
 
 
+T = TypeVar("T")
+
 # Computes a function's own summary for a framework (supplied by the checker, which owns
 # the rules; the project index only owns the graph).
 Summarizer = Callable[[Target, FrameworkSpec], Summary]
 
 
-def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
-    """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
-    and any extra roots given."""
-    roots: List[Path] = []
-
-    def add(root: Path) -> None:
-        if root not in roots:
-            roots.append(root)
-
-    for raw in extra:
-        add(real_path(raw))
-    for raw in paths:
-        start = real_path(raw)
-        directory = start if start.is_dir() else start.parent
-        current = directory
-        while True:
-            if any((current / marker).exists() for marker in ROOT_MARKERS):
-                add(current)
-                if (current / "src").is_dir():
-                    add(current / "src")
-                break
-            if current.parent == current:
-                add(directory)
-                break
-            current = current.parent
-    return roots
-
-
 class ProjectIndex:
+    """The project's modules and the call graph between their functions, built lazily.
+
+    Every answer is memoised together with the files it was read from (modules found,
+    candidates probed and absent), so :meth:`recording` names every file an analysis
+    depends on whether the answer was computed now or for an earlier file: the cache uses it
+    to recheck a workflow when a helper module changes.
+    """
+
     def __init__(
         self,
         roots: Sequence[Path],
         summarizer: Summarizer,
         returns: Optional[Dict[str, str]] = None,
+        allowed: Callable[[str], bool] = lambda qualified: False,
     ) -> None:
         self.returns = returns or {}
+        # `allowed-api`: qualified names the team vouches for, like `# wfcheck: trusted`.
+        self.allowed = allowed
+        # Names generated activities got in this run, when they must differ across files
+        # (a `--fix` run: two files registering `read_home` on one runtime fail at import).
+        self.generated_names: Optional[Set[str]] = None
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
         self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
         self._by_name: Dict[str, Optional[ModuleFacts]] = {}
         self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
-        self._summaries: Dict[Tuple[int, str], Summary] = {}
-        self._chains: Dict[Tuple[int, str], Optional[Chain]] = {}
+        # Facts by (file, module name, shown path): a checked file and a helper look-up share
+        # them only when they agree on all three, so results never depend on the order.
+        self._by_file: Dict[Tuple[str, str, str], ModuleFacts] = {}
+        self._summaries: Dict[Tuple[str, int, str], Summary] = {}
+        self._chains: Dict[Tuple[str, int, str], Optional[Chain]] = {}
+        self._read: Dict[object, FrozenSet[str]] = {}
+        self._recording: List[Set[str]] = []
         self.modules_parsed = 0
+
+    # -- dependencies ----------------------------------------------------------------------
+
+    @contextmanager
+    def recording(self) -> Iterator[Set[str]]:
+        """Collect the absolute paths of the files the index reads (or finds absent) for the
+        analysis run inside the block."""
+        files: Set[str] = set()
+        self._recording.append(files)
+        try:
+            yield files
+        finally:
+            self._recording.pop()
+
+    def _note(self, files: Iterable[str]) -> None:
+        for frame in self._recording:
+            frame.update(files)
+
+    def _memo(self, table: Dict, key: object, compute: Callable[[], T]) -> T:
+        if key in table:
+            self._note(self._read.get(key, frozenset()))
+        else:
+            # Placed first: a module that asks for one still being loaded (an import cycle)
+            # gets None instead of loading it again.
+            table[key] = None
+            with self.recording() as files:
+                table[key] = compute()
+            self._read[key] = frozenset(files)
+        return table[key]
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -219,27 +251,26 @@ class ProjectIndex:
         return "", False
 
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
-        """Facts for a file being checked, shared with helper look-ups by module name."""
+        """Facts for a file being checked, shared with helper look-ups of the same file."""
         name, is_package = self.module_name_for(path)
-        cached = self._by_name.get(name) if name else None
+        key = (str(real_path(path)), name, display)
+        cached = self._by_file.get(key)
         if cached is not None and cached.text == text:
             return cached
-        facts = ModuleFacts(display, name, is_package, text, module, self.returns)
-        if name:
-            self._by_name[name] = facts
+        facts = ModuleFacts(
+            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+        )
+        self._by_file[key] = facts
         return facts
 
     def module(self, name: str, importer_dir: Optional[Path] = None) -> Optional[ModuleFacts]:
         """A project module by dotted name: from the project roots, else (as Python does for
         a script) from the importing file's own directory."""
-        if name not in self._by_name:
-            self._by_name[name] = self._find(name, self.roots)
-        facts = self._by_name[name]
+        facts = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
         if facts is None and importer_dir is not None:
-            key = (importer_dir, name)
-            if key not in self._by_dir:
-                self._by_dir[key] = self._find(name, [importer_dir])
-            facts = self._by_dir[key]
+            facts = self._memo(
+                self._by_dir, (importer_dir, name), lambda: self._find(name, [importer_dir])
+            )
         return facts
 
     def _find(self, name: str, roots: Sequence[Path]) -> Optional[ModuleFacts]:
@@ -249,17 +280,54 @@ class ProjectIndex:
                 (root / relative.with_suffix(".py"), False),
                 (root / relative / "__init__.py", True),
             ):
+                self._note((str(candidate),))
                 if candidate.is_file():
                     return self._load(candidate, name, is_package)
         return None
 
     def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
+        display = _display(path)
+        key = (str(real_path(path)), name, display)
+        if key in self._by_file:
+            return self._by_file[key]
         try:
             text, module = parse_source(path.read_bytes())
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
-        return ModuleFacts(_display(path), name, is_package, text, module, self.returns)
+        facts = ModuleFacts(
+            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+        )
+        self._by_file[key] = facts
+        return facts
+
+    def _origin_finder(self, path: Path) -> Callable[[str], Optional[str]]:
+        directory = real_path(path).parent
+        return lambda qualified: self.value_origin(qualified, directory)
+
+    def value_origin(
+        self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
+    ) -> Optional[str]:
+        """What made a module-level value of a project module: `shop.runtime.wfr` is made by
+        `dapr.ext.workflow.WorkflowRuntime` after `wfr = wf.WorkflowRuntime()` there."""
+        module_name, _, attr = qualified.rpartition(".")
+        if depth > 4 or not module_name or module_name.startswith("."):
+            return None
+        facts = self.module(module_name, importer_dir)
+        if facts is None:
+            return None
+        scope = facts.index.module_scope
+        bindings = scope.bindings.get(attr, ())
+        if len(bindings) != 1:
+            return None
+        binding = bindings[0]
+        if binding.kind == "import":
+            target = absolute_name(binding.target, scope.package)
+            return self.value_origin(target, facts.directory, depth + 1)
+        if binding.kind == "value" and isinstance(binding.node, cst.Call):
+            resolved = facts.resolver.expr(binding.node.func, scope)
+            return resolved.qualified if resolved is not None else None
+        return None
 
     # -- call targets ----------------------------------------------------------------------
 
@@ -291,31 +359,53 @@ class ProjectIndex:
         self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
     ) -> Optional[Target]:
         """A project function or class (its `__init__`) by qualified name."""
+        found = self._definition_node(qualified, importer_dir, depth)
+        if found is None:
+            return None
+        facts, node, rest = found
+        if not rest:
+            return self._target_in(facts, node)
+        if isinstance(node, cst.ClassDef) and len(rest) == 1:
+            return self._method(facts, node, rest[0])
+        return None
+
+    def _definition_node(
+        self, qualified: str, importer_dir: Optional[Path], depth: int
+    ) -> Optional[Tuple[ModuleFacts, Union[cst.FunctionDef, cst.ClassDef], List[str]]]:
+        """The module-level def or class a qualified name reaches (following re-exports),
+        and the attribute names left after it."""
         if depth > 4 or not qualified or qualified.startswith("."):
             return None
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             facts = self.module(".".join(parts[:split]), importer_dir)
-            if facts is not None:
-                return self._lookup(facts, parts[split:], depth)
+            if facts is None:
+                continue
+            names = parts[split:]
+            for binding in facts.index.module_scope.bindings.get(names[0], ()):
+                if binding.kind == "import":
+                    target = absolute_name(binding.target, facts.index.module_scope.package)
+                    rest = ".".join([target] + names[1:])
+                    return self._definition_node(rest, facts.directory, depth + 1)
+                if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
+                    return facts, binding.node, names[1:]
+            return None
         return None
 
-    def _lookup(self, facts: ModuleFacts, names: List[str], depth: int) -> Optional[Target]:
-        bindings = facts.index.module_scope.bindings.get(names[0], ())
-        for binding in bindings:
-            if binding.kind == "import":
-                target = absolute_name(binding.target, facts.index.module_scope.package)
-                return self.definition(
-                    ".".join([target] + names[1:]), facts.directory, depth + 1
-                )
-            node = binding.node
-            if isinstance(node, cst.FunctionDef) and len(names) == 1:
-                return self._target_in(facts, node)
-            if isinstance(node, cst.ClassDef):
-                if len(names) == 1:
-                    return self._target_in(facts, node)
-                if len(names) == 2:
-                    return self._method(facts, node, names[1])
+    def class_of(
+        self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
+    ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
+        """The project class an expression names in ``scope``, if any: a callee (what its
+        fields compute) or a base class (what its methods do)."""
+        if isinstance(func, cst.Name):
+            owner = scope.owner_of(func.value)
+            for binding in owner.bindings.get(func.value, ()) if owner is not None else ():
+                if isinstance(binding.node, cst.ClassDef):
+                    return facts, binding.node
+        resolved = facts.resolver.expr(func, scope)
+        found = self._definition_node(resolved.qualified, facts.directory, 0) if resolved else None
+        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
+            return found[0], found[1]
         return None
 
     def _target_in(
@@ -328,33 +418,52 @@ class ProjectIndex:
                 return Target(facts, node, definition.qualname, definition.parent_scope)
         return None
 
-    def _method(self, facts: ModuleFacts, cls: cst.ClassDef, name: str) -> Optional[Target]:
+    def _method(
+        self, facts: ModuleFacts, cls: cst.ClassDef, name: str, depth: int = 0
+    ) -> Optional[Target]:
+        """The method ``name`` of ``cls``, or else of its bases (left to right, depth first:
+        Python's order for the single-inheritance and mixin cases that matter here)."""
         for statement in cls.body.body:
             if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
                 return self._target_in(facts, statement)
+        if depth >= 8:
+            return None
+        for base in cls.bases:
+            found = self.class_of(base.value, facts.index.module_scope, facts)
+            if found is not None:
+                target = self._method(found[0], found[1], name, depth + 1)
+                if target is not None:
+                    return target
         return None
 
     # -- transitive reasons ----------------------------------------------------------------
 
     def is_trusted(self, target: Target) -> bool:
-        line = target.facts.positions[target.node.name].start.line
-        comment = target.facts.comments.get(line, "")
+        return self.vouched_for(target.facts, target.node, target.qualname)
+
+    def vouched_for(
+        self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef], qualname: str
+    ) -> bool:
+        """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
+        if self.allowed(f"{facts.name}.{qualname}"):
+            return True
+        comment = facts.comments.get(facts.positions[node.name].start.line, "")
         return bool(_TRUSTED.search(comment))
 
     def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
-        key = (target.key, framework.name)
-        if key not in self._summaries:
-            if self.is_trusted(target):
-                self._summaries[key] = Summary()
-            else:
-                self._summaries[key] = self.summarizer(target, framework)
-        return self._summaries[key]
+        return self._memo(
+            self._summaries,
+            ("summary", target.key, framework.name),
+            lambda: Summary() if self.is_trusted(target) else self.summarizer(target, framework),
+        )
 
     def chain(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
         """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
-        key = (start.key, framework.name)
-        if key in self._chains:
-            return self._chains[key]
+        return self._memo(
+            self._chains, ("chain", start.key, framework.name), lambda: self._search(start, framework)
+        )
+
+    def _search(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
         parents: Dict[int, Optional[Target]] = {start.key: None}
         by_key: Dict[int, Target] = {start.key: start}
         queue = deque([start])
@@ -380,7 +489,6 @@ class ProjectIndex:
                 steps.append(node)
                 node = parents[node.key]
             result = Chain(tuple(reversed(steps)), first[1], total)
-        self._chains[key] = result
         return result
 
 

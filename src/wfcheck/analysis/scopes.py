@@ -15,6 +15,7 @@ from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tup
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
 from wfcheck.source import parse_annotation
 
 BUILTIN_NAMES: FrozenSet[str] = frozenset(dir(builtins))
@@ -157,8 +158,24 @@ class _BindingCollector(cst.CSTVisitor):
         for target in node.targets:
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, Binding("value", node.value))
-            else:
+            elif not self._bind_pairwise(target.target, node.value):
                 self._bind_target(target.target, Binding("other"))
+
+    def _bind_pairwise(self, target: cst.BaseExpression, value: cst.BaseExpression) -> bool:
+        """`A, B = [], {}` binds each name to its own value."""
+        if not (isinstance(target, (cst.Tuple, cst.List)) and isinstance(value, (cst.Tuple, cst.List))):
+            return False
+        targets, values = target.elements, value.elements
+        if len(targets) != len(values) or any(
+            isinstance(e, cst.StarredElement) for e in list(targets) + list(values)
+        ):
+            return False
+        for element, item in zip(targets, values):
+            if isinstance(element.value, cst.Name):
+                self._bind(element.value.value, Binding("value", item.value))
+            elif not self._bind_pairwise(element.value, item.value):
+                self._bind_target(element.value, Binding("other"))
+        return True
 
     def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
         if isinstance(node.target, cst.Name):
@@ -317,11 +334,11 @@ class Scope:
 def function_scope(node: FunctionLike, parent: Optional[Scope]) -> Scope:
     collector = _BindingCollector(node)
     if isinstance(node, cst.FunctionDef):
-        node.params.visit(collector)
-        node.body.visit(collector)
+        walk(node.params, collector)
+        walk(node.body, collector)
     else:
-        node.params.visit(collector)
-        node.body.visit(collector)
+        walk(node.params, collector)
+        walk(node.body, collector)
     scope = Scope(
         "function",
         node,
@@ -361,13 +378,13 @@ def comprehension_scope(node: Comprehension, parent: Scope) -> Scope:
 
 def class_scope(node: cst.ClassDef, parent: Scope) -> Scope:
     collector = _BindingCollector(node, shallow=True)
-    node.body.visit(collector)
+    walk(node.body, collector)
     return Scope("class", node, parent, collector.bindings)
 
 
 def module_scope(module: cst.Module) -> Scope:
     collector = _BindingCollector(module, shallow=True)
-    module.visit(collector)
+    walk(module, collector)
     return Scope("module", module, None, collector.bindings)
 
 
@@ -394,7 +411,7 @@ def _instance_attributes(
     attrs: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef):
-            statement.body.visit(_SelfAssignments(statement, attrs))
+            walk(statement.body, _SelfAssignments(statement, attrs))
     return attrs
 
 
@@ -483,9 +500,13 @@ class Resolver:
     def _from_bindings(self, bindings: Sequence[Binding], owner: Scope) -> Optional[Resolved]:
         imports = [b for b in bindings if b.kind == "import"]
         if imports:
-            if len(imports) != len(bindings):
+            # `except ImportError: uuid4 = None` is a placeholder for when the import fails;
+            # where it succeeds, the name is the import.
+            if any(not _is_none_placeholder(b) for b in bindings if b.kind != "import"):
                 return None
-            return Resolved(absolute_name(imports[0].target, owner.module.package))
+            # Imported twice (`import datetime` then `from datetime import datetime`): the
+            # later import is what code running after the imports sees.
+            return Resolved(absolute_name(imports[-1].target, owner.module.package))
         if (
             owner.kind == "module"
             and owner.module_name
@@ -572,6 +593,11 @@ class Resolver:
         if all(r.qualified == first.qualified and r.instance == first.instance for r in results):
             return first
         return None
+
+
+def _is_none_placeholder(binding: Binding) -> bool:
+    node = binding.node
+    return binding.kind == "value" and isinstance(node, cst.Name) and node.value == "None"
 
 
 def absolute_name(target: str, package: str) -> str:

@@ -8,7 +8,7 @@ fallback (an unmarked generator whose ``ctx``/``context`` parameter yields durab
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 
 import libcst as cst
 
@@ -20,8 +20,8 @@ from wfcheck.analysis.scopes import (
     function_scope,
     module_scope,
 )
+from wfcheck.analysis.walk import walk
 from wfcheck.frameworks import (
-    FALLBACK_CONTEXT_NAMES,
     FALLBACK_FRAMEWORK,
     FALLBACK_TASK_METHODS,
     SPECS,
@@ -56,6 +56,8 @@ class WorkflowUnit:
     # The scope the definition sits in; the unit's own scopes are built from it.
     parent_scope: Scope
     how: str
+    # The engine is a guess: found by signature in a module that imports no engine.
+    engine_guessed: bool = False
 
 
 Container = Union[cst.Module, cst.FunctionDef, cst.ClassDef]
@@ -105,7 +107,7 @@ class ModuleIndex:
             # Registration calls can hide inside expressions (`return w.add_orchestrator(f)`):
             # only modules that name a registration method pay for the full walk.
             finder = _RegistrationCalls(self.calls)
-            module.visit(finder)
+            walk(module, finder)
 
     def scope_of(self, node: Container) -> Scope:
         scope = self._scopes.get(id(node))
@@ -282,9 +284,16 @@ class _TaskYieldFinder(cst.CSTVisitor):
 class WorkflowFinder:
     """Applies every engine spec to one module's index."""
 
-    def __init__(self, index: ModuleIndex, resolver: Resolver) -> None:
+    def __init__(
+        self,
+        index: ModuleIndex,
+        resolver: Resolver,
+        origin_of: Optional[Callable[[str], Optional[str]]] = None,
+    ) -> None:
         self.index = index
         self.resolver = resolver
+        # What made a value imported from another project module (a shared runtime).
+        self.origin_of = origin_of
         # The run's engines: all of them, or those the configuration allows and extends.
         self.specs = active_specs()
         self.engines = [
@@ -370,10 +379,14 @@ class WorkflowFinder:
 
     def _lenient(self, spec: FrameworkSpec, target: cst.BaseExpression, scope: Scope) -> bool:
         """A decorator/registration method on a receiver that cannot be typed (a parameter, a
-        runtime imported from another project module) counts when the module uses the engine."""
-        if spec not in self.engines or not isinstance(target, cst.Attribute):
+        runtime imported from another project module) counts when the module uses the engine,
+        or when the receiver is a project module's value made by the engine."""
+        if not isinstance(target, cst.Attribute):
             return False
         receiver = self.resolver.expr(target.value, scope)
+        if spec not in self.engines:
+            origin = self.origin_of(receiver.qualified) if receiver and self.origin_of else None
+            return origin is not None and spec.marks_module(origin)
         if receiver is None:
             return True
         if receiver.qualified.split(".", 1)[0] in _NEVER_RUNTIMES:
@@ -461,18 +474,21 @@ class WorkflowFinder:
         assert isinstance(node, cst.FunctionDef)
         if id(node) in self._activities:
             return
+        # Any name: yielding `<first parameter>.call_activity(...)` is the signal, whether the
+        # parameter is called `ctx`, `context` or `c` (registered in another module, say).
         param = first_param(node, definition.in_class)
-        if param is None or param.name.value not in FALLBACK_CONTEXT_NAMES:
+        if param is None:
             return
         if not self.index.scope_of(node).has_yield:
             return
         finder = _TaskYieldFinder(param.name.value)
-        node.body.visit(finder)
+        walk(node.body, finder)
         if not finder.methods:
             return
         spec = self._fallback_engine(finder.methods)
         if spec is not None:
             self._mark_workflow(definition, spec, param.name.value, "signature")
+            self._workflows[id(node)].engine_guessed = spec not in self.engines
 
     def _fallback_engine(self, methods: Iterable[str]) -> Optional[FrameworkSpec]:
         """The engine an unmarked generator workflow belongs to; None when the configuration

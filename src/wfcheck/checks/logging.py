@@ -11,6 +11,7 @@ from typing import Dict, List, Set
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
 
 CODE = "WF701"
@@ -43,7 +44,7 @@ class _Guards(cst.CSTVisitor):
         if self.depth:
             self.guarded.add(id(node))
         if isinstance(node, cst.If):
-            node.test.visit(self)
+            walk(node.test, self)
             for branch, runs_once in (
                 (node.body, _is_not_flag(node.test)),
                 (node.orelse, _is_flag(node.test)),
@@ -51,10 +52,23 @@ class _Guards(cst.CSTVisitor):
                 if branch is None:
                     continue
                 self.depth += runs_once
-                branch.visit(self)
+                walk(branch, self)
                 self.depth -= runs_once
             return False
         return True
+
+
+def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) -> bool:
+    """Does ``node`` run only when the engine is not replaying (see :class:`_Guards`)?"""
+    child, current = node, parents.get(node)
+    while current is not None:
+        if isinstance(current, cst.If) and child is not current.test:
+            if (child is current.body and _is_not_flag(current.test)) or (
+                child is current.orelse and _is_flag(current.test)
+            ):
+                return True
+        child, current = current, parents.get(current)
+    return False
 
 
 def drop_guarded(findings: List) -> List:
@@ -66,7 +80,7 @@ def drop_guarded(findings: List) -> List:
             key = id(finding.unit.node)
             if key not in guarded:
                 visitor = _Guards()
-                finding.unit.node.visit(visitor)
+                walk(finding.unit.node, visitor)
                 guarded[key] = visitor.guarded
             if id(finding.node) in guarded[key]:
                 continue

@@ -26,9 +26,48 @@ SET_ITERATION = "set-iteration"
 ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
 
 
+# Consumers of a comprehension whose result does not depend on the order they see its
+# elements in (without `key=`: equal keys keep the order they came in).
+_ORDER_FREE_CONSUMERS = frozenset(
+    {"builtins.sorted", "builtins.set", "builtins.frozenset", "builtins.any", "builtins.all",
+     "builtins.min", "builtins.max"}
+)
+
+
 def check_iteration(ctx: "CheckContext", iterable: cst.BaseExpression) -> None:
     if is_set_expression(ctx, iterable):
         ctx.report(iterable, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
+
+
+def check_comprehension(ctx: "CheckContext", comp_for: cst.CompFor) -> None:
+    if not _order_free_comprehension(ctx, comp_for):
+        check_iteration(ctx, comp_for.iter)
+
+
+def _order_free_comprehension(ctx: "CheckContext", comp_for: cst.CompFor) -> bool:
+    """A set comprehension, or a comprehension that an order-free consumer takes whole:
+    `{u.upper() for u in users}`, `sorted(u.lower() for u in users)`, `any(...)`,
+    `sum(1 for ...)`."""
+    parents = ctx.facts.parents
+    node: cst.CSTNode = comp_for
+    while isinstance(parents.get(node), cst.CompFor):
+        node = parents[node]
+    comprehension = parents.get(node)
+    if isinstance(comprehension, cst.SetComp):
+        return True
+    if not isinstance(comprehension, (cst.GeneratorExp, cst.ListComp)):
+        return False
+    arg = parents.get(comprehension)
+    call = parents.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg:
+        return False
+    if arg.keyword is not None or arg.star or any(a.keyword and a.keyword.value == "key" for a in call.args):
+        return False
+    qualified = ctx.resolve(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+    if qualified in _ORDER_FREE_CONSUMERS:
+        return True
+    # Counting is order-free; summing floats is not (rounding depends on the order).
+    return qualified == "builtins.sum" and isinstance(comprehension.elt, cst.Integer)
 
 
 def check_call(ctx: "CheckContext", call: cst.Call) -> None:

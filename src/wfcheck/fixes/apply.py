@@ -21,9 +21,17 @@ from typing import List, Optional, Sequence, Set, Tuple
 
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic
-from wfcheck.engine import Settings, UnreadableFile, check_source, make_project, read_file
+from wfcheck.engine import (
+    Settings,
+    UnreadableFile,
+    check_source,
+    files_to_check,
+    make_project,
+    read_file,
+)
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
-from wfcheck.source import SourceError, SourceText, decode_source, parse_text
+from wfcheck.frameworks import using_specs
+from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
 MAX_PASSES = 10
 
@@ -77,12 +85,15 @@ def _round_trips(source: SourceText, data: bytes) -> bool:
         return False
 
 
-def _parses(text: str) -> bool:
+def _parses(text: str, python: bool) -> bool:
+    """Does the fixed text parse, and (``python``: the original did) with this interpreter
+    too? A rewrite must not need a newer Python than the file did (quotes nested in an
+    f-string parse only from 3.12)."""
     try:
         parse_text(text)
     except SourceError:
         return False
-    return True
+    return not python or python_accepts(text)
 
 
 def fix_source(
@@ -96,17 +107,40 @@ def fix_source(
     outcome = FixOutcome(path)
     try:
         source = decode_source(data)
-        if not _round_trips(source, data):
-            # unicode_escape, for one, writes every line break back as `\n`: the fix would
-            # rewrite far more than the fixes.
-            raise SourceError(f"not fixed: the {source.encoding} encoding does not round-trip")
-    except SourceError as exc:
-        outcome.error = exc.message
+    except SourceError:
+        # Nothing to fix; checking reports the file (WF900) exactly as `check` would.
+        outcome.remaining = check_source(data, path, settings, project).diagnostics
+        return outcome, data
+    if not _round_trips(source, data):
+        # unicode_escape, for one, writes every line break back as `\n`: the fix would
+        # rewrite far more than the fixes.
+        outcome.error = f"not fixed: the {source.encoding} encoding does not round-trip"
         outcome.remaining = check_source(data, path, settings, project).diagnostics
         return outcome, data
     if project is None:
         project = make_project([path], settings)
+    try:
+        return _fix_loop(data, source, path, settings, unsafe, project, outcome)
+    except Exception as exc:  # noqa: BLE001 - a bug in one fix must not cost the file or the run
+        from wfcheck.analysis.diagnose import internal_error
+
+        outcome.fixed = outcome.original = source.text
+        outcome.applied = []
+        outcome.remaining = [internal_error(settings, path, "", exc, stage="the fixes")]
+        return outcome, data
+
+
+def _fix_loop(
+    data: bytes,
+    source: SourceText,
+    path: str,
+    settings: Settings,
+    unsafe: bool,
+    project: ProjectIndex,
+    outcome: FixOutcome,
+) -> Tuple[FixOutcome, bytes]:
     text = outcome.original = source.text
+    python = python_accepts(text)
     rejected: Set[Tuple[str, str]] = set()
     first = check_source(data, path, settings, project)
     outcome.error = first.error
@@ -115,7 +149,7 @@ def fix_source(
         candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
-        new_text, used = _apply_pass(text, candidates, outcome, rejected)
+        new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
         if new_text == text:
             break
         text = new_text
@@ -145,6 +179,7 @@ def _apply_pass(
     candidates: Sequence[Diagnostic],
     outcome: FixOutcome,
     rejected: Set[Tuple[str, str]],
+    python: bool,
 ) -> Tuple[str, List[Diagnostic]]:
     chosen: List[Diagnostic] = []
     for diagnostic in candidates:
@@ -153,7 +188,7 @@ def _apply_pass(
             chosen.append(diagnostic)
     try:
         new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
-        if _parses(new_text):
+        if _parses(new_text, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
@@ -166,7 +201,7 @@ def _apply_pass(
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
-        if new_text and _parses(new_text):
+        if new_text and _parses(new_text, python):
             return new_text, [diagnostic]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
@@ -220,24 +255,38 @@ class FixRun:
 def fix_paths(
     paths: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True
 ) -> FixRun:
-    """Fix every discovered file; write changed files unless ``write`` is false (`--diff`)."""
-    from wfcheck.discovery import discover
-
-    project = make_project(paths, settings)
+    """Fix every file `check` would check; write changed files unless ``write`` is false
+    (`--diff`)."""
     outcomes = []
-    for path in discover(paths):
-        try:
-            data = read_file(path)
-        except UnreadableFile as exc:
-            outcomes.append(FixOutcome(str(path), error=str(exc)))
-            continue
-        outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
-        if write and outcome.changed:
-            try:
-                write_atomically(path, data, fixed)
-            except (OSError, FileChangedError) as exc:
-                outcome.error = str(exc)
-                outcome.fixed = outcome.original
-                outcome.applied = []
-        outcomes.append(outcome)
+    with using_specs(settings.specs):
+        project = make_project(paths, settings)
+        project.generated_names = set()
+        for path in files_to_check(paths, settings):
+            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write))
     return FixRun(outcomes)
+
+
+def _fix_file(
+    path: Path, settings: Settings, unsafe: bool, project: ProjectIndex, write: bool
+) -> FixOutcome:
+    try:
+        data = read_file(path)
+    except UnreadableFile as exc:
+        return FixOutcome(str(path), error=str(exc))
+    outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
+    if write and outcome.changed:
+        try:
+            write_atomically(path, data, fixed)
+        except (OSError, FileChangedError) as exc:
+            outcome.error = f"not fixed: {exc}"
+            outcome.fixed = outcome.original
+            outcome.applied = []
+            outcome.remaining = check_source(data, str(path), settings, project).diagnostics
+    return outcome
+
+
+def fixable(diagnostics: Sequence[Diagnostic]) -> Tuple[int, int]:
+    """(safe, unsafe): how many findings `--fix` would fix, and how many more
+    `--unsafe-fixes` would."""
+    safe = sum(1 for d in diagnostics if applicable(d, unsafe=False))
+    return safe, sum(1 for d in diagnostics if applicable(d, unsafe=True)) - safe

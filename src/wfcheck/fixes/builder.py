@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, List, Optional
 
 import libcst as cst
 
+from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
 
@@ -52,14 +53,35 @@ class FixSite:
         node = self.ctx.scopes[-1].node if self.direct else None
         return node if isinstance(node, cst.FunctionDef) else None
 
-    def can_wait(self) -> bool:
-        """May a `yield`/`await` be written here?"""
+    def wait_problem(self) -> Optional[str]:
+        """Why a `yield`/`await` cannot be written here; None when it can."""
+        keyword = self.spec.wait_keyword
         method = self.method
         if not self.direct or method is None:
-            return False
-        if self.spec.wait_keyword == "await":
-            return method.asynchronous is not None
-        return method.asynchronous is None
+            return f"`{keyword}` is not possible in a nested function, lambda or comprehension"
+        if (keyword == "await") != (method.asynchronous is not None):
+            return f"`{keyword}` is not possible in this function"
+        if in_replay_guard(self.node, self.facts.parents):
+            return (
+                "the code runs only when the engine is not replaying: a task scheduled there "
+                "would be missing from every replay"
+            )
+        current = self.facts.parents.get(self.node)
+        while current is not None and current is not method:
+            if isinstance(current, cst.Finally):
+                return f"a `{keyword}` in a `finally:` block would run while the workflow is closed"
+            current = self.facts.parents.get(current)
+        return None
+
+    def makes_generator(self, fix: Fix) -> bool:
+        """Does ``fix`` put the first `yield` into a plain workflow function?"""
+        method = self.method
+        return (
+            self.spec.wait_keyword == "yield"
+            and method is not None
+            and not self.facts.index.scope_of(method).has_yield
+            and any("yield" in edit.content for edit in fix.edits)
+        )
 
     def context_name(self) -> Optional[str]:
         """The workflow's context parameter, if it is visible here unshadowed."""
@@ -78,8 +100,15 @@ class FixSite:
             values["ctx"] = ctx_name
         for symbol in ("timedelta", "timezone", "workflow", "uuid", "datetime"):
             if "{" + symbol + "}" in template and symbol not in values:
-                values[symbol] = self.imports.name(symbol)
+                spelling = self.symbol(symbol)
+                if spelling is None:
+                    return None
+                values[symbol] = spelling
         return template.format(**values)
+
+    def symbol(self, symbol: str) -> Optional[str]:
+        """How to spell an importable name (`timezone`, `workflow`, ...) at this site."""
+        return self.imports.name(symbol, self.scope)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.facts.module.code_for_node(node)
@@ -96,14 +125,31 @@ class FixSite:
         return [edit] + self.imports.edits
 
 
+# Fixes that read and write nothing engine-specific.
+_ENGINE_FREE = frozenset({"WF601", "WF602"})
+
+
 def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str) -> Optional[Fix]:
+    if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
+        # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
+        # rewrite for a guessed engine could call what the real one lacks.
+        return Fix(DISPLAY, "No automatic fix: this file imports no engine, so which API to use is not known")
     site = FixSite(ctx, node)
     builder = _BUILDERS.get(code)
     fix = builder(site, qualified) if builder is not None else None
     if fix is None and code in _EXTRACTABLE:
         from wfcheck.fixes.extract import extract_fix
 
+        # Start the imports afresh: a replacement that gave up may have planned some.
+        site.imports = ImportPlanner(site.facts)
         fix = extract_fix(site, code, qualified)
+    if fix is not None and fix.applicability == SAFE and site.makes_generator(fix):
+        fix = Fix(
+            UNSAFE,
+            fix.message + " (the workflow becomes a generator: a generator it returns from "
+            "another function must then be `yield from` it)",
+            fix.edits,
+        )
     return fix
 
 
@@ -124,10 +170,12 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
     aware = site.spec.now_is_aware
     args = call.args
 
-    def utc_aware() -> Optional[str]:
+    def utc_aware(form: str = "{}") -> Optional[str]:
+        """``form`` around the current time as an aware UTC datetime."""
         if aware:
-            return now
-        return f"{now}.replace(tzinfo={site.imports.name('timezone')}.utc)"
+            return form.format(now)
+        timezone = site.symbol("timezone")
+        return form.format(f"{now}.replace(tzinfo={timezone}.utc)") if timezone else None
 
     def naive_utc() -> Optional[str]:
         return f"{now}.replace(tzinfo=None)" if aware else now
@@ -142,8 +190,16 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
         tz = args[0].value
         if site.ctx.resolve(tz) in _UTC_NAMES:
             return _replace(site, utc_aware(), SAFE, "an aware UTC datetime, as `now(utc)` returns")
+        if isinstance(tz, cst.Name) and tz.value == "None":
+            return _replace(
+                site, naive_utc(), UNSAFE, "naive UTC: the original was the worker's local time"
+            )
+        converted = utc_aware("{}.astimezone(" + site.code(tz) + ")")
+        if isinstance(tz, cst.Call):
+            return _replace(site, converted, SAFE, "the same instant in that zone")
+        # A variable may hold None, for which `now()` meant naive local time.
         return _replace(
-            site, f"{utc_aware()}.astimezone({site.code(tz)})", SAFE, "the same instant in that zone"
+            site, converted, UNSAFE, "the same instant in that zone; if the zone is None, the original was naive local time"
         )
     if qualified in ("datetime.datetime.now", "datetime.datetime.today") and not args:
         return _replace(
@@ -154,15 +210,15 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
             site, f"{now}.date()", UNSAFE, "the UTC date: the original was the worker's local date"
         )
     if qualified == "time.time" and not args:
-        return _replace(site, f"{utc_aware()}.timestamp()", SAFE, "seconds since the epoch")
+        return _replace(site, utc_aware("{}.timestamp()"), SAFE, "seconds since the epoch")
     if qualified == "time.time_ns" and not args:
         return _replace(
-            site, f"int({utc_aware()}.timestamp() * 1_000_000_000)", SAFE, "nanoseconds since the epoch"
+            site, utc_aware("int({}.timestamp() * 1_000_000_000)"), SAFE, "nanoseconds since the epoch"
         )
     if qualified in ("time.monotonic", "time.perf_counter") and not args:
         return _replace(
             site,
-            f"{utc_aware()}.timestamp()",
+            utc_aware("{}.timestamp()"),
             UNSAFE,
             "orchestration time: differences hold, absolute values are epoch seconds",
         )
@@ -182,6 +238,9 @@ def _replace(site: FixSite, content: Optional[str], applicability: str, why: str
 
 def _random(site: FixSite, qualified: str) -> Optional[Fix]:
     call = site.node
+    if qualified == "random.seed":
+        # Moving the seeding into an activity would seed another process's generator.
+        return _display(site, "seed a generator of the workflow's own, `random.Random(seed)`")
     template = site.spec.random_template
     if template is None or not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
         return None
@@ -192,6 +251,13 @@ def _random(site: FixSite, qualified: str) -> Optional[Fix]:
     if generator is None:
         return None
     new_func = f"{generator}.{method}"
+    if "seed(" in site.code(site.unit.node):
+        # `random.seed(42)` first: the original drew a fixed sequence, the rewrite another.
+        return _fix(
+            UNSAFE,
+            f"Replace with `{new_func}(...)` (the workflow seeds a generator itself: the values change)",
+            site.replace(call.func, new_func),
+        )
     return _fix(
         SAFE,
         f"Replace with `{new_func}(...)`, a generator seeded from history",
@@ -221,9 +287,16 @@ def _sleep(site: FixSite, qualified: str) -> Optional[Fix]:
     parent = site.facts.parents.get(call)
     if not isinstance(parent, cst.Expr) or call.args[0].keyword is not None:
         return _display(site, "the sleep is not a statement of its own")
-    if not site.can_wait():
-        return _display(site, f"a durable timer needs `{site.spec.wait_keyword}` here, which is not possible")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(site, f"a durable timer needs `{site.spec.wait_keyword}`: {problem}")
     content = site.render(template, seconds=site.code(call.args[0].value))
+    if qualified.startswith("asyncio."):
+        # A bare `asyncio.sleep(x)` in a generator workflow is a coroutine never awaited: it
+        # never waited, and the timer makes the workflow wait.
+        return _replace(
+            site, content, UNSAFE, "a durable timer; the unawaited coroutine never waited at all"
+        )
     return _replace(site, content, SAFE, "a durable timer recorded in history")
 
 
@@ -246,8 +319,9 @@ def _asyncio(site: FixSite, qualified: str) -> Optional[Fix]:
 
 def _unyielded(site: FixSite, qualified: str) -> Optional[Fix]:
     keyword = site.spec.wait_keyword
-    if not site.can_wait():
-        return _display(site, f"`{keyword}` is not possible here")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(site, problem)
     content = f"{keyword} {site.code(site.node)}"
     return _fix(
         UNSAFE,
@@ -263,6 +337,8 @@ def _ordering(site: FixSite, qualified: str) -> Optional[Fix]:
     node = site.node
     if qualified != "set-iteration":
         return None  # hash()/id(): no mechanical rewrite
+    if site.scope.owner_of("sorted") is not None:
+        return _display(site, "`sorted` is not the builtin here")
     content = f"sorted({site.code(node)})"
     return _fix(
         UNSAFE,

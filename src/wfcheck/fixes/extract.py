@@ -16,6 +16,7 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
+from wfcheck.analysis.walk import walk
 from wfcheck.catalog import rules_dir
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
@@ -58,8 +59,9 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     expression = _widen(site, site.node)
     if not site.direct:
         return _display("the value is inside a nested function, lambda or comprehension")
-    if not site.can_wait():
-        return _display(f"`{spec.wait_keyword}` is not possible in this function")
+    problem = site.wait_problem()
+    if problem is not None:
+        return _display(problem)
     parent = site.facts.parents.get(expression)
     if isinstance(parent, (cst.WithItem, cst.AsName)) or _is_target(site, expression):
         return _display("the value is a context manager or an assignment target")
@@ -73,6 +75,11 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     apis, results, roundtrip = _serialization()
     value_code = site.code(expression)
     dump, load = "{value}", "{value}"
+    if isinstance(expression, cst.Call) and isinstance(expression.func, (cst.Name, cst.Attribute)):
+        made = site.ctx.resolve(expression.func)
+        if made is not None and site.ctx.catalog.is_handle(made):
+            # A file, a client, a generator: state in this process, never a recorded value.
+            return _display(f"the value is a handle (`{made}()`), which cannot be recorded in history")
     serializable = _known_serializable(site, expression, qualified, apis, results)
     if not serializable and qualified in roundtrip and expression is site.node:
         dump, load = roundtrip[qualified]["dump"], roundtrip[qualified]["load"]
@@ -82,6 +89,11 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     if call is None:
         return _display("the workflow's context parameter is not visible here")
     call = site.render(load, value=call) if load != "{value}" else call
+    if call is None:
+        return _display("a name the rewrite needs is shadowed here")
+    call = _requote(site, expression, call)
+    if call is None:
+        return _display("the value sits in f-strings that use both quote characters")
     activity = _activity_source(site, name, free, returned, registration)
     edits = site.replace(expression, call)
     edits += _insert_after_unit(site, activity)
@@ -98,7 +110,25 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     if unsafe_reasons:
         message += " (" + "; ".join(unsafe_reasons) + ")"
     site.facts.reserved_names.add(name)
+    if site.ctx.project.generated_names is not None:
+        site.ctx.project.generated_names.add(name)
     return Fix(applicability, message, tuple(edits))
+
+
+def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> Optional[str]:
+    """The generated call with quotes that the f-strings around ``expression`` leave free:
+    before Python 3.12 an f-string's replacement field cannot reuse its own quote."""
+    used = set()
+    current = site.facts.parents.get(expression)
+    while current is not None:
+        if isinstance(current, cst.FormattedString):
+            used.add(current.start.lstrip("rRfFbBuU")[0])
+        current = site.facts.parents.get(current)
+    if '"' not in used:
+        return call
+    if "'" in used:
+        return None
+    return call.replace('"', "'")
 
 
 def _display(why: str) -> Fix:
@@ -180,33 +210,48 @@ def _subscript_of(expression: cst.Subscript, node: cst.CSTNode) -> bool:
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
         self.names: List[str] = []
+        # `:=` targets: the expression assigns a workflow variable itself.
+        self.assigned: List[str] = []
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        if isinstance(node.target, cst.Name):
+            self.assigned.append(node.target.value)
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value not in self.names:
             self.names.append(node.value)
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
     def visit_Arg(self, node: cst.Arg) -> bool:
-        node.value.visit(self)
+        walk(node.value, self)
         return False
 
 
 def _free_variables(site: FixSite, expression: cst.CSTNode) -> Tuple[List[str], str]:
     """Workflow locals the expression reads (the activity's input), or why it cannot move."""
     visitor = _Names()
-    expression.visit(visitor)
+    walk(expression, visitor)
+    if visitor.assigned:
+        return [], f"the value assigns `{visitor.assigned[0]}` (`:=`), which the workflow reads"
     free: List[str] = []
     for name in visitor.names:
         owner = site.scope.owner_of(name)
-        if owner is None or owner.kind == "module" or not site.ctx.in_unit(owner):
+        # Module names the generated module-level activity sees itself; a closure's (an
+        # enclosing function's) it does not, so those are passed in like the workflow's own.
+        if owner is None or owner.kind == "module":
             continue
         if name == site.unit.context_param or name == site.scope.self_name:
             return [], f"the value reads `{name}`, which an activity cannot receive"
-        if any(b.kind == "import" for b in owner.bindings.get(name, ())):
+        bindings = owner.bindings.get(name, ())
+        if any(b.kind == "import" for b in bindings):
             return [], f"the value uses `{name}`, imported inside the workflow"
+        if any(
+            isinstance(b.node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)) for b in bindings
+        ):
+            return [], f"the value uses `{name}`, a function or class an activity cannot receive"
         free.append(name)
     return free, ""
 
@@ -223,11 +268,18 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
             last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
         subject = _snake(last) or "value"
     base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
-    taken = set(site.facts.index.module_scope.bindings) | site.facts.reserved_names
+    # Every identifier-like word in the file: names of any scope (a workflow's local
+    # `read_home` would shadow the activity) and registered names in strings
+    # (`name="read_home"`); and, in a `--fix` run, what other files were given.
+    taken = set(_WORDS.findall(site.facts.text)) | site.facts.reserved_names
+    taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:
         name, counter = f"{base}_{counter}", counter + 1
     return name
+
+
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _assigned_name(site: FixSite, expression: cst.CSTNode) -> Optional[str]:
@@ -328,12 +380,26 @@ class _Registration:
         if not self.statement or self.anchor is None:
             return []
         statement = _enclosing_statement(site, self.anchor)
+        small = _enclosing_small_statement(site, self.anchor)
+        if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
+            # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
+            end = site.facts.positions[small].end
+            content = "; " + self.statement.format(fn=name)
+            return [Edit(content, end.line, end.column + 1, end.line, end.column + 1)]
         line = site.facts.positions[statement].end.line
         index = LineIndex(site.facts.text)
         column = len(index.line_text(line)) + 1
         indentation = index.indentation(site.facts.positions[statement].start.line)
         content = site.facts.module.default_newline + indentation + self.statement.format(fn=name)
         return [Edit(content, line, column, line, column)]
+
+
+def _enclosing_small_statement(site: FixSite, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+    parents = site.facts.parents
+    current: Optional[cst.CSTNode] = node
+    while current is not None and not isinstance(current, cst.BaseSmallStatement):
+        current = parents.get(current)
+    return current
 
 
 def _enclosing_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
@@ -348,9 +414,14 @@ def _registration(site: FixSite) -> Optional[_Registration]:
     kind = site.spec.activity_registration
     if kind == "activity-decorator":
         activity = site.imports.name("activity")
+        if activity is None:
+            return None
         return _Registration(
             decorator=f"@{activity}.defn",
-            note="register it with your Temporal worker's activities",
+            note=(
+                "register it with your Temporal worker's activities; a sync activity needs "
+                "the worker's activity_executor"
+            ),
             empty_param="",
         )
     decorator_receiver = _decorator_receiver(site)

@@ -3,10 +3,11 @@ imports and aliases, else add one import after the module's last top-level impor
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
+from wfcheck.analysis.scopes import import_bindings
 from wfcheck.diagnostics import Edit
 from wfcheck.fixes.text import LineIndex
 
@@ -21,37 +22,80 @@ SYMBOLS: Dict[str, Tuple[str, Optional[str]]] = {
 }
 
 
+# Symbols that are submodules: imported as `import temporalio.workflow`, which guarantees the
+# attribute exists (a bare `import temporalio` does not load it).
+_SUBMODULES = frozenset({"workflow", "activity"})
+
+
 class ImportPlanner:
     """Resolves symbols to local spellings for one module, recording imports to add."""
 
     def __init__(self, facts) -> None:
         self.facts = facts
         self.edits: List[Edit] = []
+        self._typing_only: Optional[Set[str]] = None
 
-    def name(self, symbol: str) -> str:
+    @property
+    def typing_only(self) -> Set[str]:
+        """Names imported under `if TYPE_CHECKING:` (or `if False:`): absent at run time."""
+        if self._typing_only is None:
+            self._typing_only = set()
+            for statement in self.facts.module.body:
+                if isinstance(statement, cst.If) and _never_runs(statement.test):
+                    self._typing_only |= _imported_names(statement.body)
+        return self._typing_only
+
+    def name(self, symbol: str, scope=None) -> Optional[str]:
+        """A spelling of ``symbol`` that means it where ``scope`` (default: module level) uses
+        it, adding an import when one is needed; None when every spelling is shadowed there
+        (a local `timezone = "UTC"`, a parameter named `uuid`)."""
         module, attr = SYMBOLS[symbol]
         target = f"{module}.{attr}" if attr else module
-        bindings = self.facts.index.module_scope.bindings
-        for local, items in bindings.items():
-            if len(items) == 1 and items[0].kind == "import" and items[0].target == target:
+        module_scope = self.facts.index.module_scope
+        bindings = module_scope.bindings
+
+        def imports(local: str, what: str) -> bool:
+            items = bindings.get(local, ())
+            return (
+                len(items) == 1
+                and items[0].kind == "import"
+                and items[0].target == what
+                and local not in self.typing_only
+            )
+
+        def visible(spelling: str) -> bool:
+            if scope is None:
+                return True
+            owner = scope.owner_of(spelling.split(".", 1)[0])
+            return owner is None or owner is module_scope
+
+        for local in bindings:
+            if imports(local, target) and visible(local):
                 return local
         if attr is not None:
-            for local, items in bindings.items():
-                if len(items) == 1 and items[0].kind == "import" and items[0].target == module:
+            for local in bindings:
+                if imports(local, module) and visible(local):
                     return f"{local}.{attr}"
         local = attr or module
-        if local in bindings:
-            # The plain name is taken by something else: import the module under its name.
-            self.edits.append(self._insertion(f"import {module}"))
-            return f"{module}.{attr}" if attr else module
-        if attr is not None:
-            joined = self._join_existing(module, attr)
-            if joined is not None:
-                self.edits.append(joined)
-                return attr
-        statement = f"from {module} import {attr}" if attr else f"import {module}"
-        self.edits.append(self._insertion(statement))
-        return local
+        if local not in bindings and visible(local):
+            if attr is not None:
+                joined = self._join_existing(module, attr)
+                if joined is not None:
+                    self.edits.append(joined)
+                    return attr
+            statement = f"from {module} import {attr}" if attr else f"import {module}"
+            self.edits.append(self._insertion(statement))
+            return local
+        # The plain name is taken or shadowed: the module under its own name, unless that is
+        # taken too (`from datetime import datetime` binds `datetime` to the class).
+        spelling = target if attr else module
+        if not visible(module):
+            return None
+        if module in bindings and not imports(module, module):
+            return None
+        if module not in bindings or symbol in _SUBMODULES:
+            self.edits.append(self._insertion(f"import {target if symbol in _SUBMODULES else module}"))
+        return spelling
 
     def _join_existing(self, module: str, attr: str) -> Optional[Edit]:
         """`from datetime import timedelta` becomes `from datetime import timedelta, timezone`."""
@@ -93,3 +137,20 @@ class ImportPlanner:
         line = positions[anchor].end.line
         column = len(LineIndex(self.facts.text).line_text(line)) + 1
         return Edit(newline + statement, line, column, line, column)
+
+
+def _never_runs(test: cst.BaseExpression) -> bool:
+    if isinstance(test, cst.Name):
+        return test.value in ("TYPE_CHECKING", "False")
+    return isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
+
+
+def _imported_names(block: cst.BaseSuite) -> Set[str]:
+    names: Set[str] = set()
+    statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
+    for statement in statements:
+        smalls = getattr(statement, "body", ())
+        for small in smalls if isinstance(smalls, (list, tuple)) else ():
+            if isinstance(small, (cst.Import, cst.ImportFrom)):
+                names |= {local for local, _ in import_bindings(small)}
+    return names

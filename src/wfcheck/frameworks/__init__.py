@@ -24,16 +24,12 @@ FALLBACK_TASK_METHODS: Dict[str, str] = {
     "call_entity": "",
     "lock_entities": "durabletask",
 }
-FALLBACK_CONTEXT_NAMES = ("ctx", "context")
 FALLBACK_FRAMEWORK = "durabletask"
 
-# Text that any file holding workflow code must contain; the prefilter looks for these.
-MARKERS: Tuple[bytes, ...] = tuple(
-    sorted(
-        {marker for spec in SPECS for marker in spec.markers}
-        | {m.encode() for m in FALLBACK_TASK_METHODS}
-    )
-)
+# Text that a file importing an engine must contain; the prefilter looks for these...
+MARKERS: Tuple[bytes, ...] = tuple(sorted({marker for spec in SPECS for marker in spec.markers}))
+# ...or, in a file that yields at all (the signature fallback needs a `yield`), one of these.
+FALLBACK_MARKERS: Tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_TASK_METHODS))
 
 # What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
@@ -88,8 +84,8 @@ __all__ = [
     "configured_specs",
     "using_specs",
     "BY_NAME",
-    "FALLBACK_CONTEXT_NAMES",
     "FALLBACK_FRAMEWORK",
+    "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",
     "FrameworkSpec",
     "MARKERS",

@@ -1,0 +1,68 @@
+"""Documentation that is generated or must follow the code: docs/rules.md and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+from helpers import cli_runner
+from wfcheck.catalog import load_catalog
+from wfcheck.cli import check, main
+from wfcheck.rule_docs import render_all
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
+
+
+def test_docs_rules_md_is_up_to_date() -> None:
+    generated = render_all(list(load_catalog()))
+    current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert current == generated, "docs/rules.md is stale: run `wfcheck rule --all > docs/rules.md`"
+
+
+def test_rule_all_prints_every_rule_with_every_section() -> None:
+    result = cli_runner().invoke(main, ["rule", "--all"])
+    assert result.exit_code == 0
+    catalog = load_catalog()
+    chunks = result.output.split("\n## ")[1:]
+    assert [chunk.split("\n", 1)[0] for chunk in chunks] == [f"{r.name} ({r.code})" for r in catalog]
+    for rule, chunk in zip(catalog, chunks):
+        for section in SECTIONS:
+            if section == "Fix safety" and "fix_safety" not in rule.docs:
+                continue
+            assert f"\n### {section}\n" in chunk, f"{rule.code} lacks {section}"
+
+
+def test_rule_list_is_one_line_per_rule() -> None:
+    result = cli_runner().invoke(main, ["rule", "--list"])
+    lines = [line for line in result.output.splitlines() if line.startswith("WF")]
+    assert [line.split()[0].rstrip("*") for line in lines] == load_catalog().codes()
+
+
+def test_readme_documents_every_check_option_and_format() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for param in check.params:
+        for flag in getattr(param, "opts", []) + getattr(param, "secondary_opts", []):
+            if flag.startswith("--"):
+                assert flag in readme, f"README does not mention {flag}"
+    from wfcheck.report import REPORTERS
+
+    for fmt in REPORTERS:
+        assert f"`{fmt}`" in readme, f"README does not describe the {fmt} format"
+    from wfcheck.config import KEYS
+
+    for key in KEYS:
+        assert f"`{key}`" in readme, f"README does not describe the `{key}` key"
+
+
+def test_readme_configuration_example_is_accepted(tmp_path: Path) -> None:
+    from wfcheck.config import read_config
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## Configuration\n", 1)[1]
+    example = section.split("```toml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "pyproject.toml"
+    path.write_text(example, encoding="utf-8")
+    config = read_config(path)
+    assert config.extend_select == ["WF701"] and config.frameworks == ["dapr", "temporal"]
+    assert config.banned["acme.clock.now"] == ("WF101", "use ctx.current_utc_datetime")

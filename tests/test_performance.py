@@ -1,0 +1,408 @@
+"""What makes wfcheck fast must not change what it finds: the prefilter never skips workflow
+code, and results are the same with and without the cache and with one or more processes.
+(Speed itself is measured by bench/run.py, not asserted here.)"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import libcst as cst
+import pytest
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+
+from helpers import cli_runner, settings
+from wfcheck.cli import main
+from wfcheck.config import Options, resolve
+from wfcheck.analysis.positions import Positions, parent_map
+from wfcheck.analysis.walk import children, walk
+from wfcheck.analysis.diagnose import diagnose_source
+from wfcheck.engine import (
+    PARALLEL_MIN_FILES,
+    FileChecker,
+    FileResult,
+    check_paths,
+    has_workflow_marker,
+    make_project,
+)
+from wfcheck.source import SourceError, parse_source
+
+ROOT = Path(__file__).parent.parent
+FIXTURES = Path(__file__).parent / "fixtures"
+CORPUS: List[Path] = sorted(FIXTURES.rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+in_corpus = pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(ROOT)) for p in CORPUS])
+
+
+def _module(path: Path) -> Optional[cst.Module]:
+    """The parsed fixture, or None for those that are not valid Python (WF900 cases)."""
+    try:
+        return parse_source(path.read_bytes())[1]
+    except SourceError:
+        return None
+
+
+@in_corpus
+def test_prefilter_passes_every_file_with_workflow_code(path: Path) -> None:
+    data = path.read_bytes()
+    every_rule = settings(select=["ALL"])
+    project = make_project([str(path)], every_rule)
+    # Analysed with the prefilter bypassed: what would be lost if the scan said no.
+    result = diagnose_source(data, str(path), every_rule, project)
+    try:
+        text, module = parse_source(data)
+    except SourceError:
+        units = []
+    else:
+        units = project.facts_for(path.resolve(), str(path), text, module).units
+    has_workflow_code = bool(result.diagnostics) or bool(units)
+    if has_workflow_code:
+        assert has_workflow_marker(data), f"the prefilter would skip {path.relative_to(ROOT)}"
+
+
+def test_the_corpus_has_files_on_both_sides_of_the_prefilter() -> None:
+    verdicts = {has_workflow_marker(p.read_bytes()) for p in CORPUS}
+    assert verdicts == {True, False}
+
+
+@pytest.mark.parametrize(
+    "source, candidate",
+    [
+        ("from dapr.ext import workflow as wf\n", True),
+        ("import temporalio.workflow\n", True),
+        ("def run(ctx):\n    yield ctx.call_activity(act)\n", True),
+        ("def run(ctx):\n    x = yield ctx.call_activity_with_retry(a, r)\n", True),
+        # The signature fallback needs a `yield`; without one a context method is no sign.
+        ("x = ctx.call_activity(a)\n", False),
+        ("from azure import durable_functions as df\n", True),
+        ("import durabletask\n", True),
+        ("class LdaprLexer: pass\n", False),
+        ("name = 'xdurabletask'\n", False),
+        ("import datetime\nprint(datetime.datetime.now())\n", False),
+    ],
+)
+def test_prefilter_markers_start_a_name(source: str, candidate: bool) -> None:
+    assert has_workflow_marker(source.encode()) is candidate
+
+
+@in_corpus
+def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
+    module = _module(path)
+    if module is None:
+        return
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    expected_positions = wrapper.resolve(PositionProvider)
+    expected_parents = wrapper.resolve(ParentNodeProvider)
+    parents = parent_map(module)
+    assert parents == dict(expected_parents)
+    # Looked up in file order (statements generated as far as needed) and in reverse.
+    for order in (list, lambda nodes: list(reversed(list(nodes)))):
+        positions = Positions(module, parents)
+        for node in order(expected_positions):
+            assert positions[node] == expected_positions[node], node
+
+
+# -- cache and parallelism ------------------------------------------------------------------
+
+WORKFLOW_CALLING_HELPER = '''\
+from durabletask import task
+
+from helpers import make_id
+
+
+def orch(ctx: task.OrchestrationContext, _):
+    yield ctx.call_activity("hello", input=make_id())
+'''
+SAFE_HELPER = "def make_id():\n    return 'fixed'\n"
+UNSAFE_HELPER = "import uuid\n\n\ndef make_id():\n    return str(uuid.uuid4())\n"
+DIRECT = '''\
+import uuid
+from durabletask import task
+
+def orch(ctx: task.OrchestrationContext, _):
+    yield ctx.call_activity("hello", input=str(uuid.uuid4()))
+'''
+
+
+def _run(paths: List[str], cache_dir: Optional[Path] = None, jobs: int = 1, **options) -> List[FileResult]:
+    """Check as the command line does: one run per configuration group."""
+    opts = Options(cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, jobs=jobs, **options)
+    return [f for s, members in resolve(paths, opts) for f in check_paths(members, s).files]
+
+
+def _codes(results: List[FileResult]) -> List[Tuple[str, str]]:
+    return [(Path(f.path).name, d.code) for f in results for d in f.diagnostics]
+
+
+def _age(*paths: Path) -> None:
+    """Give files an old mtime, as files not just written have (their stat is trusted)."""
+    for path in paths:
+        os.utime(path, ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+
+
+def test_results_are_identical_with_and_without_cache_and_with_one_or_two_jobs(tmp_path: Path) -> None:
+    paths = [str(FIXTURES), str(ROOT / "examples")]
+    plain = _run(paths)
+    assert len(plain) >= PARALLEL_MIN_FILES  # enough files for the process pool
+    assert any(f.diagnostics for f in plain) and any(f.depends_on for f in plain)
+    assert _run(paths, jobs=2) == plain
+    assert _run(paths, tmp_path / "cache", jobs=2) == plain  # cold: written
+    assert _run(paths, tmp_path / "cache") == plain  # warm: read
+    assert _run(paths, tmp_path / "cache", jobs=2) == plain
+
+
+def test_a_warm_run_checks_nothing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "wf.py").write_text(DIRECT)
+    (tmp_path / "other.py").write_text("x = 1\n")
+    _age(tmp_path / "wf.py", tmp_path / "other.py")
+    cold = _run([str(tmp_path)], tmp_path / "cache")
+
+    def fail(self, path):
+        raise AssertionError(f"{path} was checked again")
+
+    monkeypatch.setattr(FileChecker, "check", fail)
+    assert _run([str(tmp_path)], tmp_path / "cache") == cold
+    assert _codes(cold) == [("wf.py", "WF202")]
+
+
+def test_a_changed_file_is_checked_again(tmp_path: Path) -> None:
+    workflow = tmp_path / "wf.py"
+    workflow.write_text(DIRECT)
+    _age(workflow)
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == [("wf.py", "WF202")]
+    workflow.write_text(DIRECT.replace("str(uuid.uuid4())", "'fixed'"))
+    _age(workflow)
+    os.utime(workflow, ns=(1_700_000_000_000_000_000,) * 2)
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
+
+
+def test_a_file_just_written_is_not_trusted_by_its_stat(tmp_path: Path) -> None:
+    # Same size, same mtime (within the file system's timestamp granularity): only the
+    # content tells the two versions apart.
+    workflow = tmp_path / "wf.py"
+    workflow.write_text(DIRECT)
+    stamp = workflow.stat().st_mtime_ns
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == [("wf.py", "WF202")]
+    workflow.write_text(DIRECT.replace("uuid.uuid4()", "uuid.uuid5()"))
+    os.utime(workflow, ns=(stamp, stamp))
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
+
+
+def test_a_configuration_change_is_a_different_cache(tmp_path: Path) -> None:
+    (tmp_path / "wf.py").write_text(DIRECT)
+    _age(tmp_path / "wf.py")
+    cache = tmp_path / "cache"
+    assert _codes(_run([str(tmp_path)], cache)) == [("wf.py", "WF202")]
+    assert _codes(_run([str(tmp_path)], cache, ignore=["WF202"])) == []
+    (tmp_path / "wfcheck.toml").write_text('ignore = ["WF2"]\n')
+    assert _codes(_run([str(tmp_path)], cache)) == []
+    (tmp_path / "wfcheck.toml").unlink()
+    assert _codes(_run([str(tmp_path)], cache)) == [("wf.py", "WF202")]
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_changed_helper_module_rechecks_the_workflow_that_calls_it(tmp_path: Path, jobs: int) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    workflow, helper = tmp_path / "app.py", tmp_path / "helpers.py"
+    workflow.write_text(WORKFLOW_CALLING_HELPER)
+    for index in range(PARALLEL_MIN_FILES if jobs > 1 else 0):
+        (tmp_path / f"filler_{index}.py").write_text("x = 1\n")
+    cache = tmp_path / ".cache"
+    # The helper does not exist yet: the workflow's result depends on its absence.
+    assert _codes(_run([str(tmp_path)], cache, jobs)) == []
+    helper.write_text(SAFE_HELPER)
+    _age(*tmp_path.glob("*.py"))
+    assert _codes(_run([str(tmp_path)], cache, jobs)) == []
+    helper.write_text(UNSAFE_HELPER)
+    _age(helper)
+    os.utime(helper, ns=(1_700_000_000_000_000_000,) * 2)
+    results = _run([str(tmp_path)], cache, jobs)
+    assert _codes(results) == [("app.py", "WF604")]
+    assert str(helper.resolve()) in next(f for f in results if f.path.endswith("app.py")).depends_on
+    helper.write_text(SAFE_HELPER)
+    _age(helper)
+    assert _codes(_run([str(tmp_path)], cache, jobs)) == []
+
+
+def _cached_workflow(tmp_path: Path) -> Tuple[List[FileResult], Path]:
+    """A checked workflow file: its results and the cache file written for it."""
+    (tmp_path / "wf.py").write_text(DIRECT)
+    _age(tmp_path / "wf.py")
+    results = _run([str(tmp_path)], tmp_path / "cache")
+    [stored] = (tmp_path / "cache").rglob("*.json")
+    return results, stored
+
+
+def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+    expected, stored = _cached_workflow(tmp_path)
+    cache = tmp_path / "cache"
+    for garbage in ("{not json", '{"entries": []}', '{"entries": {"%s": {"stat": 1}}}' % (tmp_path / "wf.py").resolve(), "[]"):
+        stored.write_text(garbage)
+        assert _run([str(tmp_path)], cache) == expected
+    stored.write_bytes(b"\xff\xfe\x00")
+    assert _run([str(tmp_path)], cache) == expected
+    json.loads(stored.read_text())  # rewritten whole
+
+
+def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
+    expected, stored = _cached_workflow(tmp_path)
+    cache = tmp_path / "cache"
+    data = json.loads(stored.read_text())
+    for entry in data["entries"].values():
+        entry["result"] = {"diagnostics": [{"code": 1}], "parsed": True, "depends_on": []}
+    stored.write_text(json.dumps(data))
+    assert _run([str(tmp_path)], cache) == expected
+
+
+def test_the_cache_directory_is_tagged_and_ignored_by_git(tmp_path: Path) -> None:
+    (tmp_path / "wf.py").write_text(DIRECT)
+    result = cli_runner().invoke(main, ["check", "--cache-dir", str(tmp_path / "c"), str(tmp_path)])
+    assert result.exit_code == 1
+    tag = (tmp_path / "c" / "CACHEDIR.TAG").read_text()
+    assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
+    assert (tmp_path / "c" / ".gitignore").read_text() == "*\n"
+    assert list((tmp_path / "c").glob("*/*.json"))
+
+
+def test_no_cache_writes_nothing(tmp_path: Path) -> None:
+    (tmp_path / "wf.py").write_text(DIRECT)
+    result = cli_runner().invoke(
+        main, ["check", "--no-cache", "--cache-dir", str(tmp_path / "c"), str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "WF202" in result.stdout
+    assert not (tmp_path / "c").exists()
+
+
+def test_the_default_cache_is_at_the_project_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "wf.py").write_text(DIRECT)
+    monkeypatch.delenv("WFCHECK_CACHE_DIR")
+    monkeypatch.chdir(tmp_path / "pkg")
+    assert cli_runner().invoke(main, ["check", "wf.py"]).exit_code == 1
+    assert (tmp_path / ".wfcheck_cache" / "CACHEDIR.TAG").is_file()
+    assert not (tmp_path / "pkg" / ".wfcheck_cache").exists()
+
+
+def test_cache_dir_key_is_relative_to_its_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "wfcheck.toml").write_text('cache-dir = "build/lint-cache"\n')
+    (tmp_path / "wf.py").write_text(DIRECT)
+    monkeypatch.delenv("WFCHECK_CACHE_DIR")
+    assert cli_runner().invoke(main, ["check", str(tmp_path / "wf.py")]).exit_code == 1
+    assert (tmp_path / "build" / "lint-cache" / "CACHEDIR.TAG").is_file()
+
+
+@pytest.mark.parametrize("value", ["3", '""', "[]"])
+def test_cache_dir_key_must_be_a_path(tmp_path: Path, value: str) -> None:
+    (tmp_path / "wfcheck.toml").write_text(f"cache-dir = {value}\n")
+    (tmp_path / "wf.py").write_text(DIRECT)
+    result = cli_runner().invoke(main, ["check", str(tmp_path / "wf.py")])
+    assert result.exit_code == 2
+    assert "cache-dir" in result.stderr and "expected a directory path" in result.stderr
+
+
+def test_jobs_must_be_positive(tmp_path: Path) -> None:
+    (tmp_path / "wf.py").write_text(DIRECT)
+    assert cli_runner().invoke(main, ["check", "--jobs", "0", str(tmp_path)]).exit_code == 2
+    result = cli_runner().invoke(main, ["check", "-j", "2", "--output-format", "concise", str(tmp_path)])
+    assert result.exit_code == 1 and "WF202" in result.stdout
+
+
+def test_diagnostics_survive_the_cache_exactly(tmp_path: Path) -> None:
+    # Fixes (edits included), chains and help texts come back equal.
+    paths = [str(FIXTURES / "fix"), str(FIXTURES / "transitive")]
+    fresh = _run(paths, tmp_path / "cache")
+    assert any(d.fix is not None and d.fix.edits for f in fresh for d in f.diagnostics)
+    assert any(d.chain for f in fresh for d in f.diagnostics)
+    assert _run(paths, tmp_path / "cache") == fresh
+
+
+class _Recorder(cst.CSTVisitor):
+    """Notes every visit and leave; skips the children of lambdas (a `False` from a hook)."""
+
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, int]] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.events.append(("visit", id(node)))
+        return not isinstance(node, cst.Lambda)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.events.append(("leave", id(original_node)))
+
+
+class _Typed(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.events: List[Tuple[str, int]] = []
+
+    def visit_Call(self, node: cst.Call) -> bool:
+        self.events.append(("call", id(node)))
+        return not isinstance(node.func, cst.Attribute)
+
+    def leave_Name(self, original_node: cst.Name) -> None:
+        self.events.append(("name", id(original_node)))
+
+
+@in_corpus
+def test_walk_visits_as_libcst_does(path: Path) -> None:
+    module = _module(path)
+    if module is None:
+        return
+    for node in parent_map(module):
+        assert children(node) == list(node.children), type(node).__name__
+    for visitor_type in (_Recorder, _Typed):
+        expected, actual = visitor_type(), visitor_type()
+        module.visit(expected)
+        walk(module, actual)
+        assert actual.events == expected.events
+
+
+def test_a_helper_rewritten_within_its_timestamp_granularity_is_noticed(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    workflow, helper = tmp_path / "app.py", tmp_path / "helpers.py"
+    workflow.write_text(WORKFLOW_CALLING_HELPER)
+    _age(workflow)
+    helper.write_text(UNSAFE_HELPER)
+    stamp = helper.stat().st_mtime_ns
+    cache = tmp_path / ".cache"
+    assert _codes(_run([str(tmp_path)], cache)) == [("app.py", "WF604")]
+    helper.write_text(UNSAFE_HELPER.replace("uuid4()", "uuid5()"))  # same size, replay-safe
+    os.utime(helper, ns=(stamp, stamp))
+    assert _codes(_run([str(tmp_path)], cache)) == []
+
+
+def test_a_changed_runtime_module_rechecks_the_workflows_registered_on_it(tmp_path: Path) -> None:
+    """`@wfr.workflow` with `wfr` imported: what it is comes from the module that makes it."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
+    package = tmp_path / "app"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    runtime = package / "runtime.py"
+    runtime.write_text("import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n")
+    (package / "flows.py").write_text(
+        "import random\n\nfrom .runtime import wfr\n\n\n@wfr.workflow\n"
+        "def pick(c, options):\n    return random.choice(options)\n\n\n"
+        "def ship(c, order):\n    yield c.call_activity('ship', input=order)\n"
+    )
+    _age(*package.glob("*.py"))
+    cache = tmp_path / ".cache"
+    assert _codes(_run([str(tmp_path)], cache)) == [("flows.py", "WF201")]
+    runtime.write_text("class Registry:\n    def workflow(self, fn):\n        return fn\n\n\nwfr = Registry()\n")
+    _age(runtime)
+    os.utime(runtime, ns=(1_700_000_000_000_000_000,) * 2)
+    assert _codes(_run([str(tmp_path)], cache)) == []
+
+
+def test_the_cache_belongs_to_the_code_that_wrote_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checkout or an install from git changes wfcheck's code, not its version."""
+    import wfcheck.cache as cache
+
+    (tmp_path / "wf.py").write_text(DIRECT)
+    _age(tmp_path / "wf.py")
+    _run([str(tmp_path)], tmp_path / "cache")
+    [first] = (tmp_path / "cache").glob("*/*.json")
+    assert first.parent.name.endswith("-" + cache.code_stamp())
+    monkeypatch.setattr(cache, "code_stamp", lambda: "another-build")
+    _run([str(tmp_path)], tmp_path / "cache")
+    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 2
