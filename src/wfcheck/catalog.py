@@ -55,7 +55,8 @@ class ApiPattern:
     reference, e.g. ``os.environ``). ``max_args`` restricts a call pattern to calls with at
     most that many arguments, not counting a literal ``None`` (``time.localtime()`` and
     ``random.Random(None)`` read the clock or the OS entropy, ``time.localtime(ts)`` and
-    ``random.Random(seed)`` do not). ``method`` instead matches a method name on any receiver (``loop.run_in_executor``).
+    ``random.Random(seed)`` do not). ``method`` instead matches a method name on any receiver
+    (``loop.run_in_executor``).
     """
 
     name: str = ""

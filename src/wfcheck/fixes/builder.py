@@ -199,7 +199,10 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
             return _replace(site, converted, SAFE, "the same instant in that zone")
         # A variable may hold None, for which `now()` meant naive local time.
         return _replace(
-            site, converted, UNSAFE, "the same instant in that zone; if the zone is None, the original was naive local time"
+            site,
+            converted,
+            UNSAFE,
+            "the same instant in that zone; if the zone is None, the original was naive local time",
         )
     if qualified in ("datetime.datetime.now", "datetime.datetime.today") and not args:
         return _replace(

@@ -3,9 +3,8 @@ which SARIF lists) to text."""
 
 from __future__ import annotations
 
-from typing import Callable, Dict, Sequence
+from typing import Callable, Dict
 
-from wfcheck.diagnostics import Diagnostic
 from wfcheck.report import concise, full, github, gitlab, json_format, json_lines, junit, sarif
 
 # render(diagnostics, rules=()) -> text
