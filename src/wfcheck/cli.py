@@ -163,7 +163,8 @@ def check(
     from_stdin = paths == ("-",)
     targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
     try:
-        groups = resolve(targets if not from_stdin or stdin_filename else ["."], options)
+        # Stdin without a name is configured as a file in the working directory (`-`).
+        groups = resolve(targets, options)
     except (ConfigError, CatalogError) as exc:
         _fail(str(exc))
     out = _Output(output_format, output_file, statistics, quiet, show_fixes, exit_zero)
