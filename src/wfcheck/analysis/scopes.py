@@ -98,6 +98,8 @@ class _BindingCollector(cst.CSTVisitor):
         self.nonlocals: Set[str] = set()
         self.has_yield = False
         self.has_await = False
+        # `from time import *`: the modules whose names this scope may hold unseen.
+        self.star_modules: List[str] = []
 
     def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -230,6 +232,8 @@ class _BindingCollector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        if isinstance(node.names, cst.ImportStar) and not node.relative and node.module is not None:
+            self.star_modules.append(_module_name(node.module))
         for name, target in import_bindings(node):
             self._bind(name, Binding("import", target=target))
         return False
@@ -285,9 +289,11 @@ class Scope:
         self.class_scope: Optional["Scope"] = None
         self._instance_attrs: Optional[Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = None
         self._method_scopes: Dict[int, "Scope"] = {}
-        # For the module scope: its dotted name and package, when the project knows them.
+        # For the module scope: its dotted name and package, when the project knows them, and
+        # the modules it star-imports.
         self.module_name = ""
         self.package = ""
+        self.star_modules: Sequence[str] = ()
 
     def method_scope(self, method: cst.FunctionDef) -> "Scope":
         """For a class scope: the scope of one of its methods (built once)."""
@@ -385,7 +391,9 @@ def class_scope(node: cst.ClassDef, parent: Scope) -> Scope:
 def module_scope(module: cst.Module) -> Scope:
     collector = _BindingCollector(module, shallow=True)
     walk(module, collector)
-    return Scope("module", module, None, collector.bindings)
+    scope = Scope("module", module, None, collector.bindings)
+    scope.star_modules = tuple(collector.star_modules)
+    return scope
 
 
 class _SelfAssignments(cst.CSTVisitor):
@@ -480,7 +488,11 @@ class Resolver:
     def name(self, name: str, scope: Scope) -> Optional[Resolved]:
         owner = scope.owner_of(name)
         if owner is None:
-            return Resolved(f"builtins.{name}") if name in BUILTIN_NAMES else None
+            if name in BUILTIN_NAMES:
+                return Resolved(f"builtins.{name}")
+            # Unbound here but star-imported: the last `from M import *` is where it came from.
+            stars = scope.module.star_modules
+            return Resolved(f"{stars[-1]}.{name}") if stars else None
         return self._bound(owner.bindings[name], owner, name)
 
     def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Optional[Resolved]:
