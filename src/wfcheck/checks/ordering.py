@@ -139,6 +139,11 @@ def _stable_hash_argument(ctx: "CheckContext", node: cst.BaseExpression) -> bool
         return True
     if isinstance(node, cst.UnaryOperation):
         return _stable_hash_argument(ctx, node.expression)
+    if isinstance(node, cst.Tuple):
+        # A tuple hashes its elements: stable when every element is.
+        return all(
+            isinstance(e, cst.Element) and _stable_hash_argument(ctx, e.value) for e in node.elements
+        )
     if isinstance(node, cst.Name):
         if node.value in ("True", "False", "None"):
             return True
