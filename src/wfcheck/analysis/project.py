@@ -42,6 +42,7 @@ from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
+_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
@@ -78,6 +79,15 @@ class ModuleFacts:
         self._comments: Optional[Dict[int, str]] = None
         # Names that fixes in this run have already given to generated code.
         self.reserved_names: Set[str] = set()
+        self._words: Optional[FrozenSet[str]] = None
+
+    @property
+    def words(self) -> FrozenSet[str]:
+        """Every identifier-like word of the text, in any scope or string: what a generated
+        definition's name must not be (computed on first use)."""
+        if self._words is None:
+            self._words = frozenset(_WORDS.findall(self.text))
+        return self._words
 
     @property
     def positions(self) -> Positions:

@@ -268,18 +268,15 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
             last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
         subject = _snake(last) or "value"
     base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
-    # Every identifier-like word in the file: names of any scope (a workflow's local
-    # `read_home` would shadow the activity) and registered names in strings
-    # (`name="read_home"`); and, in a `--fix` run, what other files were given.
-    taken = set(_WORDS.findall(site.facts.text)) | site.facts.reserved_names
+    # Every word of the file: names of any scope (a workflow's local `read_home` would shadow
+    # the activity) and registered names in strings (`name="read_home"`); and, in a `--fix`
+    # run, what other files were given.
+    taken = site.facts.words | site.facts.reserved_names
     taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:
         name, counter = f"{base}_{counter}", counter + 1
     return name
-
-
-_WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def _assigned_name(site: FixSite, expression: cst.CSTNode) -> Optional[str]:
