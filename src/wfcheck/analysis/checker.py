@@ -308,19 +308,10 @@ class WorkflowChecker(cst.CSTVisitor):
                 continue
             # Called with one argument per element: `map(time.localtime, stamps)` reads no
             # clock, so patterns that only flag calls without arguments do not apply.
-            codes = sorted(
-                {
-                    rule.code
-                    for rule, api in self.ctx.catalog.lookup(resolved.qualified)
-                    if api.use == "call"
-                    and self.ctx.framework in api.frameworks
-                    and (api.max_args is None or api.max_args >= 1)
-                }
-            )
-            for code in codes:
+            for rule in self._rules_for(resolved.qualified, args=1):
                 self.ctx.report(
                     arg.value,
-                    code,
+                    rule.code,
                     display_name(resolved.qualified) + "()",
                     qualified=resolved.qualified,
                     fix=_PASSED_FUNCTION_FIX,
@@ -361,11 +352,14 @@ class WorkflowChecker(cst.CSTVisitor):
         if rules:
             self.reported_calls[id(node)] = frozenset(r.code for r in rules)
 
-    def _rules_for(self, origin: str) -> List[Rule]:
-        """The rules whose call patterns name ``origin``, whatever their argument conditions."""
+    def _rules_for(self, origin: str, args: Optional[int] = None) -> List[Rule]:
+        """The rules whose call patterns name ``origin``: for a call with ``args`` arguments,
+        or whatever their argument conditions (None)."""
         rules: List[Rule] = []
         for rule, api in self.ctx.catalog.lookup(origin):
-            if api.use == "call" and self.ctx.framework in api.frameworks and rule not in rules:
+            if api.use != "call" or self.ctx.framework not in api.frameworks or rule in rules:
+                continue
+            if args is None or api.max_args is None or args <= api.max_args:
                 rules.append(rule)
         return rules
 
@@ -416,9 +410,8 @@ class WorkflowChecker(cst.CSTVisitor):
                 resolved = facts.resolver.expr(func, scope)
                 if resolved is None or resolved.instance:
                     continue
-                for rule, api in ctx.catalog.lookup(resolved.qualified):
-                    if api.use != "call" or ctx.framework not in api.frameworks:
-                        continue
+                # A factory is called without arguments.
+                for rule in self._rules_for(resolved.qualified, args=0):
                     where = facts.positions[func].start
                     api_name = display_name(resolved.qualified) + "()"
                     name = cls.name.value
