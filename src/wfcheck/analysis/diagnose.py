@@ -116,7 +116,7 @@ def analyse_module(
         ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
-        findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings)
+        findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings, facts.parents)
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
     return _to_diagnostics(facts, findings, settings, enabled)

@@ -7,11 +7,10 @@ runs once, so logging there is fine.
 
 from __future__ import annotations
 
-from typing import Dict, List, Set
+from typing import Dict, List
 
 import libcst as cst
 
-from wfcheck.analysis.walk import walk
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
 
 CODE = "WF701"
@@ -33,33 +32,9 @@ def _is_not_flag(node: cst.BaseExpression) -> bool:
     return False
 
 
-class _Guards(cst.CSTVisitor):
-    """Collects every node that only runs when the engine is not replaying."""
-
-    def __init__(self) -> None:
-        self.guarded: Set[int] = set()
-        self.depth = 0
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.depth:
-            self.guarded.add(id(node))
-        if isinstance(node, cst.If):
-            walk(node.test, self)
-            for branch, runs_once in (
-                (node.body, _is_not_flag(node.test)),
-                (node.orelse, _is_flag(node.test)),
-            ):
-                if branch is None:
-                    continue
-                self.depth += runs_once
-                walk(branch, self)
-                self.depth -= runs_once
-            return False
-        return True
-
-
 def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) -> bool:
-    """Does ``node`` run only when the engine is not replaying (see :class:`_Guards`)?"""
+    """Does ``node`` run only when the engine is not replaying: in the body of
+    `if not <flag>:` (also `if not <flag> and ...:`) or the `else` of `if <flag>:`?"""
     child, current = node, parents.get(node)
     while current is not None:
         if isinstance(current, cst.If) and child is not current.test:
@@ -71,18 +46,6 @@ def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) 
     return False
 
 
-def drop_guarded(findings: List) -> List:
-    """The findings minus WF701 findings inside a replay guard of their workflow."""
-    guarded: Dict[int, Set[int]] = {}
-    kept = []
-    for finding in findings:
-        if finding.code == CODE:
-            key = id(finding.unit.node)
-            if key not in guarded:
-                visitor = _Guards()
-                walk(finding.unit.node, visitor)
-                guarded[key] = visitor.guarded
-            if id(finding.node) in guarded[key]:
-                continue
-        kept.append(finding)
-    return kept
+def drop_guarded(findings: List, parents: Dict[cst.CSTNode, cst.CSTNode]) -> List:
+    """The findings minus WF701 findings inside a replay guard."""
+    return [f for f in findings if f.code != CODE or not in_replay_guard(f.node, parents)]
