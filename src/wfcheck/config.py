@@ -121,12 +121,9 @@ def find_config(start: Path) -> Optional[Path]:
     if not current.is_dir():
         current = current.parent
     for directory in (current, *current.parents):
-        for name in CONFIG_FILES:
-            candidate = directory / name
-            if not candidate.is_file():
-                continue
-            if name != "pyproject.toml" or _has_wfcheck_table(candidate):
-                return candidate
+        name = _config_name(directory)
+        if name:
+            return directory / name
     return None
 
 
@@ -475,8 +472,9 @@ def resolve(
     return result
 
 
-def _config_name(directory: str) -> str:
-    """The configuration file `find_config` would pick in ``directory`` itself, if any."""
+def _config_name(directory: "str | Path") -> str:
+    """The name of the configuration file in ``directory`` itself, or "" when it has none
+    (a `pyproject.toml` counts only with a `[tool.wfcheck]` table)."""
     for name in CONFIG_FILES:
         candidate = Path(directory) / name
         if candidate.is_file() and (name != "pyproject.toml" or _has_wfcheck_table(candidate)):
