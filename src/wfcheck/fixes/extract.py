@@ -376,8 +376,8 @@ class _Registration:
     def extra_edits(self, site: FixSite, name: str) -> List[Edit]:
         if not self.statement or self.anchor is None:
             return []
-        statement = _enclosing_statement(site, self.anchor)
-        small = _enclosing_small_statement(site, self.anchor)
+        statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
+        small = _enclosing(site, self.anchor, cst.BaseSmallStatement)
         if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
             # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
             end = site.facts.positions[small].end
@@ -391,20 +391,13 @@ class _Registration:
         return [Edit(content, line, column, line, column)]
 
 
-def _enclosing_small_statement(site: FixSite, node: cst.CSTNode) -> Optional[cst.CSTNode]:
+def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> Optional[cst.CSTNode]:
+    """The nearest node of ``kind`` that holds ``node`` (``node`` itself included)."""
     parents = site.facts.parents
     current: Optional[cst.CSTNode] = node
-    while current is not None and not isinstance(current, cst.BaseSmallStatement):
+    while current is not None and not isinstance(current, kind):
         current = parents.get(current)
     return current
-
-
-def _enclosing_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
-    parents = site.facts.parents
-    current = node
-    while current is not None and not isinstance(current, cst.SimpleStatementLine):
-        current = parents.get(current)
-    return current if current is not None else node
 
 
 def _registration(site: FixSite) -> Optional[_Registration]:
