@@ -32,6 +32,11 @@ def real_path(path: "str | os.PathLike[str]") -> Path:
     return Path(os.path.realpath(path))
 
 
+def _never_walked(name: str) -> bool:
+    """A directory name the walk never descends into."""
+    return name in SKIP_DIRS or name.endswith(".egg-info")
+
+
 def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
@@ -135,7 +140,7 @@ def _walk(root: str) -> Iterator[str]:
             except OSError:
                 continue
             if is_dir:
-                if name in SKIP_DIRS or name.endswith(".egg-info"):
+                if _never_walked(name):
                     continue
                 entry_abs = os.path.join(absolute, name)
                 if specs and _ignored(entry_abs, True, specs):
@@ -170,8 +175,7 @@ def directories_containing(root: str, names: Sequence[str]) -> List[str]:
             if listed & wanted:
                 found.append(os.path.normpath(os.path.join(root, os.path.relpath(directory, top))))
         for entry in entries:
-            name = entry.name
-            if name in SKIP_DIRS or name.endswith(".egg-info"):
+            if _never_walked(entry.name):
                 continue
             try:
                 if entry.is_dir(follow_symlinks=False):
