@@ -277,6 +277,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def leave_Call(self, original_node: cst.Call) -> None:
         node = original_node
         func = node.func
+        resolved = None
         if isinstance(func, (cst.Name, cst.Attribute)):
             resolved = self.ctx.resolve_full(func)
             if resolved is None or not self._check_call_api(node, resolved):
@@ -285,18 +286,20 @@ class WorkflowChecker(cst.CSTVisitor):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
                     self.ctx.report(node, rule.code, _render(func) + "()")
-        run_check("WF201", self._check_passed_functions, node)
+        if node.args:
+            # Any API rule may be the one a passed function is for: no single rule to blame.
+            run_check("", self._check_passed_functions, node, resolved)
         run_check("WF602", ordering.check_call, self.ctx, node)
         run_check("WF603", state.check_call, self.ctx, node)
 
-    def _check_passed_functions(self, node: cst.Call) -> None:
+    def _check_passed_functions(self, node: cst.Call, callee: Optional[Resolved]) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
         function they are given make it as good as called here."""
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "sort":
             slots: Tuple[object, ...] = ("key",)
-        elif isinstance(func, (cst.Name, cst.Attribute)):
-            slots = _CALLERS.get(self.ctx.resolve(func) or "", ())
+        elif callee is not None:
+            slots = _CALLERS.get(callee.qualified, ())
         else:
             return
         for position, arg in enumerate(node.args):
