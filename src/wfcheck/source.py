@@ -97,9 +97,11 @@ def parse_source(data: bytes) -> Tuple[str, cst.Module]:
     return text, parse_text(text)
 
 
-def parse_text(text: str) -> cst.Module:
-    """Parse decoded source; raises :class:`SourceError` (never crashes on deep nesting)."""
-    return on_deep_stack(_parse, text)
+def parse_text(text: str, python: bool = False) -> cst.Module:
+    """Parse decoded source; raises :class:`SourceError` (never crashes on deep nesting).
+    With ``python``, also when the running interpreter rejects what LibCST accepts (syntax
+    newer than it)."""
+    return on_deep_stack(_parse, text, python)
 
 
 def parse_annotation(text: str) -> Optional[cst.BaseExpression]:
@@ -160,13 +162,16 @@ def on_deep_stack(
     return value  # type: ignore[return-value]
 
 
-def _parse(text: str) -> cst.Module:
+def _parse(text: str, python: bool = False) -> cst.Module:
     # CPython judges nesting first: it refuses deep files quickly and cleanly (too many nested
     # parentheses, RecursionError or MemoryError), where LibCST takes time quadratic in the
     # depth. Its verdict also names the line of a syntax error.
     python_error = _python_syntax_error(text)
     if isinstance(python_error, _TooDeep):
         raise SourceError(python_error.message, python_error.line, python_error.column, text)
+    if python and python_error is not None:
+        line, column = python_error.lineno or 1, python_error.offset or 1
+        raise SourceError(f"syntax error: {python_error.msg}", line, column, text)
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
