@@ -447,22 +447,30 @@ def resolve(
         return [(build_settings(config, options, catalog), list(paths))]
     groups: Dict[Optional[Path], List[str]] = {}
     nested: Dict[Optional[Path], Set[str]] = {}
-    pending = list(paths)
-    while pending:
-        path = pending.pop(0)
+
+    def add(path: str) -> Optional[Path]:
         config_path = find_config(Path(path))
         members = groups.setdefault(config_path, [])
-        if path in members:
-            continue
-        members.append(path)
+        if path not in members:
+            members.append(path)
+        return config_path
+
+    for path in paths:
+        config_path = add(path)
         if not os.path.isdir(path):
             continue
         # As ruff does, a file is checked with the configuration nearest to it: directories
-        # below with their own are checked in their own group, not in this one.
-        for directory in directories_containing(path, CONFIG_FILES):
-            if _config_name(directory):
-                nested.setdefault(config_path, set()).add(os.path.abspath(directory))
-                pending.append(directory)
+        # below with their own are checked in their own group, not in this one (one scan of
+        # the tree finds them all, at every depth).
+        below = [d for d in directories_containing(path, CONFIG_FILES) if _config_name(d)]
+        for directory in below:
+            absolute = os.path.abspath(directory)
+            # Every group whose walk would reach it: this path's, and those of the nested
+            # directories above it.
+            above = [d for d in below if absolute.startswith(os.path.abspath(d) + os.sep)]
+            for owner in [config_path] + [find_config(Path(d)) for d in above]:
+                nested.setdefault(owner, set()).add(absolute)
+            add(directory)
     result = []
     for config_path, members in groups.items():
         config = read_config(config_path) if config_path is not None else FileConfig()
