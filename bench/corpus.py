@@ -19,8 +19,8 @@ import sysconfig
 import time
 import traceback
 from collections import Counter
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Iterator, List, Sequence, Tuple
 
 from wfcheck.catalog import load_catalog
 from wfcheck.engine import INTERNAL_ERROR, SYNTAX_ERROR, FileChecker, Settings, select_codes
@@ -58,9 +58,9 @@ def main() -> int:
     checker = FileChecker(settings, dirs)
     counts: Counter = Counter()
     codes: Counter = Counter()
-    tracebacks: List[Tuple[str, str]] = []
-    internal: List[Tuple[str, str]] = []
-    unparsed: List[Tuple[str, str]] = []
+    tracebacks: list[tuple[str, str]] = []
+    internal: list[tuple[str, str]] = []
+    unparsed: list[tuple[str, str]] = []
     started = time.perf_counter()
     for path in python_files(dirs):
         counts["files"] += 1

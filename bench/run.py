@@ -31,8 +31,8 @@ import sys
 import sysconfig
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT / "src"))
@@ -79,20 +79,20 @@ def default_tree() -> Path:
 
 
 def copy_tree(source: Path, target: Path) -> None:
-    def not_python(directory: str, names: List[str]) -> List[str]:
+    def not_python(directory: str, names: list[str]) -> list[str]:
         return [n for n in names if not n.endswith(".py") and not os.path.isdir(os.path.join(directory, n))]
 
     shutil.copytree(source, target, ignore=not_python, symlinks=True)
     shutil.copytree(PROJECT / "examples", target / "examples", dirs_exist_ok=True)
 
 
-def wfcheck_command() -> List[str]:
+def wfcheck_command() -> list[str]:
     script = Path(sys.executable).parent / "wfcheck"
     # The console script never puts the working directory on sys.path (`-m` would).
     return [str(script)] if script.exists() else [sys.executable, "-I", "-m", "wfcheck"]
 
 
-def timed(command: Sequence[str], cwd: Path) -> Tuple[float, int]:
+def timed(command: Sequence[str], cwd: Path) -> tuple[float, int]:
     """Wall-clock seconds and peak resident set (KiB on Linux) of one run."""
     start = time.perf_counter()
     process = subprocess.Popen(
@@ -105,7 +105,7 @@ def timed(command: Sequence[str], cwd: Path) -> Tuple[float, int]:
     return elapsed, peak
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("tree", nargs="?", help="tree to check (default: a copy of site-packages)")
     parser.add_argument("--rounds", type=int, default=5)
@@ -138,7 +138,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         )
 
         wfcheck = wfcheck_command() + ["check", "-q", "--jobs", str(args.jobs)]
-        runs: Dict[str, List[str]] = {
+        runs: dict[str, list[str]] = {
             "wfcheck cold": wfcheck + ["--cache-dir", str(cache), str(tree)],
             "wfcheck warm": wfcheck + ["--cache-dir", str(cache), str(tree)],
             "wfcheck candidates": wfcheck + ["--no-cache", *candidates],
@@ -155,8 +155,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         # One untimed pass: the file system cache is warm for everyone.
         for command in runs.values():
             timed(command, neutral)
-        times: Dict[str, List[float]] = {name: [] for name in runs}
-        peaks: Dict[str, int] = {name: 0 for name in runs}
+        times: dict[str, list[float]] = {name: [] for name in runs}
+        peaks: dict[str, int] = {name: 0 for name in runs}
         for round_number in range(args.rounds):
             for name, command in runs.items():
                 if name == "wfcheck cold":

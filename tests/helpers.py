@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from typing import Iterable, Optional
+from collections.abc import Iterable
 
 from wfcheck.catalog import load_catalog
 from wfcheck.engine import Settings, check_source, select_codes
@@ -12,7 +12,7 @@ from wfcheck.engine import Settings, check_source, select_codes
 _EXPECT = re.compile(r"#\s*expect:\s*(?P<codes>(?:WF[0-9]{3}\s*)+)")
 
 
-def settings(select: Optional[Iterable[str]] = None, ignore: Iterable[str] = ()) -> Settings:
+def settings(select: Iterable[str] | None = None, ignore: Iterable[str] = ()) -> Settings:
     catalog = load_catalog()
     return Settings(catalog, select_codes(catalog, list(select) if select else None, list(ignore)))
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from helpers import expected, found
+
 from wfcheck.catalog import load_catalog
 
 CATALOG = load_catalog()

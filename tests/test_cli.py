@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from helpers import cli_runner
+
 from wfcheck import __version__
 from wfcheck.cli import main
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from helpers import cli_runner
+
 from wfcheck.cli import main
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fix"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Dict
 
 import pytest
-
 from helpers import cli_runner
+
 from wfcheck.cli import main
 from wfcheck.config import Options, find_config, read_config, resolve
 
@@ -28,7 +27,7 @@ def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
     return cli_runner().invoke(main, list(args), input=input)
 
 
-def write(root: Path, files: Dict[str, str]) -> Path:
+def write(root: Path, files: dict[str, str]) -> Path:
     for name, text in files.items():
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-
 from helpers import cli_runner
+
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import check, main
 from wfcheck.rule_docs import render_all

@@ -8,8 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from helpers import cli_runner, run, settings
+
 from wfcheck.cli import main
 from wfcheck.discovery import discover
 from wfcheck.engine import check_paths

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import libcst as cst
 import pytest
-
 from helpers import run, settings
+
 from wfcheck.fixes.apply import FileChangedError, fix_source, write_atomically
 
 FIXTURES = Path(__file__).parent / "fixtures" / "fix"

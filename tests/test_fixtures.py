@@ -15,10 +15,8 @@ Layout:
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List
 
 import pytest
-
 from helpers import expected, found
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -27,7 +25,7 @@ CORPORA = ("rules", "negatives", "suppression")
 GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
 ALL_FRAMEWORKS = GENERATOR_FRAMEWORKS + ("temporal",)
 # rule code -> the frameworks it applies to (spec section 3).
-RULE_FRAMEWORKS: Dict[str, tuple] = {
+RULE_FRAMEWORKS: dict[str, tuple] = {
     **{
         code: ALL_FRAMEWORKS
         for code in (
@@ -40,8 +38,8 @@ RULE_FRAMEWORKS: Dict[str, tuple] = {
 }
 
 
-def _fixture_files() -> List[Path]:
-    files: List[Path] = []
+def _fixture_files() -> list[Path]:
+    files: list[Path] = []
     for corpus in CORPORA:
         files.extend(sorted((FIXTURES / corpus).rglob("*.py")))
     return files
@@ -50,7 +48,7 @@ def _fixture_files() -> List[Path]:
 FILES = _fixture_files()
 
 
-def _describe(source: str, counter) -> List[str]:
+def _describe(source: str, counter) -> list[str]:
     lines = source.splitlines()
     described = []
     for (line, code), count in sorted(counter.items()):

@@ -8,8 +8,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-
 from helpers import cli_runner
+
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import main
 from wfcheck.diagnostics import Diagnostic, Edit, Fix

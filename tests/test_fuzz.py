@@ -17,13 +17,14 @@ import random
 import re
 import textwrap
 from pathlib import Path
-from typing import List
 
 import hypothesmith
 import libcst as cst
-from hypothesis import HealthCheck, given, settings as hypothesis_settings, strategies as st
-
 from helpers import settings
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
+
 from wfcheck.engine import INTERNAL_ERROR, check_source
 from wfcheck.fixes.apply import fix_source
 from wfcheck.source import decode_source
@@ -97,7 +98,7 @@ def assert_robust(source: bytes) -> None:
 # -- generated programs ------------------------------------------------------------------------
 
 
-def in_workflow(program: str, wrapper: "tuple[str, str, str]") -> bytes:
+def in_workflow(program: str, wrapper: tuple[str, str, str]) -> bytes:
     """A generated module at module level and again as the body of a workflow, so the
     prefilter lets it through and the workflow analysis walks it."""
     head, tail, indent = wrapper
@@ -128,7 +129,7 @@ def mutate(text: str, seed: int, count: int) -> str:
     chooser = random.Random(seed)
     for _ in range(count):
         by_lines = chooser.random() < 0.5
-        parts: List[str] = text.splitlines(keepends=True) if by_lines else _TOKEN.findall(text)
+        parts: list[str] = text.splitlines(keepends=True) if by_lines else _TOKEN.findall(text)
         if len(parts) < 2:
             break
         i, j = chooser.randrange(len(parts)), chooser.randrange(len(parts))

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-
 from helpers import cli_runner, expected, found
+
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import main
 

@@ -7,18 +7,17 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import List, Optional, Tuple
 
 import libcst as cst
 import pytest
+from helpers import cli_runner, settings
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
-from helpers import cli_runner, settings
-from wfcheck.cli import main
-from wfcheck.config import Options, resolve
+from wfcheck.analysis.diagnose import diagnose_source
 from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.walk import children, walk
-from wfcheck.analysis.diagnose import diagnose_source
+from wfcheck.cli import main
+from wfcheck.config import Options, resolve
 from wfcheck.engine import (
     PARALLEL_MIN_FILES,
     FileChecker,
@@ -31,11 +30,11 @@ from wfcheck.source import SourceError, parse_source
 
 ROOT = Path(__file__).parent.parent
 FIXTURES = Path(__file__).parent / "fixtures"
-CORPUS: List[Path] = sorted(FIXTURES.rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
+CORPUS: list[Path] = sorted(FIXTURES.rglob("*.py")) + sorted((ROOT / "examples").rglob("*.py"))
 in_corpus = pytest.mark.parametrize("path", CORPUS, ids=[str(p.relative_to(ROOT)) for p in CORPUS])
 
 
-def _module(path: Path) -> Optional[cst.Module]:
+def _module(path: Path) -> cst.Module | None:
     """The parsed fixture, or None for those that are not valid Python (WF900 cases)."""
     try:
         return parse_source(path.read_bytes())[1]
@@ -125,13 +124,13 @@ def orch(ctx: task.OrchestrationContext, _):
 '''
 
 
-def _run(paths: List[str], cache_dir: Optional[Path] = None, jobs: int = 1, **options) -> List[FileResult]:
+def _run(paths: list[str], cache_dir: Path | None = None, jobs: int = 1, **options) -> list[FileResult]:
     """Check as the command line does: one run per configuration group."""
     opts = Options(cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, jobs=jobs, **options)
     return [f for s, members in resolve(paths, opts) for f in check_paths(members, s).files]
 
 
-def _codes(results: List[FileResult]) -> List[Tuple[str, str]]:
+def _codes(results: list[FileResult]) -> list[tuple[str, str]]:
     return [(Path(f.path).name, d.code) for f in results for d in f.diagnostics]
 
 
@@ -225,7 +224,7 @@ def test_a_changed_helper_module_rechecks_the_workflow_that_calls_it(tmp_path: P
     assert _codes(_run([str(tmp_path)], cache, jobs)) == []
 
 
-def _cached_workflow(tmp_path: Path) -> Tuple[List[FileResult], Path]:
+def _cached_workflow(tmp_path: Path) -> tuple[list[FileResult], Path]:
     """A checked workflow file: its results and the cache file written for it."""
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
@@ -237,7 +236,7 @@ def _cached_workflow(tmp_path: Path) -> Tuple[List[FileResult], Path]:
 def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    for garbage in ("{not json", '{"entries": []}', '{"entries": {"%s": {"stat": 1}}}' % (tmp_path / "wf.py").resolve(), "[]"):
+    for garbage in ("{not json", '{"entries": []}', '{{"entries": {{"{}": {{"stat": 1}}}}}}'.format((tmp_path / "wf.py").resolve()), "[]"):
         stored.write_text(garbage)
         assert _run([str(tmp_path)], cache) == expected
     stored.write_bytes(b"\xff\xfe\x00")
@@ -322,7 +321,7 @@ class _Recorder(cst.CSTVisitor):
     """Notes every visit and leave; skips the children of lambdas (a `False` from a hook)."""
 
     def __init__(self) -> None:
-        self.events: List[Tuple[str, int]] = []
+        self.events: list[tuple[str, int]] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         self.events.append(("visit", id(node)))
@@ -334,7 +333,7 @@ class _Recorder(cst.CSTVisitor):
 
 class _Typed(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.events: List[Tuple[str, int]] = []
+        self.events: list[tuple[str, int]] = []
 
     def visit_Call(self, node: cst.Call) -> bool:
         self.events.append(("call", id(node)))

@@ -7,8 +7,8 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from helpers import cli_runner, expected, settings
+
 from wfcheck.cli import main
 from wfcheck.engine import check_paths
 

@@ -19,9 +19,10 @@ import os
 import stat
 import tempfile
 import time
-from functools import lru_cache
+from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Sequence
+from typing import Any
 
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
@@ -44,7 +45,7 @@ def digest(data: bytes) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
-@lru_cache(maxsize=None)
+@cache
 def code_stamp() -> str:
     """wfcheck's own source files (name, size, mtime): a checkout or an install from git
     changes them without changing the version, and must not be served older code's results."""
@@ -93,7 +94,7 @@ def _canonical(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def result_to_data(result: FileResult) -> Dict[str, Any]:
+def result_to_data(result: FileResult) -> dict[str, Any]:
     return {
         "parsed": result.parsed,
         "diagnostics": [dataclasses.asdict(d) for d in result.diagnostics],
@@ -101,7 +102,7 @@ def result_to_data(result: FileResult) -> Dict[str, Any]:
     }
 
 
-def result_from_data(path: str, data: Dict[str, Any]) -> FileResult:
+def result_from_data(path: str, data: dict[str, Any]) -> FileResult:
     return FileResult(
         path,
         diagnostics=[_diagnostic(d) for d in data["diagnostics"]],
@@ -110,7 +111,7 @@ def result_from_data(path: str, data: Dict[str, Any]) -> FileResult:
     )
 
 
-def _diagnostic(data: Dict[str, Any]) -> Diagnostic:
+def _diagnostic(data: dict[str, Any]) -> Diagnostic:
     fix = data["fix"]
     return Diagnostic(
         **{
@@ -125,11 +126,11 @@ def _diagnostic(data: Dict[str, Any]) -> Diagnostic:
     )
 
 
-def _stat_key(st: os.stat_result) -> List[int]:
+def _stat_key(st: os.stat_result) -> list[int]:
     return [st.st_mtime_ns, st.st_size]
 
 
-def _trusted_stat(st: os.stat_result) -> Optional[List[int]]:
+def _trusted_stat(st: os.stat_result) -> list[int] | None:
     """The stat key, unless the file is too fresh for its mtime to tell changes apart."""
     return _stat_key(st) if time.time_ns() - st.st_mtime_ns > _RACY_NS else None
 
@@ -145,9 +146,9 @@ class ResultCache:
         self.entries = self._load()
         self._dirty = False
         # Each dependency's current signature, looked up once per run.
-        self._signatures: Dict[str, Optional[List[Any]]] = {}
+        self._signatures: dict[str, list[Any] | None] = {}
 
-    def _load(self) -> Dict[str, Any]:
+    def _load(self) -> dict[str, Any]:
         try:
             with open(self.file, encoding="utf-8") as handle:
                 data = json.load(handle)
@@ -156,7 +157,7 @@ class ResultCache:
         entries = data.get("entries") if isinstance(data, dict) else None
         return entries if isinstance(entries, dict) else {}
 
-    def lookup(self, absolute: str, display: str, st: os.stat_result) -> Optional[FileResult]:
+    def lookup(self, absolute: str, display: str, st: os.stat_result) -> FileResult | None:
         """The stored result when the file and everything it depends on are unchanged."""
         entry = self.entries.get(absolute)
         try:
@@ -180,7 +181,7 @@ class ResultCache:
             return None
 
     def store(
-        self, absolute: str, st: os.stat_result, result: FileResult, content_hash: Optional[str]
+        self, absolute: str, st: os.stat_result, result: FileResult, content_hash: str | None
     ) -> None:
         """Remember a fresh result (``content_hash``: of the bytes checked, for parsed files)."""
         if result.error is not None:
@@ -196,21 +197,21 @@ class ResultCache:
         }
         self._dirty = True
 
-    def _signature(self, path: str) -> Optional[List[Any]]:
+    def _signature(self, path: str) -> list[Any] | None:
         """[mtime, size, content hash] of a regular file; None when there is none."""
         if path not in self._signatures:
             try:
                 st = os.stat(path)
-                signature: Optional[List[Any]] = None
+                signature: list[Any] | None = None
                 if stat.S_ISREG(st.st_mode):
-                    trusted: List[Any] = _trusted_stat(st) or [None, None]
+                    trusted: list[Any] = _trusted_stat(st) or [None, None]
                     signature = trusted + [_read_digest(path)]
             except OSError:
                 signature = None
             self._signatures[path] = signature
         return self._signatures[path]
 
-    def _unchanged(self, path: str, stored: Optional[List[Any]]) -> bool:
+    def _unchanged(self, path: str, stored: list[Any] | None) -> bool:
         try:
             st = os.stat(path)
         except OSError:
@@ -248,7 +249,7 @@ class ResultCache:
         self._dirty = False
 
 
-def _read_digest(path: str) -> Optional[str]:
+def _read_digest(path: str) -> str | None:
     try:
         with open(path, "rb") as handle:
             return digest(handle.read())

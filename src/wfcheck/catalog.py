@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -61,8 +61,8 @@ class ApiPattern:
 
     name: str = ""
     use: str = "call"
-    max_args: Optional[int] = None
-    frameworks: FrozenSet[str] = frozenset(FRAMEWORKS)
+    max_args: int | None = None
+    frameworks: frozenset[str] = frozenset(FRAMEWORKS)
     method: str = ""
 
     @property
@@ -85,12 +85,12 @@ class Rule:
     message: str
     kind: str  # "api" (flags catalogued APIs) or "structural" (logic lives in wfcheck.checks)
     default: bool
-    apis: Tuple[ApiPattern, ...]
-    exclude: Tuple[str, ...]
+    apis: tuple[ApiPattern, ...]
+    exclude: tuple[str, ...]
     alternatives: Mapping[str, str]
     docs: Mapping[str, str]
-    valid: Tuple[str, ...]
-    invalid: Tuple[str, ...]
+    valid: tuple[str, ...]
+    invalid: tuple[str, ...]
     source: str = field(default="", compare=False)
 
     def is_excluded(self, qualified: str) -> bool:
@@ -102,7 +102,7 @@ class Rule:
                 return True
         return False
 
-    def alternative_for(self, framework: Optional[str]) -> Optional[str]:
+    def alternative_for(self, framework: str | None) -> str | None:
         if framework and framework in self.alternatives:
             return self.alternatives[framework]
         return self.alternatives.get("default")
@@ -115,16 +115,16 @@ class Catalog:
     def __init__(
         self,
         rules: Iterable[Rule],
-        returns: Optional[Mapping[str, str]] = None,
+        returns: Mapping[str, str] | None = None,
         handles: Iterable[str] = (),
         allowed: Iterable[str] = (),
     ) -> None:
-        self.returns: Dict[str, str] = dict(returns or {})
+        self.returns: dict[str, str] = dict(returns or {})
         # Qualified names (or `pkg.*` wildcards) a team vouches for: never matched.
-        self.allowed: FrozenSet[str] = frozenset(allowed)
+        self.allowed: frozenset[str] = frozenset(allowed)
         # Constructors whose objects are stateful handles (see rules/types.toml).
-        self.handles: FrozenSet[str] = frozenset(handles)
-        self.rules: Dict[str, Rule] = {}
+        self.handles: frozenset[str] = frozenset(handles)
+        self.rules: dict[str, Rule] = {}
         for rule in rules:
             if rule.code in self.rules:
                 raise CatalogError(
@@ -136,9 +136,9 @@ class Catalog:
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise CatalogError(f"duplicate rule names: {', '.join(sorted(duplicates))}")
-        self._exact: Dict[str, List[Tuple[Rule, ApiPattern]]] = {}
-        self._prefix: List[Tuple[str, Rule, ApiPattern]] = []
-        self._methods: Dict[str, List[Tuple[Rule, ApiPattern]]] = {}
+        self._exact: dict[str, list[tuple[Rule, ApiPattern]]] = {}
+        self._prefix: list[tuple[str, Rule, ApiPattern]] = []
+        self._methods: dict[str, list[tuple[Rule, ApiPattern]]] = {}
         for rule in self.rules.values():
             for api in rule.apis:
                 if api.method:
@@ -151,17 +151,17 @@ class Catalog:
                 else:
                     self._exact.setdefault(api.name, []).append((rule, api))
         # Every first component any pattern starts with: a cheap test before full matching.
-        self.roots: FrozenSet[str] = frozenset(
+        self.roots: frozenset[str] = frozenset(
             api.name.split(".", 1)[0] for r in self.rules.values() for api in r.apis if api.name
         )
 
     def __iter__(self):
         return iter(sorted(self.rules.values(), key=lambda r: r.code))
 
-    def get(self, code: str) -> Optional[Rule]:
+    def get(self, code: str) -> Rule | None:
         return self.rules.get(code)
 
-    def lookup(self, qualified: str, exact_only: bool = False) -> List[Tuple[Rule, ApiPattern]]:
+    def lookup(self, qualified: str, exact_only: bool = False) -> list[tuple[Rule, ApiPattern]]:
         """Every (rule, pattern) whose name pattern matches ``qualified``, minus exclusions."""
         if qualified.split(".", 1)[0] not in self.roots or self.is_allowed(qualified):
             return []
@@ -194,7 +194,7 @@ class Catalog:
         extra_apis: Mapping[str, Sequence[ApiPattern]] = {},
         new_rules: Sequence[Rule] = (),
         allowed: Iterable[str] = (),
-    ) -> "Catalog":
+    ) -> Catalog:
         """A copy with user additions: more APIs for existing rules, new rules, allowed names."""
         rules = [
             replace(rule, apis=rule.apis + tuple(extra_apis.get(rule.code, ())))
@@ -208,10 +208,10 @@ class Catalog:
         """Does ``qualified`` construct a stateful handle (a client, file, generator)?"""
         return qualified in self.handles
 
-    def lookup_method(self, method: str) -> List[Tuple[Rule, ApiPattern]]:
+    def lookup_method(self, method: str) -> list[tuple[Rule, ApiPattern]]:
         return list(self._methods.get(method, ()))
 
-    def codes(self) -> List[str]:
+    def codes(self) -> list[str]:
         return sorted(self.rules)
 
 
@@ -304,9 +304,9 @@ def rules_dir() -> Path:
 
 
 def load_catalog_files(paths: Sequence[Path]) -> Catalog:
-    rules: List[Rule] = []
-    returns: Dict[str, str] = {}
-    handles: List[str] = []
+    rules: list[Rule] = []
+    returns: dict[str, str] = {}
+    handles: list[str] = []
     for path in paths:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, replace
-from typing import List, NoReturn, Optional, Tuple
+from typing import NoReturn
 
 import click
 
@@ -28,7 +28,7 @@ from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
 
-def _split(values: Tuple[str, ...]) -> List[str]:
+def _split(values: tuple[str, ...]) -> list[str]:
     return [part.strip().upper() for value in values for part in value.split(",") if part.strip()]
 
 
@@ -36,10 +36,10 @@ class _Commands(click.Group):
     """Imports the `replay` group on first use: it brings the runtime (asyncio, SQLite),
     which `check` on one file in a pre-commit hook should not pay for."""
 
-    def list_commands(self, ctx: click.Context) -> List[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(super().list_commands(ctx) + ["replay"])
 
-    def get_command(self, ctx: click.Context, name: str) -> Optional[click.Command]:
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name == "replay":
             from wfcheck.runtime.cli import replay
 
@@ -118,30 +118,30 @@ def _codes_option(name: str, help: str):
     help="An import root for following calls into project modules (repeatable).",
 )
 def check(
-    paths: Tuple[str, ...],
-    select: Tuple[str, ...],
-    extend_select: Tuple[str, ...],
-    ignore: Tuple[str, ...],
-    per_file_ignores: Tuple[str, ...],
+    paths: tuple[str, ...],
+    select: tuple[str, ...],
+    extend_select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    per_file_ignores: tuple[str, ...],
     output_format: str,
-    output_file: Optional[str],
+    output_file: str | None,
     statistics: bool,
     exit_zero: bool,
     quiet: bool,
-    stdin_filename: Optional[str],
-    config_file: Optional[str],
+    stdin_filename: str | None,
+    config_file: str | None,
     isolated: bool,
-    exclude: Tuple[str, ...],
-    extend_exclude: Tuple[str, ...],
-    force_exclude: Optional[bool],
+    exclude: tuple[str, ...],
+    extend_exclude: tuple[str, ...],
+    force_exclude: bool | None,
     fix: bool,
-    unsafe_fixes: Optional[bool],
+    unsafe_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
-    cache_dir: Optional[str],
-    jobs: Optional[int],
-    src: Tuple[str, ...],
+    cache_dir: str | None,
+    jobs: int | None,
+    src: tuple[str, ...],
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
     options = Options(
@@ -180,14 +180,14 @@ class _Output:
     """How the report is printed and the run exits."""
 
     format: str
-    file: Optional[str]
+    file: str | None
     statistics: bool
     quiet: bool
     show_fixes: bool
     exit_zero: bool
 
 
-def _run_check(groups: List[Tuple[Settings, List[str]]], out: _Output) -> NoReturn:
+def _run_check(groups: list[tuple[Settings, list[str]]], out: _Output) -> NoReturn:
     results = [check_paths(members, settings) for settings, members in groups]
     result = RunResult([f for r in results for f in r.files], sum(r.helper_modules for r in results))
     unsafe = any(settings.unsafe_fixes for settings, _ in groups)
@@ -195,7 +195,7 @@ def _run_check(groups: List[Tuple[Settings, List[str]]], out: _Output) -> NoRetu
     sys.exit(_exit_code(result, out))
 
 
-def _run_fix(groups: List[Tuple[Settings, List[str]]], diff: bool, out: _Output) -> NoReturn:
+def _run_fix(groups: list[tuple[Settings, list[str]]], diff: bool, out: _Output) -> NoReturn:
     outcomes = [
         outcome
         for settings, members in groups
@@ -208,7 +208,7 @@ def _run_fix(groups: List[Tuple[Settings, List[str]]], diff: bool, out: _Output)
 
 
 def _run_stdin(
-    settings: Settings, stdin_filename: Optional[str], fixing: bool, diff: bool, out: _Output
+    settings: Settings, stdin_filename: str | None, fixing: bool, diff: bool, out: _Output
 ) -> NoReturn:
     name = stdin_filename or "-"
     skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
@@ -237,7 +237,7 @@ def _exit_code(result: RunResult, out: _Output) -> int:
 
 
 def _report(
-    result: RunResult, out: _Output, rules: List[Rule], closing: str, err: bool = False
+    result: RunResult, out: _Output, rules: list[Rule], closing: str, err: bool = False
 ) -> None:
     """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
     diagnostics = result.diagnostics
@@ -277,7 +277,7 @@ def _check_summary(result: RunResult, unsafe: bool) -> str:
 
 
 def _report_fix(
-    outcomes: List[FixOutcome], out: _Output, rules: List[Rule], unsafe: bool, err: bool = False
+    outcomes: list[FixOutcome], out: _Output, rules: list[Rule], unsafe: bool, err: bool = False
 ) -> int:
     """What `--fix` did: the findings left, the fixes dropped, and (`--show-fixes`) the
     fixes applied. Returns the exit code: what is left decides it."""
@@ -309,7 +309,7 @@ def _report_fix(
     return _exit_code(result, out)
 
 
-def _report_diff(outcomes: List[FixOutcome]) -> int:
+def _report_diff(outcomes: list[FixOutcome]) -> int:
     """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
     for outcome in outcomes:
         if outcome.error:
@@ -329,7 +329,7 @@ def _report_diff(outcomes: List[FixOutcome]) -> int:
 @click.argument("code", required=False)
 @click.option("--all", "show_all", is_flag=True, help="Print every rule's documentation (docs/rules.md).")
 @click.option("--list", "show_list", is_flag=True, help="List every rule on one line each.")
-def rule(code: Optional[str], show_all: bool, show_list: bool) -> None:
+def rule(code: str | None, show_all: bool, show_list: bool) -> None:
     """Explain a rule (e.g. `wfcheck rule WF101`); --all documents every rule, --list lists them."""
     try:
         catalog = load_catalog()
@@ -343,7 +343,7 @@ def rule(code: Optional[str], show_all: bool, show_list: bool) -> None:
         return
     if not code:
         _fail("give a rule code (e.g. `wfcheck rule WF101`), --all or --list")
-    found: Optional[Rule] = catalog.get(code.upper()) or next(
+    found: Rule | None = catalog.get(code.upper()) or next(
         (r for r in catalog if r.name == code.lower()), None
     )
     if found is None:

@@ -16,12 +16,13 @@ import dataclasses
 import os
 import re
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Set, Tuple
+from typing import Any
 
-from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.cache import CACHE_DIR_NAME
+from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
 from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
@@ -65,21 +66,21 @@ class ConfigError(Exception):
 class Options:
     """What the command line says; ``None`` means "not given" (the file decides)."""
 
-    select: Optional[List[str]] = None
-    extend_select: List[str] = field(default_factory=list)
-    ignore: List[str] = field(default_factory=list)
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
     # `GLOB:CODES` entries; given, they replace the file's `per-file-ignores`.
-    per_file_ignores: Optional[List[str]] = None
-    exclude: Optional[List[str]] = None
-    extend_exclude: List[str] = field(default_factory=list)
-    force_exclude: Optional[bool] = None
-    src: List[str] = field(default_factory=list)
-    unsafe_fixes: Optional[bool] = None
-    config: Optional[str] = None
+    per_file_ignores: list[str] | None = None
+    exclude: list[str] | None = None
+    extend_exclude: list[str] = field(default_factory=list)
+    force_exclude: bool | None = None
+    src: list[str] = field(default_factory=list)
+    unsafe_fixes: bool | None = None
+    config: str | None = None
     isolated: bool = False
     # Read and write the result cache (the command line does; library callers opt in).
     cache: bool = False
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
     jobs: int = 1
 
 
@@ -87,20 +88,20 @@ class Options:
 class FileConfig:
     """One configuration file's validated contents (paths already made absolute)."""
 
-    path: Optional[Path] = None
-    select: Optional[List[str]] = None
-    extend_select: List[str] = field(default_factory=list)
-    ignore: List[str] = field(default_factory=list)
-    per_file_ignores: List[Tuple[str, str, Tuple[str, ...]]] = field(default_factory=list)
-    exclude: List[Tuple[str, str]] = field(default_factory=list)
+    path: Path | None = None
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    per_file_ignores: list[tuple[str, str, tuple[str, ...]]] = field(default_factory=list)
+    exclude: list[tuple[str, str]] = field(default_factory=list)
     force_exclude: bool = False
-    src: List[str] = field(default_factory=list)
-    frameworks: Optional[List[str]] = None
-    decorators: Dict[str, Dict[str, str]] = field(default_factory=dict)
-    banned: Dict[str, Tuple[str, Optional[str]]] = field(default_factory=dict)
-    allowed: List[str] = field(default_factory=list)
+    src: list[str] = field(default_factory=list)
+    frameworks: list[str] | None = None
+    decorators: dict[str, dict[str, str]] = field(default_factory=dict)
+    banned: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    allowed: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
 
 
 # -- finding files -------------------------------------------------------------------------
@@ -115,7 +116,7 @@ def _has_wfcheck_table(pyproject: Path) -> bool:
     return isinstance(data.get("tool"), dict) and "wfcheck" in data["tool"]
 
 
-def find_config(start: Path) -> Optional[Path]:
+def find_config(start: Path) -> Path | None:
     """The nearest configuration file at or above ``start`` (a file's directory is used)."""
     current = real_path(start)
     if not current.is_dir():
@@ -163,7 +164,7 @@ def _pattern(pattern: str, where: str) -> str:
     return pattern
 
 
-def _strings(table: Mapping[str, Any], key: str, where: str, expected: str) -> Optional[List[str]]:
+def _strings(table: Mapping[str, Any], key: str, where: str, expected: str) -> list[str] | None:
     if key not in table:
         return None
     value = table[key]
@@ -172,7 +173,7 @@ def _strings(table: Mapping[str, Any], key: str, where: str, expected: str) -> O
     return list(value)
 
 
-def _codes(table: Mapping[str, Any], key: str, where: str) -> Optional[List[str]]:
+def _codes(table: Mapping[str, Any], key: str, where: str) -> list[str] | None:
     values = _strings(table, key, where, "a list of rule codes or prefixes such as [\"WF1\", \"WF202\"]")
     return [v.strip().upper() for v in values] if values is not None else None
 
@@ -191,8 +192,8 @@ def _qualified(name: str, where: str, key: str) -> str:
 
 
 def _engine_table(
-    table: Mapping[str, Any], key: str, where: str, frameworks: Optional[List[str]]
-) -> Dict[str, str]:
+    table: Mapping[str, Any], key: str, where: str, frameworks: list[str] | None
+) -> dict[str, str]:
     """`workflow-decorators` and friends: a table name -> engine, or a list when the
     configuration checks exactly one engine."""
     if key not in table:
@@ -219,7 +220,7 @@ def _engine_table(
 
 
 def parse_table(
-    table: Mapping[str, Any], where: str, root: Path, path: Optional[Path] = None
+    table: Mapping[str, Any], where: str, root: Path, path: Path | None = None
 ) -> FileConfig:
     unknown = sorted(set(table) - set(KEYS))
     if unknown:
@@ -293,8 +294,8 @@ def parse_table(
 def _banned_catalog(catalog: Catalog, config: FileConfig) -> Catalog:
     """The shipped catalog plus the file's `banned-api` entries and minus its `allowed-api`."""
     where = f"{config.path}" if config.path else "configuration"
-    extra: Dict[str, List[ApiPattern]] = {}
-    new: Dict[str, List[ApiPattern]] = {}
+    extra: dict[str, list[ApiPattern]] = {}
+    new: dict[str, list[ApiPattern]] = {}
     for name, (code, _message) in config.banned.items():
         pattern = ApiPattern(name=name, use="any")
         rule = catalog.get(code)
@@ -313,7 +314,7 @@ def _banned_catalog(catalog: Catalog, config: FileConfig) -> Catalog:
     return catalog.extended(extra, rules, config.allowed)
 
 
-def _banned_rule(code: str, apis: List[ApiPattern]) -> Rule:
+def _banned_rule(code: str, apis: list[ApiPattern]) -> Rule:
     return Rule(
         code=code,
         name=f"banned-api-{code[2:]}",
@@ -336,7 +337,7 @@ def _banned_rule(code: str, apis: List[ApiPattern]) -> Rule:
     )
 
 
-def _parse_per_file_ignores(entries: Sequence[str]) -> List[Tuple[str, str, Tuple[str, ...]]]:
+def _parse_per_file_ignores(entries: Sequence[str]) -> list[tuple[str, str, tuple[str, ...]]]:
     result = []
     for entry in entries:
         pattern, sep, codes = entry.rpartition(":")
@@ -349,7 +350,7 @@ def _parse_per_file_ignores(entries: Sequence[str]) -> List[Tuple[str, str, Tupl
     return result
 
 
-def build_settings(config: FileConfig, options: Options, catalog: Optional[Catalog] = None) -> Settings:
+def build_settings(config: FileConfig, options: Options, catalog: Catalog | None = None) -> Settings:
     """The effective settings: the file's values overridden by the command line's."""
     catalog = _banned_catalog(catalog or load_catalog(), config)
     where = f"{config.path}" if config.path else "configuration"
@@ -414,7 +415,7 @@ def build_settings(config: FileConfig, options: Options, catalog: Optional[Catal
     )
 
 
-def _cache_dir(config: FileConfig, options: Options) -> Optional[str]:
+def _cache_dir(config: FileConfig, options: Options) -> str | None:
     """`--cache-dir`, else `cache-dir`, else `.wfcheck_cache` beside the configuration file,
     else at the working directory's project root (or the working directory itself)."""
     if not options.cache:
@@ -433,8 +434,8 @@ def _cache_dir(config: FileConfig, options: Options) -> Optional[str]:
 
 
 def resolve(
-    paths: Sequence[str], options: Options, catalog: Optional[Catalog] = None
-) -> List[Tuple[Settings, List[str]]]:
+    paths: Sequence[str], options: Options, catalog: Catalog | None = None
+) -> list[tuple[Settings, list[str]]]:
     """The checked paths grouped by the settings that apply to them (one group per
     configuration file found), in the order the paths were given."""
     if options.isolated:
@@ -445,10 +446,10 @@ def resolve(
             raise ConfigError(f"option --config: no such file: {options.config}")
         config = read_config(config_path)
         return [(build_settings(config, options, catalog), list(paths))]
-    groups: Dict[Optional[Path], List[str]] = {}
-    nested: Dict[Optional[Path], Set[str]] = {}
+    groups: dict[Path | None, list[str]] = {}
+    nested: dict[Path | None, set[str]] = {}
 
-    def add(path: str) -> Optional[Path]:
+    def add(path: str) -> Path | None:
         config_path = find_config(Path(path))
         members = groups.setdefault(config_path, [])
         if path not in members:
@@ -480,7 +481,7 @@ def resolve(
     return result
 
 
-def _config_name(directory: "str | Path") -> str:
+def _config_name(directory: str | Path) -> str:
     """The name of the configuration file in ``directory`` itself, or "" when it has none
     (a `pyproject.toml` counts only with a `[tool.wfcheck]` table)."""
     for name in CONFIG_FILES:

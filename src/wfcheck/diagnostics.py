@@ -7,7 +7,6 @@ reporter and every external tool relies on.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Fix:
 
     applicability: str
     message: str
-    edits: Tuple[Edit, ...] = ()
+    edits: tuple[Edit, ...] = ()
 
     def to_dict(self) -> dict:
         return {
@@ -58,16 +57,16 @@ class Diagnostic:
     end_column: int
     # Qualified name of the enclosing workflow (empty for file-level diagnostics such as WF900).
     workflow: str = ""
-    framework: Optional[str] = None
+    framework: str | None = None
     # Reason chain for findings reached through helpers; empty for direct findings.
-    chain: Tuple[str, ...] = field(default_factory=tuple)
+    chain: tuple[str, ...] = field(default_factory=tuple)
     # The replay-safe alternative for this framework, shown as help.
-    help: Optional[str] = None
+    help: str | None = None
     # The line a suppression comment must sit on.
-    noqa_row: Optional[int] = None
+    noqa_row: int | None = None
     # The text of the first flagged line, so reporters need no file access.
     source_line: str = ""
-    fix: Optional[Fix] = None
+    fix: Fix | None = None
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)

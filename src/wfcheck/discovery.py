@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import Iterable, Iterator, List, Optional, Sequence, Tuple
 
 import pathspec
 
@@ -25,7 +25,7 @@ _SPECIAL_FILES = frozenset({".gitignore", "pyvenv.cfg"})
 ROOT_MARKERS = ("pyproject.toml", "setup.py", "setup.cfg", ".git")
 
 
-def real_path(path: "str | os.PathLike[str]") -> Path:
+def real_path(path: str | os.PathLike[str]) -> Path:
     """The absolute path with symlinks resolved. Unlike ``Path.resolve()`` (RuntimeError or
     OSError on Python 3.9-3.12), a symlink loop comes back unresolved: reading the file then
     reports it."""
@@ -37,7 +37,7 @@ def _never_walked(name: str) -> bool:
     return name in SKIP_DIRS or name.endswith(".egg-info")
 
 
-def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
+def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as f:
             text = f.read()
@@ -51,7 +51,7 @@ def _load_gitignore(directory: str) -> Optional[pathspec.PathSpec]:
         return pathspec.GitIgnoreSpec.from_lines([line for line in lines if not pattern_error(line)])
 
 
-def pattern_error(pattern: str) -> Optional[str]:
+def pattern_error(pattern: str) -> str | None:
     """Why pathspec cannot compile a gitignore-style pattern, or None when it can."""
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
@@ -60,7 +60,7 @@ def pattern_error(pattern: str) -> Optional[str]:
     return None
 
 
-def _ignored(path: str, is_dir: bool, specs: Sequence[Tuple[str, pathspec.PathSpec]]) -> bool:
+def _ignored(path: str, is_dir: bool, specs: Sequence[tuple[str, pathspec.PathSpec]]) -> bool:
     ignored = False
     for base, spec in specs:
         relative = Path(os.path.relpath(path, base)).as_posix() + ("/" if is_dir else "")
@@ -70,9 +70,9 @@ def _ignored(path: str, is_dir: bool, specs: Sequence[Tuple[str, pathspec.PathSp
     return ignored
 
 
-def _gitignore_chain(directory: Path) -> List[Tuple[str, pathspec.PathSpec]]:
+def _gitignore_chain(directory: Path) -> list[tuple[str, pathspec.PathSpec]]:
     """The .gitignore files above ``directory`` up to its repository root."""
-    chain: List[Tuple[str, pathspec.PathSpec]] = []
+    chain: list[tuple[str, pathspec.PathSpec]] = []
     current = directory
     while True:
         spec = _load_gitignore(str(current))
@@ -114,7 +114,7 @@ def _walk(root: str) -> Iterator[str]:
     # Spelled as str(Path(...)) would spell them: no "./" in front.
     shown = str(Path(root))
     top = "" if shown == "." else shown
-    stack: List[Tuple[str, str, List[Tuple[str, pathspec.PathSpec]]]] = [
+    stack: list[tuple[str, str, list[tuple[str, pathspec.PathSpec]]]] = [
         (top, str(absolute_root), base_chain)
     ]
     while stack:
@@ -153,11 +153,11 @@ def _walk(root: str) -> Iterator[str]:
         stack.extend(reversed(subdirs))
 
 
-def directories_containing(root: str, names: Sequence[str]) -> List[str]:
+def directories_containing(root: str, names: Sequence[str]) -> list[str]:
     """The directories below ``root`` (not ``root`` itself; spelled from it) whose listing has one
     of ``names``, pruned as the walk prunes (skipped names, virtualenvs, symlinks): where
     nested configuration files may be. Only listings are read, so it costs little."""
-    found: List[str] = []
+    found: list[str] = []
     wanted = frozenset(names)
     top = os.path.abspath(root)
     stack = [top]
@@ -185,10 +185,10 @@ def directories_containing(root: str, names: Sequence[str]) -> List[str]:
     return sorted(found)
 
 
-def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> List[Path]:
+def find_project_roots(paths: Iterable[str], extra: Sequence[str] = ()) -> list[Path]:
     """Each path's project root (nearest pyproject.toml/setup.py/setup.cfg/.git), its `src/`,
     and any extra roots given."""
-    roots: List[Path] = []
+    roots: list[Path] = []
 
     def add(root: Path) -> None:
         if root not in roots:

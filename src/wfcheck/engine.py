@@ -15,10 +15,11 @@ import os
 import re
 import stat
 import sys
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, FrozenSet, Iterable, List, Optional, Sequence, Tuple, cast
+from typing import TYPE_CHECKING, cast
 
 import pathspec
 
@@ -44,7 +45,7 @@ PARALLEL_MIN_FILES = 100
 _CHUNKS_PER_JOB = 8
 
 
-def split_lines(text: str) -> List[str]:
+def split_lines(text: str) -> list[str]:
     """Lines as Python counts them (only CR, LF and CRLF end a line)."""
     return _LINE_BREAK.split(text)
 
@@ -55,29 +56,29 @@ class Settings:
     (see :mod:`wfcheck.config`)."""
 
     catalog: Catalog
-    enabled: FrozenSet[str]
+    enabled: frozenset[str]
     # Extra import roots for following calls across modules (`--src`).
-    src: Tuple[str, ...] = ()
+    src: tuple[str, ...] = ()
     # (directory, gitignore-style pattern relative to it): files and directories not to check.
-    exclude: Tuple[Tuple[str, str], ...] = ()
+    exclude: tuple[tuple[str, str], ...] = ()
     # Apply `exclude` to files named explicitly too (pre-commit passes every file by name).
     force_exclude: bool = False
     # (directory, pattern, selectors): codes switched off for the files a pattern matches.
-    per_file_ignores: Tuple[Tuple[str, str, Tuple[str, ...]], ...] = ()
+    per_file_ignores: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
     # The engines detected and how (restricted and extended by config).
-    specs: Tuple[FrameworkSpec, ...] = SPECS
-    markers: Tuple[bytes, ...] = MARKERS
+    specs: tuple[FrameworkSpec, ...] = SPECS
+    markers: tuple[bytes, ...] = MARKERS
     # ((code, api), message) for `banned-api` entries that bring their own message.
-    banned_messages: Tuple[Tuple[Tuple[str, str], str], ...] = ()
+    banned_messages: tuple[tuple[tuple[str, str], str], ...] = ()
     # Stored for `--fix`: whether unsafe fixes may be applied.
     unsafe_fixes: bool = False
     # Where results are cached between runs; None: no cache.
-    cache_dir: Optional[str] = None
+    cache_dir: str | None = None
     # Worker processes for a large run.
     jobs: int = 1
     # Directories (absolute) below a checked one with a configuration of their own: their
     # files are checked with that configuration, in another group.
-    nested_configs: Tuple[str, ...] = ()
+    nested_configs: tuple[str, ...] = ()
 
     def is_excluded(self, path: str) -> bool:
         if not self.exclude:
@@ -85,7 +86,7 @@ class Settings:
         absolute = real_path(path)
         return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
 
-    def enabled_for(self, path: str) -> FrozenSet[str]:
+    def enabled_for(self, path: str) -> frozenset[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
         if not self.per_file_ignores:
             return self.enabled
@@ -105,12 +106,12 @@ class Settings:
         )
 
 
-@lru_cache(maxsize=None)
+@cache
 def _spec(pattern: str) -> pathspec.PathSpec:
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 
-@lru_cache(maxsize=None)
+@cache
 def _resolved(path: str) -> Path:
     return real_path(path)
 
@@ -127,36 +128,36 @@ def _matches(root: str, pattern: str, absolute: Path) -> bool:
 @dataclass
 class FileResult:
     path: str
-    diagnostics: List[Diagnostic] = field(default_factory=list)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     parsed: bool = False
     # A one-line problem that is not a diagnostic (the file could not be read at all).
-    error: Optional[str] = None
+    error: str | None = None
     # Absolute paths of the other files the result was read from: project modules that
     # calls were followed into, and candidates probed and found absent.
-    depends_on: Tuple[str, ...] = ()
+    depends_on: tuple[str, ...] = ()
 
 
 @dataclass
 class RunResult:
-    files: List[FileResult]
+    files: list[FileResult]
     # Project modules parsed only because workflow code calls into them.
     helper_modules: int = 0
 
     @property
-    def diagnostics(self) -> List[Diagnostic]:
+    def diagnostics(self) -> list[Diagnostic]:
         found = [d for f in self.files for d in f.diagnostics]
         return sorted(found, key=Diagnostic.sort_key)
 
     @property
-    def errors(self) -> List[Tuple[str, str]]:
+    def errors(self) -> list[tuple[str, str]]:
         return [(f.path, f.error) for f in self.files if f.error]
 
 
-@lru_cache(maxsize=None)
-def _needles(markers: Tuple[bytes, ...]) -> Tuple[bytes, ...]:
+@cache
+def _needles(markers: tuple[bytes, ...]) -> tuple[bytes, ...]:
     """Fewer, shorter strings that every marker contains: markers sharing a prefix of at
     least four bytes (`call_activity`, `call_entity`, ...) are searched for once."""
-    needles: List[bytes] = []
+    needles: list[bytes] = []
     for marker in sorted(set(markers)):
         if needles:
             common = cast(bytes, os.path.commonprefix([needles[-1], marker]))
@@ -177,7 +178,7 @@ def has_workflow_marker(data: bytes, markers: Sequence[bytes] = MARKERS) -> bool
     return b"yield" in data and _has_marker(data, FALLBACK_MARKERS)
 
 
-def _has_marker(data: bytes, markers: Tuple[bytes, ...]) -> bool:
+def _has_marker(data: bytes, markers: tuple[bytes, ...]) -> bool:
     # Each `in` is a full pass over the bytes, so the shared prefixes are searched first and
     # the markers themselves only on a hit.
     if not any(needle in data for needle in _needles(markers)):
@@ -200,12 +201,12 @@ _NAME_BYTES = tuple(
 )
 
 
-def make_project(paths: Sequence[str], settings: Settings) -> "ProjectIndex":
+def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
     """The project index for a run: roots from the checked paths, summaries from the rules."""
     from wfcheck.analysis.checker import summarize
     from wfcheck.analysis.project import ProjectIndex
 
-    def summarizer(target: "Target", framework: FrameworkSpec) -> "Summary":
+    def summarizer(target: Target, framework: FrameworkSpec) -> Summary:
         return summarize(target, framework, settings.catalog, settings.enabled, project)
 
     project = ProjectIndex(
@@ -217,7 +218,7 @@ def make_project(paths: Sequence[str], settings: Settings) -> "ProjectIndex":
     return project
 
 
-def files_to_check(paths: Sequence[str], settings: Settings) -> List[str]:
+def files_to_check(paths: Sequence[str], settings: Settings) -> list[str]:
     """The discovered files minus the excluded ones; a file named explicitly is excluded only
     with ``force_exclude``."""
     named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
@@ -234,7 +235,7 @@ class UnreadableFile(Exception):
     """A file to check cannot be read; the message is the one line to show."""
 
 
-def read_file(path: "str | os.PathLike[str]") -> bytes:
+def read_file(path: str | os.PathLike[str]) -> bytes:
     """The bytes of a file to check. Only regular files are read: a FIFO or device named
     `*.py` would block or never end."""
     try:
@@ -258,10 +259,10 @@ class FileChecker:
     def __init__(self, settings: Settings, run_paths: Sequence[str]) -> None:
         self.settings = settings
         self.run_paths = list(run_paths)
-        self._project: Optional["ProjectIndex"] = None
+        self._project: ProjectIndex | None = None
 
     @property
-    def project(self) -> "ProjectIndex":
+    def project(self) -> ProjectIndex:
         if self._project is None:
             self._project = make_project(self.run_paths, self.settings)
         return self._project
@@ -270,7 +271,7 @@ class FileChecker:
     def helper_modules(self) -> int:
         return self._project.modules_parsed if self._project is not None else 0
 
-    def check(self, path: str) -> Tuple[FileResult, Optional[str]]:
+    def check(self, path: str) -> tuple[FileResult, str | None]:
         """The result, and the hash of the bytes checked when the file was parsed."""
         try:
             data = read_file(path)
@@ -288,10 +289,10 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     """Every file under ``paths`` (minus excludes), in discovery order: unchanged ones from
     the cache, the rest checked here or in worker processes."""
     files = files_to_check(paths, settings)
-    results: List[Optional[FileResult]] = [None] * len(files)
+    results: list[FileResult | None] = [None] * len(files)
     cache = _open_cache(paths, settings)
-    stats: List[Optional[os.stat_result]] = [None] * len(files)
-    todo: List[int] = []
+    stats: list[os.stat_result | None] = [None] * len(files)
+    todo: list[int] = []
     absolute = _absolute_paths(files) if cache is not None else []
     for index, path in enumerate(files):
         if cache is not None:
@@ -315,7 +316,7 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
     return RunResult([r for r in results if r is not None], helper_modules)
 
 
-def _absolute_paths(files: List[str]) -> List[str]:
+def _absolute_paths(files: list[str]) -> list[str]:
     """The cache's keys. Discovered names are already normal (no `.` or `..` inside unless
     the command line had them), so joining to the working directory is enough for those."""
     cwd = os.getcwd() + os.sep
@@ -325,7 +326,7 @@ def _absolute_paths(files: List[str]) -> List[str]:
     ]
 
 
-def _open_cache(paths: Sequence[str], settings: Settings) -> Optional["ResultCache"]:
+def _open_cache(paths: Sequence[str], settings: Settings) -> ResultCache | None:
     if settings.cache_dir is None:
         return None
     from wfcheck.cache import ResultCache
@@ -335,8 +336,8 @@ def _open_cache(paths: Sequence[str], settings: Settings) -> Optional["ResultCac
 
 
 def _check_all(
-    files: List[str], settings: Settings, run_paths: Sequence[str]
-) -> Tuple[List[Tuple[FileResult, Optional[str]]], int]:
+    files: list[str], settings: Settings, run_paths: Sequence[str]
+) -> tuple[list[tuple[FileResult, str | None]], int]:
     """Results in the order of ``files``, from worker processes when there are enough."""
     jobs = settings.jobs if len(files) >= PARALLEL_MIN_FILES else 1
     if jobs > 1:
@@ -370,15 +371,15 @@ def _pool_context():
     return multiprocessing.get_context()
 
 
-_worker: Optional[FileChecker] = None
+_worker: FileChecker | None = None
 
 
-def _start_worker(settings: Settings, run_paths: List[str]) -> None:
+def _start_worker(settings: Settings, run_paths: list[str]) -> None:
     global _worker
     _worker = FileChecker(settings, run_paths)
 
 
-def _check_chunk(files: List[str]) -> Tuple[List[Tuple[FileResult, Optional[str]]], int]:
+def _check_chunk(files: list[str]) -> tuple[list[tuple[FileResult, str | None]], int]:
     assert _worker is not None
     before = _worker.helper_modules
     with using_specs(_worker.settings.specs):
@@ -387,7 +388,7 @@ def _check_chunk(files: List[str]) -> Tuple[List[Tuple[FileResult, Optional[str]
 
 
 def check_source(
-    data: bytes, path: str, settings: Settings, project: Optional["ProjectIndex"] = None
+    data: bytes, path: str, settings: Settings, project: ProjectIndex | None = None
 ) -> FileResult:
     with using_specs(settings.specs):
         if not has_workflow_marker(data, settings.markers):
@@ -399,17 +400,17 @@ def check_source(
         )
 
 
-def default_enabled(catalog: Catalog) -> FrozenSet[str]:
+def default_enabled(catalog: Catalog) -> frozenset[str]:
     return frozenset(r.code for r in catalog if r.default)
 
 
 def select_codes(
     catalog: Catalog,
-    select: Optional[Iterable[str]],
+    select: Iterable[str] | None,
     ignore: Iterable[str],
     extend_select: Iterable[str] = (),
-    base: Optional[FrozenSet[str]] = None,
-) -> FrozenSet[str]:
+    base: frozenset[str] | None = None,
+) -> frozenset[str]:
     """Ruff's selector semantics: the most specific matching selector wins; ties ignore.
 
     With no ``select`` the rules in ``base`` stay on (default: the default rules); ``ALL``
@@ -417,13 +418,13 @@ def select_codes(
     file, then command line) gives ruff's precedence. WF900 is always reported: a file that
     cannot be parsed was not checked; so is WF999, a check that failed.
     """
-    selectors: List[Tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
+    selectors: list[tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
     selectors += [(s, True) for s in extend_select]
     selectors += [(s, False) for s in ignore]
     kept = default_enabled(catalog) if base is None else base
     enabled = set()
     for rule in catalog:
-        best: Optional[Tuple[int, bool]] = (
+        best: tuple[int, bool] | None = (
             (0, True) if select is None and rule.code in kept else None
         )
         for selector, on in selectors:
@@ -440,7 +441,7 @@ def select_codes(
     return frozenset(enabled) | ALWAYS_ON
 
 
-def unknown_selectors(catalog: Catalog, selectors: Iterable[str]) -> List[str]:
+def unknown_selectors(catalog: Catalog, selectors: Iterable[str]) -> list[str]:
     codes = catalog.codes()
     return [
         s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in codes)

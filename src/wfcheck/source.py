@@ -11,7 +11,7 @@ import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Callable, List, Optional, Tuple, TypeVar, Union
+from typing import Callable, TypeVar
 
 import libcst as cst
 
@@ -69,7 +69,7 @@ def decode_source(data: bytes) -> SourceText:
     return SourceText(text=text, encoding=encoding, bom=bom)
 
 
-def _locate(data: Union[bytes, str], offset: Optional[int]) -> "tuple[int, int]":
+def _locate(data: bytes | str, offset: int | None) -> tuple[int, int]:
     offset = offset or 0
     before = data[:offset]
     newline = b"\n" if isinstance(before, bytes) else "\n"
@@ -86,7 +86,7 @@ class FileTooLarge(SourceError):
     """The file is above :data:`MAX_FILE_BYTES`; it is skipped, not judged."""
 
 
-def parse_source(data: bytes) -> Tuple[str, cst.Module]:
+def parse_source(data: bytes) -> tuple[str, cst.Module]:
     """Decode and parse; raises :class:`SourceError` for anything that is not valid Python."""
     if len(data) > MAX_FILE_BYTES:
         raise FileTooLarge(
@@ -104,7 +104,7 @@ def parse_text(text: str, python: bool = False) -> cst.Module:
     return on_deep_stack(_parse, text, python)
 
 
-def parse_annotation(text: str) -> Optional[cst.BaseExpression]:
+def parse_annotation(text: str) -> cst.BaseExpression | None:
     """The expression in a quoted annotation, or None when it is not one."""
     try:
         return on_deep_stack(_parse_expression, text)
@@ -133,7 +133,7 @@ def on_deep_stack(
 ) -> _Result:
     """``function(*args)`` on a thread with :data:`DEEP_STACK_BYTES` of stack (and a higher
     ``recursion_limit`` if given); what it raises is raised here. The calling thread waits."""
-    outcome: List[Tuple[bool, object]] = []
+    outcome: list[tuple[bool, object]] = []
     # Threads start with an empty context: carry the caller's (the active engine specs).
     context = contextvars.copy_context()
 
@@ -210,7 +210,7 @@ def python_accepts(text: str) -> bool:
     return _python_syntax_error(text) is None
 
 
-def _python_syntax_error(text: str, mode: str = "exec") -> Union[None, SyntaxError, _TooDeep]:
+def _python_syntax_error(text: str, mode: str = "exec") -> None | SyntaxError | _TooDeep:
     """What the running interpreter says about ``text``: nothing, a syntax error (which may
     only mean the file uses newer syntax), or that it is nested too deeply."""
     try:

@@ -5,19 +5,20 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from typing import Dict, FrozenSet, Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 
 # None means "every code"; otherwise the set of codes (or prefixes) named.
-Suppression = Optional[FrozenSet[str]]
+Suppression = Optional[frozenset[str]]
 
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _WFCHECK = re.compile(r"#\s*wfcheck:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
 _CODE = re.compile(r"[A-Z]+[0-9]+")
 
 
-def comments_by_line(source: str) -> Dict[int, str]:
+def comments_by_line(source: str) -> dict[int, str]:
     """Every comment in the source, keyed by its 1-based line."""
-    comments: Dict[int, str] = {}
+    comments: dict[int, str] = {}
     try:
         for token in tokenize.generate_tokens(io.StringIO(source).readline):
             if token.type == tokenize.COMMENT:
@@ -60,7 +61,7 @@ def parse_block_suppression(comment: str) -> Suppression:
     return frozenset(codes)
 
 
-def named_codes(comment: str) -> Optional[FrozenSet[str]]:
+def named_codes(comment: str) -> frozenset[str] | None:
     """What a comment asks to suppress, entry by entry, for finding unused suppressions:
     the codes it names, plus "*" for a bare `# wfcheck: ignore`. None when it is no wfcheck
     suppression at all; a bare `# noqa` counts as none (other linters read it too)."""

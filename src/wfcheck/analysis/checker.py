@@ -9,17 +9,10 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Dict, FrozenSet, List, Optional, Tuple, TypeVar
+from typing import Callable, TypeVar
 
 import libcst as cst
 
-from wfcheck.analysis.scopes import (
-    Resolved,
-    Scope,
-    comprehension_scope,
-    dotted_name,
-    function_scope,
-)
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
     ModuleFacts,
@@ -29,12 +22,19 @@ from wfcheck.analysis.project import (
     Target,
     helper_unit,
 )
-from wfcheck.analysis.workflows import WorkflowUnit
+from wfcheck.analysis.scopes import (
+    Resolved,
+    Scope,
+    comprehension_scope,
+    dotted_name,
+    function_scope,
+)
 from wfcheck.analysis.walk import walk
+from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
+from wfcheck.checks import ordering, state, tasks
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
-from wfcheck.checks import ordering, state, tasks
 from wfcheck.frameworks import FrameworkSpec
 
 
@@ -47,8 +47,8 @@ class Finding:
     api: str
     unit: WorkflowUnit
     verb: str = ""
-    chain: Tuple[str, ...] = ()
-    fix: Optional[Fix] = None
+    chain: tuple[str, ...] = ()
+    fix: Fix | None = None
 
 
 _Result = TypeVar("_Result")
@@ -86,10 +86,10 @@ class CheckContext:
         unit: WorkflowUnit,
         facts: ModuleFacts,
         catalog: Catalog,
-        enabled: FrozenSet[str],
-        findings: List[Finding],
+        enabled: frozenset[str],
+        findings: list[Finding],
         project: ProjectIndex,
-        summary: Optional[Summary] = None,
+        summary: Summary | None = None,
     ) -> None:
         self.unit = unit
         self.facts = facts
@@ -100,7 +100,7 @@ class CheckContext:
         self.findings = findings
         self.project = project
         self.summary = summary
-        self.scopes: List[Scope] = [unit.parent_scope]
+        self.scopes: list[Scope] = [unit.parent_scope]
 
     @property
     def scope(self) -> Scope:
@@ -110,14 +110,14 @@ class CheckContext:
     def framework(self) -> str:
         return self.unit.framework.name
 
-    def resolve(self, node: cst.CSTNode) -> Optional[str]:
+    def resolve(self, node: cst.CSTNode) -> str | None:
         resolved = self.resolver.expr(node, self.scope)
         return resolved.qualified if resolved is not None else None
 
-    def resolve_full(self, node: cst.CSTNode) -> Optional[Resolved]:
+    def resolve_full(self, node: cst.CSTNode) -> Resolved | None:
         return self.resolver.expr(node, self.scope)
 
-    def in_unit(self, scope: Optional[Scope]) -> bool:
+    def in_unit(self, scope: Scope | None) -> bool:
         """Is ``scope`` the unit's own or nested in it (not one enclosing the workflow)?"""
         unit_node = self.unit.node
         while scope is not None:
@@ -132,9 +132,9 @@ class CheckContext:
         code: str,
         api: str,
         verb: str = "",
-        chain: Tuple[str, ...] = (),
+        chain: tuple[str, ...] = (),
         qualified: str = "",
-        fix: Optional[Fix] = None,
+        fix: Fix | None = None,
     ) -> None:
         if code not in self.enabled:
             return
@@ -149,7 +149,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.index = ctx.facts.index
-        self.reported_calls: Dict[int, FrozenSet[str]] = {}
+        self.reported_calls: dict[int, frozenset[str]] = {}
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -292,12 +292,12 @@ class WorkflowChecker(cst.CSTVisitor):
         run_check("WF602", ordering.check_call, self.ctx, node)
         run_check("WF603", state.check_call, self.ctx, node)
 
-    def _check_passed_functions(self, node: cst.Call, callee: Optional[Resolved]) -> None:
+    def _check_passed_functions(self, node: cst.Call, callee: Resolved | None) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
         function they are given make it as good as called here."""
         func = node.func
         if isinstance(func, cst.Attribute) and func.attr.value == "sort":
-            slots: Tuple[object, ...] = ("key",)
+            slots: tuple[object, ...] = ("key",)
         elif callee is not None:
             slots = _CALLERS.get(callee.qualified, ())
         else:
@@ -336,7 +336,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
                 self._report_call(node, rules, _render(node.func), resolved.origin)
                 return True
-        rules: List[Rule] = []
+        rules: list[Rule] = []
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
         # module's functions, not the methods of what they return (`random.choice(x).title()`).
         for rule, api in ctx.catalog.lookup(resolved.qualified, exact_only=resolved.instance):
@@ -349,16 +349,16 @@ class WorkflowChecker(cst.CSTVisitor):
         self._report_call(node, rules, display_name(resolved.qualified), resolved.qualified)
         return bool(rules)
 
-    def _report_call(self, node: cst.Call, rules: List[Rule], name: str, qualified: str) -> None:
+    def _report_call(self, node: cst.Call, rules: list[Rule], name: str, qualified: str) -> None:
         for rule in rules:
             self.ctx.report(node, rule.code, name + "()", qualified=qualified)
         if rules:
             self.reported_calls[id(node)] = frozenset(r.code for r in rules)
 
-    def _rules_for(self, origin: str, args: Optional[int] = None) -> List[Rule]:
+    def _rules_for(self, origin: str, args: int | None = None) -> list[Rule]:
         """The rules whose call patterns name ``origin``: for a call with ``args`` arguments,
         or whatever their argument conditions (None)."""
-        rules: List[Rule] = []
+        rules: list[Rule] = []
         for rule, api in self.ctx.catalog.lookup(origin):
             if api.use != "call" or self.ctx.framework not in api.frameworks or rule in rules:
                 continue
@@ -464,13 +464,13 @@ def summarize(
     target: Target,
     framework: FrameworkSpec,
     catalog: Catalog,
-    enabled: FrozenSet[str],
+    enabled: frozenset[str],
     project: ProjectIndex,
 ) -> Summary:
     """What a project function does itself (WF1xx-WF5xx findings) and which project functions
     it calls; line suppressions in the helper's own module apply."""
     summary = Summary()
-    findings: List[Finding] = []
+    findings: list[Finding] = []
     transitive = frozenset(code for code in enabled if TRANSITIVE_CODES.match(code))
     ctx = CheckContext(
         helper_unit(target, framework), target.facts, catalog, transitive, findings, project, summary
@@ -487,7 +487,7 @@ def summarize(
     return summary
 
 
-def _all_params(params: cst.Parameters) -> List[cst.Param]:
+def _all_params(params: cst.Parameters) -> list[cst.Param]:
     result = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
     for star in (params.star_arg, params.star_kwarg):
         if isinstance(star, cst.Param):
@@ -495,7 +495,7 @@ def _all_params(params: cst.Parameters) -> List[cst.Param]:
     return result
 
 
-def _receiver_call(func: cst.BaseExpression) -> Optional[cst.Call]:
+def _receiver_call(func: cst.BaseExpression) -> cst.Call | None:
     """The call a method is invoked on, through attributes and subscripts:
     ``S3.get_object(...)["Body"].read`` -> ``S3.get_object(...)``."""
     if not isinstance(func, cst.Attribute):
@@ -522,9 +522,9 @@ def _render(node: cst.BaseExpression) -> str:
 _FACTORY_KEYWORDS = frozenset({"default_factory", "factory"})
 
 
-def _field_factories(cls: cst.ClassDef) -> List[cst.BaseExpression]:
+def _field_factories(cls: cst.ClassDef) -> list[cst.BaseExpression]:
     """The default factories a class body's fields name (`x: T = field(default_factory=f)`)."""
-    factories: List[cst.BaseExpression] = []
+    factories: list[cst.BaseExpression] = []
     for statement in cls.body.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
@@ -541,20 +541,20 @@ def _field_factories(cls: cst.ClassDef) -> List[cst.BaseExpression]:
 
 class _Calls(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.calls: List[cst.Call] = []
+        self.calls: list[cst.Call] = []
 
     def visit_Call(self, node: cst.Call) -> None:
         self.calls.append(node)
 
 
-def _calls_in(node: cst.CSTNode) -> List[cst.Call]:
+def _calls_in(node: cst.CSTNode) -> list[cst.Call]:
     collector = _Calls()
     walk(node, collector)
     return collector.calls
 
 
 # Builtins that call a function argument (by keyword or position) once per element.
-_CALLERS: Dict[str, Tuple[object, ...]] = {
+_CALLERS: dict[str, tuple[object, ...]] = {
     "builtins.sorted": ("key",),
     "builtins.min": ("key",),
     "builtins.max": ("key",),

@@ -7,8 +7,8 @@ pass the prefilter, so a run that parses nothing never pays for importing LibCST
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Dict, FrozenSet, Iterable, List, Sequence
 
 import libcst as cst
 from libcst.metadata import CodeRange
@@ -82,7 +82,7 @@ def diagnose_source(
 
 def _analyse_file(
     own: Path, path: str, text: str, module: cst.Module, settings: Settings, project: ProjectIndex
-) -> List[Diagnostic]:
+) -> list[Diagnostic]:
     return analyse_module(project.facts_for(own, path, text, module), settings, project)
 
 
@@ -109,8 +109,8 @@ def internal_error(
 
 def analyse_module(
     facts: ModuleFacts, settings: Settings, project: ProjectIndex
-) -> List[Diagnostic]:
-    findings: List[Finding] = []
+) -> list[Diagnostic]:
+    findings: list[Finding] = []
     enabled = settings.enabled_for(facts.path)
     for unit in facts.units:
         ctx = CheckContext(unit, facts, settings.catalog, enabled, findings, project)
@@ -123,12 +123,12 @@ def analyse_module(
 
 
 def _to_diagnostics(
-    facts: ModuleFacts, findings: List[Finding], settings: Settings, enabled: FrozenSet[str]
-) -> List[Diagnostic]:
+    facts: ModuleFacts, findings: list[Finding], settings: Settings, enabled: frozenset[str]
+) -> list[Diagnostic]:
     positions = facts.positions
     comments = facts.comments
     path = facts.path
-    unit_suppressions: Dict[int, Suppression] = {}
+    unit_suppressions: dict[int, Suppression] = {}
     lines = split_lines(facts.text)
     diagnostics = []
     seen = set()
@@ -206,10 +206,10 @@ def _entries_used(lines: Iterable[int], suppression: Suppression, code: str) -> 
 def _unused_suppressions(
     facts: ModuleFacts,
     settings: Settings,
-    enabled: FrozenSet[str],
+    enabled: frozenset[str],
     used: set,
     lines: Sequence[str],
-) -> List[Diagnostic]:
+) -> list[Diagnostic]:
     """WF800: suppression comments in workflow code that hid nothing. Only codes this run
     checks are judged (a comment for a rule that is off may be needed by another run), and a
     bare `# noqa` is left alone: other linters read it too."""
@@ -266,7 +266,7 @@ def _unit_comment_lines(unit: WorkflowUnit, positions) -> set:
     return lines
 
 
-def _unit_suppression(unit: WorkflowUnit, positions, comments: Dict[int, str]) -> Suppression:
+def _unit_suppression(unit: WorkflowUnit, positions, comments: dict[int, str]) -> Suppression:
     """`# wfcheck: ignore[...]` on the workflow's def/class line or its first decorator."""
     codes: set = set()
     for line in _unit_comment_lines(unit, positions):

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from typing import Dict, Iterator, List, Mapping, Tuple, Type
+from collections.abc import Iterator, Mapping
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -22,20 +22,20 @@ from libcst.metadata.position_provider import PositionProvidingCodegenState
 from wfcheck.analysis.walk import is_node_type
 
 _NEWLINE = re.compile(r"\r\n?|\n")
-_FIELDS: Dict[Type[cst.CSTNode], Tuple[str, ...]] = {}
+_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
 
 
-def _fields(kind: Type[cst.CSTNode]) -> Tuple[str, ...]:
+def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
     return names
 
 
-def parent_map(module: cst.Module) -> Dict[cst.CSTNode, cst.CSTNode]:
+def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node's parent (the module has none), as ``ParentNodeProvider`` gives."""
-    parents: Dict[cst.CSTNode, cst.CSTNode] = {}
-    stack: List[cst.CSTNode] = [module]
+    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
         for name in _fields(type(node)):
@@ -60,9 +60,9 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self.module = module
         self.parents = parents
         # Written by LibCST's position-recording codegen state (its provider protocol).
-        self._computed: Dict[cst.CSTNode, CodeRange] = {}
+        self._computed: dict[cst.CSTNode, CodeRange] = {}
         self._tops = (*module.header, *module.body, *module.footer)
-        self._starts: Dict[cst.CSTNode, int] = {}
+        self._starts: dict[cst.CSTNode, int] = {}
         self._plain = CodegenState(
             default_indent=module.default_indent, default_newline=module.default_newline
         )

@@ -13,22 +13,13 @@ from __future__ import annotations
 
 import re
 from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import (
     Callable,
-    Dict,
-    FrozenSet,
-    Iterable,
-    Iterator,
-    List,
-    Optional,
-    Sequence,
-    Set,
-    Tuple,
     TypeVar,
-    Union,
 )
 
 import libcst as cst
@@ -36,8 +27,8 @@ import libcst as cst
 from wfcheck.analysis.positions import Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
-from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.checks.state import module_mutables
+from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import FrameworkSpec
 from wfcheck.source import SourceError, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
@@ -58,8 +49,8 @@ class ModuleFacts:
         is_package: bool,
         text: str,
         module: cst.Module,
-        returns: Optional[Dict[str, str]] = None,
-        origin_of: Optional[Callable[[str], Optional[str]]] = None,
+        returns: dict[str, str] | None = None,
+        origin_of: Callable[[str], str | None] | None = None,
     ):
         self.path = path
         self.directory = real_path(path).parent
@@ -76,13 +67,13 @@ class ModuleFacts:
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions = None
         self._parents = None
-        self._comments: Optional[Dict[int, str]] = None
+        self._comments: dict[int, str] | None = None
         # Names that fixes in this run have already given to generated code.
-        self.reserved_names: Set[str] = set()
-        self._words: Optional[FrozenSet[str]] = None
+        self.reserved_names: set[str] = set()
+        self._words: frozenset[str] | None = None
 
     @property
-    def words(self) -> FrozenSet[str]:
+    def words(self) -> frozenset[str]:
         """Every identifier-like word of the text, in any scope or string: what a generated
         definition's name must not be (computed on first use)."""
         if self._words is None:
@@ -96,14 +87,14 @@ class ModuleFacts:
         return self._positions
 
     @property
-    def parents(self) -> Dict[cst.CSTNode, cst.CSTNode]:
+    def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
         """Each node's parent (computed on first use)."""
         if self._parents is None:
             self._parents = parent_map(self.module)
         return self._parents
 
     @property
-    def comments(self) -> Dict[int, str]:
+    def comments(self) -> dict[int, str]:
         if self._comments is None:
             self._comments = comments_by_line(self.text)
         return self._comments
@@ -112,7 +103,7 @@ class ModuleFacts:
         comment = self.comments.get(line)
         return comment is not None and suppresses(parse_line_suppression(comment), code)
 
-    def in_workflow(self, scope: Optional[Scope], node: cst.CSTNode) -> bool:
+    def in_workflow(self, scope: Scope | None, node: cst.CSTNode) -> bool:
         """Is ``node`` a workflow unit or defined inside one?"""
         if id(node) in self.unit_nodes:
             return True
@@ -158,15 +149,15 @@ class Reason:
 
 @dataclass
 class Summary:
-    reasons: List[Reason] = field(default_factory=list)
-    calls: List[Target] = field(default_factory=list)
+    reasons: list[Reason] = field(default_factory=list)
+    calls: list[Target] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Chain:
     """The shortest path from a called function to a reason, and how many reasons exist."""
 
-    steps: Tuple[Target, ...]
+    steps: tuple[Target, ...]
     reason: Reason
     total_reasons: int
 
@@ -191,7 +182,7 @@ class ProjectIndex:
         self,
         roots: Sequence[Path],
         summarizer: Summarizer,
-        returns: Optional[Dict[str, str]] = None,
+        returns: dict[str, str] | None = None,
         allowed: Callable[[str], bool] = lambda qualified: False,
     ) -> None:
         self.returns = returns or {}
@@ -199,28 +190,28 @@ class ProjectIndex:
         self.allowed = allowed
         # Names generated activities got in this run, when they must differ across files
         # (a `--fix` run: two files registering `read_home` on one runtime fail at import).
-        self.generated_names: Optional[Set[str]] = None
+        self.generated_names: set[str] | None = None
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
         self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
-        self._by_name: Dict[str, Optional[ModuleFacts]] = {}
-        self._by_dir: Dict[Tuple[Path, str], Optional[ModuleFacts]] = {}
+        self._by_name: dict[str, ModuleFacts | None] = {}
+        self._by_dir: dict[tuple[Path, str], ModuleFacts | None] = {}
         # Facts by (file, module name, shown path): a checked file and a helper look-up share
         # them only when they agree on all three, so results never depend on the order.
-        self._by_file: Dict[Tuple[str, str, str], ModuleFacts] = {}
-        self._summaries: Dict[Tuple[str, int, str], Summary] = {}
-        self._chains: Dict[Tuple[str, int, str], Optional[Chain]] = {}
-        self._read: Dict[object, FrozenSet[str]] = {}
-        self._recording: List[Set[str]] = []
+        self._by_file: dict[tuple[str, str, str], ModuleFacts] = {}
+        self._summaries: dict[tuple[str, int, str], Summary] = {}
+        self._chains: dict[tuple[str, int, str], Chain | None] = {}
+        self._read: dict[object, frozenset[str]] = {}
+        self._recording: list[set[str]] = []
         self.modules_parsed = 0
 
     # -- dependencies ----------------------------------------------------------------------
 
     @contextmanager
-    def recording(self) -> Iterator[Set[str]]:
+    def recording(self) -> Iterator[set[str]]:
         """Collect the absolute paths of the files the index reads (or finds absent) for the
         analysis run inside the block."""
-        files: Set[str] = set()
+        files: set[str] = set()
         self._recording.append(files)
         try:
             yield files
@@ -231,7 +222,7 @@ class ProjectIndex:
         for frame in self._recording:
             frame.update(files)
 
-    def _memo(self, table: Dict, key: object, compute: Callable[[], T]) -> T:
+    def _memo(self, table: dict, key: object, compute: Callable[[], T]) -> T:
         if key in table:
             self._note(self._read.get(key, frozenset()))
         else:
@@ -245,7 +236,7 @@ class ProjectIndex:
 
     # -- modules ---------------------------------------------------------------------------
 
-    def module_name_for(self, path: Path) -> Tuple[str, bool]:
+    def module_name_for(self, path: Path) -> tuple[str, bool]:
         absolute = real_path(path)
         for root in self.roots:
             try:
@@ -273,7 +264,7 @@ class ProjectIndex:
         self._by_file[key] = facts
         return facts
 
-    def module(self, name: str, importer_dir: Optional[Path] = None) -> Optional[ModuleFacts]:
+    def module(self, name: str, importer_dir: Path | None = None) -> ModuleFacts | None:
         """A project module by dotted name: from the project roots, else (as Python does for
         a script) from the importing file's own directory."""
         facts = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
@@ -283,7 +274,7 @@ class ProjectIndex:
             )
         return facts
 
-    def _find(self, name: str, roots: Sequence[Path]) -> Optional[ModuleFacts]:
+    def _find(self, name: str, roots: Sequence[Path]) -> ModuleFacts | None:
         relative = Path(*name.split("."))
         for root in roots:
             for candidate, is_package in (
@@ -295,7 +286,7 @@ class ProjectIndex:
                     return self._load(candidate, name, is_package)
         return None
 
-    def _load(self, path: Path, name: str, is_package: bool) -> Optional[ModuleFacts]:
+    def _load(self, path: Path, name: str, is_package: bool) -> ModuleFacts | None:
         display = _display(path)
         key = (str(real_path(path)), name, display)
         if key in self._by_file:
@@ -311,13 +302,13 @@ class ProjectIndex:
         self._by_file[key] = facts
         return facts
 
-    def _origin_finder(self, path: Path) -> Callable[[str], Optional[str]]:
+    def _origin_finder(self, path: Path) -> Callable[[str], str | None]:
         directory = real_path(path).parent
         return lambda qualified: self.value_origin(qualified, directory)
 
     def value_origin(
-        self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
-    ) -> Optional[str]:
+        self, qualified: str, importer_dir: Path | None = None, depth: int = 0
+    ) -> str | None:
         """What made a module-level value of a project module: `shop.runtime.wfr` is made by
         `dapr.ext.workflow.WorkflowRuntime` after `wfr = wf.WorkflowRuntime()` there."""
         module_name, _, attr = qualified.rpartition(".")
@@ -343,7 +334,7 @@ class ProjectIndex:
 
     def target_of(
         self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
-    ) -> Optional[Target]:
+    ) -> Target | None:
         """The project function a call's callee names, if any."""
         if isinstance(func, cst.Name):
             owner = scope.owner_of(func.value)
@@ -366,8 +357,8 @@ class ProjectIndex:
         return self.definition(resolved.qualified, facts.directory)
 
     def definition(
-        self, qualified: str, importer_dir: Optional[Path] = None, depth: int = 0
-    ) -> Optional[Target]:
+        self, qualified: str, importer_dir: Path | None = None, depth: int = 0
+    ) -> Target | None:
         """A project function or class (its `__init__`) by qualified name."""
         found = self._definition_node(qualified, importer_dir, depth)
         if found is None:
@@ -380,8 +371,8 @@ class ProjectIndex:
         return None
 
     def _definition_node(
-        self, qualified: str, importer_dir: Optional[Path], depth: int
-    ) -> Optional[Tuple[ModuleFacts, Union[cst.FunctionDef, cst.ClassDef], List[str]]]:
+        self, qualified: str, importer_dir: Path | None, depth: int
+    ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]] | None:
         """The module-level def or class a qualified name reaches (following re-exports),
         and the attribute names left after it."""
         if depth > 4 or not qualified or qualified.startswith("."):
@@ -404,7 +395,7 @@ class ProjectIndex:
 
     def class_of(
         self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
-    ) -> Optional[Tuple[ModuleFacts, cst.ClassDef]]:
+    ) -> tuple[ModuleFacts, cst.ClassDef] | None:
         """The project class an expression names in ``scope``, if any: a callee (what its
         fields compute) or a base class (what its methods do)."""
         if isinstance(func, cst.Name):
@@ -419,8 +410,8 @@ class ProjectIndex:
         return None
 
     def _target_in(
-        self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef]
-    ) -> Optional[Target]:
+        self, facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef
+    ) -> Target | None:
         if isinstance(node, cst.ClassDef):
             return self._method(facts, node, "__init__")
         for definition in facts.index.functions:
@@ -430,7 +421,7 @@ class ProjectIndex:
 
     def _method(
         self, facts: ModuleFacts, cls: cst.ClassDef, name: str, depth: int = 0
-    ) -> Optional[Target]:
+    ) -> Target | None:
         """The method ``name`` of ``cls``, or else of its bases (left to right, depth first:
         Python's order for the single-inheritance and mixin cases that matter here)."""
         for statement in cls.body.body:
@@ -452,7 +443,7 @@ class ProjectIndex:
         return self.vouched_for(target.facts, target.node, target.qualname)
 
     def vouched_for(
-        self, facts: ModuleFacts, node: Union[cst.FunctionDef, cst.ClassDef], qualname: str
+        self, facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef, qualname: str
     ) -> bool:
         """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
         if self.allowed(f"{facts.name}.{qualname}"):
@@ -467,17 +458,17 @@ class ProjectIndex:
             lambda: Summary() if self.is_trusted(target) else self.summarizer(target, framework),
         )
 
-    def chain(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
+    def chain(self, start: Target, framework: FrameworkSpec) -> Chain | None:
         """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
         return self._memo(
             self._chains, ("chain", start.key, framework.name), lambda: self._search(start, framework)
         )
 
-    def _search(self, start: Target, framework: FrameworkSpec) -> Optional[Chain]:
-        parents: Dict[int, Optional[Target]] = {start.key: None}
-        by_key: Dict[int, Target] = {start.key: start}
+    def _search(self, start: Target, framework: FrameworkSpec) -> Chain | None:
+        parents: dict[int, Target | None] = {start.key: None}
+        by_key: dict[int, Target] = {start.key: start}
         queue = deque([start])
-        first: Optional[Tuple[Target, Reason]] = None
+        first: tuple[Target, Reason] | None = None
         total = 0
         while queue:
             current = queue.popleft()
@@ -491,10 +482,10 @@ class ProjectIndex:
                     parents[callee.key] = current
                     by_key[callee.key] = callee
                     queue.append(callee)
-        result: Optional[Chain] = None
+        result: Chain | None = None
         if first is not None:
-            steps: List[Target] = []
-            node: Optional[Target] = first[0]
+            steps: list[Target] = []
+            node: Target | None = first[0]
             while node is not None:
                 steps.append(node)
                 node = parents[node.key]

@@ -11,14 +11,15 @@ runs only for the names workflow code uses.
 from __future__ import annotations
 
 import builtins
-from typing import Dict, FrozenSet, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from collections.abc import Iterable, Sequence
+from typing import Union
 
 import libcst as cst
 
 from wfcheck.analysis.walk import walk
 from wfcheck.source import parse_annotation
 
-BUILTIN_NAMES: FrozenSet[str] = frozenset(dir(builtins))
+BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
 
 FunctionLike = Union[cst.FunctionDef, cst.Lambda]
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
@@ -37,16 +38,16 @@ class Binding:
     __slots__ = ("kind", "node", "target")
 
     def __init__(
-        self, kind: str, node: Optional[cst.CSTNode] = None, target: str = ""
+        self, kind: str, node: cst.CSTNode | None = None, target: str = ""
     ) -> None:
         self.kind = kind
         self.node = node
         self.target = target
 
 
-def dotted_name(node: cst.BaseExpression) -> Optional[str]:
+def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
-    parts: List[str] = []
+    parts: list[str] = []
     while isinstance(node, cst.Attribute):
         parts.append(node.attr.value)
         node = node.value
@@ -56,13 +57,13 @@ def dotted_name(node: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _module_name(node: Union[cst.Attribute, cst.Name, None]) -> str:
+def _module_name(node: cst.Attribute | cst.Name | None) -> str:
     return dotted_name(node) or "" if node is not None else ""
 
 
-def import_bindings(node: Union[cst.Import, cst.ImportFrom]) -> List[Tuple[str, str]]:
+def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
     """(local name, qualified target) pairs an import statement binds."""
-    pairs: List[Tuple[str, str]] = []
+    pairs: list[tuple[str, str]] = []
     if isinstance(node, cst.Import):
         for alias in node.names:
             full = _module_name(alias.name)  # type: ignore[arg-type]
@@ -93,13 +94,13 @@ class _BindingCollector(cst.CSTVisitor):
         # Shallow: bind from statements only, never walking into expressions (module scope,
         # where generated code holds huge literals and walrus bindings are vanishingly rare).
         self.shallow = shallow
-        self.bindings: Dict[str, List[Binding]] = {}
-        self.globals: Set[str] = set()
-        self.nonlocals: Set[str] = set()
+        self.bindings: dict[str, list[Binding]] = {}
+        self.globals: set[str] = set()
+        self.nonlocals: set[str] = set()
         self.has_yield = False
         self.has_await = False
         # `from time import *`: the modules whose names this scope may hold unseen.
-        self.star_modules: List[str] = []
+        self.star_modules: list[str] = []
 
     def _bind(self, name: str, binding: Binding) -> None:
         self.bindings.setdefault(name, []).append(binding)
@@ -271,8 +272,8 @@ class Scope:
         self,
         kind: str,
         node: cst.CSTNode,
-        parent: Optional["Scope"],
-        bindings: Dict[str, List[Binding]],
+        parent: Scope | None,
+        bindings: dict[str, list[Binding]],
         globals_: Iterable[str] = (),
         nonlocals: Iterable[str] = (),
         has_yield: bool = False,
@@ -285,17 +286,17 @@ class Scope:
         self.nonlocals = frozenset(nonlocals)
         self.has_yield = has_yield
         # For methods: the name of `self` and the instance attribute types of the class.
-        self.self_name: Optional[str] = None
-        self.class_scope: Optional["Scope"] = None
-        self._instance_attrs: Optional[Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]] = None
-        self._method_scopes: Dict[int, "Scope"] = {}
+        self.self_name: str | None = None
+        self.class_scope: Scope | None = None
+        self._instance_attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] | None = None
+        self._method_scopes: dict[int, Scope] = {}
         # For the module scope: its dotted name and package, when the project knows them, and
         # the modules it star-imports.
         self.module_name = ""
         self.package = ""
         self.star_modules: Sequence[str] = ()
 
-    def method_scope(self, method: cst.FunctionDef) -> "Scope":
+    def method_scope(self, method: cst.FunctionDef) -> Scope:
         """For a class scope: the scope of one of its methods (built once)."""
         scope = self._method_scopes.get(id(method))
         if scope is None:
@@ -303,7 +304,7 @@ class Scope:
         return scope
 
     @property
-    def instance_attrs(self) -> Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]:
+    def instance_attrs(self) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
         """For a class scope: ``self.<attr> = <value>`` assignments in its methods (lazy)."""
         if self._instance_attrs is None:
             if isinstance(self.node, cst.ClassDef):
@@ -313,15 +314,15 @@ class Scope:
         return self._instance_attrs
 
     @property
-    def module(self) -> "Scope":
+    def module(self) -> Scope:
         scope = self
         while scope.parent is not None:
             scope = scope.parent
         return scope
 
-    def owner_of(self, name: str) -> Optional["Scope"]:
+    def owner_of(self, name: str) -> Scope | None:
         """The scope whose binding of ``name`` a use in this scope sees (None: builtin/unbound)."""
-        scope: Optional[Scope] = self
+        scope: Scope | None = self
         first = True
         while scope is not None:
             if scope.kind == "class" and not first:
@@ -337,7 +338,7 @@ class Scope:
         return None
 
 
-def function_scope(node: FunctionLike, parent: Optional[Scope]) -> Scope:
+def function_scope(node: FunctionLike, parent: Scope | None) -> Scope:
     collector = _BindingCollector(node)
     if isinstance(node, cst.FunctionDef):
         walk(node.params, collector)
@@ -371,8 +372,8 @@ def _is_staticmethod(node: cst.FunctionDef) -> bool:
 
 
 def comprehension_scope(node: Comprehension, parent: Scope) -> Scope:
-    bindings: Dict[str, List[Binding]] = {}
-    comp: Optional[cst.CompFor] = node.for_in
+    bindings: dict[str, list[Binding]] = {}
+    comp: cst.CompFor | None = node.for_in
     while comp is not None:
         collector = _BindingCollector(comp)
         collector._bind_target(comp.target, Binding("other"))
@@ -397,7 +398,7 @@ def module_scope(module: cst.Module) -> Scope:
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, method: cst.FunctionDef, attrs: Dict) -> None:
+    def __init__(self, method: cst.FunctionDef, attrs: dict) -> None:
         self.method = method
         self.attrs = attrs
 
@@ -414,9 +415,9 @@ class _SelfAssignments(cst.CSTVisitor):
 
 def _instance_attributes(
     node: cst.ClassDef,
-) -> Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]]:
+) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
     """``self.<attr> = <value>`` assignments in the class's methods, with the method."""
-    attrs: Dict[str, List[Tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
+    attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef):
             walk(statement.body, _SelfAssignments(statement, attrs))
@@ -439,7 +440,7 @@ class Resolved:
         self,
         qualified: str,
         instance: bool = False,
-        bound_in: Optional["Scope"] = None,
+        bound_in: Scope | None = None,
         origin: str = "",
         constructed: bool = False,
     ) -> None:
@@ -449,11 +450,11 @@ class Resolved:
         self.origin = origin
         self.constructed = constructed
 
-    def derived(self, qualified: str) -> "Resolved":
+    def derived(self, qualified: str) -> Resolved:
         """A member or product of this value, created wherever this value was."""
         return Resolved(qualified, self.instance, self.bound_in, self.origin, self.constructed)
 
-    def stored_in(self, scope: "Scope") -> "Resolved":
+    def stored_in(self, scope: Scope) -> Resolved:
         return Resolved(
             self.qualified, self.instance, self.bound_in or scope, self.origin, self.constructed
         )
@@ -462,7 +463,7 @@ class Resolved:
         return f"Resolved({self.qualified!r}, instance={self.instance}, origin={self.origin!r})"
 
 
-def annotation_expression(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+def annotation_expression(node: cst.BaseExpression) -> cst.BaseExpression | None:
     """The expression an annotation names; a quoted annotation is parsed."""
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
@@ -480,12 +481,12 @@ class Resolver:
     type keep it.
     """
 
-    def __init__(self, returns: Optional[Dict[str, str]] = None) -> None:
+    def __init__(self, returns: dict[str, str] | None = None) -> None:
         self.returns = returns or {}
-        self._names: Dict[Tuple[int, str], Optional[Resolved]] = {}
-        self._active: Set[Tuple[int, str]] = set()
+        self._names: dict[tuple[int, str], Resolved | None] = {}
+        self._active: set[tuple[int, str]] = set()
 
-    def name(self, name: str, scope: Scope) -> Optional[Resolved]:
+    def name(self, name: str, scope: Scope) -> Resolved | None:
         owner = scope.owner_of(name)
         if owner is None:
             if name in BUILTIN_NAMES:
@@ -495,7 +496,7 @@ class Resolver:
             return Resolved(f"{stars[-1]}.{name}") if stars else None
         return self._bound(owner.bindings[name], owner, name)
 
-    def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Optional[Resolved]:
+    def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Resolved | None:
         key = (id(owner), name)
         if key in self._names:
             return self._names[key]
@@ -509,7 +510,7 @@ class Resolver:
         self._names[key] = result
         return result
 
-    def _from_bindings(self, bindings: Sequence[Binding], owner: Scope) -> Optional[Resolved]:
+    def _from_bindings(self, bindings: Sequence[Binding], owner: Scope) -> Resolved | None:
         imports = [b for b in bindings if b.kind == "import"]
         if imports:
             # `except ImportError: uuid4 = None` is a placeholder for when the import fails;
@@ -527,7 +528,7 @@ class Resolver:
         ):
             # A module-level def is known by its qualified name (so `Helper().m` resolves).
             return Resolved(f"{owner.module_name}.{bindings[0].node.name.value}")
-        results: List[Resolved] = []
+        results: list[Resolved] = []
         for binding in bindings:
             if binding.kind == "augment":
                 continue
@@ -553,7 +554,7 @@ class Resolver:
             return first
         return None
 
-    def expr(self, node: cst.CSTNode, scope: Scope) -> Optional[Resolved]:
+    def expr(self, node: cst.CSTNode, scope: Scope) -> Resolved | None:
         if isinstance(node, cst.Name):
             return self.name(node.value, scope)
         if isinstance(node, cst.Attribute):
@@ -588,7 +589,7 @@ class Resolver:
                     return left.derived(returned)
         return None
 
-    def _instance_attr(self, attr: str, class_scope: Scope) -> Optional[Resolved]:
+    def _instance_attr(self, attr: str, class_scope: Scope) -> Resolved | None:
         """``self.<attr>``: resolved from the ``self.<attr> = value`` assignments in the
         class's methods, each value in the scope of the method that assigns it."""
         assignments = class_scope.instance_attrs.get(attr)

@@ -12,22 +12,22 @@ a visitor that overrides ``on_visit``/``on_leave`` gets those called instead. At
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Dict, List, Optional, Tuple, Type
+from typing import Callable, Optional
 
 import libcst as cst
 
 _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
 # Node type -> (the fields LibCST visits in order, the other fields).
-_ORDER: Dict[Type[cst.CSTNode], Tuple[Tuple[str, ...], Tuple[str, ...]]] = {}
-_NODE_TYPES: Dict[type, bool] = {}
-_HOOKS: Dict[type, Dict[type, Tuple[_Hook, _Hook]]] = {}
+_ORDER: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+_NODE_TYPES: dict[type, bool] = {}
+_HOOKS: dict[type, dict[type, tuple[_Hook, _Hook]]] = {}
 
 
 class _FieldRecorder(cst.CSTVisitor):
     """Notes the fields LibCST visits, in its order, without descending into them."""
 
     def __init__(self) -> None:
-        self.fields: List[str] = []
+        self.fields: list[str] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         return False
@@ -53,7 +53,7 @@ def _holds_nodes(value: object) -> bool:
     return is_node_type(kind)
 
 
-def _record(node: cst.CSTNode, known: Tuple[str, ...]) -> Tuple[Tuple[str, ...], Tuple[str, ...]]:
+def _record(node: cst.CSTNode, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
     recorder = _FieldRecorder()
     node._visit_and_replace_children(recorder)
     order = tuple(recorder.fields) + tuple(f for f in known if f not in recorder.fields)
@@ -61,7 +61,7 @@ def _record(node: cst.CSTNode, known: Tuple[str, ...]) -> Tuple[Tuple[str, ...],
     return order, others
 
 
-def _field_order(node: cst.CSTNode) -> Tuple[str, ...]:
+def _field_order(node: cst.CSTNode) -> tuple[str, ...]:
     """The fields LibCST visits, in its order. Some are visited only when set
     (`FormattedStringExpression.format_spec`): a node holding children in a field not seen
     visited yet is recorded again."""
@@ -77,9 +77,9 @@ def _field_order(node: cst.CSTNode) -> Tuple[str, ...]:
     return entry[0]
 
 
-def children(node: cst.CSTNode) -> List[cst.CSTNode]:
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children``, without visiting."""
-    found: List[cst.CSTNode] = []
+    found: list[cst.CSTNode] = []
     for name in _field_order(node):
         value = getattr(node, name)
         kind = type(value)
@@ -90,7 +90,7 @@ def children(node: cst.CSTNode) -> List[cst.CSTNode]:
     return found
 
 
-def _hooks(visitor_type: type) -> Dict[type, Tuple[_Hook, _Hook]]:
+def _hooks(visitor_type: type) -> dict[type, tuple[_Hook, _Hook]]:
     """Node type -> the visitor's (visit, leave) methods for it, filled in as met."""
     table = _HOOKS.get(visitor_type)
     if table is None:
@@ -98,7 +98,7 @@ def _hooks(visitor_type: type) -> Dict[type, Tuple[_Hook, _Hook]]:
     return table
 
 
-def _hooks_for(visitor_type: type, kind: type) -> Tuple[_Hook, _Hook]:
+def _hooks_for(visitor_type: type, kind: type) -> tuple[_Hook, _Hook]:
     found = []
     for prefix in ("visit_", "leave_"):
         name = prefix + kind.__name__
@@ -117,7 +117,7 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
         _walk(node, visitor, _hooks(kind))
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: Dict[type, Tuple[_Hook, _Hook]]) -> None:
+def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_Hook, _Hook]]) -> None:
     kind = type(node)
     hooks = table.get(kind)
     if hooks is None:

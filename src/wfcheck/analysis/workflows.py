@@ -7,15 +7,16 @@ fallback (an unmarked generator whose ``ctx``/``context`` parameter yields durab
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
+from typing import Callable, Union
 
 import libcst as cst
 
 from wfcheck.analysis.scopes import (
     Resolver,
-    annotation_expression,
     Scope,
+    annotation_expression,
     class_scope,
     function_scope,
     module_scope,
@@ -52,7 +53,7 @@ class WorkflowUnit:
     node: Definition
     qualname: str
     framework: FrameworkSpec
-    context_param: Optional[str]
+    context_param: str | None
     # The scope the definition sits in; the unit's own scopes are built from it.
     parent_scope: Scope
     how: str
@@ -68,7 +69,7 @@ class _Def:
 
     __slots__ = ("node", "qualname", "parent", "_index")
 
-    def __init__(self, node: Definition, qualname: str, parent: Container, index: "ModuleIndex"):
+    def __init__(self, node: Definition, qualname: str, parent: Container, index: ModuleIndex):
         self.node = node
         self.qualname = qualname
         self.parent = parent
@@ -96,12 +97,12 @@ class ModuleIndex:
     def __init__(self, module: cst.Module, text: str = "") -> None:
         self.module = module
         self.module_scope = module_scope(module)
-        self.functions: List[_Def] = []
-        self.classes: List[_Def] = []
-        self.calls: List[Tuple[cst.Call, Container]] = []
-        self.imports: Set[str] = set()
-        self._scopes: Dict[int, Scope] = {id(module): self.module_scope}
-        self._parents: Dict[int, Container] = {}
+        self.functions: list[_Def] = []
+        self.classes: list[_Def] = []
+        self.calls: list[tuple[cst.Call, Container]] = []
+        self.imports: set[str] = set()
+        self._scopes: dict[int, Scope] = {id(module): self.module_scope}
+        self._parents: dict[int, Container] = {}
         self._walk(module.body, module, [])
         if any(method in text for method in _REGISTRATION_METHODS):
             # Registration calls can hide inside expressions (`return w.add_orchestrator(f)`):
@@ -120,7 +121,7 @@ class ModuleIndex:
             self._scopes[id(node)] = scope
         return scope
 
-    def _walk(self, body: Sequence[cst.CSTNode], parent: Container, names: List[str]) -> None:
+    def _walk(self, body: Sequence[cst.CSTNode], parent: Container, names: list[str]) -> None:
         for statement in body:
             if isinstance(statement, cst.SimpleStatementLine):
                 self._small_statements(statement.body, parent)
@@ -139,13 +140,13 @@ class ModuleIndex:
             else:
                 self._compound(statement, parent, names)
 
-    def _block(self, block: cst.BaseSuite, parent: Container, names: List[str]) -> None:
+    def _block(self, block: cst.BaseSuite, parent: Container, names: list[str]) -> None:
         if isinstance(block, cst.IndentedBlock):
             self._walk(block.body, parent, names)
         elif isinstance(block, cst.SimpleStatementSuite):
             self._small_statements(block.body, parent)
 
-    def _compound(self, statement: cst.CSTNode, parent: Container, names: List[str]) -> None:
+    def _compound(self, statement: cst.CSTNode, parent: Container, names: list[str]) -> None:
         for attr in _COMPOUND_BODIES:
             child = getattr(statement, attr, None)
             if isinstance(child, cst.BaseSuite):
@@ -194,10 +195,10 @@ class ModuleIndex:
 class _RegistrationCalls(cst.CSTVisitor):
     """Registration calls anywhere in a module, with the definition they sit in."""
 
-    def __init__(self, calls: List[Tuple[cst.Call, Container]]) -> None:
+    def __init__(self, calls: list[tuple[cst.Call, Container]]) -> None:
         self.calls = calls
         self.known = {id(call) for call, _ in calls}
-        self.containers: List[Container] = []
+        self.containers: list[Container] = []
 
     def visit_Module(self, node: cst.Module) -> None:
         self.containers.append(node)
@@ -225,7 +226,7 @@ class _RegistrationCalls(cst.CSTVisitor):
 
 
 def _dotted(node: cst.BaseExpression) -> str:
-    parts: List[str] = []
+    parts: list[str] = []
     while isinstance(node, cst.Attribute):
         parts.append(node.attr.value)
         node = node.value
@@ -234,11 +235,11 @@ def _dotted(node: cst.BaseExpression) -> str:
     return ".".join(reversed(parts))
 
 
-def _positional_params(node: cst.FunctionDef) -> List[cst.Param]:
+def _positional_params(node: cst.FunctionDef) -> list[cst.Param]:
     return list(node.params.posonly_params) + list(node.params.params)
 
 
-def first_param(node: cst.FunctionDef, in_class: bool) -> Optional[cst.Param]:
+def first_param(node: cst.FunctionDef, in_class: bool) -> cst.Param | None:
     """The first parameter after ``self``/``cls`` for methods."""
     params = _positional_params(node)
     if in_class and not any(
@@ -255,7 +256,7 @@ class _TaskYieldFinder(cst.CSTVisitor):
     def __init__(self, param: str) -> None:
         self.param = param
         self.in_yield = 0
-        self.methods: Set[str] = set()
+        self.methods: set[str] = set()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
         return False
@@ -288,7 +289,7 @@ class WorkflowFinder:
         self,
         index: ModuleIndex,
         resolver: Resolver,
-        origin_of: Optional[Callable[[str], Optional[str]]] = None,
+        origin_of: Callable[[str], str | None] | None = None,
     ) -> None:
         self.index = index
         self.resolver = resolver
@@ -299,11 +300,11 @@ class WorkflowFinder:
         self.engines = [
             spec for spec in self.specs if any(spec.marks_module(i) for i in index.imports)
         ]
-        self._workflows: Dict[int, WorkflowUnit] = {}
-        self._activities: Set[int] = set()
-        self._defs: Dict[int, _Def] = {id(d.node): d for d in index.functions + index.classes}
+        self._workflows: dict[int, WorkflowUnit] = {}
+        self._activities: set[int] = set()
+        self._defs: dict[int, _Def] = {id(d.node): d for d in index.functions + index.classes}
 
-    def find(self) -> Tuple[List[WorkflowUnit], Set[int]]:
+    def find(self) -> tuple[list[WorkflowUnit], set[int]]:
         """Workflow units (outermost only) and the ids of activity function nodes."""
         for definition in self.index.functions:
             self._classify_function(definition)
@@ -320,7 +321,7 @@ class WorkflowFinder:
     # -- marking -------------------------------------------------------------------------
 
     def _mark_workflow(
-        self, definition: _Def, spec: FrameworkSpec, context: Optional[str], how: str
+        self, definition: _Def, spec: FrameworkSpec, context: str | None, how: str
     ) -> None:
         key = id(definition.node)
         if key in self._workflows:
@@ -423,7 +424,7 @@ class WorkflowFinder:
                 ((spec.workflow_registrations, spec.lenient_workflow_registrations), True),
             ):
                 exact, lenient = tables
-                registration: Optional[Registration] = exact.get(qualified or "")
+                registration: Registration | None = exact.get(qualified or "")
                 if registration is None and method in lenient and self._lenient(spec, func, scope):
                     registration = lenient[method]
                 if registration is None:
@@ -438,7 +439,7 @@ class WorkflowFinder:
                     self._activities.add(id(definition.node))
                 return
 
-    def _definition_of(self, expr: cst.BaseExpression, scope: Scope) -> Optional[_Def]:
+    def _definition_of(self, expr: cst.BaseExpression, scope: Scope) -> _Def | None:
         """The function a registration argument names: ``fn``, ``self.fn``, ``Cls.fn``."""
         if isinstance(expr, cst.Name):
             owner = scope.owner_of(expr.value)
@@ -449,7 +450,7 @@ class WorkflowFinder:
                     return self._defs.get(id(binding.node))
             return None
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
-            owner_class: Optional[cst.ClassDef] = None
+            owner_class: cst.ClassDef | None = None
             if scope.self_name == expr.value.value and scope.class_scope is not None:
                 owner_class = scope.class_scope.node  # type: ignore[assignment]
             else:
@@ -490,7 +491,7 @@ class WorkflowFinder:
             self._mark_workflow(definition, spec, param.name.value, "signature")
             self._workflows[id(node)].engine_guessed = spec not in self.engines
 
-    def _fallback_engine(self, methods: Iterable[str]) -> Optional[FrameworkSpec]:
+    def _fallback_engine(self, methods: Iterable[str]) -> FrameworkSpec | None:
         """The engine an unmarked generator workflow belongs to; None when the configuration
         does not check that engine."""
         generator_engines = [s for s in self.engines if s.generator_based]
@@ -507,7 +508,7 @@ class WorkflowFinder:
 _NEVER_RUNTIMES = frozenset({"builtins", "functools", "typing", "os", "sys", "abc", "atexit"})
 
 
-def _argument(call: cst.Call, registration: Registration) -> Optional[cst.BaseExpression]:
+def _argument(call: cst.Call, registration: Registration) -> cst.BaseExpression | None:
     positional = [a for a in call.args if a.keyword is None and not a.star]
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value in registration.keywords:
@@ -517,7 +518,7 @@ def _argument(call: cst.Call, registration: Registration) -> Optional[cst.BaseEx
     return None
 
 
-def _string_keyword(call: cst.Call, keyword: str) -> Optional[str]:
+def _string_keyword(call: cst.Call, keyword: str) -> str | None:
     for arg in call.args:
         if arg.keyword is not None and arg.keyword.value == keyword:
             if isinstance(arg.value, cst.SimpleString):
@@ -526,12 +527,12 @@ def _string_keyword(call: cst.Call, keyword: str) -> Optional[str]:
     return None
 
 
-def _outermost(units: List[WorkflowUnit]) -> List[WorkflowUnit]:
+def _outermost(units: list[WorkflowUnit]) -> list[WorkflowUnit]:
     """Drop units nested inside other units: the outer traversal covers them."""
     ranges = {id(u.node) for u in units}
     result = []
     for unit in units:
-        scope: Optional[Scope] = unit.parent_scope
+        scope: Scope | None = unit.parent_scope
         nested = False
         while scope is not None:
             if id(scope.node) in ranges:

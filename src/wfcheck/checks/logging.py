@@ -7,8 +7,6 @@ runs once, so logging there is fine.
 
 from __future__ import annotations
 
-from typing import Dict, List
-
 import libcst as cst
 
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
@@ -32,7 +30,7 @@ def _is_not_flag(node: cst.BaseExpression) -> bool:
     return False
 
 
-def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) -> bool:
+def in_replay_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
     """Does ``node`` run only when the engine is not replaying: in the body of
     `if not <flag>:` (also `if not <flag> and ...:`) or the `else` of `if <flag>:`?"""
     child, current = node, parents.get(node)
@@ -46,6 +44,6 @@ def in_replay_guard(node: cst.CSTNode, parents: Dict[cst.CSTNode, cst.CSTNode]) 
     return False
 
 
-def drop_guarded(findings: List, parents: Dict[cst.CSTNode, cst.CSTNode]) -> List:
+def drop_guarded(findings: list, parents: dict[cst.CSTNode, cst.CSTNode]) -> list:
     """The findings minus WF701 findings inside a replay guard."""
     return [f for f in findings if f.code != CODE or not in_replay_guard(f.node, parents)]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -34,17 +34,17 @@ _ORDER_FREE_CONSUMERS = frozenset(
 )
 
 
-def check_iteration(ctx: "CheckContext", iterable: cst.BaseExpression) -> None:
+def check_iteration(ctx: CheckContext, iterable: cst.BaseExpression) -> None:
     if is_set_expression(ctx, iterable):
         ctx.report(iterable, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
 
 
-def check_comprehension(ctx: "CheckContext", comp_for: cst.CompFor) -> None:
+def check_comprehension(ctx: CheckContext, comp_for: cst.CompFor) -> None:
     if not _order_free_comprehension(ctx, comp_for):
         check_iteration(ctx, comp_for.iter)
 
 
-def _order_free_comprehension(ctx: "CheckContext", comp_for: cst.CompFor) -> bool:
+def _order_free_comprehension(ctx: CheckContext, comp_for: cst.CompFor) -> bool:
     """A set comprehension, or a comprehension that an order-free consumer takes whole:
     `{u.upper() for u in users}`, `sorted(u.lower() for u in users)`, `any(...)`,
     `sum(1 for ...)`."""
@@ -70,7 +70,7 @@ def _order_free_comprehension(ctx: "CheckContext", comp_for: cst.CompFor) -> boo
     return qualified == "builtins.sum" and isinstance(comprehension.elt, cst.Integer)
 
 
-def check_call(ctx: "CheckContext", call: cst.Call) -> None:
+def check_call(ctx: CheckContext, call: cst.Call) -> None:
     func = call.func
     qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
     if qualified in _ORDER_CONSUMERS:
@@ -94,7 +94,7 @@ def check_call(ctx: "CheckContext", call: cst.Call) -> None:
         ctx.report(call.args[0].value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
 
 
-def is_set_expression(ctx: "CheckContext", node: cst.BaseExpression, depth: int = 0) -> bool:
+def is_set_expression(ctx: CheckContext, node: cst.BaseExpression, depth: int = 0) -> bool:
     if depth > 8:
         return False
     if isinstance(node, cst.Set):
@@ -117,7 +117,7 @@ def is_set_expression(ctx: "CheckContext", node: cst.BaseExpression, depth: int 
     return False
 
 
-def _is_set_variable(ctx: "CheckContext", name: str, depth: int) -> bool:
+def _is_set_variable(ctx: CheckContext, name: str, depth: int) -> bool:
     """A local whose every assignment is a set expression."""
     owner = ctx.scope.owner_of(name)
     if owner is None or owner.kind == "module" or not ctx.in_unit(owner):
@@ -134,7 +134,7 @@ def _is_set_variable(ctx: "CheckContext", name: str, depth: int) -> bool:
     )
 
 
-def _stable_hash_argument(ctx: "CheckContext", node: cst.BaseExpression) -> bool:
+def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:
     if isinstance(node, (cst.Integer, cst.Float, cst.Imaginary)):
         return True
     if isinstance(node, cst.UnaryOperation):
@@ -150,6 +150,6 @@ def _stable_hash_argument(ctx: "CheckContext", node: cst.BaseExpression) -> bool
         resolved = ctx.resolve_full(node)  # a parameter or local annotated `int`/`float`
         return resolved is not None and resolved.instance and resolved.qualified in _STABLE_HASH_TYPES
     if isinstance(node, cst.Call) and isinstance(node.func, (cst.Name, cst.Attribute)):
-        qualified: Optional[str] = ctx.resolve(node.func)
+        qualified: str | None = ctx.resolve(node.func)
         return qualified in _STABLE_HASH_CALLS
     return False

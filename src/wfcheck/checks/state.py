@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, FrozenSet, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -24,7 +24,7 @@ _MUTABLE_CONSTRUCTORS = frozenset(
 )
 
 
-def module_mutables(module: Scope, resolve) -> FrozenSet[str]:
+def module_mutables(module: Scope, resolve) -> frozenset[str]:
     """Module-level names bound only to mutable containers (`CACHE = {}`)."""
     names = []
     for name, bindings in module.bindings.items():
@@ -47,7 +47,7 @@ def _is_mutable(binding: Binding, module: Scope, resolve) -> bool:
     return False
 
 
-def check_target(ctx: "CheckContext", target: cst.BaseExpression) -> None:
+def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
     """An assignment, augmented assignment, `del` or loop target."""
     if isinstance(target, (cst.Tuple, cst.List)):
         for element in target.elements:
@@ -65,7 +65,7 @@ def check_target(ctx: "CheckContext", target: cst.BaseExpression) -> None:
             ctx.report(target, "WF603", f"writes into module-level `{root.value}`, which outlives the workflow and is shared by every instance and replay")
 
 
-def check_call(ctx: "CheckContext", call: cst.Call) -> None:
+def check_call(ctx: CheckContext, call: cst.Call) -> None:
     func = call.func
     if not (isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS):
         return
@@ -74,7 +74,7 @@ def check_call(ctx: "CheckContext", call: cst.Call) -> None:
         ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, which outlives the workflow and is shared by every instance and replay")
 
 
-def _check_name_write(ctx: "CheckContext", target: cst.Name) -> None:
+def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
@@ -86,13 +86,13 @@ def _check_name_write(ctx: "CheckContext", target: cst.Name) -> None:
             ctx.report(target, "WF603", f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay")
 
 
-def _root_name(node: cst.BaseExpression) -> Optional[cst.Name]:
+def _root_name(node: cst.BaseExpression) -> cst.Name | None:
     while isinstance(node, (cst.Subscript, cst.Attribute)):
         node = node.value
     return node if isinstance(node, cst.Name) else None
 
 
-def _is_module_mutable(ctx: "CheckContext", name: str) -> bool:
+def _is_module_mutable(ctx: CheckContext, name: str) -> bool:
     if name not in ctx.module_mutables:
         return False
     owner = ctx.scope.owner_of(name)

@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
 
-def check_expression_statement(ctx: "CheckContext", statement: cst.Expr) -> None:
+def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
     call = statement.value
     if not isinstance(call, cst.Call):
         return
@@ -31,7 +31,7 @@ def check_expression_statement(ctx: "CheckContext", statement: cst.Expr) -> None
         ctx.report(call, "WF601", (dotted_name(func) or qualified) + "()", verb="await")
 
 
-def _is_context_task(ctx: "CheckContext", func: cst.BaseExpression) -> bool:
+def _is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
     """``<the workflow's context parameter>.<task method>``, not a look-alike receiver."""
     if not (
         isinstance(func, cst.Attribute)

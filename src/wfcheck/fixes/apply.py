@@ -15,9 +15,9 @@ import codecs
 import difflib
 import os
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional, Sequence, Set, Tuple
 
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic
@@ -42,12 +42,12 @@ class FixOutcome:
     original: str = ""
     fixed: str = ""
     # (code, line, fix message) of every fix applied, in order.
-    applied: List[Tuple[str, int, str]] = field(default_factory=list)
+    applied: list[tuple[str, int, str]] = field(default_factory=list)
     # Fixes that would have broken the file: (code, line, fix message).
-    dropped: List[Tuple[str, int, str]] = field(default_factory=list)
+    dropped: list[tuple[str, int, str]] = field(default_factory=list)
     # What is left to report after fixing.
-    remaining: List[Diagnostic] = field(default_factory=list)
-    error: Optional[str] = None
+    remaining: list[Diagnostic] = field(default_factory=list)
+    error: str | None = None
 
     @property
     def changed(self) -> bool:
@@ -101,8 +101,8 @@ def fix_source(
     path: str,
     settings: Settings,
     unsafe: bool = False,
-    project: Optional[ProjectIndex] = None,
-) -> Tuple[FixOutcome, bytes]:
+    project: ProjectIndex | None = None,
+) -> tuple[FixOutcome, bytes]:
     """Fix one file's bytes; returns the outcome and the fixed bytes (same encoding)."""
     outcome = FixOutcome(path)
     try:
@@ -138,10 +138,10 @@ def _fix_loop(
     unsafe: bool,
     project: ProjectIndex,
     outcome: FixOutcome,
-) -> Tuple[FixOutcome, bytes]:
+) -> tuple[FixOutcome, bytes]:
     text = outcome.original = source.text
     python = python_accepts(text)
-    rejected: Set[Tuple[str, str]] = set()
+    rejected: set[tuple[str, str]] = set()
     first = check_source(data, path, settings, project)
     outcome.error = first.error
     diagnostics = first.diagnostics
@@ -165,8 +165,8 @@ def _fix_loop(
 
 
 def _candidates(
-    diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: Set[Tuple[str, str]]
-) -> List[Diagnostic]:
+    diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: set[tuple[str, str]]
+) -> list[Diagnostic]:
     return [
         d
         for d in diagnostics
@@ -178,10 +178,10 @@ def _apply_pass(
     text: str,
     candidates: Sequence[Diagnostic],
     outcome: FixOutcome,
-    rejected: Set[Tuple[str, str]],
+    rejected: set[tuple[str, str]],
     python: bool,
-) -> Tuple[str, List[Diagnostic]]:
-    chosen: List[Diagnostic] = []
+) -> tuple[str, list[Diagnostic]]:
+    chosen: list[Diagnostic] = []
     for diagnostic in candidates:
         edits = diagnostic.fix.edits  # type: ignore[union-attr]
         if not any(edits_overlap(edits, c.fix.edits) for c in chosen):  # type: ignore[union-attr]
@@ -244,10 +244,10 @@ class FileChangedError(Exception):
 
 @dataclass
 class FixRun:
-    outcomes: List[FixOutcome]
+    outcomes: list[FixOutcome]
 
     @property
-    def remaining(self) -> List[Diagnostic]:
+    def remaining(self) -> list[Diagnostic]:
         found = [d for o in self.outcomes for d in o.remaining]
         return sorted(found, key=Diagnostic.sort_key)
 
@@ -285,7 +285,7 @@ def _fix_file(
     return outcome
 
 
-def fixable(diagnostics: Sequence[Diagnostic]) -> Tuple[int, int]:
+def fixable(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
     """(safe, unsafe): how many findings `--fix` would fix, and how many more
     `--unsafe-fixes` would."""
     safe = sum(1 for d in diagnostics if applicable(d, unsafe=False))

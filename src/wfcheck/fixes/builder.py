@@ -9,7 +9,7 @@ serializable. *display-only*: no correct rewrite exists here; the message says w
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, List, Optional
+from typing import TYPE_CHECKING
 
 import libcst as cst
 
@@ -35,7 +35,7 @@ _UTC_NAMES = frozenset({"datetime.timezone.utc", "datetime.UTC", "pytz.utc", "py
 class FixSite:
     """Where a finding sits, as far as rewriting it is concerned."""
 
-    def __init__(self, ctx: "CheckContext", node: cst.CSTNode) -> None:
+    def __init__(self, ctx: CheckContext, node: cst.CSTNode) -> None:
         self.ctx = ctx
         self.node = node
         self.facts = ctx.facts
@@ -49,11 +49,11 @@ class FixSite:
         self.imports = ImportPlanner(self.facts)
 
     @property
-    def method(self) -> Optional[cst.FunctionDef]:
+    def method(self) -> cst.FunctionDef | None:
         node = self.ctx.scopes[-1].node if self.direct else None
         return node if isinstance(node, cst.FunctionDef) else None
 
-    def wait_problem(self) -> Optional[str]:
+    def wait_problem(self) -> str | None:
         """Why a `yield`/`await` cannot be written here; None when it can."""
         keyword = self.spec.wait_keyword
         method = self.method
@@ -83,7 +83,7 @@ class FixSite:
             and any("yield" in edit.content for edit in fix.edits)
         )
 
-    def context_name(self) -> Optional[str]:
+    def context_name(self) -> str | None:
         """The workflow's context parameter, if it is visible here unshadowed."""
         name = self.unit.context_param
         if not name:
@@ -91,7 +91,7 @@ class FixSite:
         owner = self.scope.owner_of(name)
         return name if owner is not None and owner is self.ctx.scopes[1] else None
 
-    def render(self, template: str, **values: str) -> Optional[str]:
+    def render(self, template: str, **values: str) -> str | None:
         """Fill a spec template; None when it needs a context parameter that is not here."""
         if "{ctx}" in template:
             ctx_name = self.context_name()
@@ -106,14 +106,14 @@ class FixSite:
                 values[symbol] = spelling
         return template.format(**values)
 
-    def symbol(self, symbol: str) -> Optional[str]:
+    def symbol(self, symbol: str) -> str | None:
         """How to spell an importable name (`timezone`, `workflow`, ...) at this site."""
         return self.imports.name(symbol, self.scope)
 
     def code(self, node: cst.CSTNode) -> str:
         return self.facts.module.code_for_node(node)
 
-    def replace(self, node: cst.CSTNode, content: str) -> List[Edit]:
+    def replace(self, node: cst.CSTNode, content: str) -> list[Edit]:
         where = self.facts.positions[node]
         edit = Edit(
             content,
@@ -129,7 +129,7 @@ class FixSite:
 _ENGINE_FREE = frozenset({"WF601", "WF602"})
 
 
-def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str) -> Optional[Fix]:
+def build_fix(ctx: CheckContext, node: cst.CSTNode, code: str, qualified: str) -> Fix | None:
     if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.
@@ -153,14 +153,14 @@ def build_fix(ctx: "CheckContext", node: cst.CSTNode, code: str, qualified: str)
     return fix
 
 
-def _fix(applicability: str, message: str, edits: List[Edit]) -> Fix:
+def _fix(applicability: str, message: str, edits: list[Edit]) -> Fix:
     return Fix(applicability, message, tuple(edits))
 
 
 # -- WF101 wall clock ----------------------------------------------------------------------
 
 
-def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
+def _clock(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     if not isinstance(call, cst.Call) or site.spec.now_template is None:
         return None
@@ -170,14 +170,14 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
     aware = site.spec.now_is_aware
     args = call.args
 
-    def utc_aware(form: str = "{}") -> Optional[str]:
+    def utc_aware(form: str = "{}") -> str | None:
         """``form`` around the current time as an aware UTC datetime."""
         if aware:
             return form.format(now)
         timezone = site.symbol("timezone")
         return form.format(f"{now}.replace(tzinfo={timezone}.utc)") if timezone else None
 
-    def naive_utc() -> Optional[str]:
+    def naive_utc() -> str | None:
         return f"{now}.replace(tzinfo=None)" if aware else now
 
     if qualified == "datetime.datetime.utcnow" and not args:
@@ -230,7 +230,7 @@ def _clock(site: FixSite, qualified: str) -> Optional[Fix]:
     return None
 
 
-def _replace(site: FixSite, content: Optional[str], applicability: str, why: str) -> Optional[Fix]:
+def _replace(site: FixSite, content: str | None, applicability: str, why: str) -> Fix | None:
     if content is None:
         return None
     return _fix(applicability, f"Replace with `{content}` ({why})", site.replace(site.node, content))
@@ -239,7 +239,7 @@ def _replace(site: FixSite, content: Optional[str], applicability: str, why: str
 # -- WF201 / WF202: randomness -----------------------------------------------------------
 
 
-def _random(site: FixSite, qualified: str) -> Optional[Fix]:
+def _random(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     if qualified == "random.seed":
         # Moving the seeding into an activity would seed another process's generator.
@@ -268,7 +268,7 @@ def _random(site: FixSite, qualified: str) -> Optional[Fix]:
     )
 
 
-def _uuid(site: FixSite, qualified: str) -> Optional[Fix]:
+def _uuid(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.uuid_template
     if template is None or not isinstance(call, cst.Call) or call.args:
@@ -282,7 +282,7 @@ def _uuid(site: FixSite, qualified: str) -> Optional[Fix]:
 # -- WF102 blocking sleep ------------------------------------------------------------------
 
 
-def _sleep(site: FixSite, qualified: str) -> Optional[Fix]:
+def _sleep(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.sleep_template
     if template is None or not isinstance(call, cst.Call) or len(call.args) != 1:
@@ -306,7 +306,7 @@ def _sleep(site: FixSite, qualified: str) -> Optional[Fix]:
 # -- WF503 asyncio ordering ----------------------------------------------------------------
 
 
-def _asyncio(site: FixSite, qualified: str) -> Optional[Fix]:
+def _asyncio(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.asyncio_replacements.get(qualified)
     if template is None or not isinstance(call, cst.Call):
@@ -320,7 +320,7 @@ def _asyncio(site: FixSite, qualified: str) -> Optional[Fix]:
 # -- WF601 unyielded task ------------------------------------------------------------------
 
 
-def _unyielded(site: FixSite, qualified: str) -> Optional[Fix]:
+def _unyielded(site: FixSite, qualified: str) -> Fix | None:
     keyword = site.spec.wait_keyword
     problem = site.wait_problem()
     if problem is not None:
@@ -336,7 +336,7 @@ def _unyielded(site: FixSite, qualified: str) -> Optional[Fix]:
 # -- WF602 unordered iteration -------------------------------------------------------------
 
 
-def _ordering(site: FixSite, qualified: str) -> Optional[Fix]:
+def _ordering(site: FixSite, qualified: str) -> Fix | None:
     node = site.node
     if qualified != "set-iteration":
         return None  # hash()/id(): no mechanical rewrite

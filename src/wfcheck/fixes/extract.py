@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import sys
 from functools import lru_cache
-from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -42,7 +41,7 @@ _WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builti
 
 
 @lru_cache(maxsize=1)
-def _serialization() -> Tuple[frozenset, frozenset, Dict[str, Dict[str, str]]]:
+def _serialization() -> tuple[frozenset, frozenset, dict[str, dict[str, str]]]:
     data = tomllib.loads((rules_dir() / "fixes" / "serialization.toml").read_text("utf-8"))
     table = data.get("serializable", {})
     return (
@@ -52,7 +51,7 @@ def _serialization() -> Tuple[frozenset, frozenset, Dict[str, Dict[str, str]]]:
     )
 
 
-def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
+def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     spec = site.spec
     if spec.activity_call_template is None or spec.activity_registration is None:
         return None
@@ -115,7 +114,7 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Optional[Fix]:
     return Fix(applicability, message, tuple(edits))
 
 
-def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> Optional[str]:
+def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> str | None:
     """The generated call with quotes that the f-strings around ``expression`` leave free:
     before Python 3.12 an f-string's replacement field cannot reuse its own quote."""
     used = set()
@@ -209,9 +208,9 @@ def _subscript_of(expression: cst.Subscript, node: cst.CSTNode) -> bool:
 
 class _Names(cst.CSTVisitor):
     def __init__(self) -> None:
-        self.names: List[str] = []
+        self.names: list[str] = []
         # `:=` targets: the expression assigns a workflow variable itself.
-        self.assigned: List[str] = []
+        self.assigned: list[str] = []
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         if isinstance(node.target, cst.Name):
@@ -230,13 +229,13 @@ class _Names(cst.CSTVisitor):
         return False
 
 
-def _free_variables(site: FixSite, expression: cst.CSTNode) -> Tuple[List[str], str]:
+def _free_variables(site: FixSite, expression: cst.CSTNode) -> tuple[list[str], str]:
     """Workflow locals the expression reads (the activity's input), or why it cannot move."""
     visitor = _Names()
     walk(expression, visitor)
     if visitor.assigned:
         return [], f"the value assigns `{visitor.assigned[0]}` (`:=`), which the workflow reads"
-    free: List[str] = []
+    free: list[str] = []
     for name in visitor.names:
         owner = site.scope.owner_of(name)
         # Module names the generated module-level activity sees itself; a closure's (an
@@ -279,7 +278,7 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
     return name
 
 
-def _assigned_name(site: FixSite, expression: cst.CSTNode) -> Optional[str]:
+def _assigned_name(site: FixSite, expression: cst.CSTNode) -> str | None:
     parent = site.facts.parents.get(expression)
     if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
         target = parent.targets[0].target
@@ -298,7 +297,7 @@ def _snake(name: str) -> str:
 # -- the call site and the activity ----------------------------------------------------------
 
 
-def _render_call(site: FixSite, name: str, free: List[str]) -> Optional[str]:
+def _render_call(site: FixSite, name: str, free: list[str]) -> str | None:
     if len(free) == 1:
         value = free[0]
     elif free:
@@ -311,7 +310,7 @@ def _render_call(site: FixSite, name: str, free: List[str]) -> Optional[str]:
     )
 
 
-def _activity_source(site, name: str, free: List[str], returned: str, registration) -> str:
+def _activity_source(site, name: str, free: list[str], returned: str, registration) -> str:
     indent = site.facts.module.default_indent
     if len(free) == 1:
         param, unpack = free[0], []
@@ -337,7 +336,7 @@ def _top_level_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
         current = parent
 
 
-def _insert_after_unit(site: FixSite, source: str) -> List[Edit]:
+def _insert_after_unit(site: FixSite, source: str) -> list[Edit]:
     newline = site.facts.module.default_newline
     anchor = _top_level_statement(site, site.unit.node)
     line = site.facts.positions[anchor].end.line
@@ -356,7 +355,7 @@ class _Registration:
         self,
         decorator: str = "",
         statement: str = "",
-        anchor: Optional[cst.CSTNode] = None,
+        anchor: cst.CSTNode | None = None,
         note: str = "",
         empty_param: str = "_input",
         input_keyword: str = "",
@@ -368,12 +367,12 @@ class _Registration:
         self.empty_param = empty_param
         self.input_keyword = input_keyword
 
-    def decorators(self, site: FixSite, name: str, param: str) -> List[str]:
+    def decorators(self, site: FixSite, name: str, param: str) -> list[str]:
         if not self.decorator:
             return []
         return [self.decorator.format(fn=name, param=param or self.empty_param)]
 
-    def extra_edits(self, site: FixSite, name: str) -> List[Edit]:
+    def extra_edits(self, site: FixSite, name: str) -> list[Edit]:
         if not self.statement or self.anchor is None:
             return []
         statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
@@ -391,16 +390,16 @@ class _Registration:
         return [Edit(content, line, column, line, column)]
 
 
-def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> Optional[cst.CSTNode]:
+def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> cst.CSTNode | None:
     """The nearest node of ``kind`` that holds ``node`` (``node`` itself included)."""
     parents = site.facts.parents
-    current: Optional[cst.CSTNode] = node
+    current: cst.CSTNode | None = node
     while current is not None and not isinstance(current, kind):
         current = parents.get(current)
     return current
 
 
-def _registration(site: FixSite) -> Optional[_Registration]:
+def _registration(site: FixSite) -> _Registration | None:
     kind = site.spec.activity_registration
     if kind == "activity-decorator":
         activity = site.imports.name("activity")
@@ -437,7 +436,7 @@ def _registration(site: FixSite) -> Optional[_Registration]:
     return None
 
 
-def _decorator_receiver(site: FixSite) -> Optional[str]:
+def _decorator_receiver(site: FixSite) -> str | None:
     """`wfr` in `@wfr.workflow(...)`, `app` in `@app.orchestration_trigger(...)`."""
     node = site.unit.node
     methods = site.spec.lenient_workflow_decorator_methods
@@ -458,7 +457,7 @@ def _is_self(site: FixSite, node: cst.CSTNode) -> bool:
     return isinstance(root, cst.Name) and root.value in ("self", "cls")
 
 
-def _registration_call(site: FixSite, methods: Tuple[str, ...]) -> Optional[cst.Call]:
+def _registration_call(site: FixSite, methods: tuple[str, ...]) -> cst.Call | None:
     """The call registering this workflow, else the file's first such call."""
     unit_name = site.unit.node.name.value
     first = None

@@ -3,8 +3,6 @@ imports and aliases, else add one import after the module's last top-level impor
 
 from __future__ import annotations
 
-from typing import Dict, List, Optional, Set, Tuple
-
 import libcst as cst
 
 from wfcheck.analysis.scopes import import_bindings
@@ -12,7 +10,7 @@ from wfcheck.diagnostics import Edit
 from wfcheck.fixes.text import LineIndex
 
 # Symbol -> (module, attribute or None for the module itself).
-SYMBOLS: Dict[str, Tuple[str, Optional[str]]] = {
+SYMBOLS: dict[str, tuple[str, str | None]] = {
     "timedelta": ("datetime", "timedelta"),
     "timezone": ("datetime", "timezone"),
     "datetime": ("datetime", "datetime"),
@@ -32,11 +30,11 @@ class ImportPlanner:
 
     def __init__(self, facts) -> None:
         self.facts = facts
-        self.edits: List[Edit] = []
-        self._typing_only: Optional[Set[str]] = None
+        self.edits: list[Edit] = []
+        self._typing_only: set[str] | None = None
 
     @property
-    def typing_only(self) -> Set[str]:
+    def typing_only(self) -> set[str]:
         """Names imported under `if TYPE_CHECKING:` (or `if False:`): absent at run time."""
         if self._typing_only is None:
             self._typing_only = set()
@@ -45,7 +43,7 @@ class ImportPlanner:
                     self._typing_only |= _imported_names(statement.body)
         return self._typing_only
 
-    def name(self, symbol: str, scope=None) -> Optional[str]:
+    def name(self, symbol: str, scope=None) -> str | None:
         """A spelling of ``symbol`` that means it where ``scope`` (default: module level) uses
         it, adding an import when one is needed; None when every spelling is shadowed there
         (a local `timezone = "UTC"`, a parameter named `uuid`)."""
@@ -97,7 +95,7 @@ class ImportPlanner:
             self.edits.append(self._insertion(f"import {target if symbol in _SUBMODULES else module}"))
         return spelling
 
-    def _join_existing(self, module: str, attr: str) -> Optional[Edit]:
+    def _join_existing(self, module: str, attr: str) -> Edit | None:
         """`from datetime import timedelta` becomes `from datetime import timedelta, timezone`."""
         for node in self.facts.module.body:
             if not isinstance(node, cst.SimpleStatementLine):
@@ -145,8 +143,8 @@ def _never_runs(test: cst.BaseExpression) -> bool:
     return isinstance(test, cst.Attribute) and test.attr.value == "TYPE_CHECKING"
 
 
-def _imported_names(block: cst.BaseSuite) -> Set[str]:
-    names: Set[str] = set()
+def _imported_names(block: cst.BaseSuite) -> set[str]:
+    names: set[str] = set()
     statements = block.body if isinstance(block, cst.IndentedBlock) else [block]
     for statement in statements:
         smalls = getattr(statement, "body", ())

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import List, Sequence, Tuple
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Edit
 
@@ -39,7 +39,7 @@ class LineIndex:
 def apply_edits(text: str, edits: Sequence[Edit]) -> str:
     """Apply edits at once; identical insertions are applied once; overlaps raise."""
     index = LineIndex(text)
-    spans: List[Tuple[int, int, int, str]] = []
+    spans: list[tuple[int, int, int, str]] = []
     seen = set()
     for order, edit in enumerate(edits):
         start = index.offset(edit.line, edit.column)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Dict, Iterator, Mapping, Optional, Sequence, Tuple
+from typing import Dict, Optional, Tuple
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
 from wfcheck.frameworks.base import FrameworkSpec, Registration
 
-SPECS: Tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
-BY_NAME: Dict[str, FrameworkSpec] = {spec.name: spec for spec in SPECS}
+SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
+BY_NAME: dict[str, FrameworkSpec] = {spec.name: spec for spec in SPECS}
 
 # Methods a workflow's context parameter offers that identify an unmarked generator workflow
 # (the signature fallback), and the engine each one points to when imports do not say.
-FALLBACK_TASK_METHODS: Dict[str, str] = {
+FALLBACK_TASK_METHODS: dict[str, str] = {
     "call_activity": "",
     "call_sub_orchestrator": "durabletask",
     "call_child_workflow": "dapr",
@@ -27,25 +28,25 @@ FALLBACK_TASK_METHODS: Dict[str, str] = {
 FALLBACK_FRAMEWORK = "durabletask"
 
 # Text that a file importing an engine must contain; the prefilter looks for these...
-MARKERS: Tuple[bytes, ...] = tuple(sorted({marker for spec in SPECS for marker in spec.markers}))
+MARKERS: tuple[bytes, ...] = tuple(sorted({marker for spec in SPECS for marker in spec.markers}))
 # ...or, in a file that yields at all (the signature fallback needs a `yield`), one of these.
-FALLBACK_MARKERS: Tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_TASK_METHODS))
+FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_TASK_METHODS))
 
 # What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
-REPLAY_FLAG_ATTRIBUTES: Tuple[str, ...] = ("is_replaying",)
+REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying",)
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
-_ACTIVE_SPECS: ContextVar[Tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
+_ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
 
 
-def active_specs() -> Tuple[FrameworkSpec, ...]:
+def active_specs() -> tuple[FrameworkSpec, ...]:
     return _ACTIVE_SPECS.get()
 
 
 @contextmanager
-def using_specs(specs: Tuple[FrameworkSpec, ...]) -> Iterator[None]:
+def using_specs(specs: tuple[FrameworkSpec, ...]) -> Iterator[None]:
     token = _ACTIVE_SPECS.set(specs)
     try:
         yield
@@ -54,11 +55,11 @@ def using_specs(specs: Tuple[FrameworkSpec, ...]) -> Iterator[None]:
 
 
 def configured_specs(
-    frameworks: Optional[Sequence[str]] = None,
+    frameworks: Sequence[str] | None = None,
     workflow_decorators: Mapping[str, str] = {},
     activity_decorators: Mapping[str, str] = {},
     workflow_context_types: Mapping[str, str] = {},
-) -> Tuple[FrameworkSpec, ...]:
+) -> tuple[FrameworkSpec, ...]:
     """The engine specs restricted to ``frameworks`` (None: all) and extended with in-house
     wrappers: each mapping goes from a qualified name to the engine it wraps."""
 

@@ -8,8 +8,8 @@ package names an engine's API.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import FrozenSet, Mapping, Optional, Tuple
 
 
 @dataclass(frozen=True)
@@ -17,30 +17,30 @@ class Registration:
     """A call that registers a function: which argument carries it."""
 
     position: int
-    keywords: Tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class FrameworkSpec:
     name: str
     # Top-level import prefixes that mark a module as using the engine.
-    packages: Tuple[str, ...]
+    packages: tuple[str, ...]
     # Bytes any file importing the engine must contain (the prefilter's markers).
-    markers: Tuple[bytes, ...]
+    markers: tuple[bytes, ...]
     # Generator-driven engines (yield tasks) versus coroutine-driven ones (Temporal).
     generator_based: bool
     # Qualified decorators (resolved through imports and instance types) marking workflows and
     # activities. For instance decorators the qualified name is `<class>.<method>`.
-    workflow_decorators: FrozenSet[str] = frozenset()
-    activity_decorators: FrozenSet[str] = frozenset()
+    workflow_decorators: frozenset[str] = frozenset()
+    activity_decorators: frozenset[str] = frozenset()
     # Decorator methods recognised on a receiver that cannot be resolved (a runtime imported
     # from another module) when the module imports the engine.
-    lenient_workflow_decorator_methods: FrozenSet[str] = frozenset()
-    lenient_activity_decorator_methods: FrozenSet[str] = frozenset()
+    lenient_workflow_decorator_methods: frozenset[str] = frozenset()
+    lenient_activity_decorator_methods: frozenset[str] = frozenset()
     # The decorator keyword that names the context parameter (Azure's `context_name`).
-    context_name_keyword: Optional[str] = None
+    context_name_keyword: str | None = None
     # Class decorators whose every method is workflow code (Temporal).
-    workflow_class_decorators: FrozenSet[str] = frozenset()
+    workflow_class_decorators: frozenset[str] = frozenset()
     # Registration calls: qualified callable -> where the function argument is.
     workflow_registrations: Mapping[str, Registration] = field(default_factory=dict)
     activity_registrations: Mapping[str, Registration] = field(default_factory=dict)
@@ -48,36 +48,36 @@ class FrameworkSpec:
     lenient_workflow_registrations: Mapping[str, Registration] = field(default_factory=dict)
     lenient_activity_registrations: Mapping[str, Registration] = field(default_factory=dict)
     # Annotation types of a workflow's / activity's first parameter.
-    workflow_context_types: FrozenSet[str] = frozenset()
-    activity_context_types: FrozenSet[str] = frozenset()
+    workflow_context_types: frozenset[str] = frozenset()
+    activity_context_types: frozenset[str] = frozenset()
     # Methods on the context object that return a durable task which must be yielded.
-    task_methods: FrozenSet[str] = frozenset()
+    task_methods: frozenset[str] = frozenset()
     # Module functions that return a durable task (`when_all`) which must be yielded.
-    task_functions: FrozenSet[str] = frozenset()
+    task_functions: frozenset[str] = frozenset()
     # Coroutine functions that must be awaited (Temporal).
-    awaitable_functions: FrozenSet[str] = frozenset()
+    awaitable_functions: frozenset[str] = frozenset()
     # -- what the autofixes write (templates; `{ctx}` is the workflow's context parameter,
     # `{timedelta}`, `{workflow}`, `{uuid}` the names the fix imports or reuses) -------------
     # The keyword that waits for a durable task: `yield` or `await`.
     wait_keyword: str = "yield"
     # The orchestration's current time, and whether it is timezone-aware (UTC) or naive UTC.
-    now_template: Optional[str] = None
+    now_template: str | None = None
     now_is_aware: bool = False
     # A replay-safe `uuid.UUID`.
-    uuid_template: Optional[str] = None
+    uuid_template: str | None = None
     # A replay-safe `random.Random`-like generator.
-    random_template: Optional[str] = None
+    random_template: str | None = None
     # A durable wait for `{seconds}` seconds, as a statement.
-    sleep_template: Optional[str] = None
+    sleep_template: str | None = None
     # Replay-safe counterparts of asyncio functions (`asyncio.wait` -> `workflow.wait`).
     asyncio_replacements: Mapping[str, str] = field(default_factory=dict)
     # Calling a generated activity `{fn}` with `{input}` (an expression) and waiting for it.
-    activity_call_template: Optional[str] = None
+    activity_call_template: str | None = None
     # How a generated activity is declared: its parameters before the input.
-    activity_leading_params: Tuple[str, ...] = ()
+    activity_leading_params: tuple[str, ...] = ()
     # How a generated activity is registered: "runtime-decorator" (Dapr), "worker-call"
     # (durabletask add_activity), "app-decorator" (Azure v2), "activity-decorator" (Temporal).
-    activity_registration: Optional[str] = None
+    activity_registration: str | None = None
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

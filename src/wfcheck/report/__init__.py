@@ -10,7 +10,7 @@ from wfcheck.report import concise, full, github, gitlab, json_format, json_line
 # render(diagnostics, rules=()) -> text
 Reporter = Callable[..., str]
 
-REPORTERS: Dict[str, Reporter] = {
+REPORTERS: dict[str, Reporter] = {
     "full": full.render,
     "concise": concise.render,
     "json": json_format.render,

@@ -3,13 +3,13 @@ in and the replay-safe alternative."""
 
 from __future__ import annotations
 
-from typing import List, Sequence
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.report.concise import format_line
 
 
-def _excerpt(d: Diagnostic) -> List[str]:
+def _excerpt(d: Diagnostic) -> list[str]:
     if not d.source_line:
         return []
     number = str(d.line)

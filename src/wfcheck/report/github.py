@@ -3,7 +3,7 @@ runner turns into annotations on the pull request's diff."""
 
 from __future__ import annotations
 
-from typing import List, Sequence, Tuple
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 
@@ -17,7 +17,7 @@ def escape_property(text: str) -> str:
 
 
 def format_line(d: Diagnostic) -> str:
-    properties: List[Tuple[str, object]] = [("file", d.path), ("line", d.line)]
+    properties: list[tuple[str, object]] = [("file", d.path), ("line", d.line)]
     # GitHub only takes columns for an annotation that starts and ends on one line.
     if d.end_line == d.line:
         properties += [("col", d.column), ("endLine", d.end_line), ("endColumn", d.end_column)]

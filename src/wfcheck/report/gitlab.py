@@ -9,7 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from typing import Any, Dict, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any
 
 from wfcheck.diagnostics import Diagnostic
 
@@ -25,9 +26,9 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
     seen: Counter = Counter()
     issues = []
     for d in diagnostics:
-        identity: Tuple[str, ...] = (d.path, d.code, d.message, d.source_line.strip())
+        identity: tuple[str, ...] = (d.path, d.code, d.message, d.source_line.strip())
         seen[identity] += 1
-        issue: Dict[str, Any] = {
+        issue: dict[str, Any] = {
             "description": f"{d.code} {d.message}",
             "check_name": d.code,
             "fingerprint": fingerprint(d, seen[identity]),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from wfcheck.diagnostics import Diagnostic
 
 
-def to_dict(d: Diagnostic) -> Dict[str, Any]:
+def to_dict(d: Diagnostic) -> dict[str, Any]:
     return {
         "code": d.code,
         "name": d.name,

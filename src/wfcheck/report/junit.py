@@ -4,7 +4,7 @@ systems that show test reports (GitLab, Jenkins, Azure Pipelines)."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from typing import Dict, List, Sequence
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 
@@ -17,7 +17,7 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
         failures=str(len(diagnostics)),
         errors="0",
     )
-    by_file: Dict[str, List[Diagnostic]] = {}
+    by_file: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
         by_file.setdefault(d.path, []).append(d)
     if not by_file:

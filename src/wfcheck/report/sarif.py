@@ -8,7 +8,8 @@ a fix, its edits as SARIF ``fixes``.
 from __future__ import annotations
 
 import json
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic
@@ -22,7 +23,7 @@ def _uri(path: str) -> str:
     return path.replace("\\", "/")
 
 
-def _rule(rule) -> Dict[str, Any]:
+def _rule(rule) -> dict[str, Any]:
     what = " ".join(rule.docs.get("what", rule.summary).split())
     return {
         "id": rule.code,
@@ -34,7 +35,7 @@ def _rule(rule) -> Dict[str, Any]:
     }
 
 
-def _region(start: Dict[str, int], end: Dict[str, int]) -> Dict[str, int]:
+def _region(start: dict[str, int], end: dict[str, int]) -> dict[str, int]:
     return {
         "startLine": start["row"],
         "startColumn": start["column"],
@@ -43,7 +44,7 @@ def _region(start: Dict[str, int], end: Dict[str, int]) -> Dict[str, int]:
     }
 
 
-def _fixes(d: Diagnostic) -> List[Dict[str, Any]]:
+def _fixes(d: Diagnostic) -> list[dict[str, Any]]:
     if d.fix is None:
         return []
     fix = d.fix.to_dict()
@@ -66,8 +67,8 @@ def _fixes(d: Diagnostic) -> List[Dict[str, Any]]:
     ]
 
 
-def _result(d: Diagnostic, index: Dict[str, int]) -> Dict[str, Any]:
-    result: Dict[str, Any] = {
+def _result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
+    result: dict[str, Any] = {
         "ruleId": d.code,
         "level": "error",
         "message": {"text": d.message},
@@ -88,7 +89,7 @@ def _result(d: Diagnostic, index: Dict[str, int]) -> Dict[str, Any]:
     fixes = _fixes(d)
     if fixes:
         result["fixes"] = fixes
-    properties: Dict[str, Any] = {}
+    properties: dict[str, Any] = {}
     if d.workflow:
         properties["workflow"] = d.workflow
         properties["framework"] = d.framework

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from typing import Dict, Sequence
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 
@@ -12,7 +12,7 @@ from wfcheck.diagnostics import Diagnostic
 def counts(diagnostics: Sequence[Diagnostic]) -> list:
     """[{code, name, count, fixable}] by descending count, then code."""
     total: Counter = Counter(d.code for d in diagnostics)
-    names: Dict[str, str] = {d.code: d.name for d in diagnostics}
+    names: dict[str, str] = {d.code: d.name for d in diagnostics}
     fixable = {
         d.code for d in diagnostics if d.fix is not None and d.fix.applicability != "display-only"
     }

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Dict, Sequence, Tuple
+from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 
@@ -17,7 +17,7 @@ def check_summary(
     diagnostics: Sequence[Diagnostic],
     checked: int,
     unchecked: int,
-    fixable: Tuple[int, int],
+    fixable: tuple[int, int],
     unsafe: bool,
 ) -> str:
     """After `check`: ``fixable`` is (safe, unsafe-only) fix counts; ``unsafe`` says whether
@@ -37,7 +37,7 @@ def fix_summary(
     touched: int,
     checked: int,
     unchecked: int,
-    fixable: Tuple[int, int],
+    fixable: tuple[int, int],
     unsafe: bool,
 ) -> str:
     """After `--fix`: ``diagnostics`` are what is left, ``touched`` the files with a fix or
@@ -53,7 +53,7 @@ def fix_summary(
     return "\n".join([found] + _tail(unchecked, not_checked, fixable, unsafe))
 
 
-def _tail(unchecked: int, not_checked: str, fixable: Tuple[int, int], unsafe: bool) -> list:
+def _tail(unchecked: int, not_checked: str, fixable: tuple[int, int], unsafe: bool) -> list:
     lines = [f"{not_checked}."] if unchecked else []
     safe, more = fixable
     if unsafe:
@@ -66,7 +66,7 @@ def _tail(unchecked: int, not_checked: str, fixable: Tuple[int, int], unsafe: bo
     return lines
 
 
-def fixes_applied(applied: Sequence[Tuple[str, Sequence[str]]], names: Dict[str, str]) -> str:
+def fixes_applied(applied: Sequence[tuple[str, Sequence[str]]], names: dict[str, str]) -> str:
     """`--show-fixes`: per file (path, codes of the fixes applied), how many of each rule."""
     total = sum(len(codes) for _, codes in applied)
     lines = [f"Fixed {plural(total, 'finding')}:"]

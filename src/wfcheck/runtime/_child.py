@@ -10,7 +10,6 @@ import argparse
 import json
 import sys
 import traceback
-from typing import List, Optional
 
 
 def _replay(history_path: str, target: str) -> int:
@@ -57,7 +56,7 @@ def _work(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m wfcheck.runtime._child")
     sub = parser.add_subparsers(dest="command", required=True)
     rep = sub.add_parser("replay")

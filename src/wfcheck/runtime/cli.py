@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from typing import Any, Optional
+from typing import Any
 
 import click
 
 DEFAULT_DB = ".wfcheck-replay.db"
 
 
-def _json_option(value: Optional[str], what: str) -> Any:
+def _json_option(value: str | None, what: str) -> Any:
     if value is None:
         return None
     try:
@@ -82,9 +82,9 @@ def replay() -> None:
 )
 def run_command(
     target: str,
-    input_json: Optional[str],
+    input_json: str | None,
     db: str,
-    instance_id: Optional[str],
+    instance_id: str | None,
     real_time: bool,
     fire_timers: bool,
     sticky: bool,
@@ -120,7 +120,7 @@ def run_command(
 @db_option
 @click.option("--fire-timers", is_flag=True, help="Then also fire timers while waiting.")
 def raise_event_command(
-    instance: str, name: str, data_json: Optional[str], db: str, fire_timers: bool
+    instance: str, name: str, data_json: str | None, db: str, fire_timers: bool
 ) -> None:
     """Raise external event NAME on INSTANCE, then resume the instance."""
     from wfcheck.runtime.errors import InstanceNotFoundError, NonDeterminismError
@@ -151,7 +151,7 @@ def raise_event_command(
 @replay.command("status")
 @click.argument("instance", required=False)
 @db_option
-def status_command(instance: Optional[str], db: str) -> None:
+def status_command(instance: str | None, db: str) -> None:
     """Show one instance, or all instances in the store."""
     from wfcheck.runtime.errors import InstanceNotFoundError
 
@@ -210,7 +210,7 @@ def history_command(instance: str, db: str, fmt: str) -> None:
     "--chaos", is_flag=True, help="Also SIGKILL and resume a worker at every step and inside activities."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for perturbations and chaos.")
-def verify_command(target: str, input_json: Optional[str], runs: int, chaos: bool, seed: int) -> None:
+def verify_command(target: str, input_json: str | None, runs: int, chaos: bool, seed: int) -> None:
     """Run FILE:WORKFLOW once, then replay its history in perturbed processes."""
     from wfcheck.runtime.verify import verify
 

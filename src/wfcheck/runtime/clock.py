@@ -8,16 +8,15 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Optional
 
 
 class VirtualClock:
     virtual = True
 
-    def __init__(self, start: Optional[datetime] = None) -> None:
+    def __init__(self, start: datetime | None = None) -> None:
         self._start = start
 
-    def now(self, floor: Optional[datetime] = None) -> datetime:
+    def now(self, floor: datetime | None = None) -> datetime:
         """Never earlier than ``floor`` (the latest time in the history); a new instance
         starts at ``start`` or at the real time."""
         if floor is not None:
@@ -31,7 +30,7 @@ class VirtualClock:
 class RealClock:
     virtual = False
 
-    def now(self, floor: Optional[datetime] = None) -> datetime:
+    def now(self, floor: datetime | None = None) -> datetime:
         current = datetime.now(timezone.utc)
         return max(current, floor) if floor is not None else current
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 import os
 import sys
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, Callable, Optional, Sequence, Union
+from typing import TYPE_CHECKING, Any, Callable
 
 from wfcheck.runtime.tasks import Task, WhenAllTask, WhenAnyTask, when_all, when_any
 
@@ -44,7 +45,7 @@ def format_location(filename: str, lineno: int) -> str:
     return f"{filename}:{lineno}"
 
 
-def caller_location() -> Optional[str]:
+def caller_location() -> str | None:
     """``file:line`` of the nearest frame outside this runtime and the workflow SDKs."""
     frame = sys._getframe(1)
     while frame is not None:
@@ -72,7 +73,7 @@ def function_name(target: Any) -> str:
 class WorkflowContext:
     """``ctx`` for one execution of one workflow instance."""
 
-    def __init__(self, execution: "Execution", instance_id: str, workflow_input: Any) -> None:
+    def __init__(self, execution: Execution, instance_id: str, workflow_input: Any) -> None:
         self._execution = execution
         self._instance_id = instance_id
         self._input = workflow_input
@@ -114,12 +115,12 @@ class WorkflowContext:
 
     def call_activity(
         self,
-        activity: Union[Callable[..., Any], str],
+        activity: Callable[..., Any] | str,
         input_: Any = _UNSET,
         *,
         input: Any = None,
         retry_policy: Any = None,
-        app_id: Optional[str] = None,
+        app_id: str | None = None,
         **_ignored: Any,
     ) -> Task:
         """Dapr/durabletask ``call_activity(fn|name, *, input=, retry_policy=)``; Azure
@@ -131,12 +132,12 @@ class WorkflowContext:
 
     def call_child_workflow(
         self,
-        workflow: Union[Callable[..., Any], str],
+        workflow: Callable[..., Any] | str,
         *,
         input: Any = None,
-        instance_id: Optional[str] = None,
+        instance_id: str | None = None,
         retry_policy: Any = None,
-        app_id: Optional[str] = None,
+        app_id: str | None = None,
         **_ignored: Any,
     ) -> Task:
         name = function_name(workflow)
@@ -145,9 +146,9 @@ class WorkflowContext:
 
     def call_sub_orchestrator(
         self,
-        orchestrator: Union[Callable[..., Any], str],
+        orchestrator: Callable[..., Any] | str,
         input_: Any = _UNSET,
-        instance_id: Optional[str] = None,
+        instance_id: str | None = None,
         *,
         input: Any = None,
         retry_policy: Any = None,
@@ -159,11 +160,11 @@ class WorkflowContext:
             orchestrator, input=value, instance_id=instance_id, retry_policy=retry_policy, **ignored
         )
 
-    def create_timer(self, fire_at: Union[datetime, timedelta]) -> Task:
+    def create_timer(self, fire_at: datetime | timedelta) -> Task:
         return self._execution.schedule_timer(fire_at, caller_location())
 
     def wait_for_external_event(
-        self, name: str, *, timeout: Union[datetime, timedelta, None] = None, **_ignored: Any
+        self, name: str, *, timeout: datetime | timedelta | None = None, **_ignored: Any
     ) -> Task:
         """Completes with the event's data; with ``timeout`` fails with ``TimeoutError`` when
         the timer fires first."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, Optional
+from typing import Any
 
 
 class NonDeterminismError(Exception):
@@ -20,10 +20,10 @@ class NonDeterminismError(Exception):
         *,
         kind: str,
         event_index: int,
-        recorded: Optional[str],
-        actual: Optional[str],
-        location: Optional[str],
-        instance_id: Optional[str] = None,
+        recorded: str | None,
+        actual: str | None,
+        location: str | None,
+        instance_id: str | None = None,
     ) -> None:
         self.kind = kind
         self.event_index = event_index
@@ -63,7 +63,7 @@ def _rebuild(kind, event_index, recorded, actual, location, instance_id):  # pra
 class FailureDetails:
     """What failed: the attribute names match durabletask's ``FailureDetails``."""
 
-    def __init__(self, message: str, error_type: str, stack_trace: Optional[str]) -> None:
+    def __init__(self, message: str, error_type: str, stack_trace: str | None) -> None:
         self.message = message
         self.error_type = error_type
         self.stack_trace = stack_trace
@@ -88,10 +88,10 @@ _SDK_TASK_FAILED = (
     ("dapr.ext.workflow._durabletask.task", "TaskFailedError"),
     ("durabletask.task", "TaskFailedError"),
 )
-_combined: Dict[tuple, type] = {}
+_combined: dict[tuple, type] = {}
 
 
-def task_failed_error(error: Dict[str, Any]) -> TaskFailedError:
+def task_failed_error(error: dict[str, Any]) -> TaskFailedError:
     bases = [TaskFailedError]
     for module_name, attr in _SDK_TASK_FAILED:
         cls = getattr(sys.modules.get(module_name), attr, None)

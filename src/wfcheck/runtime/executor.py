@@ -13,8 +13,9 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import traceback
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.context import WorkflowContext, format_location
@@ -38,19 +39,19 @@ _STATUS_OF = {
 class StepResult:
     """What one execution produced."""
 
-    tail: List[Event]
+    tail: list[Event]
     status: str
     output: Any = None
-    error: Optional[Dict[str, Any]] = None
+    error: dict[str, Any] | None = None
     custom_status: Any = None
-    waiting_for_events: List[str] = dataclasses.field(default_factory=list)
-    functions: Dict[Tuple[str, str], Any] = dataclasses.field(default_factory=dict)
+    waiting_for_events: list[str] = dataclasses.field(default_factory=list)
+    functions: dict[tuple[str, str], Any] = dataclasses.field(default_factory=dict)
 
 
 @dataclasses.dataclass
 class _Decision:
     event: Event
-    location: Optional[str]
+    location: str | None
 
 
 @dataclasses.dataclass
@@ -58,10 +59,10 @@ class _Retry:
     kind: str  # activity | child
     name: str
     input: Any
-    instance_id: Optional[str]
+    instance_id: str | None
     policy: RetryPolicy
     started: datetime
-    location: Optional[str]
+    location: str | None
     failed_attempts: int = 0
 
 
@@ -84,21 +85,21 @@ class Execution:
         self.current_time = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self.is_replaying = False
         self.custom_status: Any = None
-        self.functions: Dict[Tuple[str, str], Any] = {}
+        self.functions: dict[tuple[str, str], Any] = {}
         self._seq = 0
-        self._decisions: List[_Decision] = []
-        self._pending: Dict[int, CompletableTask] = {}
-        self._timer_roles: Dict[int, Tuple[str, Any]] = {}
-        self._waiters: Dict[str, List[ExternalEventTask]] = {}
-        self._buffered: Dict[str, List[Tuple[str, Any]]] = {}
+        self._decisions: list[_Decision] = []
+        self._pending: dict[int, CompletableTask] = {}
+        self._timer_roles: dict[int, tuple[str, Any]] = {}
+        self._waiters: dict[str, list[ExternalEventTask]] = {}
+        self._buffered: dict[str, list[tuple[str, Any]]] = {}
         self._generator: Any = None
         self._waiting_on: Any = None
         self._done = False
-        self._continue: Optional[Tuple[Any, bool]] = None
-        self._resumed_at: Optional[str] = None
-        self.ctx: Optional[WorkflowContext] = None
+        self._continue: tuple[Any, bool] | None = None
+        self._resumed_at: str | None = None
+        self.ctx: WorkflowContext | None = None
         self._length = 0
-        self._terminal: Optional[Event] = None
+        self._terminal: Event | None = None
 
     # -- calls from the context ----------------------------------------------------------------
 
@@ -110,11 +111,11 @@ class Execution:
         self._seq += 1
         return self._seq
 
-    def _decide(self, event: Event, location: Optional[str]) -> None:
+    def _decide(self, event: Event, location: str | None) -> None:
         self._decisions.append(_Decision(event, location))
 
     def schedule_activity(
-        self, name: str, value: Any, retry_policy: Any, location: Optional[str]
+        self, name: str, value: Any, retry_policy: Any, location: str | None
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
         policy = RetryPolicy.from_any(retry_policy)
@@ -125,7 +126,7 @@ class Execution:
         return task
 
     def schedule_child(
-        self, name: str, value: Any, instance_id: Optional[str], retry_policy: Any, location: Optional[str]
+        self, name: str, value: Any, instance_id: str | None, retry_policy: Any, location: str | None
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
         policy = RetryPolicy.from_any(retry_policy)
@@ -140,9 +141,9 @@ class Execution:
         kind: str,
         name: str,
         value: Any,
-        instance_id: Optional[str],
+        instance_id: str | None,
         task: CompletableTask,
-        location: Optional[str],
+        location: str | None,
     ) -> int:
         seq = self._next_seq()
         stamp = h.format_time(self.current_time)
@@ -165,8 +166,8 @@ class Execution:
         raise TypeError(f"a timer needs a datetime or a timedelta, not {type(moment).__name__}")
 
     def _create_timer(
-        self, fire_at: datetime, role: Tuple[str, Any], location: Optional[str]
-    ) -> Tuple[int, CompletableTask]:
+        self, fire_at: datetime, role: tuple[str, Any], location: str | None
+    ) -> tuple[int, CompletableTask]:
         seq = self._next_seq()
         task: CompletableTask = CompletableTask()
         self._pending[seq] = task
@@ -177,10 +178,10 @@ class Execution:
         )
         return seq, task
 
-    def schedule_timer(self, fire_at: Any, location: Optional[str]) -> CompletableTask:
+    def schedule_timer(self, fire_at: Any, location: str | None) -> CompletableTask:
         return self._create_timer(self._absolute(fire_at), ("timer", None), location)[1]
 
-    def wait_for_event(self, name: str, timeout: Any, location: Optional[str]) -> ExternalEventTask:
+    def wait_for_event(self, name: str, timeout: Any, location: str | None) -> ExternalEventTask:
         task = ExternalEventTask(name)
         key = name.casefold()
         buffered = self._buffered.get(key)
@@ -380,7 +381,7 @@ class Execution:
 
         May be called again on the same execution with later events (a sticky worker does),
         which is equivalent to a fresh :meth:`run` over the longer history."""
-        tail: List[Event] = []
+        tail: list[Event] = []
         for event in new:
             if self._done:
                 continue  # nothing listens any more; do not record
@@ -481,7 +482,7 @@ def same_decision(recorded: Event, now: Event) -> bool:
     return True
 
 
-def suspended_location(generator: Any) -> Optional[str]:
+def suspended_location(generator: Any) -> str | None:
     """``file:line`` where a (possibly delegating) generator is suspended."""
     innermost = generator
     while getattr(innermost, "gi_yieldfrom", None) is not None and inspect.isgenerator(

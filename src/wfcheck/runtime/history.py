@@ -17,7 +17,8 @@ import dataclasses
 import datetime as _dt
 import json
 import uuid
-from typing import Any, Dict, Iterable, List, Optional
+from collections.abc import Iterable
+from typing import Any
 
 WORKFLOW_STARTED = "workflow_started"
 ACTIVITY_SCHEDULED = "activity_scheduled"
@@ -69,22 +70,22 @@ class Event:
 
     kind: str
     timestamp: str
-    seq: Optional[int] = None
-    name: Optional[str] = None
+    seq: int | None = None
+    name: str | None = None
     input: Any = None
     result: Any = None
-    error: Optional[Dict[str, Any]] = None
-    fire_at: Optional[str] = None
-    instance_id: Optional[str] = None
+    error: dict[str, Any] | None = None
+    fire_at: str | None = None
+    instance_id: str | None = None
     data: Any = None
-    events: Optional[List[Dict[str, Any]]] = None
+    events: list[dict[str, Any]] | None = None
 
     @property
     def is_decision(self) -> bool:
         return self.kind in DECISION_KINDS
 
-    def to_dict(self) -> Dict[str, Any]:
-        out: Dict[str, Any] = {"kind": self.kind, "timestamp": self.timestamp}
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "timestamp": self.timestamp}
         for field in _OPTIONAL_FIELDS:
             value = getattr(self, field)
             if value is not None:
@@ -92,7 +93,7 @@ class Event:
         return out
 
     @classmethod
-    def from_dict(cls, raw: Dict[str, Any]) -> "Event":
+    def from_dict(cls, raw: dict[str, Any]) -> Event:
         kind = raw.get("kind")
         if kind not in ALL_KINDS:
             raise ValueError(f"unknown history event kind: {kind!r}")
@@ -167,8 +168,8 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=_default, separators=(",", ":"))
 
 
-def error_payload(exc: BaseException, traceback_text: Optional[str] = None) -> Dict[str, Any]:
-    payload: Dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
+def error_payload(exc: BaseException, traceback_text: str | None = None) -> dict[str, Any]:
+    payload: dict[str, Any] = {"type": type(exc).__name__, "message": str(exc)}
     if traceback_text:
         payload["traceback"] = traceback_text
     return payload
@@ -193,9 +194,9 @@ def parse_time(text: str) -> _dt.datetime:
 # -- whole histories ----------------------------------------------------------------------------
 
 
-def history_to_json(events: Iterable[Event]) -> List[Dict[str, Any]]:
+def history_to_json(events: Iterable[Event]) -> list[dict[str, Any]]:
     return [event.to_dict() for event in events]
 
 
-def history_from_json(raw: Iterable[Dict[str, Any]]) -> List[Event]:
+def history_from_json(raw: Iterable[dict[str, Any]]) -> list[Event]:
     return [Event.from_dict(item) for item in raw]

@@ -15,7 +15,7 @@ import datetime as _dt
 import os
 import random
 import time
-from typing import Dict, Mapping
+from collections.abc import Mapping
 
 CLOCK_OFFSET_VAR = "WFCHECK_PERTURB_CLOCK_OFFSET"
 SEED_VAR = "WFCHECK_PERTURB_SEED"
@@ -51,10 +51,10 @@ _ESSENTIAL_PREFIXES = ("LC_", "PYTHON", "WFCHECK_", "PYTEST", "COV_", "__")
 _ZONES = ("Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata", "Europe/Berlin", "Pacific/Pago_Pago")
 
 
-def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> Dict[str, str]:
+def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> dict[str, str]:
     """The environment for perturbed replay number ``run`` (1-based)."""
     rng = random.Random(seed * 7919 + run)
-    env: Dict[str, str] = {}
+    env: dict[str, str] = {}
     for key, value in base.items():
         if key in _ESSENTIAL or key.startswith(_ESSENTIAL_PREFIXES):
             env[key] = value

@@ -14,7 +14,7 @@ import importlib.util
 import os
 import sys
 import types
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable
 
 from wfcheck.runtime.context import function_name
 from wfcheck.runtime.errors import WorkflowNotFoundError
@@ -35,7 +35,7 @@ def unwrap_dapr(obj: Any) -> Any:
     return obj
 
 
-def dapr_kind(obj: Any) -> Optional[str]:
+def dapr_kind(obj: Any) -> str | None:
     """``"workflow"``/``"activity"`` for a function registered with a Dapr ``WorkflowRuntime``."""
     target = unwrap_dapr(obj)
     attrs = getattr(target, "__dict__", {})
@@ -50,15 +50,15 @@ class Registry:
     """Workflows and activities by name. Decorators work bare or with ``name=``."""
 
     def __init__(self) -> None:
-        self.workflows: Dict[str, Callable[..., Any]] = {}
-        self.activities: Dict[str, Callable[..., Any]] = {}
+        self.workflows: dict[str, Callable[..., Any]] = {}
+        self.activities: dict[str, Callable[..., Any]] = {}
 
-    def add_workflow(self, fn: Callable[..., Any], name: Optional[str] = None) -> str:
+    def add_workflow(self, fn: Callable[..., Any], name: str | None = None) -> str:
         key = name or function_name(fn)
         self.workflows[key] = unwrap_dapr(fn)
         return key
 
-    def add_activity(self, fn: Callable[..., Any], name: Optional[str] = None) -> str:
+    def add_activity(self, fn: Callable[..., Any], name: str | None = None) -> str:
         key = name or function_name(fn)
         self.activities[key] = unwrap_dapr(fn)
         return key
@@ -66,14 +66,14 @@ class Registry:
     # durabletask names
     add_orchestrator = add_workflow
 
-    def workflow(self, fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None) -> Any:
+    def workflow(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
             self.add_workflow(f, name)
             return f
 
         return register(fn) if fn is not None else register
 
-    def activity(self, fn: Optional[Callable[..., Any]] = None, *, name: Optional[str] = None) -> Any:
+    def activity(self, fn: Callable[..., Any] | None = None, *, name: str | None = None) -> Any:
         def register(f: Callable[..., Any]) -> Callable[..., Any]:
             self.add_activity(f, name)
             return f
@@ -94,7 +94,7 @@ class Registry:
         except KeyError:
             raise WorkflowNotFoundError(f"no activity registered as {name!r}") from None
 
-    def merge(self, other: "Registry") -> None:
+    def merge(self, other: Registry) -> None:
         self.workflows.update(other.workflows)
         self.activities.update(other.activities)
 
@@ -148,7 +148,7 @@ def import_module_from(spec: str) -> types.ModuleType:
     return importlib.import_module(spec)
 
 
-def load_target(target: str) -> Tuple[Registry, str]:
+def load_target(target: str) -> tuple[Registry, str]:
     """``FILE_OR_MODULE:WORKFLOW`` -> the module's registry and the workflow's registered name.
 
     ``WORKFLOW`` is a module attribute (a Dapr-decorated or plain function) or a registered name.

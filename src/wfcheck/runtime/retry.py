@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
@@ -13,9 +13,9 @@ class RetryPolicy:
 
     first_retry_interval: timedelta
     max_number_of_attempts: int
-    backoff_coefficient: Optional[float] = 1.0
-    max_retry_interval: Optional[timedelta] = None
-    retry_timeout: Optional[timedelta] = None
+    backoff_coefficient: float | None = 1.0
+    max_retry_interval: timedelta | None = None
+    retry_timeout: timedelta | None = None
 
     def __post_init__(self) -> None:
         if self.first_retry_interval < timedelta(0):
@@ -26,7 +26,7 @@ class RetryPolicy:
             raise ValueError("backoff_coefficient must be >= 1")
 
     @classmethod
-    def from_any(cls, policy: Any) -> Optional["RetryPolicy"]:
+    def from_any(cls, policy: Any) -> RetryPolicy | None:
         """Read a policy from this runtime, Dapr (``wf.RetryPolicy``, whose fields live on a
         wrapped durabletask policy but are exposed as properties) or durabletask."""
         if policy is None or isinstance(policy, RetryPolicy):
@@ -42,7 +42,7 @@ class RetryPolicy:
         except AttributeError as exc:
             raise TypeError(f"not a retry policy: {policy!r}") from exc
 
-    def next_delay(self, failed_attempts: int, started: datetime, now: datetime) -> Optional[timedelta]:
+    def next_delay(self, failed_attempts: int, started: datetime, now: datetime) -> timedelta | None:
         """The wait before the next attempt after ``failed_attempts`` failures, or ``None``
         when the policy gives up (attempts exhausted, or the retry timeout would pass)."""
         if failed_attempts >= self.max_number_of_attempts:

@@ -11,8 +11,9 @@ import dataclasses
 import json
 import sqlite3
 import threading
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any
 
 from wfcheck.runtime.errors import InstanceNotFoundError
 from wfcheck.runtime.history import Event, history_from_json, history_to_json
@@ -28,15 +29,15 @@ class InstanceRecord:
     generation: int = 0
     input: Any = None
     output: Any = None
-    error: Optional[Dict[str, Any]] = None
+    error: dict[str, Any] | None = None
     custom_status: Any = None
-    target: Optional[str] = None
-    parent_id: Optional[str] = None
-    parent_seq: Optional[int] = None
+    target: str | None = None
+    parent_id: str | None = None
+    parent_seq: int | None = None
     created_at: str = ""
     updated_at: str = ""
 
-    def to_dict(self) -> Dict[str, Any]:
+    def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
 
@@ -47,11 +48,11 @@ class Commit:
     events: Sequence[Event]
     status: str
     output: Any = None
-    error: Optional[Dict[str, Any]] = None
+    error: dict[str, Any] | None = None
     custom_status: Any = None
     consumed_inbox: Sequence[int] = ()
     # continue-as-new: the first events of the next generation and its input
-    next_generation: Optional[Sequence[Event]] = None
+    next_generation: Sequence[Event] | None = None
     next_input: Any = None
 
 
@@ -71,29 +72,29 @@ class Store:
     def get(self, instance_id: str) -> InstanceRecord:
         raise NotImplementedError
 
-    def find(self, instance_id: str) -> Optional[InstanceRecord]:
+    def find(self, instance_id: str) -> InstanceRecord | None:
         try:
             return self.get(instance_id)
         except InstanceNotFoundError:
             return None
 
-    def history(self, instance_id: str, generation: Optional[int] = None) -> List[Event]:
+    def history(self, instance_id: str, generation: int | None = None) -> list[Event]:
         raise NotImplementedError
 
-    def generations(self, instance_id: str) -> List[int]:
+    def generations(self, instance_id: str) -> list[int]:
         raise NotImplementedError
 
     def count(self, instance_id: str, generation: int) -> int:
         """Number of events recorded for one generation."""
         raise NotImplementedError
 
-    def instances(self) -> List[InstanceRecord]:
+    def instances(self) -> list[InstanceRecord]:
         raise NotImplementedError
 
     def enqueue_event(self, instance_id: str, name: str, data: Any) -> int:
         raise NotImplementedError
 
-    def inbox(self, instance_id: str) -> List[Tuple[int, str, Any]]:
+    def inbox(self, instance_id: str) -> list[tuple[int, str, Any]]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -101,10 +102,10 @@ class Store:
 
     # -- shared ---------------------------------------------------------------------------------
 
-    def children(self, instance_id: str) -> List[InstanceRecord]:
+    def children(self, instance_id: str) -> list[InstanceRecord]:
         return [r for r in self.instances() if r.parent_id == instance_id]
 
-    def family(self, instance_id: str) -> List[InstanceRecord]:
+    def family(self, instance_id: str) -> list[InstanceRecord]:
         """The instance and all its descendants, parents first."""
         out = [self.get(instance_id)]
         i = 0
@@ -113,7 +114,7 @@ class Store:
             i += 1
         return out
 
-    def export_json(self, instance_id: str) -> Dict[str, Any]:
+    def export_json(self, instance_id: str) -> dict[str, Any]:
         instances = []
         for record in self.family(instance_id):
             generations = {
@@ -123,7 +124,7 @@ class Store:
             instances.append({"record": record.to_dict(), "generations": generations})
         return {"format": EXPORT_FORMAT, "root": instance_id, "instances": instances}
 
-    def import_json(self, document: Dict[str, Any]) -> str:
+    def import_json(self, document: dict[str, Any]) -> str:
         if document.get("format") != EXPORT_FORMAT:
             raise ValueError(f"not a {EXPORT_FORMAT} document")
         for item in document["instances"]:
@@ -132,15 +133,15 @@ class Store:
             self._import(record, [(int(g), history_from_json(evs)) for g, evs in gens])
         return str(document["root"])
 
-    def _import(self, record: InstanceRecord, generations: List[Tuple[int, List[Event]]]) -> None:
+    def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:
         raise NotImplementedError
 
 
 class MemoryStore(Store):
     def __init__(self) -> None:
-        self._records: Dict[str, InstanceRecord] = {}
-        self._events: Dict[Tuple[str, int], List[Event]] = {}
-        self._inbox: List[Tuple[int, str, str, Any]] = []
+        self._records: dict[str, InstanceRecord] = {}
+        self._events: dict[tuple[str, int], list[Event]] = {}
+        self._inbox: list[tuple[int, str, str, Any]] = []
         self._next_inbox = 1
         self._lock = threading.Lock()
 
@@ -160,7 +161,7 @@ class MemoryStore(Store):
             if record is None:
                 raise InstanceNotFoundError(instance_id)
             self._events.setdefault((instance_id, record.generation), []).extend(commit.events)
-            changes: Dict[str, Any] = dict(
+            changes: dict[str, Any] = dict(
                 status=commit.status,
                 output=commit.output,
                 error=commit.error,
@@ -181,18 +182,18 @@ class MemoryStore(Store):
             raise InstanceNotFoundError(instance_id)
         return record
 
-    def history(self, instance_id: str, generation: Optional[int] = None) -> List[Event]:
+    def history(self, instance_id: str, generation: int | None = None) -> list[Event]:
         if generation is None:
             generation = self.get(instance_id).generation
         return list(self._events.get((instance_id, generation), []))
 
-    def generations(self, instance_id: str) -> List[int]:
+    def generations(self, instance_id: str) -> list[int]:
         return sorted(g for (i, g) in self._events if i == instance_id)
 
     def count(self, instance_id: str, generation: int) -> int:
         return len(self._events.get((instance_id, generation), []))
 
-    def instances(self) -> List[InstanceRecord]:
+    def instances(self) -> list[InstanceRecord]:
         return sorted(self._records.values(), key=lambda r: (r.created_at, r.instance_id))
 
     def enqueue_event(self, instance_id: str, name: str, data: Any) -> int:
@@ -203,10 +204,10 @@ class MemoryStore(Store):
             self._inbox.append((ident, instance_id, name, data))
             return ident
 
-    def inbox(self, instance_id: str) -> List[Tuple[int, str, Any]]:
+    def inbox(self, instance_id: str) -> list[tuple[int, str, Any]]:
         return [(i, n, d) for (i, inst, n, d) in self._inbox if inst == instance_id]
 
-    def _import(self, record: InstanceRecord, generations: List[Tuple[int, List[Event]]]) -> None:
+    def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:
         with self._lock:
             self._records[record.instance_id] = record
             for generation, events in generations:
@@ -242,11 +243,11 @@ CREATE TABLE IF NOT EXISTS inbox (
 _JSON_COLUMNS = ("input", "output", "error", "custom_status")
 
 
-def _dump(value: Any) -> Optional[str]:
+def _dump(value: Any) -> str | None:
     return None if value is None else json.dumps(value)
 
 
-def _load(text: Optional[str]) -> Any:
+def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
@@ -343,7 +344,7 @@ class SQLiteStore(Store):
             generation = row[0]
             self._append(conn, instance_id, generation, commit.events)
             sets = "status = ?, output = ?, error = ?, custom_status = ?, updated_at = ?"
-            values: List[Any] = [
+            values: list[Any] = [
                 commit.status,
                 _dump(commit.output),
                 _dump(commit.error),
@@ -391,7 +392,7 @@ class SQLiteStore(Store):
             raise InstanceNotFoundError(instance_id)
         return self._row_to_record(row)
 
-    def history(self, instance_id: str, generation: Optional[int] = None) -> List[Event]:
+    def history(self, instance_id: str, generation: int | None = None) -> list[Event]:
         if generation is None:
             generation = self.get(instance_id).generation
         with self._lock:
@@ -401,7 +402,7 @@ class SQLiteStore(Store):
             ).fetchall()
         return [Event.from_dict(json.loads(body)) for (body,) in rows]
 
-    def generations(self, instance_id: str) -> List[int]:
+    def generations(self, instance_id: str) -> list[int]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT DISTINCT generation FROM events WHERE instance_id = ? ORDER BY generation",
@@ -417,12 +418,12 @@ class SQLiteStore(Store):
             ).fetchone()
         return int(n)
 
-    def instances(self) -> List[InstanceRecord]:
+    def instances(self) -> list[InstanceRecord]:
         with self._lock:
             rows = self._conn.execute(self._SELECT + " ORDER BY created_at, instance_id").fetchall()
         return [self._row_to_record(row) for row in rows]
 
-    def children(self, instance_id: str) -> List[InstanceRecord]:
+    def children(self, instance_id: str) -> list[InstanceRecord]:
         with self._lock:
             rows = self._conn.execute(
                 self._SELECT + " WHERE parent_id = ? ORDER BY created_at", (instance_id,)
@@ -438,14 +439,14 @@ class SQLiteStore(Store):
             )
             return int(cursor.lastrowid)
 
-    def inbox(self, instance_id: str) -> List[Tuple[int, str, Any]]:
+    def inbox(self, instance_id: str) -> list[tuple[int, str, Any]]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, name, data FROM inbox WHERE instance_id = ? ORDER BY id", (instance_id,)
             ).fetchall()
         return [(i, n, _load(d)) for (i, n, d) in rows]
 
-    def _import(self, record: InstanceRecord, generations: List[Tuple[int, List[Event]]]) -> None:
+    def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:
         with self._transaction() as conn:
             conn.execute("DELETE FROM events WHERE instance_id = ?", (record.instance_id,))
             self._write_record(conn, record)
@@ -453,7 +454,7 @@ class SQLiteStore(Store):
                 self._append(conn, record.instance_id, generation, events)
 
 
-def open_store(path: Optional[str]) -> Store:
+def open_store(path: str | None) -> Store:
     """``None`` or ``":memory:"`` gives a :class:`MemoryStore`, anything else a SQLite file."""
     if path is None or path == ":memory:":
         return MemoryStore()

@@ -11,7 +11,8 @@ feed several composites). A task here notifies both.
 
 from __future__ import annotations
 
-from typing import Any, Dict, Generic, List, Optional, Sequence, TypeVar
+from collections.abc import Sequence
+from typing import Any, Generic, TypeVar
 
 T = TypeVar("T")
 
@@ -20,9 +21,9 @@ class Task(Generic[T]):
     def __init__(self) -> None:
         self._is_complete = False
         self._result: Any = None
-        self._exception: Optional[BaseException] = None
+        self._exception: BaseException | None = None
         self._parent: Any = None  # set by Dapr's vendored durabletask composites
-        self._parents: Dict[int, Any] = {}  # used by durabletask 1.x composites and this module
+        self._parents: dict[int, Any] = {}  # used by durabletask 1.x composites and this module
 
     @property
     def is_complete(self) -> bool:
@@ -93,14 +94,14 @@ class CompositeTask(Task[T]):
             if child.is_complete and not self._is_complete:
                 self.on_child_completed(child)
 
-    def get_tasks(self) -> List[Any]:
+    def get_tasks(self) -> list[Any]:
         return list(self._tasks)
 
     def on_child_completed(self, child: Any) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
 
-class WhenAllTask(CompositeTask[List[Any]]):
+class WhenAllTask(CompositeTask[list[Any]]):
     """Completes with every result, in the order given, or fails with the first failure."""
 
     def __init__(self, tasks: Sequence[Any]) -> None:
@@ -137,7 +138,7 @@ class ExternalEventTask(CompletableTask[Any]):
     def __init__(self, name: str) -> None:
         super().__init__()
         self.name = name
-        self.timer_seq: Optional[int] = None
+        self.timer_seq: int | None = None
 
 
 def when_all(tasks: Sequence[Any]) -> WhenAllTask:

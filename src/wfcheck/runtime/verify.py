@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 from collections import Counter
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.errors import NonDeterminismError
@@ -34,7 +34,7 @@ from wfcheck.runtime.worker import Hooks, Worker
 Echo = Callable[[str], None]
 
 
-def replay_document(document: Dict[str, Any], registry: Registry) -> int:
+def replay_document(document: dict[str, Any], registry: Registry) -> int:
     """Replay every instance and generation of an export document; return the number of events
     replayed. Raises :class:`NonDeterminismError` at the first divergence."""
     count = 0
@@ -50,11 +50,11 @@ def replay_document(document: Dict[str, Any], registry: Registry) -> int:
     return count
 
 
-def child_command(*args: str) -> List[str]:
+def child_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "wfcheck.runtime._child", *args]
 
 
-def child_base_env() -> Dict[str, str]:
+def child_base_env() -> dict[str, str]:
     """The current environment, with this package importable in the child."""
     env = dict(os.environ)
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -68,13 +68,13 @@ class RecordedRun:
     instance_id: str
     status: str
     output: Any
-    error: Optional[Dict[str, Any]]
+    error: dict[str, Any] | None
     start_time: str
-    document: Dict[str, Any]
+    document: dict[str, Any]
 
 
 def record_run(
-    target: str, workflow_input: Any, *, instance_id: Optional[str] = None, store: Optional[Store] = None
+    target: str, workflow_input: Any, *, instance_id: str | None = None, store: Store | None = None
 ) -> RecordedRun:
     registry, name = load_target(target)
     worker = Worker(registry, store or MemoryStore(), target=target)
@@ -101,15 +101,15 @@ class ReplayOutcome:
 
 def perturbed_replays(
     target: str,
-    document: Dict[str, Any],
+    document: dict[str, Any],
     runs: int,
     *,
     seed: int = 0,
-    echo: Optional[Echo] = None,
-    cwd: Optional[str] = None,
-) -> List[ReplayOutcome]:
+    echo: Echo | None = None,
+    cwd: str | None = None,
+) -> list[ReplayOutcome]:
     """Replay ``document`` in ``runs`` fresh perturbed processes; stop at the first divergence."""
-    outcomes: List[ReplayOutcome] = []
+    outcomes: list[ReplayOutcome] = []
     base = child_base_env()
     with tempfile.TemporaryDirectory(prefix="wfcheck-verify-") as tmp:
         path = os.path.join(tmp, "history.json")
@@ -140,10 +140,10 @@ class ChaosHooks(Hooks):
     def __init__(
         self,
         *,
-        kill_after_commits: Optional[int] = None,
+        kill_after_commits: int | None = None,
         activity_kill_probability: float = 0.0,
         seed: int = 0,
-        journal: Optional[str] = None,
+        journal: str | None = None,
     ) -> None:
         self.kill_after_commits = kill_after_commits
         self.activity_kill_probability = activity_kill_probability
@@ -187,10 +187,10 @@ class ChaosReport:
     launches: int
     status: str
     output: Any
-    error: Optional[Dict[str, Any]]
+    error: dict[str, Any] | None
     activity_runs: Counter
-    killed_in: List[Tuple[str, int]]
-    document: Dict[str, Any]
+    killed_in: list[tuple[str, int]]
+    document: dict[str, Any]
 
 
 def run_chaos(
@@ -203,7 +203,7 @@ def run_chaos(
     seed: int = 0,
     activity_kill_probability: float = 0.3,
     max_launches: int = 500,
-    cwd: Optional[str] = None,
+    cwd: str | None = None,
 ) -> ChaosReport:
     """Run the workflow in worker processes that are killed repeatedly (``mode`` is
     ``"steps"``: after every commit, or ``"activities"``: at random points in activities)."""
@@ -255,7 +255,7 @@ def run_chaos(
         finally:
             store.close()
         runs: Counter = Counter()
-        killed_in: List[Tuple[str, int]] = []
+        killed_in: list[tuple[str, int]] = []
         if os.path.exists(journal):
             with open(journal, encoding="utf-8") as handle:
                 for line in handle:
@@ -269,11 +269,11 @@ def run_chaos(
         )
 
 
-def completed_activities(document: Dict[str, Any]) -> List[Tuple[str, int]]:
+def completed_activities(document: dict[str, Any]) -> list[tuple[str, int]]:
     return list(activity_results(document))
 
 
-def activity_results(document: Dict[str, Any]) -> Dict[Tuple[str, int], Any]:
+def activity_results(document: dict[str, Any]) -> dict[tuple[str, int], Any]:
     """(instance id, seq) -> the recorded result (or error) of every finished activity."""
     return {
         (item["record"]["instance_id"], int(raw["seq"])): (raw.get("result"), raw.get("error"))
@@ -284,7 +284,7 @@ def activity_results(document: Dict[str, Any]) -> Dict[Tuple[str, int], Any]:
     }
 
 
-def check_chaos(report: ChaosReport, reference: RecordedRun) -> List[str]:
+def check_chaos(report: ChaosReport, reference: RecordedRun) -> list[str]:
     """Problems found in a chaos run (an empty list means it held).
 
     The final result must equal the uninterrupted run's whenever the activities returned the

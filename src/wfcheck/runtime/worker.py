@@ -15,8 +15,9 @@ import dataclasses
 import inspect
 import traceback
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
@@ -44,14 +45,14 @@ class Hooks:
 
 @dataclasses.dataclass
 class Pending:
-    activities: List[Event]
-    children: List[Event]
-    timers: List[Event]
+    activities: list[Event]
+    children: list[Event]
+    timers: list[Event]
 
 
 def pending_work(events: Sequence[Event]) -> Pending:
     """Scheduled activities, child workflows and timers without a recorded outcome."""
-    scheduled: Dict[int, Event] = {}
+    scheduled: dict[int, Event] = {}
     for event in events:
         if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED):
             scheduled[int(event.seq)] = event  # type: ignore[arg-type]
@@ -74,11 +75,11 @@ class Worker:
     def __init__(
         self,
         registry: Registry,
-        store: Optional[Store] = None,
+        store: Store | None = None,
         *,
         clock: Any = None,
-        hooks: Optional[Hooks] = None,
-        target: Optional[str] = None,
+        hooks: Hooks | None = None,
+        target: str | None = None,
         sticky: bool = False,
     ) -> None:
         """``sticky=True`` keeps each instance's execution in memory between steps instead of
@@ -93,8 +94,8 @@ class Worker:
         self.steps = 0
         self.hit_step_limit = False
         self.sticky = sticky
-        self._cache: Dict[str, Tuple[int, int, Optional[Event], Execution]] = {}
-        self._histories: Dict[str, Tuple[int, List[Event]]] = {}
+        self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
+        self._histories: dict[str, tuple[int, list[Event]]] = {}
 
     # -- public --------------------------------------------------------------------------------
 
@@ -103,8 +104,8 @@ class Worker:
         workflow: Any,
         input: Any = None,
         *,
-        instance_id: Optional[str] = None,
-        start_time: Optional[datetime] = None,
+        instance_id: str | None = None,
+        start_time: datetime | None = None,
     ) -> str:
         """Record ``workflow_started`` and run the first step (one transaction)."""
         name = function_name(workflow)
@@ -139,7 +140,7 @@ class Worker:
                 break
         return self.store.get(instance_id)
 
-    def waiting_for(self, instance_id: str) -> List[str]:
+    def waiting_for(self, instance_id: str) -> list[str]:
         """Names of the external events the instance is waiting for now."""
         record = self.store.get(instance_id)
         if record.status in TERMINAL_STATUSES:
@@ -191,7 +192,7 @@ class Worker:
             self._cache[instance_id] = (generation, len(old) + len(result.tail), last, execution)
         return result
 
-    def _history(self, record: InstanceRecord) -> List[Event]:
+    def _history(self, record: InstanceRecord) -> list[Event]:
         """The current generation's events (sticky: kept in memory while the store agrees)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
@@ -368,6 +369,6 @@ class Worker:
 
 
 def make_worker(
-    registry: Registry, store: Optional[Store] = None, *, real_time: bool = False, **options: Any
+    registry: Registry, store: Store | None = None, *, real_time: bool = False, **options: Any
 ) -> Worker:
     return Worker(registry, store, clock=RealClock() if real_time else VirtualClock(), **options)
