@@ -63,7 +63,10 @@ def test_unsafe_fixes_fix_everything_and_exit_zero(mixed: Path) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     text = mixed.read_text()
     assert SAFE_LINE in text and "datetime.now()" not in text
-    assert f"Fixed 2 findings:\n- {mixed}:\n    2 × WF101 (wall-clock-read)\n" in result.stdout
+    assert (
+        f"Fixed 2 findings:\n- {mixed}:\n    1 × WF101 (wall-clock-read) [safe, keeps history]\n"
+        "    1 × WF101 (wall-clock-read) [unsafe, keeps history]\n"
+    ) in result.stdout
     again = invoke("check", "--no-cache", "--fix", "--unsafe-fixes", str(mixed))
     assert again.exit_code == 0 and mixed.read_text() == text
     assert "All checks passed!" in again.stdout
@@ -153,7 +156,7 @@ def test_generated_activities_get_distinct_names_across_the_files_of_a_run(tmp_p
     )
     (package / "a.py").write_text(flow.format(name="a"))
     (package / "b.py").write_text(flow.format(name="b"))
-    result = invoke("check", "--no-cache", "--fix", "--isolated", str(package))
+    result = invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(package))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert 'name="read_home")' in (package / "a.py").read_text()
     assert 'name="read_home_2")' in (package / "b.py").read_text()
@@ -166,10 +169,10 @@ def test_a_generated_activity_never_takes_a_name_the_workflow_uses(tmp_path: Pat
         "@wfr.workflow(name='w')\ndef w(ctx, inp):\n    read_home = inp.get('read_home', True)\n"
         "    home = os.getenv('HOME')\n    yield ctx.call_activity('x', input=[home, read_home])\n"
     )
-    invoke("check", "--no-cache", "--fix", "--isolated", str(path))
+    invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(path))
     text = path.read_text()
     assert "home = (yield ctx.call_activity(read_home_2, input=None))" in text
-    assert 'name="read_home_2")\ndef read_home_2(ctx, _input):' in text
+    assert 'name="read_home_2")\ndef read_home_2(ctx, _input=None):' in text
 
 
 def test_json_after_fix_lists_only_what_is_left(mixed: Path) -> None:

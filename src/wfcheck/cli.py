@@ -95,6 +95,12 @@ def _codes_option(name: str, help: str):
     default=None,
     help="Also apply (with --fix) and count fixes that may change behaviour.",
 )
+@click.option(
+    "--versioned-fixes/--no-versioned-fixes",
+    default=None,
+    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
+    "Temporal workflow.patched), so running instances keep the old code.",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
@@ -136,6 +142,7 @@ def check(
     force_exclude: bool | None,
     fix: bool,
     unsafe_fixes: bool | None,
+    versioned_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
@@ -154,6 +161,7 @@ def check(
         force_exclude=force_exclude,
         src=list(src),
         unsafe_fixes=unsafe_fixes,
+        versioned_fixes=versioned_fixes,
         config=config_file,
         isolated=isolated,
         cache=not no_cache,
@@ -304,7 +312,7 @@ def _report_fix(
     )
     _report(result, out, rules, text, err)
     if out.show_fixes and fixed:
-        applied = [(o.path, [code for code, _, _ in o.applied]) for o in outcomes]
+        applied = [(o.path, [f"{code} [{label}]" for code, _, _, label in o.applied]) for o in outcomes]
         click.echo(summary.fixes_applied(applied, {r.code: r.name for r in rules}), err=err)
     return _exit_code(result, out)
 

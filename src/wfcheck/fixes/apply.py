@@ -41,8 +41,8 @@ class FixOutcome:
     path: str
     original: str = ""
     fixed: str = ""
-    # (code, line, fix message) of every fix applied, in order.
-    applied: list[tuple[str, int, str]] = field(default_factory=list)
+    # (code, line, fix message, applicability on both axes) of every fix applied, in order.
+    applied: list[tuple[str, int, str, str]] = field(default_factory=list)
     # Fixes that would have broken the file: (code, line, fix message).
     dropped: list[tuple[str, int, str]] = field(default_factory=list)
     # What is left to report after fixing.
@@ -65,10 +65,15 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    """Plain `--fix` applies fixes that are safe on both axes: the meaning stays and so does
+    the history shape (running instances replay the fixed code). Everything else that has
+    edits needs `--unsafe-fixes`."""
     fix = diagnostic.fix
-    if fix is None or not fix.edits:
+    if fix is None or not fix.edits or fix.applicability not in ("safe", "unsafe"):
         return False
-    return fix.applicability == "safe" or (unsafe and fix.applicability == "unsafe")
+    if fix.applicability == "safe" and fix.history == "keeps":
+        return True
+    return unsafe
 
 
 def _encode(text: str, source: SourceText) -> bytes:
@@ -153,7 +158,7 @@ def _fix_loop(
         if new_text == text:
             break
         text = new_text
-        outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
+        outcome.applied += [(d.code, d.line, d.fix.message, d.fix.label) for d in used]  # type: ignore[union-attr]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
         if _candidates(diagnostics, unsafe, rejected):

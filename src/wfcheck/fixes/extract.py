@@ -16,9 +16,9 @@ from functools import lru_cache
 import libcst as cst
 
 from wfcheck.analysis.walk import walk
-from wfcheck.catalog import rules_dir
+from wfcheck.catalog import load_fix_catalog, rules_dir
 from wfcheck.diagnostics import Edit, Fix
-from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
+from wfcheck.fixes.builder import CHANGES, DISPLAY, SAFE, UNSAFE, FixSite
 from wfcheck.fixes.text import LineIndex
 
 if sys.version_info >= (3, 11):
@@ -105,13 +105,15 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     if registration.note:
         unsafe_reasons.append(registration.note)
     applicability = UNSAFE if unsafe_reasons else SAFE
+    row = load_fix_catalog().row(code, qualified, "extract")
     message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
-    if unsafe_reasons:
-        message += " (" + "; ".join(unsafe_reasons) + ")"
+    reasons = unsafe_reasons + ([row.why] if row is not None else [])
+    if reasons:
+        message += " (" + "; ".join(reasons) + ")"
     site.ctx.taken.add(name)
     if site.ctx.project.generated_names is not None:
         site.ctx.project.generated_names.add(name)
-    return Fix(applicability, message, tuple(edits))
+    return Fix(applicability, message, tuple(edits), row.history if row is not None else CHANGES)
 
 
 def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> str | None:
@@ -415,12 +417,20 @@ def _registration(site: FixSite) -> _Registration | None:
         )
     decorator_receiver = _decorator_receiver(site)
     if kind == "runtime-decorator":
+        # dapr-ext-workflow up to 1.17 calls an activity without input as `f(ctx)`.
         if decorator_receiver is not None:
-            return _Registration(decorator=f'@{decorator_receiver}.activity(name="{{fn}}")')
+            return _Registration(
+                decorator=f'@{decorator_receiver}.activity(name="{{fn}}")',
+                empty_param="_input=None",
+            )
         call = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
         if call is not None:
             receiver = site.code(call.func.value)  # type: ignore[attr-defined]
-            return _Registration(statement=f"{receiver}.register_activity({{fn}})", anchor=call)
+            return _Registration(
+                statement=f"{receiver}.register_activity({{fn}})",
+                anchor=call,
+                empty_param="_input=None",
+            )
         return None
     if kind == "worker-call":
         call = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))

@@ -36,6 +36,9 @@ FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
 REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying",)
+# Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
+# a history recorded before the patch.
+PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
 _ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
@@ -80,6 +83,7 @@ def configured_specs(
 
 
 __all__ = [
+    "PATCH_CHECK_ATTRIBUTES",
     "REPLAY_FLAG_ATTRIBUTES",
     "active_specs",
     "configured_specs",
