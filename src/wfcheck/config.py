@@ -441,10 +441,10 @@ def resolve(
     if options.isolated:
         return [(build_settings(FileConfig(), options, catalog), list(paths))]
     if options.config is not None:
-        config_path = Path(options.config)
-        if not config_path.is_file():
+        explicit = Path(options.config)
+        if not explicit.is_file():
             raise ConfigError(f"option --config: no such file: {options.config}")
-        config = read_config(config_path)
+        config = read_config(explicit)
         return [(build_settings(config, options, catalog), list(paths))]
     groups: dict[Path | None, list[str]] = {}
     nested: dict[Path | None, set[str]] = {}
@@ -476,8 +476,10 @@ def resolve(
     for config_path, members in groups.items():
         config = read_config(config_path) if config_path is not None else FileConfig()
         settings = build_settings(config, options, catalog)
-        below = tuple(sorted(nested.get(config_path, ())))
-        result.append((dataclasses.replace(settings, nested_configs=below) if below else settings, members))
+        own_nested = tuple(sorted(nested.get(config_path, ())))
+        if own_nested:
+            settings = dataclasses.replace(settings, nested_configs=own_nested)
+        result.append((settings, members))
     return result
 
 

@@ -215,7 +215,7 @@ def _unused_suppressions(
     bare `# noqa` is left alone: other linters read it too."""
     rule = settings.catalog.rules[UNUSED_SUPPRESSION]
     positions = facts.positions
-    in_units = set()
+    in_units: set[int] = set()
     for unit in facts.units:
         first = min(_unit_comment_lines(unit, positions))
         in_units.update(range(first, positions[unit.node].end.line + 1))

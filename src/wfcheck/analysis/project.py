@@ -65,8 +65,8 @@ class ModuleFacts:
         self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
-        self._positions = None
-        self._parents = None
+        self._positions: Positions | None = None
+        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
         # Names that fixes in this run have already given to generated code.
         self.reserved_names: set[str] = set()

@@ -520,10 +520,10 @@ def _argument(call: cst.Call, registration: Registration) -> cst.BaseExpression 
 
 def _string_keyword(call: cst.Call, keyword: str) -> str | None:
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            if isinstance(arg.value, cst.SimpleString):
-                value = arg.value.evaluated_value
-                return value if isinstance(value, str) else None
+        keyed = arg.keyword is not None and arg.keyword.value == keyword
+        if keyed and isinstance(arg.value, cst.SimpleString):
+            value = arg.value.evaluated_value
+            return value if isinstance(value, str) else None
     return None
 
 

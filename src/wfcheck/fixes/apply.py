@@ -12,6 +12,7 @@ and never overwrite a file that changed meanwhile.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
 import os
 import tempfile
@@ -231,10 +232,8 @@ def write_atomically(path: Path, original: bytes, new: bytes) -> None:
             raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
         os.replace(temp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        except OSError:
-            pass
         raise
 
 

@@ -177,11 +177,9 @@ def _widen(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
 
 def _is_target(site: FixSite, node: cst.CSTNode) -> bool:
     parent = site.facts.parents.get(node)
-    if isinstance(parent, cst.AssignTarget) or isinstance(parent, (cst.Del,)):
+    if isinstance(parent, (cst.AssignTarget, cst.Del)):
         return True
-    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
-        return True
-    return False
+    return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
 
 
 def _known_serializable(site, expression, qualified, apis, results) -> bool:
@@ -305,9 +303,10 @@ def _render_call(site: FixSite, name: str, free: list[str]) -> str | None:
     else:
         value = "None"
     input_arg = f", {value}" if free else ""
-    return site.render(
-        site.spec.activity_call_template, fn=name, input=value, input_arg=input_arg
-    )
+    template = site.spec.activity_call_template
+    if template is None:
+        return None
+    return site.render(template, fn=name, input=value, input_arg=input_arg)
 
 
 def _activity_source(site, name: str, free: list[str], returned: str, registration) -> str:
@@ -377,7 +376,11 @@ class _Registration:
             return []
         statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
         small = _enclosing(site, self.anchor, cst.BaseSmallStatement)
-        if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and small is not None
+            and small is not statement.body[-1]
+        ):
             # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
             end = site.facts.positions[small].end
             content = "; " + self.statement.format(fn=name)

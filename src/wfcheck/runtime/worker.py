@@ -196,9 +196,12 @@ class Worker:
         """The current generation's events (sticky: kept in memory while the store agrees)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
-            if cached is not None and cached[0] == record.generation:
-                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
-                    return cached[1]
+            if (
+                cached is not None
+                and cached[0] == record.generation
+                and self.store.count(record.instance_id, record.generation) == len(cached[1])
+            ):
+                return cached[1]
         events = self.store.history(record.instance_id)
         if self.sticky:
             self._histories[record.instance_id] = (record.generation, events)
