@@ -23,7 +23,7 @@ def orch(ctx: task.OrchestrationContext, _):
 '''
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 
@@ -35,7 +35,7 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def codes(*args: str, input: bytes = None):  # type: ignore[assignment]
+def codes(*args: str, input: bytes | None = None):
     """(exit code, [(file name, line, code)]) of a JSON run."""
     result = invoke("check", "--output-format", "json", *args, input=input)
     assert result.exit_code in (0, 1), result.output

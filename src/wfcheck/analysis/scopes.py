@@ -535,8 +535,8 @@ class Resolver:
                 if inner is None:
                     return None
                 results.append(inner.stored_in(owner))
-            elif binding.kind == "annotation" and binding.node is not None:
-                annotation = annotation_expression(binding.node)  # type: ignore[arg-type]
+            elif binding.kind == "annotation" and isinstance(binding.node, cst.BaseExpression):
+                annotation = annotation_expression(binding.node)
                 inner = (
                     self.expr(annotation, owner.parent or owner) if annotation is not None else None
                 )

@@ -126,16 +126,14 @@ def _is_set_variable(ctx: CheckContext, name: str, depth: int) -> bool:
     owner = ctx.scope.owner_of(name)
     if owner is None or owner.kind == "module" or not ctx.in_unit(owner):
         return False
-    values = []
+    values: list[cst.BaseExpression] = []
     for binding in owner.bindings[name]:
         if binding.kind == "augment":
             continue
-        if binding.kind != "value" or binding.node is None:
+        if binding.kind != "value" or not isinstance(binding.node, cst.BaseExpression):
             return False
         values.append(binding.node)
-    return bool(values) and all(
-        is_set_expression(ctx, v, depth + 1) for v in values  # type: ignore[arg-type]
-    )
+    return bool(values) and all(is_set_expression(ctx, v, depth + 1) for v in values)
 
 
 def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:

@@ -54,8 +54,9 @@ def pending_work(events: Sequence[Event]) -> Pending:
     """Scheduled activities, child workflows and timers without a recorded outcome."""
     scheduled: dict[int, Event] = {}
     for event in events:
-        if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED):
-            scheduled[int(event.seq)] = event  # type: ignore[arg-type]
+        scheduling = event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED)
+        if scheduling and event.seq is not None:
+            scheduled[event.seq] = event
         elif event.seq is not None:
             scheduled.pop(event.seq, None)
         elif event.kind in h.TERMINAL_KINDS:
@@ -297,7 +298,9 @@ class Worker:
         return False
 
     def _run_activity(self, instance_id: str, scheduled: Event, history: Sequence[Event]) -> Event:
-        seq, name = int(scheduled.seq), str(scheduled.name)  # type: ignore[arg-type]
+        seq, name = scheduled.seq, str(scheduled.name)
+        if seq is None:  # pending_work() lists only events with a sequence number
+            raise ValueError(f"cannot run {scheduled.describe()}: it has no sequence number")
         self.hooks.before_activity(instance_id, seq, name)
         try:
             fn = self.registry.get_activity(name)
