@@ -19,14 +19,13 @@ from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import real_path
-from wfcheck.engine import (
+from wfcheck.results import FileResult, split_lines
+from wfcheck.settings import (
     INTERNAL_ERROR,
     REPLAY_UNSAFE_LOG,
     SYNTAX_ERROR,
     UNUSED_SUPPRESSION,
-    FileResult,
     Settings,
-    split_lines,
 )
 from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
