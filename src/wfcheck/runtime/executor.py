@@ -410,14 +410,14 @@ class Execution:
             self.is_replaying = True
             if event.kind not in h.DECISION_KINDS:
                 self._apply(index, event)
-                for decision in self._decisions:
-                    made[_decision_key(decision.event)] = decision
+                for made_now in self._decisions:
+                    made[_decision_key(made_now.event)] = made_now
                 self._decisions.clear()
                 continue
             key = _decision_key(event)
-            decision = made.pop(key) if key in made else None
-            if decision is None:
+            if key not in made:
                 raise self._missing(index, event)
+            decision = made.pop(key)
             if not engine_same_decision(event, decision.event):
                 raise NonDeterminismError(
                     kind="mismatch",
