@@ -23,6 +23,7 @@ from wfcheck.analysis.project import (
     helper_unit,
 )
 from wfcheck.analysis.scopes import (
+    Comprehension,
     Resolved,
     Scope,
     comprehension_scope,
@@ -158,12 +159,12 @@ class WorkflowChecker(cst.CSTVisitor):
         walk(node.body, self)
         self.ctx.scopes.pop()
 
-    def _scope_for(self, node: cst.CSTNode) -> Scope:
+    def _scope_for(self, node: cst.FunctionDef | cst.ClassDef | cst.Lambda | Comprehension) -> Scope:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return self.index.scope_of(node)
         if isinstance(node, cst.Lambda):
             return function_scope(node, self.ctx.scope)
-        return comprehension_scope(node, self.ctx.scope)  # type: ignore[arg-type]
+        return comprehension_scope(node, self.ctx.scope)
 
     def _push(self, scope: Scope) -> None:
         self.ctx.scopes.append(scope)
@@ -197,10 +198,10 @@ class WorkflowChecker(cst.CSTVisitor):
         self.ctx.scopes.pop()
         return False
 
-    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+    def _enter_comprehension(self, node: Comprehension) -> None:
         self._push(self._scope_for(node))
 
-    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+    def _leave_comprehension(self, original_node: Comprehension) -> None:
         self.ctx.scopes.pop()
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
@@ -315,8 +316,8 @@ class WorkflowChecker(cst.CSTVisitor):
             if not made_here:
                 # A handle (client, file, generator) made at import time or passed in does
                 # its API's work on every use from workflow code: `DB.execute(...)`.
-                rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
-                self._report_call(node, rules, _render(node.func), resolved.origin)
+                handle_rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
+                self._report_call(node, handle_rules, _render(node.func), resolved.origin)
                 return True
         rules: list[Rule] = []
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
@@ -388,7 +389,9 @@ class WorkflowChecker(cst.CSTVisitor):
             return
         scope = facts.index.module_scope
         for factory in _field_factories(cls):
-            calls = [factory] if isinstance(factory, (cst.Name, cst.Attribute)) else []
+            calls: list[cst.BaseExpression] = (
+                [factory] if isinstance(factory, (cst.Name, cst.Attribute)) else []
+            )
             if isinstance(factory, cst.Lambda):
                 calls = [c.func for c in _calls_in(factory.body)]
             for func in calls:

@@ -21,16 +21,15 @@ from wfcheck.checks import logging as log_checks
 from wfcheck.checks import versioned
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import real_path
-from wfcheck.engine import (
+from wfcheck.fixes.plan import FixOptions, ModulePlan, plan_fixes
+from wfcheck.results import FileResult, split_lines
+from wfcheck.settings import (
     INTERNAL_ERROR,
     REPLAY_UNSAFE_LOG,
     SYNTAX_ERROR,
     UNUSED_SUPPRESSION,
-    FileResult,
     Settings,
-    split_lines,
 )
-from wfcheck.fixes.plan import FixOptions, ModulePlan, plan_fixes
 from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
     FileTooLarge,
@@ -243,7 +242,7 @@ def _unused_suppressions(
     bare `# noqa` is left alone: other linters read it too."""
     rule = settings.catalog.rules[UNUSED_SUPPRESSION]
     positions = facts.positions
-    in_units = set()
+    in_units: set[int] = set()
     for unit in facts.units:
         first = min(_unit_comment_lines(unit, positions))
         in_units.update(range(first, positions[unit.node].end.line + 1))

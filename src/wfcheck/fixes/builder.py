@@ -13,6 +13,7 @@ reorders a durable command, so it is versioned (:mod:`wfcheck.fixes.versioned`) 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -335,7 +336,7 @@ def _clock(site: FixSite, qualified: str) -> Fix | None:
         timezone = site.symbol("timezone")
         return form.format(f"{now}.replace(tzinfo={timezone}.utc)") if timezone else None
 
-    rewrites = {
+    rewrites: dict[str, Callable[[], str | None]] = {
         "naive-utc": lambda: f"{now}.replace(tzinfo=None)" if aware else now,
         "aware-utc": utc_aware,
         "in-zone": lambda: utc_aware("{}.astimezone(" + site.code(args[0].value) + ")"),
