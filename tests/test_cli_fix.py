@@ -53,7 +53,8 @@ def test_fix_applies_safe_fixes_and_reports_what_is_left(mixed: Path) -> None:
     assert SAFE_LINE in text
     assert "    local = datetime.now()\n" in text
     assert result.exit_code == 1  # the unsafe one is left
-    assert ":7:13: WF101" in result.stdout and ":6:" not in result.stdout
+    assert "import time" not in text  # only the fixed line read it
+    assert ":6:13: WF101" in result.stdout and ":5:" not in result.stdout
     assert "Found 2 findings (1 fixed, 1 remaining) in 1 file (1 file checked)." in result.stdout
     assert "No fixes available (1 hidden fix can be enabled" in result.stdout
 
@@ -107,9 +108,9 @@ def test_stdin_fix_writes_the_fixed_buffer_to_stdout_and_the_report_to_stderr() 
         "check", "--no-cache", "--fix", "--stdin-filename", "wf.py", "-", input=MIXED.encode()
     )
     assert result.exit_code == 1
-    assert result.stdout.startswith("import time\nfrom datetime import datetime, timezone\n")
+    assert result.stdout.startswith("from datetime import datetime, timezone\n")
     assert SAFE_LINE in result.stdout and "    local = datetime.now()\n" in result.stdout
-    assert "wf.py:7:13: WF101" in result.stderr
+    assert "wf.py:6:13: WF101" in result.stderr
     assert "Found 2 findings (1 fixed, 1 remaining)" in result.stderr
 
 
@@ -181,5 +182,5 @@ def test_json_after_fix_lists_only_what_is_left(mixed: Path) -> None:
     result = invoke("check", "--no-cache", "--fix", "--output-format", "json", str(mixed))
     left = json.loads(result.stdout)
     assert [(d["code"], d["location"]["row"], d["fix"]["applicability"]) for d in left] == [
-        ("WF101", 7, "unsafe")
+        ("WF101", 6, "unsafe")
     ]

@@ -38,3 +38,152 @@ def test_a_suppressed_finding_plans_no_fix_and_reserves_no_name() -> None:
     assert "`read_home`" in diagnostics[0].fix.message
     _outcome, fixed = fix_source(data, "wf.py", settings(), unsafe=True)
     assert b"def read_home(" in fixed and b"read_home_2" not in fixed
+
+
+def _settings(versioned: bool = False, select=None):
+    from dataclasses import replace
+
+    return replace(settings(select), versioned_fixes=versioned)
+
+
+def _fixes(data: bytes, versioned: bool = False) -> dict:
+    """(line, code) -> fix of every diagnostic."""
+    return {
+        (d.line, d.code): d.fix
+        for d in check_source(data, "wf.py", _settings(versioned)).diagnostics
+    }
+
+
+DAPR_SLEEP = _source(
+    '''
+    import time
+
+    import dapr.ext.workflow as wf
+
+    wfr = wf.WorkflowRuntime()
+
+
+    @wfr.workflow(name="approval")
+    def approval(ctx: wf.DaprWorkflowContext, order):
+        time.sleep(5)
+        approved = yield ctx.wait_for_external_event("approve")
+        return approved
+    '''
+)
+DURABLETASK_SLEEP = _source(
+    '''
+    import time
+
+    from durabletask import task
+
+
+    def approval(ctx: task.OrchestrationContext, order):
+        time.sleep(5)
+        approved = yield ctx.wait_for_external_event("approve")
+        return approved
+    '''
+)
+TEMPORAL_SLEEP = _source(
+    '''
+    import time
+
+    from temporalio import workflow
+
+
+    @workflow.defn
+    class Approval:
+        def __init__(self) -> None:
+            self.approved = False
+
+        @workflow.run
+        async def run(self, order: str) -> str:
+            time.sleep(5)
+            await workflow.wait_condition(lambda: self.approved)
+            return order
+
+        @workflow.signal
+        def approve(self) -> None:
+            self.approved = True
+    '''
+)
+
+
+def test_a_timer_fix_keeps_the_meaning_but_changes_the_history_and_plain_fix_leaves_it() -> None:
+    fix = _fixes(DAPR_SLEEP)[(10, "WF102")]
+    assert (fix.applicability, fix.history, fix.patch) == ("safe", "changes", "")
+    assert fix.label == "safe, changes history"
+    assert "`--versioned-fixes`" in fix.message and "ctx.is_patched" in fix.message
+    outcome, fixed = fix_source(DAPR_SLEEP, "wf.py", _settings(), unsafe=False)
+    assert outcome.applied == [] and fixed == DAPR_SLEEP
+    # --unsafe-fixes is the explicit "no instance is in flight" choice.
+    outcome, fixed = fix_source(DAPR_SLEEP, "wf.py", _settings(), unsafe=True)
+    assert b"yield ctx.create_timer(timedelta(seconds=5))" in fixed
+    assert b"import time\n" not in fixed  # the fix left it unused
+
+
+def test_a_versioned_dapr_fix_is_guarded_by_is_patched_and_settles() -> None:
+    fix = _fixes(DAPR_SLEEP, versioned=True)[(10, "WF102")]
+    assert (fix.applicability, fix.history) == ("safe", "keeps")
+    assert fix.patch.startswith("wfcheck-wf102-approval-") and fix.label == "safe, versioned"
+    outcome, fixed = fix_source(DAPR_SLEEP, "wf.py", _settings(versioned=True), unsafe=False)
+    text = fixed.decode()
+    assert (
+        f'    if ctx.is_patched("{fix.patch}"):\n'
+        "        yield ctx.create_timer(timedelta(seconds=5))\n"
+        "    else:\n"
+        "        time.sleep(5)\n"
+    ) in text
+    assert outcome.remaining == []  # the old branch is not reported again
+    again, twice = fix_source(fixed, "wf.py", _settings(versioned=True), unsafe=True)
+    assert twice == fixed and again.applied == []
+    # The stable id: the same statement of the same workflow gets the same patch id.
+    assert _fixes(DAPR_SLEEP.replace(b"import time\n", b"import time\nimport os\n"), True)[
+        (11, "WF102")
+    ].patch == fix.patch
+    listed = check_source(fixed, "wf.py", _settings(select=["WF1", "WF801"])).diagnostics
+    assert [(d.code, d.line) for d in listed] == [("WF801", 11)]
+    assert fix.patch in listed[0].message
+
+
+def test_a_versioned_temporal_fix_is_guarded_by_workflow_patched() -> None:
+    fix = _fixes(TEMPORAL_SLEEP, versioned=True)[(13, "WF102")]
+    assert fix.history == "keeps" and fix.patch.startswith("wfcheck-wf102-Approval-")
+    _outcome, fixed = fix_source(TEMPORAL_SLEEP, "wf.py", _settings(versioned=True))
+    assert (
+        f'        if workflow.patched("{fix.patch}"):\n'
+        "            await workflow.sleep(5)\n"
+        "        else:\n"
+        "            time.sleep(5)\n"
+    ) in fixed.decode()
+    assert "deprecate_patch" in fix.message
+
+
+def test_durabletask_has_no_patch_api_so_versioning_changes_nothing() -> None:
+    for versioned in (False, True):
+        fix = _fixes(DURABLETASK_SLEEP, versioned)[(7, "WF102")]
+        assert fix.history == "changes" and fix.patch == ""
+        assert "no patch API" in fix.message
+        outcome, fixed = fix_source(DURABLETASK_SLEEP, "wf.py", _settings(versioned), unsafe=False)
+        assert outcome.applied == [] and fixed == DURABLETASK_SLEEP
+
+
+def test_the_json_and_sarif_reports_carry_both_axes(tmp_path) -> None:
+    import json
+
+    from helpers import cli_runner
+
+    from wfcheck.cli import main
+
+    path = tmp_path / "wf.py"
+    path.write_bytes(DAPR_SLEEP)
+    result = cli_runner().invoke(main, ["check", "--no-cache", "--output-format", "json", str(path)])
+    [item] = json.loads(result.stdout)
+    assert (item["fix"]["applicability"], item["fix"]["history"]) == ("safe", "changes")
+    result = cli_runner().invoke(
+        main, ["check", "--no-cache", "--versioned-fixes", "--output-format", "sarif", str(path)]
+    )
+    [sarif] = json.loads(result.stdout)["runs"][0]["results"]
+    assert sarif["properties"]["fixHistory"] == "keeps"
+    assert sarif["properties"]["fixPatch"].startswith("wfcheck-wf102-")
+    full = cli_runner().invoke(main, ["check", "--no-cache", str(path)])
+    assert "  = fix [safe, changes history]: Replace with `yield ctx.create_timer(" in full.stdout

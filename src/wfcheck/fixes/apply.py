@@ -30,6 +30,7 @@ from wfcheck.engine import (
     make_project,
     read_file,
 )
+from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.frameworks import using_specs
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
@@ -158,7 +159,10 @@ def _fix_loop(
         new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
         if new_text == text:
             break
-        text = new_text
+        # Imports only the rewritten code read (`import time` after `time.sleep` became a
+        # timer) go too; the next pass checks the file as it will be written.
+        cleaned = drop_unused_imports(source.text, new_text)
+        text = cleaned if cleaned != new_text and _parses(cleaned, python) else new_text
         outcome.applied += [(d.code, d.line, fix.message, fix.label) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:

@@ -55,6 +55,13 @@ def using_specs(specs: tuple[FrameworkSpec, ...]) -> Iterator[None]:
         _ACTIVE_SPECS.reset(token)
 
 
+def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
+    """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
+    base = next((s for s in SPECS if s.name == spec.name), None)
+    shipped = base.activity_decorators if base is not None else frozenset()
+    return sorted(spec.activity_decorators - shipped)
+
+
 def configured_specs(
     frameworks: Sequence[str] | None = None,
     workflow_decorators: Mapping[str, str] = {},
@@ -85,6 +92,7 @@ __all__ = [
     "REPLAY_FLAG_ATTRIBUTES",
     "active_specs",
     "configured_specs",
+    "house_activity_decorators",
     "using_specs",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_MARKERS",
