@@ -254,7 +254,9 @@ def greet(ctx: wf.DaprWorkflowContext, name):
 def test_a_generated_activity_is_registered_only_where_registration_runs_once() -> None:
     once = {
         "module level": "wfr = wf.WorkflowRuntime()\nwfr.register_workflow(greet)",
-        "__main__": 'wfr = wf.WorkflowRuntime()\nif __name__ == "__main__":\n    wfr.register_workflow(greet)',
+        "__main__": (
+            'wfr = wf.WorkflowRuntime()\nif __name__ == "__main__":\n    wfr.register_workflow(greet)'
+        ),
     }
     more = {
         "function": "wfr = wf.WorkflowRuntime()\ndef main():\n    wfr.register_workflow(greet)",
