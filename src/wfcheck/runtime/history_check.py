@@ -480,5 +480,5 @@ def check_history(
     except _Diverged as diverged:
         result.divergence = diverged.divergence
     except ValueError as exc:  # a malformed history (e.g. no workflow_started first)
-        result.error = f"{history.label}: {exc}"
+        result.error = str(exc)
     return result
