@@ -423,6 +423,18 @@ class _Replay:
     def check_end(self, index: int, recorded: Event) -> None:
         if not self.strict:
             return  # the engines never compare how a recorded run ended
+        if self.ended is None and self.made:
+            seq = min(self.made)
+            actual, location = self.made[seq]
+            raise self.diverge(
+                index,
+                "extra-call",
+                recorded,
+                actual,
+                location,
+                f"history recorded that the workflow ended here; the code now makes {actual.describe()}",
+                strict_only=True,
+            )
         if self.ended is None:
             raise self.diverge(
                 index,
