@@ -155,14 +155,193 @@ def durabletask_verdict(variant: str, protobuf_file: str) -> dict[str, str] | No
     return None
 
 
-def wfcheck_verdicts(variant: str, path: str) -> dict[str, object]:
+def wfcheck_verdicts(variant: str, path: str, attr: str = "order") -> dict[str, object]:
     from wfcheck.runtime.replay_check import check_path
 
     out = {}
     for mode in ("engine", "strict"):
-        (result,) = check_path(os.path.join(APPS, variant + ".py") + ":order", path, mode)
+        (result,) = check_path(os.path.join(APPS, variant + ".py") + ":" + attr, path, mode)
         out[mode] = result.to_dict()
     return out
+
+
+# -- Dapr -----------------------------------------------------------------------------------------
+
+
+class DaprSidecar:
+    """The part of a Dapr sidecar that writes history, around Dapr's own bundled executor.
+
+    Each dispatch hands ``_OrchestrationExecutor.execute`` the history so far and the new
+    events (a ``workflowStarted`` carrying the virtual clock, then the inputs), and appends
+    the actions it returns as the sidecar records them: ``taskScheduled``, ``timerCreated``
+    (with its origin; the optional timer of an indefinite wait included) and
+    ``executionCompleted``. The version name and patches the executor reports are stamped on
+    that dispatch's ``workflowStarted``, where the executor reads them back on replay.
+    Activities run through Dapr's own activity executor; timers fire on a virtual clock.
+    """
+
+    def __init__(self, module) -> None:
+        from dapr.ext.workflow._durabletask import worker as dw
+
+        self.dw = dw
+        self.registry = module.wfr._WorkflowRuntime__worker._registry
+        self.history: list = []
+        self.now = __import__("datetime").datetime(2026, 1, 1, 9, 0, 0)
+
+    def dispatch(self, instance: str, inputs: list) -> list:
+        from dapr.ext.workflow._durabletask.internal import helpers as ph
+
+        started = ph.new_workflow_started_event(self.now)
+        new = [started, *inputs]
+        executor = self.dw._OrchestrationExecutor(self.registry, logging.getLogger("sidecar"))
+        results = executor.execute(instance, self.history, new)
+        if results.version_name or results.patches:
+            started.workflowStarted.version.name = results.version_name or ""
+            started.workflowStarted.version.patches.extend(results.patches or [])
+        self.history.extend(new)
+        return list(results.actions)
+
+    def record(self, action) -> list:
+        """Append the event for ``action``; return the input events it will later cause."""
+        from dapr.ext.workflow._durabletask.internal import helpers as ph
+        from dapr.ext.workflow._durabletask.internal import protos as pb
+
+        if action.HasField("scheduleTask"):
+            call = action.scheduleTask
+            event = ph.new_task_scheduled_event(action.id, call.name, call.input.value or None)
+            self.history.append(event)
+            fn = self.registry.get_activity(call.name)
+            output = self.dw._ActivityExecutor(logging.getLogger("sidecar")).execute(
+                fn, "instance", call.name, action.id, call.input.value or None
+            )
+            return [ph.new_task_completed_event(action.id, output)]
+        if action.HasField("createTimer"):
+            timer = action.createTimer
+            event = pb.HistoryEvent(eventId=action.id, timestamp=ph.new_timestamp(self.now))
+            event.timerCreated.CopyFrom(pb.TimerCreatedEvent(fireAt=timer.fireAt))
+            origin = timer.WhichOneof("origin")
+            if origin:
+                getattr(event.timerCreated, origin).CopyFrom(getattr(timer, origin))
+            self.history.append(event)
+            if timer.fireAt.seconds >= 253402300799:  # the optional timer: never fires
+                return []
+            return [("timer", action.id, timer.fireAt.ToDatetime())]
+        if action.HasField("completeWorkflow"):
+            done = action.completeWorkflow
+            event = pb.HistoryEvent(eventId=-1, timestamp=ph.new_timestamp(self.now))
+            event.executionCompleted.workflowStatus = done.workflowStatus
+            if done.HasField("result"):
+                event.executionCompleted.result.value = done.result.value
+            if done.HasField("failureDetails"):
+                event.executionCompleted.failureDetails.CopyFrom(done.failureDetails)
+            self.history.append(event)
+            return []
+        raise NotImplementedError(action)
+
+    def run(self, name: str, instance: str, item, *, approve: bool) -> list:
+        """Run ``name`` until it completes, or (``approve=False``) until it waits for approval."""
+        from dapr.ext.workflow._durabletask.internal import helpers as ph
+
+        inputs = [ph.new_execution_started_event(name, instance, json.dumps(item))]
+        timers: list = []
+        for _ in range(50):
+            actions = self.dispatch(instance, inputs)
+            inputs = []
+            for action in actions:
+                for caused in self.record(action):
+                    if isinstance(caused, tuple):
+                        timers.append(caused)
+                    else:
+                        inputs.append(caused)
+            if any(a.HasField("completeWorkflow") for a in actions):
+                return self.history
+            if not inputs and timers:
+                _, timer_id, fire_at = timers.pop(0)
+                self.now = fire_at
+                inputs = [ph.new_timer_fired_event(timer_id, fire_at)]
+            if not inputs:
+                if not approve:
+                    return self.history
+                approve = False
+                inputs = [ph.new_event_raised_event("approve", json.dumps({"by": "ops"}))]
+            self.now += __import__("datetime").timedelta(seconds=1)
+        raise RuntimeError("the workflow did not settle")
+
+
+DAPR_RECORDINGS = {
+    # history label: (module, workflow name, complete it?)
+    "order-completed": ("dapr_order", "order", True),
+    "order-inflight": ("dapr_order", "order", False),
+    "patched-inflight": ("dapr_order_patched", "order", False),
+    "shipping-v1-inflight": ("dapr_shipping_v1", "shipping", False),
+}
+DAPR_VARIANTS = {
+    "order": [
+        "dapr_order",
+        "dapr_order_renamed",
+        "dapr_order_reordered",
+        "dapr_order_input",
+        "dapr_order_patched",
+        "dapr_order_unpatched",
+    ],
+    "patched": ["dapr_order_patched", "dapr_order"],
+    "shipping": ["dapr_shipping_v1", "dapr_shipping_v2", "dapr_shipping_v2_only"],
+}
+
+
+def record_dapr(out: str) -> dict[str, str]:
+    from google.protobuf import json_format
+
+    files = {}
+    for label, (module_name, name, approve) in DAPR_RECORDINGS.items():
+        sidecar = DaprSidecar(load(module_name))
+        events = sidecar.run(name, f"dapr-{label}", "lamp", approve=approve)
+        path = os.path.join(out, f"dapr_{label}.json")
+        with open(path, "w") as handle:
+            json.dump([json_format.MessageToDict(e) for e in events], handle, indent=1)
+        files[label] = path
+    return files
+
+
+def dapr_verdict(variant: str, name: str, path: str) -> dict[str, str] | None:
+    """Dapr's own executor replays the recorded events (all but the last dispatch as old
+    history) against ``variant``'s registrations."""
+    from dapr.ext.workflow._durabletask import worker as dw
+    from dapr.ext.workflow._durabletask.internal import protos as pb
+    from google.protobuf import json_format
+
+    module = load(variant)
+    registry = module.wfr._WorkflowRuntime__worker._registry
+    with open(path) as handle:
+        events = [json_format.ParseDict(item, pb.HistoryEvent()) for item in json.load(handle)]
+    cut = [i for i, e in enumerate(events) if e.HasField("workflowStarted")][-1]
+    executor = dw._OrchestrationExecutor(registry, logging.getLogger("judge"))
+    results = executor.execute("judge", events[:cut], events[cut:])
+    for action in results.actions:
+        if action.HasField("completeWorkflow") and action.completeWorkflow.HasField("failureDetails"):
+            details = action.completeWorkflow.failureDetails
+            return {"type": details.errorType, "message": details.errorMessage}
+    return None
+
+
+def main_dapr(out: str) -> None:
+    logging.disable(logging.WARNING)
+    files = record_dapr(out)
+    verdicts = []
+    for label, path in files.items():
+        family = label.split("-")[0]
+        name = DAPR_RECORDINGS[label][1]
+        for variant in DAPR_VARIANTS[family]:
+            engine = dapr_verdict(variant, name, path)
+            verdicts.append(
+                {
+                    "history": label,
+                    "variant": variant,
+                    "engine": engine,
+                    "wfcheck": wfcheck_verdicts(variant, path, attr=name),
+                }
+            )
+    print(json.dumps({"files": files, "verdicts": verdicts}))
 
 
 def main_durabletask(out: str) -> None:
@@ -190,5 +369,7 @@ if __name__ == "__main__":
     engine_name, out_dir = sys.argv[1], sys.argv[2]
     if engine_name == "durabletask":
         main_durabletask(out_dir)
+    elif engine_name == "dapr":
+        main_dapr(out_dir)
     else:
         raise SystemExit(f"unknown engine {engine_name}")
