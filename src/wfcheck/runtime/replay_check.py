@@ -73,13 +73,13 @@ def check_path(target: str, path: str, mode: str = "engine") -> list[CheckResult
     """
     if mode not in MODES:
         raise CheckUsageError(f"unknown mode {mode!r} (expected engine or strict)")
+    code = _Target(target)
     try:
         files = history_files(path)
     except HistoryFormatError as exc:
         raise CheckUsageError(str(exc)) from None
     if not files:
         raise CheckUsageError(f"{path}: no history files (*.json, *.jsonl, *.json.gz, *.jsonl.gz)")
-    code = _Target(target)
     results: list[CheckResult] = []
     for file in files:
         try:
