@@ -226,3 +226,84 @@ def test_versioned_dapr_fixes_replay_old_instances_and_take_the_new_path(tmp_pat
     assert scheduled == ["read_region", "notify"]
     assert list(fresh[0].workflowStarted.version.patches)  # the patches are recorded
     assert _completed(_dapr_finish(new_code, fresh, "i-2"))
+
+
+# -- Temporal: its own Replayer judges a history recorded with the old code ---------------
+
+
+def _payload(value) -> dict:
+    import base64
+
+    return {
+        "metadata": {"encoding": base64.b64encode(b"json/plain").decode()},
+        "data": base64.b64encode(json.dumps(value).encode()).decode(),
+    }
+
+
+def _temporal_history() -> dict:
+    """What the old code records: started, a first workflow task that only waits (no command:
+    the old code's sleep blocked the worker and recorded nothing), the approval signal, and
+    the task that completed the workflow."""
+    queue = {"name": "q", "kind": "Normal"}
+    task = {"taskQueue": queue, "startToCloseTimeout": "10s", "attempt": 1}
+    kinds = [
+        ("WorkflowExecutionStarted", {
+            "workflowType": {"name": "Approval"}, "taskQueue": queue,
+            "input": {"payloads": [_payload("order-1")]}, "workflowTaskTimeout": "10s",
+            "attempt": 1, "originalExecutionRunId": "r1", "firstExecutionRunId": "r1",
+        }),
+        ("WorkflowTaskScheduled", task),
+        ("WorkflowTaskStarted", {"scheduledEventId": "2"}),
+        ("WorkflowTaskCompleted", {"scheduledEventId": "2", "startedEventId": "3"}),
+        ("WorkflowExecutionSignaled", {"signalName": "approve", "input": {}}),
+        ("WorkflowTaskScheduled", task),
+        ("WorkflowTaskStarted", {"scheduledEventId": "6"}),
+        ("WorkflowTaskCompleted", {"scheduledEventId": "6", "startedEventId": "7"}),
+        ("WorkflowExecutionCompleted", {
+            "result": {"payloads": [_payload("order-1")]}, "workflowTaskCompletedEventId": "8",
+        }),
+    ]
+    events = []
+    for number, (kind, attributes) in enumerate(kinds, start=1):
+        key = kind[0].lower() + kind[1:] + "EventAttributes"
+        events.append(
+            {
+                "eventId": str(number),
+                "eventTime": "2026-01-01T00:00:00Z",
+                "eventType": kind,
+                key: attributes,
+            }
+        )
+    return {"events": events}
+
+
+def _temporal_verdict(path: Path):
+    import asyncio
+
+    from temporalio.client import WorkflowHistory
+    from temporalio.worker import Replayer, UnsandboxedWorkflowRunner
+
+    history = WorkflowHistory.from_json("approval-1", _temporal_history())
+    replayer = Replayer(
+        workflows=[_load(path).Approval], workflow_runner=UnsandboxedWorkflowRunner()
+    )
+    result = asyncio.run(replayer.replay_workflow(history, raise_on_replay_failure=False))
+    return result.replay_failure
+
+
+def test_versioned_temporal_fixes_replay_a_history_of_the_old_code(tmp_path) -> None:
+    pytest.importorskip("temporalio.worker")
+    old = tmp_path / "old.py"
+    shutil.copy(FIXTURES / "approval_temporal.py", old)
+    assert _temporal_verdict(old) is None
+    versioned = _fixed_copy(tmp_path, "approval_temporal.py", unsafe=True, versioned=True)
+    assert 'if workflow.patched("wfcheck-wf102-Approval-' in versioned.read_text()
+    assert _temporal_verdict(versioned) is None
+    # Plain --fix leaves the sleep (it changes the history); --unsafe-fixes without the
+    # patch breaks the history, and Temporal's replayer says so.
+    plain = _fixed_copy(tmp_path, "approval_temporal.py")
+    assert "time.sleep(0.01)" in plain.read_text()
+    unsafe = _fixed_copy(tmp_path, "approval_temporal.py", unsafe=True)
+    assert "await workflow.sleep(0.01)" in unsafe.read_text()
+    failure = _temporal_verdict(unsafe)
+    assert failure is not None and "Nondeterminism" in str(failure)
