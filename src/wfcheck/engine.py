@@ -80,11 +80,19 @@ class Settings:
     # files are checked with that configuration, in another group.
     nested_configs: tuple[str, ...] = ()
 
-    def is_excluded(self, path: str) -> bool:
-        if not self.exclude:
-            return False
-        absolute = real_path(path)
-        return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
+    def is_excluded(self, path: str, directory: bool = False) -> bool:
+        return bool(self.exclude) and _excluded_by(self.exclude, path, directory)
+
+    def excludes_below(self, directory: str) -> tuple[tuple[str, str], ...]:
+        """The `exclude` patterns that hold inside a directory named on the command line:
+        those that match neither it nor a directory above it (as in ruff, naming an excluded
+        directory checks it)."""
+        absolute = real_path(directory)
+        return tuple(
+            (root, pattern)
+            for root, pattern in self.exclude
+            if not _matches(root, pattern, absolute, directory=True)
+        )
 
     def enabled_for(self, path: str) -> frozenset[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
@@ -116,13 +124,20 @@ def _resolved(path: str) -> Path:
     return real_path(path)
 
 
-def _matches(root: str, pattern: str, absolute: Path) -> bool:
+def _excluded_by(exclude: Iterable[tuple[str, str]], path: str, directory: bool = False) -> bool:
+    absolute = real_path(path)
+    return any(_matches(root, pattern, absolute, directory) for root, pattern in exclude)
+
+
+def _matches(root: str, pattern: str, absolute: Path, directory: bool = False) -> bool:
     """Does a gitignore-style ``pattern`` relative to ``root`` match the resolved path
-    ``absolute`` (or, for a path outside ``root``, its file name)?"""
+    ``absolute`` (or, for a path outside ``root``, its file name)? A ``directory`` also
+    matches the patterns that name directories only (`build/`)."""
+    slash = "/" if directory else ""
     try:
-        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix())
+        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix() + slash)
     except ValueError:
-        return _spec(pattern).match_file(absolute.name)
+        return _spec(pattern).match_file(absolute.name + slash)
 
 
 @dataclass
@@ -219,16 +234,31 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
 
 
 def files_to_check(paths: Sequence[str], settings: Settings) -> list[str]:
-    """The discovered files minus the excluded ones; a file named explicitly is excluded only
-    with ``force_exclude``."""
-    named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
+    """The discovered files minus the excluded ones. A file named explicitly is excluded only
+    with ``force_exclude``; a directory named explicitly is walked even when an exclude
+    matches it (then only the other excludes hold inside it), and skipped with
+    ``force_exclude``."""
     nested = tuple(d + os.sep for d in settings.nested_configs)
-    return [
-        path
-        for path in discover_names(paths)
-        if (path in named or not nested or not os.path.abspath(path).startswith(nested))
-        and (not settings.is_excluded(path) or (path in named and not settings.force_exclude))
-    ]
+    files: list[str] = []
+    seen: set[str] = set()
+    for raw in paths:
+        if not os.path.isdir(raw):
+            path = str(Path(raw))
+            if path not in seen and not (settings.force_exclude and settings.is_excluded(path)):
+                seen.add(path)
+                files.append(path)
+            continue
+        if settings.force_exclude and settings.is_excluded(raw, directory=True):
+            continue
+        inside = settings.excludes_below(raw)
+        for path in discover_names([raw]):
+            if path in seen or (inside and _excluded_by(inside, path)):
+                continue
+            if nested and os.path.abspath(path).startswith(nested):
+                continue
+            seen.add(path)
+            files.append(path)
+    return files
 
 
 class UnreadableFile(Exception):
