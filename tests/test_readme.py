@@ -314,3 +314,52 @@ def test_the_sdk_install_hint_names_the_extra() -> None:
     assert 'pip install "dapr[workflow]"' in README
     pyproject = (ROOT / "pyproject.toml").read_text()
     assert '"dapr[workflow]' in pyproject
+
+
+# -- pre-commit ---------------------------------------------------------------------------------
+
+
+@pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+def test_local_pre_commit_hook_recipe_runs_the_installed_wfcheck(tmp_path: Path) -> None:
+    pytest.importorskip("pre_commit")
+    (local,) = yaml.safe_load(block("## pre-commit\n", "yaml"))
+    assert local["repo"] == "local"
+    (hook,) = local["hooks"]
+    # The same command as the hook this repository defines for `repo: <its URL>` users.
+    defined = {h["id"]: h for h in yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())}
+    assert hook["entry"] == defined[hook["id"]]["entry"]
+    assert hook["types_or"] == defined[hook["id"]]["types_or"]
+    # `language: system` runs the `wfcheck` on PATH: here, this checkout's.
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "wfcheck"
+    shim.write_text(f'#!/bin/sh\nexec "{sys.executable}" -m wfcheck "$@"\n')
+    shim.chmod(0o755)
+    root = project(tmp_path)
+    (root / ".pre-commit-config.yaml").write_text(yaml.safe_dump({"repos": [local]}))
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("init", "-q")
+    git("add", "-A")
+    env = dict(
+        os.environ,
+        PATH=f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+        PYTHONPATH=str(ROOT / "src"),
+        PRE_COMMIT_HOME=str(tmp_path / "pre-commit-home"),
+        PRE_COMMIT_COLOR="never",
+    )
+
+    def run() -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "pre_commit", "run", "--all-files"],
+            cwd=root, env=env, capture_output=True, text=True, timeout=300,
+        )
+
+    failed = run()
+    assert failed.returncode == 1, failed.stdout + failed.stderr
+    assert "app/flow.py:6:15: WF101" in failed.stdout
+    (root / "app" / "flow.py").write_text(FLAGGED.replace("time.time()", "time.time()  # noqa: WF101"))
+    passed = run()
+    assert passed.returncode == 0, passed.stdout + passed.stderr
