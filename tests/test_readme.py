@@ -309,6 +309,15 @@ def test_the_loop_shows_real_output_and_fixes_a_copy(tmp_path: Path) -> None:
     assert "new_order_id" in (scratch / "order_workflow.py").read_text()
 
 
+def test_no_recipe_installs_wfcheck_from_pypi() -> None:
+    # wfcheck is not a published package: `pip install wfcheck` (or `wfcheck[extra]`) fails.
+    for command in re.findall(r"pip install ([^`\n]*)", README):
+        # Up to the end of the command: a comment, or `&&` and what it runs next.
+        command = re.split(r"#|&&|;", command, maxsplit=1)[0]
+        for argument in shlex.split(command):
+            assert not re.fullmatch(r"wfcheck(\[[a-z,]+\])?", argument), command
+
+
 def test_the_sdk_install_hint_names_the_extra() -> None:
     assert "dapr-ext-workflow" not in README
     assert 'pip install "dapr[workflow]"' in README

@@ -26,7 +26,8 @@ from typing import Any
 
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
-from wfcheck.engine import FileResult, Settings
+from wfcheck.results import FileResult
+from wfcheck.settings import Settings
 
 CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (

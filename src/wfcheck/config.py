@@ -1,7 +1,7 @@
 """Configuration: `[tool.wfcheck]` in `pyproject.toml`, or `wfcheck.toml` / `.wfcheck.toml`.
 
 A pure function from the files found and the command-line options to the effective
-:class:`~wfcheck.engine.Settings`. Files are found by walking up from each checked path (the
+:class:`~wfcheck.settings.Settings`. Files are found by walking up from each checked path (the
 nearest wins; in one directory `.wfcheck.toml` before `wfcheck.toml` before a `pyproject.toml`
 that has a `[tool.wfcheck]` table); `--config PATH` names one for every path and `--isolated`
 ignores them all. Command-line options override the file as ruff's do: `--select` replaces
@@ -24,8 +24,8 @@ from typing import Any
 from wfcheck.cache import CACHE_DIR_NAME
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
-from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
+from wfcheck.settings import Settings, select_codes, unknown_selectors
 
 if sys.version_info >= (3, 11):
     import tomllib

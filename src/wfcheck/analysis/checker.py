@@ -8,11 +8,11 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import libcst as cst
 
+from wfcheck.analysis.findings import PASSED, Finding
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
     ModuleFacts,
@@ -34,23 +34,7 @@ from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.checks import ordering, state, tasks
-from wfcheck.diagnostics import Fix
-from wfcheck.fixes.builder import build_fix
 from wfcheck.frameworks import FrameworkSpec
-
-
-@dataclass
-class Finding:
-    """A problem found in workflow code, before positions and messages are attached."""
-
-    node: cst.CSTNode
-    code: str
-    api: str
-    unit: WorkflowUnit
-    verb: str = ""
-    chain: tuple[str, ...] = ()
-    fix: Fix | None = None
-
 
 _Result = TypeVar("_Result")
 
@@ -135,15 +119,13 @@ class CheckContext:
         verb: str = "",
         chain: tuple[str, ...] = (),
         qualified: str = "",
-        fix: Fix | None = None,
+        form: str = "call",
     ) -> None:
         if code not in self.enabled:
             return
-        # Helpers being summarised are not rewritten; workflow findings get their fix now,
-        # while the scopes they sit in are at hand.
-        if fix is None and self.summary is None:
-            fix = run_check(code, build_fix, self, node, code, qualified)
-        self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
+        self.findings.append(
+            Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
+        )
 
 
 class WorkflowChecker(cst.CSTVisitor):
@@ -324,7 +306,7 @@ class WorkflowChecker(cst.CSTVisitor):
                     rule.code,
                     display_name(resolved.qualified) + "()",
                     qualified=resolved.qualified,
-                    fix=_PASSED_FUNCTION_FIX,
+                    form=PASSED,
                 )
 
     def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
@@ -570,11 +552,6 @@ _CALLERS: dict[str, tuple[object, ...]] = {
     "builtins.map": (0,),
     "builtins.filter": (0,),
 }
-_PASSED_FUNCTION_FIX = Fix(
-    "display-only",
-    "No automatic fix: the function is passed to be called, not called here; compute the "
-    "values in an activity (or with the engine's replay-safe API) and pass those",
-)
 
 __all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
 

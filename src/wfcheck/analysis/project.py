@@ -68,8 +68,6 @@ class ModuleFacts:
         self._positions: Positions | None = None
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
-        # Names that fixes in this run have already given to generated code.
-        self.reserved_names: set[str] = set()
         self._words: frozenset[str] | None = None
 
     @property

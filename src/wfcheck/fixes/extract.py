@@ -108,7 +108,7 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
     if unsafe_reasons:
         message += " (" + "; ".join(unsafe_reasons) + ")"
-    site.facts.reserved_names.add(name)
+    site.ctx.taken.add(name)
     if site.ctx.project.generated_names is not None:
         site.ctx.project.generated_names.add(name)
     return Fix(applicability, message, tuple(edits))
@@ -271,7 +271,7 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
     # Every word of the file: names of any scope (a workflow's local `read_home` would shadow
     # the activity) and registered names in strings (`name="read_home"`); and, in a `--fix`
     # run, what other files were given.
-    taken = site.facts.words | site.facts.reserved_names
+    taken = site.facts.words | site.ctx.taken
     taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:

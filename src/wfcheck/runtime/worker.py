@@ -22,7 +22,7 @@ from typing import Any
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, StepResult, accepts_input
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, Mode, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import Commit, InstanceRecord, MemoryStore, Store
@@ -82,8 +82,10 @@ class Worker:
         hooks: Hooks | None = None,
         target: str | None = None,
         sticky: bool = False,
+        mode: Mode = "strict",
     ) -> None:
-        """``sticky=True`` keeps each instance's execution in memory between steps instead of
+        """``mode`` is the divergence check of every replay (see :mod:`executor`).
+        ``sticky=True`` keeps each instance's execution in memory between steps instead of
         replaying the whole history at every step: linear instead of quadratic in the history
         length, but a step no longer re-checks the code against the history (a restart
         still does)."""
@@ -95,6 +97,7 @@ class Worker:
         self.steps = 0
         self.hit_step_limit = False
         self.sticky = sticky
+        self.mode = mode
         self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
         self._histories: dict[str, tuple[int, list[Event]]] = {}
 
@@ -183,7 +186,7 @@ class Worker:
             ):
                 execution = cached[3]
         if execution is None:
-            execution = Execution(self.registry.get_workflow(name), instance_id)
+            execution = Execution(self.registry.get_workflow(name), instance_id, self.mode)
             execution.replay_history(old)
         result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
