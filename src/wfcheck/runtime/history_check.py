@@ -409,7 +409,7 @@ class _Replay:
                 f"the code now calls {actual.name!r}",
                 engine_problem="wrong-name",
             )
-        if self.strict and not same_decision(recorded, actual):
+        if self.strict and not same_decision(recorded, self._engine_named(index, recorded, actual)):
             raise self.diverge(
                 index,
                 "mismatch",
@@ -419,6 +419,20 @@ class _Replay:
                 f"history recorded {recorded.describe()}; the code now makes {actual.describe()}",
                 strict_only=True,
             )
+
+    def _engine_named(self, index: int, recorded: Event, actual: Event) -> Event:
+        """``actual`` with the child instance id the engine would have generated, when both
+        sides carry a generated one: the engines derive it from their task id
+        (``<instance>:<id as 4 hex digits>``), which differs from this runtime's sequence number
+        after a durabletask retry (durabletask schedules a retry under the same id again)."""
+        if actual.kind != h.CHILD_WORKFLOW_SCHEDULED or actual.seq is None:
+            return actual
+        engine_id = self.history.event_ids[index] if index < len(self.history.event_ids) else None
+        ours = f"{self.history.instance_id}:{actual.seq:04x}"
+        if engine_id is None or actual.instance_id != ours:
+            return actual
+        theirs = f"{self.history.instance_id}:{engine_id:04x}"
+        return dataclasses.replace(actual, instance_id=theirs) if recorded.instance_id == theirs else actual
 
     def check_end(self, index: int, recorded: Event) -> None:
         if not self.strict:
