@@ -269,15 +269,15 @@ class _Diverged(Exception):
 
 
 class _Replay:
-    def __init__(self, workflow: Callable[..., Any], history: RecordedHistory, mode: str) -> None:
+    def __init__(
+        self, workflow: Callable[..., Any], history: RecordedHistory, mode: str, codec: Any = None
+    ) -> None:
         self.history = history
         self.mode = mode
         self.strict = mode == "strict"
-        self.execution = Execution(workflow, history.instance_id)
+        options = {"codec": codec} if codec is not None else {}
+        self.execution = Execution(workflow, history.instance_id, **options)
         self.execution.is_replaying = True
-        prepare = getattr(self.execution, "prepare_recorded", None)
-        if callable(prepare):  # versions and patches, where the runtime knows them
-            prepare(version=history.version, patches=list(history.patches), engine=history.engine)
         self.made: dict[int, tuple[Event, str | None]] = {}
         self.ended: tuple[Event, str | None] | None = None
 
@@ -487,9 +487,15 @@ class _Replay:
 
 
 def check_history(
-    workflow: Callable[..., Any], history: RecordedHistory, mode: str = "engine", name: str | None = None
+    workflow: Callable[..., Any],
+    history: RecordedHistory,
+    mode: str = "engine",
+    name: str | None = None,
+    codec: Any = None,
 ) -> CheckResult:
-    """Replay ``history`` against ``workflow`` in ``mode``; never raises for a divergence."""
+    """Replay ``history`` against ``workflow`` in ``mode``; never raises for a divergence.
+    ``codec`` is the payload codec of the SDK the workflow's module uses, where the runtime
+    has one."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (expected engine or strict)")
     result = CheckResult(
@@ -502,7 +508,7 @@ def check_history(
         events=len(history.events),
     )
     try:
-        _Replay(workflow, history, mode).run()
+        _Replay(workflow, history, mode, codec).run()
     except _Diverged as diverged:
         result.divergence = diverged.divergence
     except ValueError as exc:  # a malformed history (e.g. no workflow_started first)
