@@ -303,7 +303,12 @@ DAPR_VARIANTS = {
         "dapr_order_unpatched",
     ],
     "patched": ["dapr_order_patched", "dapr_order"],
-    "shipping": ["dapr_shipping_v1", "dapr_shipping_v2", "dapr_shipping_v2_only"],
+    "shipping": [
+        "dapr_shipping_v1",
+        "dapr_shipping_v2",
+        "dapr_shipping_v2_only",
+        "dapr_shipping_v2_without_v1",
+    ],
 }
 
 
@@ -339,6 +344,8 @@ def dapr_verdict(variant: str, name: str, path: str) -> dict[str, str] | None:
         if action.HasField("completeWorkflow") and action.completeWorkflow.HasField("failureDetails"):
             details = action.completeWorkflow.failureDetails
             return {"type": details.errorType, "message": details.errorMessage}
+        if action.HasField("workflowVersionNotAvailable"):  # Dapr stalls the instance
+            return {"type": "VersionNotRegistered", "message": "workflow version not available"}
     return None
 
 
