@@ -108,7 +108,7 @@ def unset_reads() -> Iterator[set[str]]:
     environ_class = type(os.environ)
     real_getitem = environ_class.__getitem__
 
-    def getitem(self, key):  # type: ignore[no-untyped-def]
+    def getitem(self: Any, key: Any) -> Any:
         try:
             return real_getitem(self, key)
         except KeyError:  # `in`, .get() and os.getenv() come here too
