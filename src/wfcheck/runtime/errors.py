@@ -117,7 +117,7 @@ _combined: dict[tuple, type] = {}
 
 
 def task_failed_error(error: dict[str, Any]) -> TaskFailedError:
-    bases = [TaskFailedError]
+    bases: list[type[BaseException]] = [TaskFailedError]
     for module_name, attr in _SDK_TASK_FAILED:
         cls = getattr(sys.modules.get(module_name), attr, None)
         if isinstance(cls, type) and issubclass(cls, BaseException):

@@ -292,8 +292,9 @@ class Execution:
         self._buffered.setdefault(key, []).append((name, data))
 
     def _complete_task(self, index: int, event: Event) -> None:
-        task = self._pending.pop(event.seq, None) if event.seq is not None else None
-        if task is None:
+        seq = event.seq
+        task = self._pending.pop(seq, None) if seq is not None else None
+        if task is None or seq is None:
             if self.mode == "engine":
                 return  # durabletask: "Ignoring unexpected taskCompleted event"
             raise NonDeterminismError(
@@ -305,7 +306,7 @@ class Execution:
                 instance_id=self.instance_id,
             )
         if event.kind == h.TIMER_FIRED:
-            role, payload = self._timer_roles.pop(event.seq, ("timer", None))
+            role, payload = self._timer_roles.pop(seq, ("timer", None))
             if role == "event_timeout":
                 if not payload.is_complete:
                     payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))

@@ -54,8 +54,9 @@ def pending_work(events: Sequence[Event]) -> Pending:
     """Scheduled activities, child workflows and timers without a recorded outcome."""
     scheduled: dict[int, Event] = {}
     for event in events:
-        if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED):
-            scheduled[int(event.seq)] = event  # type: ignore[arg-type]
+        scheduling = event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED)
+        if scheduling and event.seq is not None:
+            scheduled[event.seq] = event
         elif event.seq is not None:
             scheduled.pop(event.seq, None)
         elif event.kind in h.TERMINAL_KINDS:
@@ -219,9 +220,12 @@ class Worker:
         """The current generation's events (sticky: kept in memory while the store agrees)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
-            if cached is not None and cached[0] == record.generation:
-                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
-                    return cached[1]
+            if (
+                cached is not None
+                and cached[0] == record.generation
+                and self.store.count(record.instance_id, record.generation) == len(cached[1])
+            ):
+                return cached[1]
         events = self.store.history(record.instance_id)
         if self.sticky:
             self._histories[record.instance_id] = (record.generation, events)
@@ -323,7 +327,9 @@ class Worker:
         return False
 
     def _run_activity(self, instance_id: str, scheduled: Event, history: Sequence[Event]) -> Event:
-        seq, name = int(scheduled.seq), str(scheduled.name)  # type: ignore[arg-type]
+        seq, name = scheduled.seq, str(scheduled.name)
+        if seq is None:  # pending_work() lists only events with a sequence number
+            raise ValueError(f"cannot run {scheduled.describe()}: it has no sequence number")
         self.hooks.before_activity(instance_id, seq, name)
         try:
             fn = self.registry.get_activity(name)
