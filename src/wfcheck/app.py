@@ -172,9 +172,7 @@ def _report(
     for path, error in result.errors:
         sink.err(f"wfcheck: {path}: {error}\n")
     if out.statistics:
-        rendered = (
-            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
-        )
+        rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
         rendered = REPORTERS[out.format](diagnostics, rules)
     show_summary = not out.quiet and out.format in ("full", "concise")

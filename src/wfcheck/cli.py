@@ -210,3 +210,15 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 def _fail(message: str) -> NoReturn:
     click.echo(f"wfcheck: error: {message}", err=True)
     sys.exit(app.EXIT_ERROR)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `wfcheck[server]`)."""
+    try:
+        from wfcheck.server import start
+    except ImportError as exc:
+        if str(exc.name).split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail("the language server needs pygls: pip install 'wfcheck[server]'")
+    start()
