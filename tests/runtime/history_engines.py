@@ -66,6 +66,7 @@ def record_durabletask(out: str) -> dict[str, str]:
     backend = create_test_backend(port=port)
     runner = worker.TaskHubGrpcWorker(host_address=f"localhost:{port}")
     runner.add_orchestrator(app.order)
+    runner.add_orchestrator(app.summarize)
     for activity in app.ACTIVITIES:
         runner.add_activity(activity)
     runner.start()
@@ -106,6 +107,23 @@ def record_durabletask(out: str) -> dict[str, str]:
             with open(path, "w") as handle:
                 json.dump({"events": [json_format.MessageToDict(m) for m in messages]}, handle, indent=1)
             files[f"{label}/protobuf.json"] = path
+            if approve:  # the child workflow the completed instance ran, on its own
+                children = [
+                    e.subOrchestrationInstanceCreated.instanceId
+                    for e in messages
+                    if e.HasField("subOrchestrationInstanceCreated")
+                ]
+                child = []
+                for chunk in hub._stub.StreamInstanceHistory(
+                    pb.StreamInstanceHistoryRequest(instanceId=children[0])
+                ):
+                    child.extend(chunk.events)
+                # beside OUT_DIR, not in it: a folder check of OUT_DIR is about the parent
+                os.makedirs(out.rstrip(os.sep) + "-children", exist_ok=True)
+                path = os.path.join(out.rstrip(os.sep) + "-children", "dt_child_protobuf.json")
+                with open(path, "w") as handle:
+                    json.dump([json_format.MessageToDict(m) for m in child], handle, indent=1)
+                files["child/protobuf.json"] = path
     finally:
         runner.stop()
         backend.stop()
@@ -285,7 +303,12 @@ DAPR_VARIANTS = {
         "dapr_order_unpatched",
     ],
     "patched": ["dapr_order_patched", "dapr_order"],
-    "shipping": ["dapr_shipping_v1", "dapr_shipping_v2", "dapr_shipping_v2_only"],
+    "shipping": [
+        "dapr_shipping_v1",
+        "dapr_shipping_v2",
+        "dapr_shipping_v2_only",
+        "dapr_shipping_v2_without_v1",
+    ],
 }
 
 
@@ -321,6 +344,8 @@ def dapr_verdict(variant: str, name: str, path: str) -> dict[str, str] | None:
         if action.HasField("completeWorkflow") and action.completeWorkflow.HasField("failureDetails"):
             details = action.completeWorkflow.failureDetails
             return {"type": details.errorType, "message": details.errorMessage}
+        if action.HasField("workflowVersionNotAvailable"):  # Dapr stalls the instance
+            return {"type": "VersionNotRegistered", "message": "workflow version not available"}
     return None
 
 

@@ -17,6 +17,7 @@ import sys
 
 import pytest
 
+from wfcheck.runtime.replay_check import check_path
 from wfcheck.runtime.verify import child_base_env
 
 if importlib.util.find_spec("durabletask") is None:
@@ -78,6 +79,19 @@ def test_every_format_of_every_recorded_history_reads_the_same(recorded):
         assert len({seq for seq, _ in scheduled}) == 6
         assert kinds.count("timer_created") == 2  # the 50 ms timer and the retry's
         assert (kinds[-1] == "workflow_completed") == (history == "completed")
+        children = [e for e in first.events if e.kind == "child_workflow_scheduled"]
+        if history == "completed":
+            # durabletask names a child "<parent>:<sequence number, 4 hex digits>", as wfcheck does
+            assert [(c.name, c.instance_id) for c in children] == [("summarize", "dt-completed:0008")]
+        else:
+            assert children == []
+
+
+def test_the_child_workflows_own_history_replays_against_the_child(recorded):
+    path = recorded["files"]["child/protobuf.json"]
+    for mode in ("engine", "strict"):
+        (result,) = check_path(os.path.join(APPS, "dt_order.py") + ":summarize", path, mode)
+        assert result.ok and result.workflow == "summarize", result.to_dict()
 
 
 @pytest.mark.parametrize(
