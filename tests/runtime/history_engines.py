@@ -51,7 +51,15 @@ def record_durabletask(out: str) -> dict[str, str]:
     """Run dt_order.order on durabletask's in-memory backend twice (one instance completed, one
     left waiting for its approval) and save each history three ways: the history export
     extension's JSON document and gzipped JSONL, and the HistoryEvent messages as protobuf JSON."""
+    from datetime import datetime, timedelta, timezone
+
     from durabletask import client, worker
+    from durabletask.extensions.history_export import (
+        ExportDestination,
+        ExportHistoryClient,
+        ExportJobCreationOptions,
+        ExportMode,
+    )
     from durabletask.extensions.history_export.models import ExportFormat, ExportFormatKind
     from durabletask.extensions.history_export.serialization import (
         orchestration_state_to_dict,
@@ -62,6 +70,7 @@ def record_durabletask(out: str) -> dict[str, str]:
     from google.protobuf import json_format
 
     app = load("dt_order")
+    began = datetime.now(timezone.utc) - timedelta(minutes=1)
     port = free_port()
     backend = create_test_backend(port=port)
     runner = worker.TaskHubGrpcWorker(host_address=f"localhost:{port}")
@@ -69,8 +78,11 @@ def record_durabletask(out: str) -> dict[str, str]:
     runner.add_orchestrator(app.summarize)
     for activity in app.ACTIVITIES:
         runner.add_activity(activity)
-    runner.start()
     hub = client.TaskHubGrpcClient(host_address=f"localhost:{port}")
+    job_folder = out.rstrip(os.sep) + "-export-job"
+    exporter = ExportHistoryClient(hub, FolderWriter(job_folder))
+    exporter.register_worker(runner)
+    runner.start()
     files = {}
     try:
         for label, approve in (("completed", True), ("inflight", False)):
@@ -124,10 +136,39 @@ def record_durabletask(out: str) -> dict[str, str]:
                 with open(path, "w") as handle:
                     json.dump([json_format.MessageToDict(m) for m in child], handle, indent=1)
                 files["child/protobuf.json"] = path
+        # and the extension's own export job, run by the worker, for every finished instance
+        job = exporter.create_job(
+            ExportJobCreationOptions(
+                mode=ExportMode.BATCH,
+                completed_time_from=began,
+                completed_time_to=datetime.now(timezone.utc) + timedelta(seconds=1),
+                destination=ExportDestination(container="histories"),
+                format=ExportFormat(kind=ExportFormatKind.JSONL_GZIP, schema_version="1.0"),
+            )
+        )
+        done = exporter.wait_for_job(job.job_id)
+        assert done is not None and done.exported_instances == 2 and not done.failures, done
+        files["export-job"] = os.path.join(job_folder, "histories")
     finally:
         runner.stop()
         backend.stop()
     return files
+
+
+class FolderWriter:
+    """A history export destination writing each blob to a local folder (the extension's
+    ``HistoryWriter`` protocol)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def write(
+        self, *, instance_id, container, blob_name, payload, content_type, content_encoding, metadata=None
+    ) -> None:
+        path = os.path.join(self.root, container, blob_name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(payload)
 
 
 def _wait_until_waiting(hub, pb, instance: str):

@@ -87,6 +87,24 @@ def test_every_format_of_every_recorded_history_reads_the_same(recorded):
             assert children == []
 
 
+def test_histories_written_by_the_extensions_export_job_replay(recorded):
+    # the job exported the completed instance and its child (gzipped JSONL, named by hash)
+    from wfcheck.runtime.importers import load_histories
+
+    folder = recorded["files"]["export-job"]
+    exported = {
+        load_histories(path)[0].workflow_name: path
+        for path in sorted(os.listdir(folder) and [os.path.join(folder, name) for name in os.listdir(folder)])
+    }
+    assert set(exported) == {"order", "summarize"}
+    assert all(path.endswith(".jsonl.gz") for path in exported.values())
+    for name, path in exported.items():
+        (result,) = check_path(os.path.join(APPS, "dt_order.py") + ":" + name, path, "strict")
+        assert result.ok, result.to_dict()
+    (renamed,) = check_path(os.path.join(APPS, "dt_order_renamed.py") + ":order", exported["order"], "engine")
+    assert renamed.divergence is not None and renamed.divergence.actual.name == "hold"
+
+
 def test_the_child_workflows_own_history_replays_against_the_child(recorded):
     path = recorded["files"]["child/protobuf.json"]
     for mode in ("engine", "strict"):
