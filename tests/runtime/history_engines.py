@@ -50,7 +50,9 @@ def free_port() -> int:
 def record_durabletask(out: str) -> dict[str, str]:
     """Run dt_order.order on durabletask's in-memory backend twice (one instance completed, one
     left waiting for its approval) and save each history three ways: the history export
-    extension's JSON document and gzipped JSONL, and the HistoryEvent messages as protobuf JSON."""
+    extension's JSON document and gzipped JSONL, and the HistoryEvent messages as protobuf JSON;
+    then run the extension's own export job, which writes every finished instance (the
+    completed one and its child) to a folder beside OUT_DIR."""
     from datetime import datetime, timedelta, timezone
 
     from durabletask import client, worker

@@ -92,10 +92,8 @@ def test_histories_written_by_the_extensions_export_job_replay(recorded):
     from wfcheck.runtime.importers import load_histories
 
     folder = recorded["files"]["export-job"]
-    exported = {
-        load_histories(path)[0].workflow_name: path
-        for path in sorted(os.listdir(folder) and [os.path.join(folder, name) for name in os.listdir(folder)])
-    }
+    paths = [os.path.join(folder, name) for name in sorted(os.listdir(folder))]
+    exported = {load_histories(path)[0].workflow_name: path for path in paths}
     assert set(exported) == {"order", "summarize"}
     assert all(path.endswith(".jsonl.gz") for path in exported.values())
     for name, path in exported.items():
