@@ -247,6 +247,7 @@ class DaprSidecar:
         self.dw = dw
         self.registry = module.wfr._WorkflowRuntime__worker._registry
         self.history: list = []
+        self.children: dict[str, list] = {}
         self.now = __import__("datetime").datetime(2026, 1, 1, 9, 0, 0)
 
     def dispatch(self, instance: str, inputs: list) -> list:
@@ -287,6 +288,22 @@ class DaprSidecar:
             if timer.fireAt.seconds >= 253402300799:  # the optional timer: never fires
                 return []
             return [("timer", action.id, timer.fireAt.ToDatetime())]
+        if action.HasField("createChildWorkflow"):
+            call = action.createChildWorkflow
+            self.history.append(
+                ph.new_child_workflow_created_event(
+                    action.id, call.name, call.instanceId, call.input.value or None
+                )
+            )
+            child = DaprSidecar.__new__(DaprSidecar)
+            child.dw, child.registry, child.history, child.now = self.dw, self.registry, [], self.now
+            child.children = self.children
+            events = child.run(
+                call.name, call.instanceId, json.loads(call.input.value or "null"), approve=False
+            )
+            self.children[call.instanceId] = events
+            done = events[-1].executionCompleted
+            return [ph.new_child_workflow_completed_event(action.id, done.result.value or None)]
         if action.HasField("completeWorkflow"):
             done = action.completeWorkflow
             event = pb.HistoryEvent(eventId=-1, timestamp=ph.new_timestamp(self.now))
@@ -366,6 +383,14 @@ def record_dapr(out: str) -> dict[str, str]:
         with open(path, "w") as handle:
             json.dump([json_format.MessageToDict(e) for e in events], handle, indent=1)
         files[label] = path
+        for child_events in sidecar.children.values():
+            # beside OUT_DIR, not in it: a folder check of OUT_DIR is about the parents
+            folder = out.rstrip(os.sep) + "-children"
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, f"dapr_{label}_child.json")
+            with open(path, "w") as handle:
+                json.dump({"events": [json_format.MessageToDict(e) for e in child_events]}, handle, indent=1)
+            files[f"{label}/child"] = path
     return files
 
 
@@ -397,6 +422,8 @@ def main_dapr(out: str) -> None:
     files = record_dapr(out)
     verdicts = []
     for label, path in files.items():
+        if label.endswith("/child"):
+            continue
         family = label.split("-")[0]
         name = DAPR_RECORDINGS[label][1]
         for variant in DAPR_VARIANTS[family]:

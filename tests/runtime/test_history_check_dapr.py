@@ -70,6 +70,25 @@ def test_dapr_histories_are_read_with_their_versions_patches_and_optional_timers
     assert shipping.version == "v1"
 
 
+def test_a_child_workflow_named_by_dapr_replays_and_its_own_history_too(recorded):
+    from wfcheck.runtime.importers import load_histories
+    from wfcheck.runtime.replay_check import check_path
+
+    (order,) = load_histories(recorded["files"]["order-completed"])
+    children = [e for e in order.events if e.kind == "child_workflow_scheduled"]
+    # Dapr's id counts the optional timer of the indefinite wait; this runtime's numbers do not
+    assert [(c.name, c.instance_id, c.seq) for c in children] == [("receipt", "dapr-order-completed:0005", 4)]
+    for mode in ("engine", "strict"):
+        found = row(recorded, "order-completed", "dapr_order")
+        assert found["wfcheck"][mode]["status"] == "ok"
+        (child,) = check_path(
+            os.path.join(HERE, "apps", "histories", "dapr_order.py") + ":receipt_workflow",
+            recorded["files"]["order-completed/child"],
+            mode,
+        )
+        assert child.ok and child.engine == "dapr", child.to_dict()
+
+
 CASES = [
     ("order-completed", "dapr_order"),
     ("order-completed", "dapr_order_renamed"),
