@@ -155,8 +155,12 @@ def raise_event_command(
         return
     registry, _ = load_target(record.target)
     worker = make_worker(registry, store, target=record.target, mode=mode)
+    root = record
+    while root.parent_id:  # a child's event advances its parents too
+        root = store.get(root.parent_id)
     try:
-        record = worker.run_until_idle(instance, fire_timers_while_waiting=fire_timers)
+        worker.run_until_idle(root.instance_id, fire_timers_while_waiting=fire_timers)
+        record = store.get(instance)
     except NonDeterminismError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
