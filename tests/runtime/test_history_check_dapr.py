@@ -25,12 +25,6 @@ if importlib.util.find_spec("dapr.ext.workflow") is None:
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _runtime_has_dapr_versioning() -> bool:
-    from wfcheck.runtime.context import WorkflowContext
-
-    return hasattr(WorkflowContext, "is_patched")
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     out = tmp_path_factory.mktemp("dapr-histories")
@@ -115,8 +109,6 @@ VERSIONING_CASES = [
 
 @pytest.mark.parametrize("history, variant", CASES + VERSIONING_CASES)
 def test_engine_mode_gives_daprs_own_verdict(recorded, history, variant):
-    if (history, variant) in VERSIONING_CASES and not _runtime_has_dapr_versioning():
-        pytest.skip("the runtime has no is_patched / named versions yet")
     found = row(recorded, history, variant)
     result = found["wfcheck"]["engine"]
     assert result["error"] is None
