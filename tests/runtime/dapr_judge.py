@@ -8,7 +8,8 @@ comes back as the next event; child workflows run the same way; a step's version
 patches go on its ``workflowStarted`` event; the optional timer Dapr 1.19 creates for an
 indefinite ``wait_for_external_event`` is recorded and never fires. When only timers are
 left, a scenario's external events are raised first (in order), then the earliest timer fires
-(its fire time becomes the clock). Prints one JSON object per scenario: status, output (decoded JSON) or error type.
+(its fire time becomes the clock). Prints one JSON object per scenario: status, output
+(decoded JSON) or error type.
 """
 
 from __future__ import annotations
