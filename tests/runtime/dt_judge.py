@@ -3,11 +3,15 @@
 ``python dt_judge.py PROGRAM.py [PROGRAM.py ...]`` starts ``durabletask.testing``'s backend on
 a free port, points ``DURABLETASK_HOST`` at it, and runs each program as ``__main__`` (each
 builds its own worker and client, as the official examples do). Everything the programs print
-goes to stdout, each program's output after a ``=== PROGRAM`` line.
+is captured; one JSON line per program: ``program``, ``printed`` (its lines) and ``result``
+(the decoded JSON of its ``result: ...`` line).
 """
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import os
 import runpy
 import socket
@@ -20,6 +24,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def result_of(lines: list[str]) -> object:
+    for line in lines:
+        if line.startswith("result: "):
+            return json.loads(line[len("result: ") :])
+    return None
+
+
 def main(programs: list[str]) -> int:
     from durabletask.testing import create_test_backend
 
@@ -28,11 +39,18 @@ def main(programs: list[str]) -> int:
     os.environ["DURABLETASK_HOST"] = f"localhost:{port}"
     try:
         for program in programs:
-            print(f"=== {os.path.basename(program)}", flush=True)
             sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
-            runpy.run_path(program, run_name="__main__")
-            sys.stdout.flush()
+            captured = io.StringIO()
+            with contextlib.redirect_stdout(captured):
+                runpy.run_path(program, run_name="__main__")
             backend.reset()
+            printed = captured.getvalue().splitlines()
+            print(
+                json.dumps(
+                    {"program": os.path.basename(program), "printed": printed, "result": result_of(printed)}
+                ),
+                flush=True,
+            )
     finally:
         backend.stop()
     return 0

@@ -17,6 +17,7 @@ wfcheck's side (``wfcheck_driver.py``) runs the CLI commands in one process per 
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -60,6 +61,42 @@ DAPR_SCENARIOS = [
 ]
 
 
+DT_SCENARIOS = [
+    {"program": "dt_sequence.py", "workflow": "sequence"},
+    {"program": "dt_fanout.py", "workflow": "orchestrator", "input": 12},
+    {
+        "program": "dt_human_approval.py",
+        "workflow": "purchase_order_workflow",
+        "input": {"cost": 2000, "product": "MyProduct", "quantity": 2},
+        "events": [["approval_received", {"approver": "Me"}]],
+    },
+    {
+        "program": "dt_approval_timeout.py",
+        "workflow": "approval_with_timeout",
+        "input": "manager",
+        "fire_timers": True,
+    },
+    {"program": "dt_monitor.py", "workflow": "monitor", "input": {"name": "db", "polls": 0}},
+    {"program": "dt_sub_orchestrations.py", "workflow": "fleet", "input": ["a", "b", "c"]},
+    {"program": "dt_retry.py", "workflow": "with_retries", "input": "job"},
+    {"program": "dt_dataclass_result.py", "workflow": "shopping", "input": ["tea", "bread"]},
+    {"program": "dt_return_type.py", "workflow": "portfolio", "input": ["AB", "XYZ"]},
+    {"program": "dt_custom_converter.py", "workflow": "checkout", "input": "1000c"},
+    {"program": "dt_by_name.py", "workflow": "pipeline", "input": "HeLLo"},
+    {"program": "dt_when_any.py", "workflow": "race", "input": 7},
+    # the version comes from the client (schedule_new_orchestration(version=)): only the run the
+    # module makes at import carries it
+    {"program": "dt_version.py", "workflow": "versioned", "module_only": True},
+    {"program": "dt_replay_safe_logger.py", "workflow": "logged", "input": 1},
+    {"program": "dt_errors.py", "workflow": "guarded"},
+    {
+        "program": "dt_external_events.py",
+        "workflow": "voting",
+        "events": [["VOTE_B", "bob"], ["vote_a", "ann"]],
+    },
+]
+
+
 def run_json_lines(command: list[str], cwd: str) -> dict[str, dict]:
     env = dict(os.environ)
     src = os.path.join(os.path.dirname(os.path.dirname(HERE)), "src")
@@ -79,7 +116,8 @@ def outcomes(family: str, scenarios: list[dict], judge: list[str], tmp_path_fact
     path = work / "scenarios.json"
     path.write_text(json.dumps(scenarios))
     cwd = os.path.join(PROGRAMS, family)
-    expected = run_json_lines([sys.executable, *judge, str(path)], cwd)
+    judge_args = [str(path)] if family == "dapr" else [s["program"] for s in scenarios]
+    expected = run_json_lines([sys.executable, *judge, *judge_args], cwd)
     actual = run_json_lines(
         [sys.executable, os.path.join(HERE, "wfcheck_driver.py"), str(path), str(work)], cwd
     )
@@ -103,3 +141,27 @@ def test_dapr_program_matches_daprs_engine(scenario, dapr_outcomes):
     program = scenario["program"]
     assert expected[program]["status"] == "completed"  # every scenario runs to its end
     assert same_outcome(expected[program], actual[program]), actual[program]["text"]
+
+
+@pytest.fixture(scope="module")
+def durabletask_outcomes(tmp_path_factory):
+    if importlib.util.find_spec("durabletask") is None:
+        pytest.skip("durabletask is not installed")
+    return outcomes("durabletask", DT_SCENARIOS, [os.path.join(HERE, "dt_judge.py")], tmp_path_factory)
+
+
+def printed_result(text: str):
+    lines = [line for line in text.splitlines() if line.startswith("result: ")]
+    return json.loads(lines[0][len("result: ") :]) if lines else None
+
+
+@pytest.mark.parametrize("scenario", DT_SCENARIOS, ids=lambda s: s["program"])
+def test_durabletask_program_matches_the_in_memory_backend(scenario, durabletask_outcomes):
+    expected, actual = durabletask_outcomes
+    program = scenario["program"]
+    engine_result = expected[program]["result"]
+    assert engine_result is not None, expected[program]["printed"]
+    # the module's own run at import, its worker and client served by wfcheck's stand-ins
+    assert printed_result(actual[program]["text"]) == engine_result, actual[program]["text"]
+    if not scenario.get("module_only"):
+        assert (actual[program]["status"], actual[program].get("output")) == ("completed", engine_result)
