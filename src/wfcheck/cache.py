@@ -118,9 +118,7 @@ def _diagnostic(data: dict[str, Any]) -> Diagnostic:
         **{
             **data,
             "chain": tuple(data["chain"]),
-            "fix": Fix(
-                fix["applicability"], fix["message"], tuple(Edit(**e) for e in fix["edits"])
-            )
+            "fix": Fix(**{**fix, "edits": tuple(Edit(**e) for e in fix["edits"])})
             if fix is not None
             else None,
         }

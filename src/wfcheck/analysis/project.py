@@ -202,6 +202,9 @@ class ProjectIndex:
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
         self.modules_parsed = 0
+        # How a helper module's bytes are read: the language server reads an open editor
+        # buffer before the file on disk.
+        self.read_source: Callable[[Path], bytes] = Path.read_bytes
 
     # -- dependencies ----------------------------------------------------------------------
 
@@ -290,7 +293,7 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            text, module = parse_source(path.read_bytes())
+            text, module = parse_source(self.read_source(path))
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
