@@ -430,3 +430,19 @@ def test_server_is_a_listed_command() -> None:
     from click.testing import CliRunner
 
     assert "server" in CliRunner().invoke(main, ["--help"]).output
+
+
+def test_editor_settings_are_validated_and_documented() -> None:
+    from wfcheck.server import SETTINGS, EditorSettings
+
+    settings, problems = EditorSettings.from_json(
+        {"wfcheck": {"unsafeFixes": True, "select": ["wf1"], "debounceMs": "soon", "colour": 1}}
+    )
+    assert settings.unsafe_fixes is True and settings.select == ["WF1"] and settings.debounce_ms == 100
+    assert problems == [
+        "settings: key 'debounceMs': unexpected value 'soon'",
+        "settings: unknown key 'colour'",
+    ]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for key in SETTINGS:
+        assert f"`{key}`" in readme, f"README does not describe the `{key}` setting"

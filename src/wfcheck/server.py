@@ -72,22 +72,14 @@ class EditorSettings:
         problems: list[str] = []
         if not isinstance(data, dict):
             return settings, problems if data is None else [f"settings: expected an object, got {data!r}"]
-        checks: dict[str, tuple[str, Callable[[Any], bool]]] = {
-            "unsafeFixes": ("unsafe_fixes", lambda v: isinstance(v, bool)),
-            "configuration": ("configuration", lambda v: isinstance(v, str)),
-            "select": ("select", _is_codes),
-            "extendSelect": ("extend_select", _is_codes),
-            "ignore": ("ignore", _is_codes),
-            "debounceMs": ("debounce_ms", lambda v: type(v) is int and 0 <= v <= 10_000),
-        }
         for key, value in data.items():
-            if key not in checks:
+            if key not in SETTINGS:
                 problems.append(f"settings: unknown key {key!r}")
-            elif value is not None and not checks[key][1](value):
+            elif value is not None and not SETTINGS[key][1](value):
                 problems.append(f"settings: key {key!r}: unexpected value {value!r}")
             elif value is not None:
                 normalised = [c.upper() for c in value] if isinstance(value, list) else value
-                setattr(settings, checks[key][0], normalised)
+                setattr(settings, SETTINGS[key][0], normalised)
         return settings, problems
 
     def options(self) -> Options:
@@ -102,6 +94,17 @@ class EditorSettings:
 
 def _is_codes(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# Each editor setting: the EditorSettings field it sets, and what a valid value is.
+SETTINGS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "unsafeFixes": ("unsafe_fixes", lambda v: isinstance(v, bool)),
+    "configuration": ("configuration", lambda v: isinstance(v, str)),
+    "select": ("select", _is_codes),
+    "extendSelect": ("extend_select", _is_codes),
+    "ignore": ("ignore", _is_codes),
+    "debounceMs": ("debounce_ms", lambda v: type(v) is int and 0 <= v <= 10_000),
+}
 
 
 @dataclass
@@ -517,12 +520,24 @@ def _is_config(uri: str) -> bool:
     return os.path.basename(_path_of(uri)) in CONFIG_FILES
 
 
+def _warm_up() -> None:
+    from wfcheck.analysis import diagnose  # noqa: F401 - imported for its side effect: loaded
+    from wfcheck.catalog import load_catalog
+
+    load_catalog()
+
+
 def create_server() -> WfcheckServer:
     server = WfcheckServer()
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: WfcheckServer, params: lsp.InitializeParams) -> None:
         ls.configure(params.initialization_options)
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: WfcheckServer, params: lsp.InitializedParams) -> None:
+        # Imports and the rule catalog, while the editor is still opening files.
+        ls._worker.submit(_warm_up)
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: WfcheckServer, params: lsp.DidChangeConfigurationParams) -> None:
