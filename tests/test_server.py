@@ -446,3 +446,47 @@ def test_editor_settings_are_validated_and_documented() -> None:
     readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
     for key in SETTINGS:
         assert f"`{key}`" in readme, f"README does not describe the `{key}` setting"
+
+
+@pytest.mark.asyncio
+async def test_files_changed_on_disk_are_watched_and_rechecked(project: Path) -> None:
+    client = await SERVER.start()
+    registrations: list[lsp.Registration] = []
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
+    try:
+        capabilities = client_capabilities("neovim@0.9.1")
+        assert capabilities.workspace is not None
+        capabilities.workspace.did_change_watched_files = lsp.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        )
+        await client.initialize_session(lsp.InitializeParams(capabilities=capabilities))
+        doc = open_doc(client, project / "wf_order.py")
+        assert {"WF101", "WF102", "WF604"} == {d.code for d in await published(client, doc)}
+        # The options arrive as plain JSON (LSPAny).
+        globs = {w["globPattern"] for r in registrations for w in r.register_options["watchers"]}
+        assert {"**/*.py", "**/pyproject.toml"} <= globs
+        # A helper edited outside the editor (it is not open here).
+        (project / "helpers.py").write_text("def stamp():\n    return 0\n")
+        client.diagnostics.pop(doc)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(uri(project / "helpers.py"), lsp.FileChangeType.Changed)]
+            )
+        )
+        assert "WF604" not in {d.code for d in await published(client, doc)}
+        # The configuration changed on disk.
+        (project / "pyproject.toml").write_text("[tool.wfcheck]\nignore = ['WF102']\n")
+        client.diagnostics.pop(doc)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(uri(project / "pyproject.toml"), lsp.FileChangeType.Changed)]
+            )
+        )
+        assert {d.code for d in await published(client, doc)} == {"WF101"}
+        await client.shutdown_session()
+    finally:
+        await stop(client)

@@ -334,6 +334,40 @@ class WfcheckServer(LanguageServer):
         for document in list(self.workspace.text_documents):
             self.schedule(document)
 
+    async def watch_files(self) -> None:
+        """Ask the client to report changes on disk: configuration files (settings change)
+        and Python modules (helpers edited outside the editor, a branch checked out)."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return
+        globs = ["**/*.py", *(f"**/{name}" for name in CONFIG_FILES)]
+        options = lsp.DidChangeWatchedFilesRegistrationOptions([lsp.FileSystemWatcher(g) for g in globs])
+        registration = lsp.Registration(f"{SOURCE}-watch", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
+        try:
+            await self.client_register_capability_async(lsp.RegistrationParams([registration]))
+        except Exception as exc:  # noqa: BLE001 - without it, files are re-read on open and save only
+            self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Log, f"no file watching: {exc}"))
+
+    def files_changed(self, uris: Sequence[str]) -> None:
+        """Files changed on disk (not in the editor's buffers)."""
+        if any(_is_config(uri) for uri in uris):
+            self.settings_changed()
+            return
+        dependents: set[str] = set()
+        helpers = False
+        for uri in uris:
+            if _real(uri) in self._buffers:
+                continue  # the open buffer, not the file, is what analyses read
+            found = self._invalidate_dependents(uri)
+            helpers = helpers or found is not None
+            dependents.update(found or [])
+        if self.pull and helpers and self.can_refresh:
+            self.workspace_diagnostic_refresh(None)
+        elif not self.pull:
+            for other in dependents:
+                self.schedule(other, changed=False)
+
     # -- conversions -----------------------------------------------------------------------
 
     def position(self, lines: Sequence[str], line: int, column: int) -> lsp.Position:
@@ -538,6 +572,11 @@ def create_server() -> WfcheckServer:
     def initialized(ls: WfcheckServer, params: lsp.InitializedParams) -> None:
         # Imports and the rule catalog, while the editor is still opening files.
         ls._worker.submit(_warm_up)
+        asyncio.ensure_future(ls.watch_files())
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: WfcheckServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        ls.files_changed([change.uri for change in params.changes])
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: WfcheckServer, params: lsp.DidChangeConfigurationParams) -> None:
