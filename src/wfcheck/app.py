@@ -237,7 +237,7 @@ def _report_fix(
     )
     _report(result, out, rules, text, sink, err)
     if out.show_fixes and fixed:
-        applied = [(o.path, [code for code, _, _ in o.applied]) for o in outcomes]
+        applied = [(o.path, [f"{code} [{label}]" for code, _, _, label in o.applied]) for o in outcomes]
         listing = summary.fixes_applied(applied, {r.code: r.name for r in rules}) + "\n"
         (sink.err if err else sink.out)(listing)
     return exit_code(result, out.exit_zero)

@@ -43,7 +43,9 @@ def _codes_option(name: str, help: str):
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@_codes_option("--select", "Rule codes or prefixes to enable, replacing the configured selection (e.g. WF1,WF202).")
+@_codes_option(
+    "--select", "Rule codes or prefixes to enable, replacing the configured selection (e.g. WF1,WF202)."
+)
 @_codes_option("--extend-select", "Rule codes or prefixes to enable on top of the selection (e.g. WF701).")
 @_codes_option("--ignore", "Rule codes or prefixes to disable.")
 @click.option(
@@ -63,10 +65,20 @@ def _codes_option(name: str, help: str):
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print diagnostics, nothing else (no summary).")
-@click.option("--stdin-filename", help="Name to report for source read from stdin (`-`); its config and per-file ignores apply.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file for every path.")
+@click.option(
+    "--stdin-filename",
+    help="Name to report for source read from stdin (`-`); its config and per-file ignores apply.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Use this configuration file for every path.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Patterns to skip, replacing the configured `exclude`.")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Patterns to skip, replacing the configured `exclude`."
+)
 @click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More patterns to skip.")
 @click.option(
     "--force-exclude/--no-force-exclude",
@@ -78,6 +90,12 @@ def _codes_option(name: str, help: str):
     "--unsafe-fixes/--no-unsafe-fixes",
     default=None,
     help="Also apply (with --fix) and count fixes that may change behaviour.",
+)
+@click.option(
+    "--versioned-fixes/--no-versioned-fixes",
+    default=None,
+    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
+    "Temporal workflow.patched), so running instances keep the old code.",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
@@ -120,6 +138,7 @@ def check(
     force_exclude: bool | None,
     fix: bool,
     unsafe_fixes: bool | None,
+    versioned_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
@@ -138,6 +157,7 @@ def check(
         force_exclude=force_exclude,
         src=list(src),
         unsafe_fixes=unsafe_fixes,
+        versioned_fixes=versioned_fixes,
         config=config_file,
         isolated=isolated,
         cache=not no_cache,

@@ -49,6 +49,8 @@ class Settings:
     banned_messages: tuple[tuple[tuple[str, str], str], ...] = ()
     # Stored for `--fix`: whether unsafe fixes may be applied.
     unsafe_fixes: bool = False
+    # History-changing fixes are written inside the engine's patch API (`--versioned-fixes`).
+    versioned_fixes: bool = False
     # Where results are cached between runs; None: no cache.
     cache_dir: str | None = None
     # Worker processes for a large run.
