@@ -54,6 +54,8 @@ class EditorSettings:
 
     # Offer unsafe fixes as quick fixes (None: as the file's configuration says).
     unsafe_fixes: bool | None = None
+    # Write history-changing fixes inside the engine's patch API (None: as configured).
+    versioned_fixes: bool | None = None
     # A configuration file for every buffer (`--config`).
     configuration: str | None = None
     select: list[str] | None = None
@@ -88,6 +90,7 @@ class EditorSettings:
             extend_select=list(self.extend_select),
             ignore=list(self.ignore),
             unsafe_fixes=self.unsafe_fixes,
+            versioned_fixes=self.versioned_fixes,
             config=self.configuration,
         )
 
@@ -99,6 +102,7 @@ def _is_codes(value: Any) -> bool:
 # Each editor setting: the EditorSettings field it sets, and what a valid value is.
 SETTINGS: dict[str, tuple[str, Callable[[Any], bool]]] = {
     "unsafeFixes": ("unsafe_fixes", lambda v: isinstance(v, bool)),
+    "versionedFixes": ("versioned_fixes", lambda v: isinstance(v, bool)),
     "configuration": ("configuration", lambda v: isinstance(v, str)),
     "select": ("select", _is_codes),
     "extendSelect": ("extend_select", _is_codes),
@@ -446,13 +450,15 @@ class WfcheckServer(LanguageServer):
                     d, checked.lines, checked.settings.catalog.get(d.code) if checked.settings else None
                 )
                 if d.fix is not None and applicable(d, unsafe):
-                    marker = " (unsafe)" if d.fix.applicability == "unsafe" else ""
+                    # Anything short of safe on both axes says which (`unsafe, keeps history`, ...).
+                    trusted = d.fix.applicability == "safe" and d.fix.history == "keeps" and not d.fix.patch
+                    marker = "" if trusted else f" ({d.fix.label})"
                     actions.append(
                         lsp.CodeAction(
                             title=f"{d.code}: {d.fix.message}{marker}",
                             kind=lsp.CodeActionKind.QuickFix,
                             diagnostics=[shown],
-                            is_preferred=d.fix.applicability == "safe",
+                            is_preferred=trusted,
                             edit=self._workspace_edit(
                                 uri, checked, self.text_edits(checked.lines, d.fix.edits)
                             ),
