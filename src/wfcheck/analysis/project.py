@@ -371,12 +371,30 @@ class ProjectIndex:
         return None
 
     def _definition_node(
-        self, qualified: str, importer_dir: Path | None, depth: int
+        self, qualified: str, importer_dir: Path | None, depth: int = 0
     ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]] | None:
-        """The module-level def or class a qualified name reaches (following re-exports),
+        """The module-level def or class a qualified name reaches (following re-exports to
+        the end of the chain; a chain that comes back to a name it passed is a cycle: None),
         and the attribute names left after it."""
-        if depth > 4 or not qualified or qualified.startswith("."):
-            return None
+        seen: set[tuple[str, Path | None]] = set()
+        while qualified and not qualified.startswith("."):
+            if (qualified, importer_dir) in seen:
+                return None
+            seen.add((qualified, importer_dir))
+            step = self._definition_step(qualified, importer_dir)
+            if step is None or isinstance(step[0], ModuleFacts):
+                return step
+            qualified, importer_dir = step
+        return None
+
+    def _definition_step(
+        self, qualified: str, importer_dir: Path | None
+    ) -> (
+        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]]
+        | tuple[str, Path]
+        | None
+    ):
+        """One link of a re-export chain: the definition, or the name it re-exports."""
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             facts = self.module(".".join(parts[:split]), importer_dir)
@@ -386,8 +404,7 @@ class ProjectIndex:
             for binding in facts.index.module_scope.bindings.get(names[0], ()):
                 if binding.kind == "import":
                     target = absolute_name(binding.target, facts.index.module_scope.package)
-                    rest = ".".join([target] + names[1:])
-                    return self._definition_node(rest, facts.directory, depth + 1)
+                    return ".".join([target] + names[1:]), facts.directory
                 if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
                     return facts, binding.node, names[1:]
             return None
