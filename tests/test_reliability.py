@@ -8,18 +8,15 @@ Where permissions matter the wfcheck subprocess runs as an unprivileged user id 
 
 from __future__ import annotations
 
-import json
-import os
-import shutil
-import stat
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from helpers import settings
 
 from wfcheck.engine import check_paths
+from wfcheck.fixes import imports
+from wfcheck.fixes.apply import fix_source
+from wfcheck.source import decode_source
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
 DAPR_HEAD = "import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n\n\n"
@@ -56,3 +53,63 @@ def test_a_re_export_cycle_ends_without_a_finding(tmp_path: Path) -> None:
         "    return stamp()\n"
     )
     assert _codes([app]) == []
+
+
+# -- 1-3: a fix never damages a file -------------------------------------------------------
+
+LATIN1_TRY_IMPORTS = (
+    "#!/usr/bin/env python\n# -*- coding: latin-1 -*-\ntry:\n    import time\n"
+    "    import dapr.ext.workflow as wf\nexcept ImportError:\n    raise\n\n"
+    "wfr = wf.WorkflowRuntime()\nLABEL = 'caf\xe9'\n\n\n@wfr.workflow\n"
+    "def flow(ctx, payload):\n    time.sleep(5)\n    return LABEL\n"
+).encode("latin-1")
+
+
+def test_an_import_is_inserted_below_the_shebang_and_the_coding_cookie() -> None:
+    outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
+    assert [code for code, _, _ in outcome.applied] == ["WF102"]
+    lines = fixed.split(b"\n")
+    assert lines[:3] == [
+        b"#!/usr/bin/env python", b"# -*- coding: latin-1 -*-", b"from datetime import timedelta"
+    ]
+    compile(fixed, "flow.py", "exec")
+    assert decode_source(fixed).encoding == "iso-8859-1"
+
+
+def test_a_fix_whose_bytes_would_not_decode_with_the_files_encoding_is_dropped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Were the import still placed above the cookie, the file would be read as utf-8.
+    monkeypatch.setattr(imports, "_first_line_after_header", lambda index: 1)
+    outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
+    assert fixed == LATIN1_TRY_IMPORTS
+    assert [code for code, _, _ in outcome.dropped] == ["WF102"]
+
+
+def test_a_file_the_parser_does_not_reproduce_exactly_is_reported_not_fixed() -> None:
+    # LibCST drops ` \f    ` (a form feed in the indentation): every position on that line
+    # is off by six, and the safe uuid fix used to land inside `payload`.
+    text = (
+        b"import uuid\nfrom durabletask import task\n\n\n"
+        b"def generated(ctx: task.OrchestrationContext, payload):\n    x = 1\n"
+        b" \x0c    y = (payload, payload, uuid.uuid4())\n"
+        b"    yield ctx.call_activity('act', input=y)\n"
+    )
+    outcome, fixed = fix_source(text, "/nonexistent/flow.py", settings())
+    assert fixed == text and not outcome.applied
+    assert outcome.error == "not fixed: the parser does not reproduce this file exactly"
+    assert [d.code for d in outcome.remaining] == ["WF202"]
+
+
+def test_a_moved_multi_line_string_keeps_its_crlf_line_breaks() -> None:
+    text = (
+        b"import os\r\nimport dapr.ext.workflow as wf\r\n\r\nwfr = wf.WorkflowRuntime()\r\n\r\n\r\n"
+        b'@wfr.workflow\r\ndef flow(ctx, payload):\r\n    home = os.environ.get("""A\r\nB""")\r\n'
+        b"    return home\r\n"
+    )
+    outcome, fixed = fix_source(text, "/nonexistent/flow.py", settings(), unsafe=True)
+    assert outcome.applied
+    assert b"\r\r" not in fixed
+    assert b'return (os.environ.get("""A\r\nB"""))\r\n' in fixed
+    # Every line still ends with CRLF (the value of the moved string is unchanged).
+    assert fixed.count(b"\n") == fixed.count(b"\r\n")

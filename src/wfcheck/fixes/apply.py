@@ -85,15 +85,25 @@ def _round_trips(source: SourceText, data: bytes) -> bool:
         return False
 
 
-def _parses(text: str, python: bool) -> bool:
-    """Does the fixed text parse, and (``python``: the original did) with this interpreter
-    too? A rewrite must not need a newer Python than the file did (quotes nested in an
-    f-string parse only from 3.12)."""
+def _writable(text: str, source: SourceText, python: bool) -> bool:
+    """May the fixed text be written? It must parse (and, ``python``: the original did, with
+    this interpreter too: a rewrite must not need a newer Python than the file did, as quotes
+    nested in an f-string do before 3.12), and its bytes must decode with the file's own
+    encoding back to it (an import inserted above a PEP 263 cookie, or a character the
+    codec cannot write, would turn a latin-1 file into one Python cannot read)."""
     try:
         parse_text(text, python)
-    except SourceError:
+        decoded = decode_source(_encode(text, source))
+    except (SourceError, UnicodeError):
         return False
-    return True
+    return decoded.text == text and decoded.encoding == source.encoding
+
+def _reproduced(text: str) -> bool:
+    """Does LibCST give the text back exactly? Positions come from its tree: where it does
+    not (a form feed inside indentation), an edit would land on the wrong characters. The
+    one difference allowed is a final lone CR it drops, which moves no position."""
+    code = parse_text(text).code
+    return code == text or (code + "\r" == text)
 
 
 def fix_source(
@@ -145,11 +155,16 @@ def _fix_loop(
     first = check_source(data, path, settings, project)
     outcome.error = first.error
     diagnostics = first.diagnostics
+    if _candidates(diagnostics, unsafe, rejected) and not _reproduced(text):
+        outcome.error = "not fixed: the parser does not reproduce this file exactly"
+        outcome.fixed = text
+        outcome.remaining = diagnostics
+        return outcome, data
     for _ in range(MAX_PASSES):
         candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
-        new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
+        new_text, used = _apply_pass(text, candidates, outcome, rejected, source, python)
         if new_text == text:
             break
         text = new_text
@@ -179,6 +194,7 @@ def _apply_pass(
     candidates: Sequence[Diagnostic],
     outcome: FixOutcome,
     rejected: set[tuple[str, str]],
+    source: SourceText,
     python: bool,
 ) -> tuple[str, list[Diagnostic]]:
     chosen: list[Diagnostic] = []
@@ -188,7 +204,7 @@ def _apply_pass(
             chosen.append(diagnostic)
     try:
         new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
-        if _parses(new_text, python):
+        if _writable(new_text, source, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
@@ -201,7 +217,7 @@ def _apply_pass(
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
-        if new_text and _parses(new_text, python):
+        if new_text and _writable(new_text, source, python):
             return new_text, [diagnostic]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
