@@ -8,11 +8,13 @@ Where permissions matter the wfcheck subprocess runs as an unprivileged user id 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from helpers import settings
 
+from wfcheck import engine
 from wfcheck.engine import check_paths
 from wfcheck.fixes import imports
 from wfcheck.fixes.apply import fix_source
@@ -113,3 +115,43 @@ def test_a_moved_multi_line_string_keeps_its_crlf_line_breaks() -> None:
     assert b'return (os.environ.get("""A\r\nB"""))\r\n' in fixed
     # Every line still ends with CRLF (the value of the moved string is unchanged).
     assert fixed.count(b"\n") == fixed.count(b"\r\n")
+
+
+# -- 4-5: the cache ------------------------------------------------------------------------
+
+
+def _cached_settings(tmp_path: Path):
+    return replace(settings(), cache_dir=str(tmp_path / "cache"))
+
+
+def _helper_project(tmp_path: Path) -> tuple[Path, Path]:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("")
+    helper = project / "helper.py"
+    helper.write_text("def stamp():\n    return 1\n")
+    app = project / "app.py"
+    app.write_text(
+        DAPR_HEAD + "from helper import stamp\n\n\n@wfr.workflow\ndef flow(ctx, payload):\n"
+        "    return stamp()\n"
+    )
+    return helper, app
+
+
+def test_a_helper_edited_before_the_cache_is_saved_is_analysed_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper, app = _helper_project(tmp_path)
+    checked = engine._check_all
+
+    def edit_after_analysis(*args, **kwargs):
+        results = checked(*args, **kwargs)
+        helper.write_text("import time\n\n\ndef stamp():\n    return time.time()\n")
+        return results
+
+    monkeypatch.setattr(engine, "_check_all", edit_after_analysis)
+    first = check_paths([str(app)], _cached_settings(tmp_path))
+    assert first.diagnostics == []  # the analysis read the clean helper
+    monkeypatch.undo()
+    second = check_paths([str(app)], _cached_settings(tmp_path))
+    assert [d.code for d in second.diagnostics] == ["WF604"]

@@ -27,6 +27,7 @@ from typing import Any
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.engine import FileResult, Settings
+from wfcheck.source import content_digest
 
 CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
@@ -41,8 +42,7 @@ _RACY_NS = 2_000_000_000
 _RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+digest = content_digest
 
 
 @cache
@@ -145,8 +145,10 @@ class ResultCache:
         self.context = digest("\0".join(context).encode())
         self.entries = self._load()
         self._dirty = False
-        # Each dependency's current signature, looked up once per run.
-        self._signatures: dict[str, list[Any] | None] = {}
+        # Each dependency's signature (by path and the hash read), made once per run.
+        self._signatures: dict[str, list[Any]] = {}
+        # A dependency's current hash when its stat changed, read once per run.
+        self._current: dict[str, str | None] = {}
 
     def _load(self) -> dict[str, Any]:
         try:
@@ -192,24 +194,35 @@ class ResultCache:
             "context": self.context,
             "stat": _trusted_stat(st),
             "hash": content_hash if interesting else None,
-            "deps": {dep: self._signature(dep) for dep in result.depends_on},
+            "deps": {
+                dep: self._signature(dep, read)
+                for dep, read in zip(
+                    result.depends_on,
+                    result.dependency_digests or (None,) * len(result.depends_on),
+                )
+            },
             "result": result_to_data(result) if interesting else None,
         }
         self._dirty = True
 
-    def _signature(self, path: str) -> list[Any] | None:
-        """[mtime, size, content hash] of a regular file; None when there is none."""
-        if path not in self._signatures:
+    def _signature(self, path: str, read: str | None) -> list[Any] | None:
+        """[mtime, size, content hash] of a dependency as the analysis read it (``read``: the
+        hash of those bytes; None: it read none, the file was absent). The stat is kept only
+        while the file still holds those bytes: a helper edited after the analysis read it
+        must not be taken for the one the result came from."""
+        if read is None:
+            return None
+        key = f"{path}\0{read}"
+        if key not in self._signatures:
+            signature: list[Any] = [None, None, read]
             try:
                 st = os.stat(path)
-                signature: list[Any] | None = None
-                if stat.S_ISREG(st.st_mode):
-                    trusted: list[Any] = _trusted_stat(st) or [None, None]
-                    signature = trusted + [_read_digest(path)]
+                if stat.S_ISREG(st.st_mode) and _read_digest(path) == read:
+                    signature = (_trusted_stat(st) or [None, None]) + [read]
             except OSError:
-                signature = None
-            self._signatures[path] = signature
-        return self._signatures[path]
+                pass
+            self._signatures[key] = signature
+        return self._signatures[key]
 
     def _unchanged(self, path: str, stored: list[Any] | None) -> bool:
         try:
@@ -220,8 +233,9 @@ class ResultCache:
             return stored is None and not stat.S_ISREG(st.st_mode)
         if stored[:2] == _stat_key(st):
             return True
-        current = self._signature(path)
-        return current is not None and current[2] == stored[2]
+        if path not in self._current:
+            self._current[path] = _read_digest(path)
+        return self._current[path] == stored[2]
 
     def save(self) -> None:
         """Write the entries atomically (a reader sees the old file or the new one)."""

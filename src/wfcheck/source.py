@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import codecs
 import contextvars
+import hashlib
 import io
 import sys
 import threading
@@ -33,6 +34,11 @@ class SourceError(Exception):
         self.column = column
         # The decoded text when decoding succeeded (for showing the offending line).
         self.text = text
+
+
+def content_digest(data: bytes) -> str:
+    """The hash that says whether a file's bytes changed (the cache compares them)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def decode_source(data: bytes) -> SourceText:

@@ -30,7 +30,7 @@ from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import FrameworkSpec
-from wfcheck.source import SourceError, parse_source
+from wfcheck.source import SourceError, content_digest, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -203,6 +203,9 @@ class ProjectIndex:
         self._chains: dict[tuple[str, int, str], Chain | None] = {}
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
+        # The hash of the bytes each file was analysed from, by real path: what the cache
+        # stores for a dependency (not the file as it is when the cache is saved).
+        self.read_digests: dict[str, str] = {}
         self.modules_parsed = 0
 
     # -- dependencies ----------------------------------------------------------------------
@@ -292,8 +295,13 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            text, module = parse_source(path.read_bytes())
-        except (OSError, SourceError):
+            data = path.read_bytes()
+        except OSError:
+            return None
+        self.read_digests[key[0]] = content_digest(data)
+        try:
+            text, module = parse_source(data)
+        except SourceError:
             return None
         self.modules_parsed += 1
         facts = ModuleFacts(
