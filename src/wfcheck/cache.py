@@ -217,8 +217,9 @@ class ResultCache:
             signature: list[Any] = [None, None, read]
             try:
                 st = os.stat(path)
-                if stat.S_ISREG(st.st_mode) and _read_digest(path) == read:
-                    signature = (_trusted_stat(st) or [None, None]) + [read]
+                trusted = _trusted_stat(st)
+                if trusted is not None and stat.S_ISREG(st.st_mode) and _read_digest(path) == read:
+                    signature = [*trusted, read]
             except OSError:
                 pass
             self._signatures[key] = signature
