@@ -8,6 +8,10 @@ Where permissions matter the wfcheck subprocess runs as an unprivileged user id 
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -155,3 +159,78 @@ def test_a_helper_edited_before_the_cache_is_saved_is_analysed_again(
     monkeypatch.undo()
     second = check_paths([str(app)], _cached_settings(tmp_path))
     assert [d.code for d in second.diagnostics] == ["WF604"]
+
+
+def _cache_file(tmp_path: Path) -> tuple[Path, list]:
+    """A project whose result is cached; the cache file and the fresh diagnostics."""
+    helper, app = _helper_project(tmp_path)
+    helper.write_text("import time\n\n\ndef stamp():\n    return time.time()\n")
+    old = 1_000_000_000
+    for path in (helper, app):
+        os.utime(path, (old, old))  # not racy: the cache keeps their stat
+    fresh = check_paths([str(app)], _cached_settings(tmp_path)).diagnostics
+    [stored] = (tmp_path / "cache").rglob("*.json")
+    return stored, fresh
+
+
+def _run_cli_with_cache(tmp_path: Path, **limits: int) -> subprocess.CompletedProcess:
+    def limit() -> None:
+        import resource
+
+        for name, value in limits.items():
+            resource.setrlimit(getattr(resource, name), (value, value))
+
+    return subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "--output-format", "concise",
+         "--cache-dir", str(tmp_path / "cache"), str(tmp_path / "project" / "app.py")],
+        capture_output=True, text=True, timeout=120, preexec_fn=limit if limits else None,
+        env={**os.environ, "PYTHONPATH": SRC},
+    )
+
+
+def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    stored.write_text('{"entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
+    assert again.diagnostics == fresh
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        # A dependency signature too short (IndexError when it was compared).
+        lambda entry: entry["deps"].update({k: [0, 0] for k in entry["deps"]}),
+        # Values of the wrong type, served as they were.
+        lambda entry: entry["result"]["diagnostics"][0].update(line="7", column=None),
+        lambda entry: entry["result"]["diagnostics"][0].update(chain="abc"),
+        lambda entry: entry["result"]["diagnostics"][0].update(message=5),
+    ],
+    ids=["short-signature", "wrong-position-types", "chain-string", "message-number"],
+)
+def test_a_cache_entry_of_any_unexpected_shape_is_a_miss(tmp_path: Path, tamper) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    data = json.loads(stored.read_text())
+    for entry in data["entries"].values():
+        tamper(entry)
+    stored.write_text(json.dumps(data))
+    again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
+    assert again.diagnostics == fresh
+
+
+def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    stored.unlink()
+    os.mkfifo(stored)
+    result = _run_cli_with_cache(tmp_path)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "WF604" in result.stdout
+
+
+def test_a_link_to_dev_zero_in_place_of_the_cache_file_is_not_read(tmp_path: Path) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    stored.unlink()
+    stored.symlink_to("/dev/zero")
+    # Bounded, so the unfixed behaviour (reading until memory runs out) fails fast.
+    result = _run_cli_with_cache(tmp_path, RLIMIT_AS=3 * 1024**3)
+    assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-500:]
+    assert "WF604" in result.stdout

@@ -40,6 +40,8 @@ _CACHEDIR_TAG = (
 _RACY_NS = 2_000_000_000
 # Settings fields that say where and how fast to run, not what a file's result is.
 _RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
+# A cache file above this size is not read (it is rewritten by the next save).
+MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
 digest = content_digest
@@ -102,27 +104,105 @@ def result_to_data(result: FileResult) -> dict[str, Any]:
     }
 
 
-def result_from_data(path: str, data: dict[str, Any]) -> FileResult:
+class InvalidEntry(Exception):
+    """A cached value does not have the shape wfcheck writes: the entry is a miss."""
+
+
+def _expect(value: Any, kind: type | tuple[type, ...]) -> Any:
+    # bool is an int to isinstance: a position is never one.
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise InvalidEntry(f"expected {kind}, got {type(value).__name__}")
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _fields(data: Any, names: frozenset[str]) -> dict[str, Any]:
+    """``data`` as a JSON object with exactly these keys."""
+    if not isinstance(data, dict) or data.keys() != names:
+        raise InvalidEntry("unexpected keys")
+    return data
+
+
+_OPTIONAL_STR = (str, type(None))
+_DIAGNOSTIC_TYPES: dict[str, Any] = {
+    "code": str, "name": str, "message": str, "path": str, "line": int, "column": int,
+    "end_line": int, "end_column": int, "workflow": str, "framework": _OPTIONAL_STR,
+    "chain": list, "help": _OPTIONAL_STR, "noqa_row": (int, type(None)), "source_line": str,
+    "fix": (dict, type(None)),
+}
+_EDIT_TYPES: dict[str, Any] = {
+    "content": str, "line": int, "column": int, "end_line": int, "end_column": int,
+}
+_APPLICABILITIES = frozenset({"safe", "unsafe", "display-only"})
+
+
+def result_from_data(path: str, data: Any) -> FileResult:
+    """The result a cache entry holds; raises :class:`InvalidEntry` for any other shape."""
+    data = _fields(data, frozenset({"parsed", "diagnostics", "depends_on"}))
     return FileResult(
         path,
-        diagnostics=[_diagnostic(d) for d in data["diagnostics"]],
-        parsed=bool(data["parsed"]),
-        depends_on=tuple(data["depends_on"]),
+        diagnostics=[_diagnostic(d) for d in _expect(data["diagnostics"], list)],
+        parsed=_expect(data["parsed"], bool),
+        depends_on=tuple(_expect(d, str) for d in _expect(data["depends_on"], list)),
     )
 
 
-def _diagnostic(data: dict[str, Any]) -> Diagnostic:
+def _diagnostic(data: Any) -> Diagnostic:
+    data = _fields(data, frozenset(_DIAGNOSTIC_TYPES))
+    for name, kind in _DIAGNOSTIC_TYPES.items():
+        _expect(data[name], kind)
     fix = data["fix"]
+    if fix is not None:
+        fix = _fields(fix, frozenset({"applicability", "message", "edits"}))
+        if fix["applicability"] not in _APPLICABILITIES:
+            raise InvalidEntry("unknown applicability")
+        fix = Fix(
+            fix["applicability"],
+            _expect(fix["message"], str),
+            tuple(_edit(e) for e in _expect(fix["edits"], list)),
+        )
     return Diagnostic(
-        **{
-            **data,
-            "chain": tuple(data["chain"]),
-            "fix": Fix(
-                fix["applicability"], fix["message"], tuple(Edit(**e) for e in fix["edits"])
-            )
-            if fix is not None
-            else None,
-        }
+        **{**data, "chain": tuple(_expect(step, str) for step in data["chain"]), "fix": fix}
+    )
+
+
+def _edit(data: Any) -> Edit:
+    data = _fields(data, frozenset(_EDIT_TYPES))
+    for name, kind in _EDIT_TYPES.items():
+        _expect(data[name], kind)
+    return Edit(**data)
+
+
+def _valid_stat(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _valid_signature(value: Any) -> bool:
+    """None, or [mtime, size, hash] with the stat part possibly [None, None]."""
+    if value is None:
+        return True
+    if not isinstance(value, list) or len(value) != 3 or not isinstance(value[2], str):
+        return False
+    return value[:2] == [None, None] or _valid_stat(value[:2])
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.keys() == {"display", "context", "stat", "hash", "deps", "result"}
+        and isinstance(entry["display"], str)
+        and isinstance(entry["context"], str)
+        and _valid_stat(entry["stat"])
+        and isinstance(entry["hash"], _OPTIONAL_STR)
+        and isinstance(entry["deps"], dict)
+        and all(_valid_signature(sig) for sig in entry["deps"].values())
     )
 
 
@@ -151,10 +231,21 @@ class ResultCache:
         self._current: dict[str, str | None] = {}
 
     def _load(self) -> dict[str, Any]:
+        """The stored entries: read only from a regular file below :data:`MAX_CACHE_BYTES`
+        (a FIFO or a link to a device in its place would hang or never end); anything that is
+        not the JSON wfcheck writes is an empty cache."""
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
-            with open(self.file, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
+            descriptor = os.open(self.file, flags)
+            with os.fdopen(descriptor, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
+                    return {}
+                raw = handle.read(MAX_CACHE_BYTES + 1)
+            if len(raw) > MAX_CACHE_BYTES:
+                return {}
+            data = json.loads(raw)
+        except (OSError, ValueError, RecursionError, MemoryError):
             return {}
         entries = data.get("entries") if isinstance(data, dict) else None
         return entries if isinstance(entries, dict) else {}
@@ -165,6 +256,7 @@ class ResultCache:
         try:
             if (
                 not isinstance(entry, dict)
+                or not _valid_entry(entry)
                 or entry["display"] != display
                 or entry["context"] != self.context
             ):
@@ -179,7 +271,7 @@ class ResultCache:
             if entry["result"] is None:
                 return FileResult(display)
             return result_from_data(display, entry["result"])
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (InvalidEntry, KeyError, TypeError, ValueError, AttributeError, IndexError):
             return None
 
     def store(
