@@ -22,7 +22,7 @@ from typing import Any
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, StepResult, accepts_input
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, Mode, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import Commit, InstanceRecord, MemoryStore, Store
@@ -54,8 +54,9 @@ def pending_work(events: Sequence[Event]) -> Pending:
     """Scheduled activities, child workflows and timers without a recorded outcome."""
     scheduled: dict[int, Event] = {}
     for event in events:
-        if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED):
-            scheduled[int(event.seq)] = event  # type: ignore[arg-type]
+        scheduling = event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED)
+        if scheduling and event.seq is not None:
+            scheduled[event.seq] = event
         elif event.seq is not None:
             scheduled.pop(event.seq, None)
         elif event.kind in h.TERMINAL_KINDS:
@@ -81,8 +82,10 @@ class Worker:
         hooks: Hooks | None = None,
         target: str | None = None,
         sticky: bool = False,
+        mode: Mode = "strict",
     ) -> None:
-        """``sticky=True`` keeps each instance's execution in memory between steps instead of
+        """``mode`` is the divergence check of every replay (see :mod:`executor`).
+        ``sticky=True`` keeps each instance's execution in memory between steps instead of
         replaying the whole history at every step: linear instead of quadratic in the history
         length, but a step no longer re-checks the code against the history (a restart
         still does)."""
@@ -94,6 +97,7 @@ class Worker:
         self.steps = 0
         self.hit_step_limit = False
         self.sticky = sticky
+        self.mode = mode
         self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
         self._histories: dict[str, tuple[int, list[Event]]] = {}
 
@@ -182,7 +186,7 @@ class Worker:
             ):
                 execution = cached[3]
         if execution is None:
-            execution = Execution(self.registry.get_workflow(name), instance_id)
+            execution = Execution(self.registry.get_workflow(name), instance_id, self.mode)
             execution.replay_history(old)
         result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
@@ -196,9 +200,12 @@ class Worker:
         """The current generation's events (sticky: kept in memory while the store agrees)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
-            if cached is not None and cached[0] == record.generation:
-                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
-                    return cached[1]
+            if (
+                cached is not None
+                and cached[0] == record.generation
+                and self.store.count(record.instance_id, record.generation) == len(cached[1])
+            ):
+                return cached[1]
         events = self.store.history(record.instance_id)
         if self.sticky:
             self._histories[record.instance_id] = (record.generation, events)
@@ -294,7 +301,9 @@ class Worker:
         return False
 
     def _run_activity(self, instance_id: str, scheduled: Event, history: Sequence[Event]) -> Event:
-        seq, name = int(scheduled.seq), str(scheduled.name)  # type: ignore[arg-type]
+        seq, name = scheduled.seq, str(scheduled.name)
+        if seq is None:  # pending_work() lists only events with a sequence number
+            raise ValueError(f"cannot run {scheduled.describe()}: it has no sequence number")
         self.hooks.before_activity(instance_id, seq, name)
         try:
             fn = self.registry.get_activity(name)
