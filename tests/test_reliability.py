@@ -16,9 +16,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-from helpers import settings
+from helpers import cli_runner, settings
 
 from wfcheck import engine
+from wfcheck.cli import main
 from wfcheck.engine import check_paths
 from wfcheck.fixes import imports
 from wfcheck.fixes.apply import fix_source
@@ -234,3 +235,54 @@ def test_a_link_to_dev_zero_in_place_of_the_cache_file_is_not_read(tmp_path: Pat
     result = _run_cli_with_cache(tmp_path, RLIMIT_AS=3 * 1024**3)
     assert result.returncode == 1 and "Traceback" not in result.stderr, result.stderr[-500:]
     assert "WF604" in result.stdout
+
+
+# -- 6: the cache stays inside the project ----------------------------------------------------
+
+
+def _workflow_project(tmp_path: Path, config: str) -> Path:
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text(config)
+    (project / "flow.py").write_text(
+        DAPR_HEAD + "import uuid\n\n\n@wfr.workflow\ndef flow(ctx, payload):\n"
+        "    return str(uuid.uuid4())\n"
+    )
+    return project
+
+
+def _check_without_cache_env(*args: str):
+    # The suite points WFCHECK_CACHE_DIR elsewhere: these runs take the configured one.
+    return cli_runner().invoke(main, ["check", *args], env={"WFCHECK_CACHE_DIR": None})
+
+
+def test_cache_dir_dot_writes_no_gitignore_into_the_project(tmp_path: Path, monkeypatch) -> None:
+    project = _workflow_project(tmp_path, '[tool.wfcheck]\ncache-dir = "."\n')
+    monkeypatch.chdir(project)
+    result = _check_without_cache_env(".")
+    assert result.exit_code == 1, result.output
+    assert not (project / ".gitignore").exists()
+    assert list(project.glob("*/*.json"))  # the cache itself is still kept
+
+
+@pytest.mark.parametrize("where", ["../../../somewhere", "ABSOLUTE"])
+def test_a_configured_cache_dir_outside_the_project_is_refused(tmp_path: Path, where: str) -> None:
+    outside = tmp_path / "somewhere"
+    project = _workflow_project(tmp_path, "")
+    vendored = project / "vendor" / "lib"
+    vendored.mkdir(parents=True)
+    value = str(outside) if where == "ABSOLUTE" else where
+    (vendored / "pyproject.toml").write_text(f'[tool.wfcheck]\ncache-dir = "{value}"\n')
+    (vendored / "flow.py").write_text((project / "flow.py").read_text())
+    result = _check_without_cache_env(str(project))
+    assert result.exit_code == 2
+    assert "key `cache-dir`" in result.stderr and "leaves the project" in result.stderr
+    assert not outside.exists()
+
+
+def test_the_command_line_may_put_the_cache_anywhere(tmp_path: Path) -> None:
+    project = _workflow_project(tmp_path, "")
+    outside = tmp_path / "elsewhere" / "cache"
+    result = _check_without_cache_env("--cache-dir", str(outside), str(project))
+    assert result.exit_code == 1
+    assert (outside / ".gitignore").read_text() == "*\n"

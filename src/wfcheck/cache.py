@@ -336,8 +336,10 @@ class ResultCache:
         if not self._dirty:
             return
         try:
+            dedicated = _dedicated(self.directory)
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            _mark_cache_directory(self.directory)
+            if dedicated:
+                _mark_cache_directory(self.directory)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -363,6 +365,25 @@ def _read_digest(path: str) -> str | None:
             return digest(handle.read())
     except OSError:
         return None
+
+
+def _dedicated(directory: Path) -> bool:
+    """Is ``directory`` wfcheck's own (absent, so created now; empty; or tagged by wfcheck
+    before)? Only there may a `*` .gitignore go: in a project directory (`cache-dir = "."`)
+    it would hide every new file from git."""
+    try:
+        with os.scandir(directory) as entries:
+            names = {entry.name for entry in entries}
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not names:
+        return True
+    try:
+        return (directory / "CACHEDIR.TAG").read_text(encoding="utf-8") == _CACHEDIR_TAG
+    except (OSError, UnicodeError):
+        return False
 
 
 def _mark_cache_directory(directory: Path) -> None:
