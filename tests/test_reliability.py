@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import stat
 import subprocess
 import sys
+import tempfile
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,10 +25,12 @@ from wfcheck import engine
 from wfcheck.cli import main
 from wfcheck.engine import check_paths
 from wfcheck.fixes import imports
-from wfcheck.fixes.apply import fix_source
+from wfcheck.fixes import write
+from wfcheck.fixes.apply import fix_paths, fix_source
 from wfcheck.source import decode_source
 
 SRC = str(Path(__file__).resolve().parent.parent / "src")
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
 DAPR_HEAD = "import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n\n\n"
 
 
@@ -286,3 +291,159 @@ def test_the_command_line_may_put_the_cache_anywhere(tmp_path: Path) -> None:
     result = _check_without_cache_env("--cache-dir", str(outside), str(project))
     assert result.exit_code == 1
     assert (outside / ".gitignore").read_text() == "*\n"
+
+
+# -- 7-8: where and how --fix writes ---------------------------------------------------------
+
+SAFE_FIX = (FIXTURES / "fix" / "uuid_durabletask.py").read_bytes()
+SAFE_FIXED = (FIXTURES / "fix" / "uuid_durabletask.fixed.py").read_bytes()
+ROOT = os.geteuid() == 0
+# Throwaway ids for the unprivileged runs (no account needed: setpriv takes numbers).
+USER, OTHER_USER, GROUP = 60_001, 60_002, 60_003
+
+
+@pytest.fixture
+def shared_dir():
+    """A directory every user may enter and write (pytest's tmp_path is root-only)."""
+    directory = Path(tempfile.mkdtemp(prefix="wfcheck-reliability-"))
+    directory.chmod(0o777)
+    yield directory
+    shutil.rmtree(directory, ignore_errors=True)
+
+
+def _wfcheck(*args: str, uid: int | None = None, gid: int | None = None) -> subprocess.CompletedProcess:
+    """`wfcheck` in a subprocess, as ``uid``/``gid`` when given (the suite must be root)."""
+    command = [sys.executable, "-m", "wfcheck", *args]
+    if uid is not None:
+        command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", *command]
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=120,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "WFCHECK_CACHE_DIR"},
+            "PYTHONPATH": SRC,
+            "HOME": "/tmp",
+        },
+    )
+
+
+def _unprivileged() -> tuple[int | None, int | None]:
+    """As root: a throwaway user id to run as; otherwise the current user."""
+    if ROOT:
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root and setpriv is missing: cannot drop privileges")
+        return USER, USER
+    return None, None
+
+
+def test_fix_does_not_write_through_a_symlink_leaving_the_checked_tree(tmp_path: Path) -> None:
+    outside = tmp_path / "outside" / "real.py"
+    outside.parent.mkdir()
+    outside.write_bytes(SAFE_FIX)
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    (tree / "link.py").symlink_to(outside)
+    result = _wfcheck("check", "--no-cache", "--fix", str(tree))
+    assert outside.read_bytes() == SAFE_FIX
+    assert result.returncode == 1
+    assert "not fixed: a symbolic link to a file outside the checked tree" in result.stderr
+
+
+def test_fix_refuses_a_read_only_file(shared_dir: Path) -> None:
+    uid, gid = _unprivileged()
+    target = shared_dir / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    if uid is not None:
+        os.chown(target, uid, gid)
+    target.chmod(0o444)
+    result = _wfcheck("check", "--no-cache", "--fix", str(shared_dir), uid=uid, gid=gid)
+    assert target.read_bytes() == SAFE_FIX
+    assert result.returncode == 1
+    assert "not fixed: the file is read-only" in result.stderr
+
+
+def test_fix_keeps_the_owner_of_another_users_group_writable_file(shared_dir: Path) -> None:
+    if not ROOT or shutil.which("setpriv") is None:
+        pytest.skip("needs root (with setpriv) to make a file owned by another user")
+    target = shared_dir / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    os.chown(target, OTHER_USER, GROUP)
+    target.chmod(0o664)
+    result = _wfcheck("check", "--no-cache", "--fix", str(shared_dir), uid=USER, gid=GROUP)
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == SAFE_FIXED
+    st = target.stat()
+    assert (st.st_uid, st.st_gid, stat.S_IMODE(st.st_mode)) == (OTHER_USER, GROUP, 0o664)
+
+
+def test_fix_as_root_keeps_the_owner(tmp_path: Path) -> None:
+    if not ROOT:
+        pytest.skip("needs root to make a file owned by another user")
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    os.chown(target, OTHER_USER, GROUP)
+    [outcome] = fix_paths([str(tmp_path)], settings()).outcomes
+    assert outcome.applied and outcome.error is None
+    assert target.read_bytes() == SAFE_FIXED
+    assert (target.stat().st_uid, target.stat().st_gid) == (OTHER_USER, GROUP)
+
+
+def test_fix_updates_a_hard_linked_file_in_place(tmp_path: Path) -> None:
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    other = tmp_path / "elsewhere"
+    other.mkdir()
+    os.link(target, other / "same.txt")
+    inode = target.stat().st_ino
+    [outcome] = fix_paths([str(target)], settings()).outcomes
+    assert outcome.applied and outcome.error is None
+    assert target.stat().st_ino == inode
+    assert (other / "same.txt").read_bytes() == target.read_bytes() == SAFE_FIXED
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["elsewhere", "wf.py"]
+
+
+def test_a_killed_in_place_write_is_put_back_and_fixed_by_the_next_run(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    os.link(target, tmp_path / "other-link.txt")
+    os_write = os.write
+    calls = []
+
+    def killed(handle: int, data) -> int:
+        # The journal is written whole; the file itself only half before the "kill".
+        calls.append(handle)
+        if len(calls) == 1:
+            return os_write(handle, data)
+        os_write(handle, bytes(data[: len(data) // 2]))
+        raise KeyboardInterrupt  # stands in for the SIGKILL: nothing after it runs
+
+    monkeypatch.setattr(write.os, "write", killed)
+    monkeypatch.setattr(write.os, "unlink", lambda name: None)  # a killed run removes nothing
+    with pytest.raises(KeyboardInterrupt):
+        fix_paths([str(tmp_path)], settings())
+    monkeypatch.undo()
+    torn = target.read_bytes()
+    assert torn not in (SAFE_FIX, SAFE_FIXED)
+    [journal] = tmp_path.glob(".wf.py.*.wfcheck-tmp")
+    [outcome] = fix_paths([str(tmp_path)], settings()).outcomes
+    assert outcome.applied and outcome.error is None
+    assert target.read_bytes() == (tmp_path / "other-link.txt").read_bytes() == SAFE_FIXED
+    assert not journal.exists()
+
+
+def test_stale_temporary_files_are_removed_and_ones_in_use_kept(tmp_path: Path) -> None:
+    import fcntl
+
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    stale = tmp_path / ".wf.py.k1ll3d_0.wfcheck-tmp"
+    stale.write_bytes(SAFE_FIXED[:100])
+    busy = tmp_path / ".wf.py.running.wfcheck-tmp"
+    busy.write_bytes(b"")
+    with open(busy, "rb") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        [outcome] = fix_paths([str(tmp_path)], settings()).outcomes
+        assert busy.exists()
+    assert outcome.applied and target.read_bytes() == SAFE_FIXED
+    assert not stale.exists()

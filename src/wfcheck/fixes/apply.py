@@ -4,24 +4,23 @@ Fixes are applied, the file is checked again, until nothing changes (at most ten
 still pending after that are reported). A pass applies every non-overlapping fix at once; if
 the result does not parse, fixes are tried one at a time and any that breaks the file is
 dropped and reported. A file whose codec would not write its own text back byte for byte is
-not fixed. Writes go to a temporary file in the same directory as the file a symlink points to
-and replace it atomically, keeping its mode, encoding (BOM, PEP 263 cookie) and line endings,
-and never overwrite a file that changed meanwhile.
+not fixed, nor is one LibCST does not give back exactly, and a pass is kept only when its
+bytes parse and decode with the file's own encoding (BOM, PEP 263 cookie) back to its text.
+Writing is :mod:`wfcheck.fixes.write`'s.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import difflib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic, Fix
+from wfcheck.discovery import real_path
 from wfcheck.engine import (
     Settings,
     UnreadableFile,
@@ -31,6 +30,13 @@ from wfcheck.engine import (
     read_file,
 )
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
+from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomically: API
+    FileChangedError,
+    NotWritten,
+    clean_stale,
+    write_atomically,
+    write_fixed,
+)
 from wfcheck.frameworks import using_specs
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
@@ -223,38 +229,6 @@ def _apply_pass(
     return text, []
 
 
-def write_atomically(path: Path, original: bytes, new: bytes) -> None:
-    """Replace ``path`` with ``new`` unless it no longer holds ``original``.
-
-    The new content goes to a temporary file in the same directory (same file system), gets
-    the original's permission bits, is flushed to disk, and then replaces the original in one
-    `os.replace`. On any failure the temporary file is removed and the original is untouched.
-    """
-    # Through a symlink, the file it points to is the one to rewrite; replacing the link
-    # itself would turn it into a copy.
-    path = Path(os.path.realpath(path))
-    directory = path.parent
-    mode = path.stat().st_mode
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wfcheck-tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(new)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, mode & 0o7777)
-        if path.read_bytes() != original:
-            raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-
-
-class FileChangedError(Exception):
-    """The file changed between reading and writing it."""
-
-
 @dataclass
 class FixRun:
     outcomes: list[FixOutcome]
@@ -269,18 +243,31 @@ def fix_paths(
     paths: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True
 ) -> FixRun:
     """Fix every file `check` would check; write changed files unless ``write`` is false
-    (`--diff`)."""
+    (`--diff`). Writing also clears what killed runs left in the directories written to."""
     outcomes = []
+    # The checked tree: a symbolic link may not lead a write out of it.
+    tree = [real_path(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths]
+    cleaned: set[Path] = set()
     with using_specs(settings.specs):
         project = make_project(paths, settings)
         project.generated_names = set()
         for path in files_to_check(paths, settings):
-            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write))
+            if write:
+                directory = real_path(path).parent
+                if directory not in cleaned:
+                    cleaned.add(directory)
+                    clean_stale(directory)
+            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
     return FixRun(outcomes)
 
 
 def _fix_file(
-    path: Path, settings: Settings, unsafe: bool, project: ProjectIndex, write: bool
+    path: Path,
+    settings: Settings,
+    unsafe: bool,
+    project: ProjectIndex,
+    write: bool,
+    tree: Sequence[Path] | None = None,
 ) -> FixOutcome:
     try:
         data = read_file(path)
@@ -289,8 +276,8 @@ def _fix_file(
     outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
     if write and outcome.changed:
         try:
-            write_atomically(path, data, fixed)
-        except (OSError, FileChangedError) as exc:
+            write_fixed(path, data, fixed, tree)
+        except (OSError, NotWritten) as exc:
             outcome.error = f"not fixed: {exc}"
             outcome.fixed = outcome.original
             outcome.applied = []
