@@ -24,8 +24,7 @@ from helpers import cli_runner, settings
 from wfcheck import engine
 from wfcheck.cli import main
 from wfcheck.engine import check_paths
-from wfcheck.fixes import imports
-from wfcheck.fixes import write
+from wfcheck.fixes import imports, write
 from wfcheck.fixes.apply import fix_paths, fix_source
 from wfcheck.source import decode_source
 
