@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import tempfile
+import xml.etree.ElementTree as ET
 from dataclasses import replace
 from pathlib import Path
 
@@ -446,3 +447,45 @@ def test_stale_temporary_files_are_removed_and_ones_in_use_kept(tmp_path: Path) 
         assert busy.exists()
     assert outcome.applied and target.read_bytes() == SAFE_FIXED
     assert not stale.exists()
+
+
+# -- 9: names and source text are printed escaped --------------------------------------------
+
+WORKFLOW_WITH_ESCAPES = (
+    DAPR_HEAD + "import uuid\n\n\n@wfr.workflow\ndef flow(ctx, payload):\n"
+    '    return str(uuid.uuid4()) + "\x1b]0;pwned\x07\x1b[2J"\n'
+)
+
+
+def test_a_file_name_cannot_inject_a_github_workflow_command(tmp_path: Path) -> None:
+    (tmp_path / "x\n::warning file=evil.py::pwned\n.py").symlink_to(tmp_path / "missing")
+    result = _wfcheck("check", "--no-cache", "--output-format", "github", str(tmp_path))
+    assert result.returncode == 1
+    assert "cannot read file" in result.stderr
+    lines = (result.stdout + result.stderr).splitlines()
+    assert not [line for line in lines if line.startswith("::")]
+
+
+def test_a_file_name_cannot_split_a_concise_line(tmp_path: Path) -> None:
+    (tmp_path / "a\nb.py").write_text(WORKFLOW_WITH_ESCAPES)
+    result = _wfcheck("check", "--no-cache", "--output-format", "concise", str(tmp_path))
+    [line] = result.stdout.splitlines()
+    assert line.startswith(f"{tmp_path}/a\\x0ab.py:11:16: WF202 ")
+
+
+def test_escape_sequences_in_names_and_source_lines_never_reach_the_terminal(tmp_path: Path) -> None:
+    (tmp_path / "\x1b[31mred.py").write_text(WORKFLOW_WITH_ESCAPES)
+    result = _wfcheck("check", "--no-cache", str(tmp_path))
+    assert result.returncode == 1
+    assert "\x1b" not in result.stdout + result.stderr and "\x07" not in result.stdout
+    assert "\\x1b[31mred.py:11:16: WF202" in result.stdout
+    # The caret still sits under the call, measured on the escaped line.
+    source, caret = [line for line in result.stdout.splitlines() if line.startswith(("11 |", "   |"))][1:3]
+    assert caret.index("^") == source.index("uuid.uuid4()")
+
+
+def test_junit_stays_valid_xml_whatever_the_file_name(tmp_path: Path) -> None:
+    (tmp_path / "\x1b\x01odd.py").write_text(WORKFLOW_WITH_ESCAPES)
+    result = _wfcheck("check", "--no-cache", "--output-format", "junit", str(tmp_path))
+    root = ET.fromstring(result.stdout)
+    assert [case.get("file") for case in root.iter("testcase")] == [f"{tmp_path}/\\x1b\\x01odd.py"]

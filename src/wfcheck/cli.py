@@ -10,6 +10,7 @@ import click
 from wfcheck import __version__, app
 from wfcheck.config import Options
 from wfcheck.report import REPORTERS
+from wfcheck.report.printable import printable
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -200,5 +201,5 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"wfcheck: error: {message}", err=True)
+    click.echo(printable(f"wfcheck: error: {message}"), err=True)
     sys.exit(app.EXIT_ERROR)

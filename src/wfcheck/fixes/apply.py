@@ -38,6 +38,7 @@ from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomic
     write_fixed,
 )
 from wfcheck.frameworks import using_specs
+from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
 MAX_PASSES = 10
@@ -65,8 +66,8 @@ class FixOutcome:
             difflib.unified_diff(
                 self.original.splitlines(keepends=True),
                 self.fixed.splitlines(keepends=True),
-                fromfile=self.path,
-                tofile=self.path,
+                fromfile=printable(self.path),
+                tofile=printable(self.path),
             )
         )
 
