@@ -24,7 +24,7 @@ from helpers import cli_runner, settings
 
 from wfcheck import engine
 from wfcheck.cli import main
-from wfcheck.engine import check_paths
+from wfcheck.engine import check_paths, check_source
 from wfcheck.fixes import imports, write
 from wfcheck.fixes.apply import fix_paths, fix_source
 from wfcheck.source import decode_source
@@ -489,3 +489,43 @@ def test_junit_stays_valid_xml_whatever_the_file_name(tmp_path: Path) -> None:
     result = _wfcheck("check", "--no-cache", "--output-format", "junit", str(tmp_path))
     root = ET.fromstring(result.stdout)
     assert [case.get("file") for case in root.iter("testcase")] == [f"{tmp_path}/\\x1b\\x01odd.py"]
+
+
+# -- 10: unreadable directories, a closed stdin, a BOM with a foreign cookie -----------------
+
+
+def test_a_directory_without_read_permission_is_reported_and_fails_the_run(shared_dir: Path) -> None:
+    uid, gid = _unprivileged()
+    locked = shared_dir / "locked"
+    locked.mkdir()
+    (locked / "flow.py").write_bytes(SAFE_FIX)
+    locked.chmod(0)
+    try:
+        result = _wfcheck("check", "--no-cache", str(shared_dir), uid=uid, gid=gid)
+    finally:
+        locked.chmod(0o755)
+    assert result.returncode == 1
+    assert f"wfcheck: {locked}: cannot read directory: Permission denied" in result.stderr
+    assert "All checks passed" not in result.stdout + result.stderr
+
+
+def test_a_closed_stdin_is_a_one_line_usage_error() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "-"],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": SRC},
+        # `<&-`: the child starts with file descriptor 0 closed.
+        preexec_fn=lambda: os.close(0),
+    )
+    assert result.returncode == 2
+    assert result.stderr == "wfcheck: error: cannot read from stdin: it is closed\n"
+
+
+def test_a_bom_with_a_latin1_cookie_is_reported_as_that_conflict() -> None:
+    data = b"\xef\xbb\xbf# -*- coding: latin-1 -*-\nimport dapr.ext.workflow\nx = 'caf\xe9'\n"
+    [diagnostic] = check_source(data, "bom.py", settings()).diagnostics
+    assert diagnostic.code == "WF900"
+    assert diagnostic.message == (
+        "invalid encoding declaration: the file starts with a UTF-8 byte order mark but its "
+        "coding cookie says latin-1 (remove one of them)"
+    )
+    assert diagnostic.line == 1

@@ -167,11 +167,21 @@ def check(
             fix=fix,
             diff=diff,
             stdin_filename=stdin_filename,
-            read_stdin=sys.stdin.buffer.read,
+            read_stdin=_read_stdin,
         )
     except app.UsageError as exc:
         _fail(str(exc))
     sys.exit(code)
+
+
+def _read_stdin() -> bytes:
+    # Started with stdin closed (`<&-`), Python has no sys.stdin at all.
+    if sys.stdin is None:
+        raise app.UsageError("cannot read from stdin: it is closed")
+    try:
+        return sys.stdin.buffer.read()
+    except (OSError, ValueError) as exc:
+        raise app.UsageError(f"cannot read from stdin: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class _ClickSink:
