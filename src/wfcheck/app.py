@@ -173,9 +173,7 @@ def _report(
     for path, error in result.errors:
         sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
-        rendered = (
-            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
-        )
+        rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
         rendered = REPORTERS[out.format](diagnostics, rules)
     show_summary = not out.quiet and out.format in ("full", "concise")
@@ -243,7 +241,10 @@ def _report_fix(
     )
     _report(result, out, rules, text, sink, err)
     if out.show_fixes and fixed:
-        applied = [(printable(o.path), [code for code, _, _ in o.applied]) for o in outcomes]
+        applied = [
+            (printable(o.path), [f"{code} [{label}]" for code, _, _, label in o.applied])
+            for o in outcomes
+        ]
         listing = summary.fixes_applied(applied, {r.code: r.name for r in rules}) + "\n"
         (sink.err if err else sink.out)(listing)
     return exit_code(result, out.exit_zero)

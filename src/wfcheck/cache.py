@@ -138,6 +138,7 @@ _EDIT_TYPES: dict[str, Any] = {
     "content": str, "line": int, "column": int, "end_line": int, "end_column": int,
 }
 _APPLICABILITIES = frozenset({"safe", "unsafe", "display-only"})
+_HISTORIES = frozenset({"keeps", "changes"})
 
 
 def result_from_data(path: str, data: Any) -> FileResult:
@@ -157,13 +158,15 @@ def _diagnostic(data: Any) -> Diagnostic:
         _expect(data[name], kind)
     fix = data["fix"]
     if fix is not None:
-        fix = _fields(fix, frozenset({"applicability", "message", "edits"}))
-        if fix["applicability"] not in _APPLICABILITIES:
-            raise InvalidEntry("unknown applicability")
+        fix = _fields(fix, frozenset({"applicability", "message", "edits", "history", "patch"}))
+        if fix["applicability"] not in _APPLICABILITIES or fix["history"] not in _HISTORIES:
+            raise InvalidEntry("unknown applicability or history")
         fix = Fix(
             fix["applicability"],
             _expect(fix["message"], str),
             tuple(_edit(e) for e in _expect(fix["edits"], list)),
+            fix["history"],
+            _expect(fix["patch"], str),
         )
     return Diagnostic(
         **{**data, "chain": tuple(_expect(step, str) for step in data["chain"]), "fix": fix}

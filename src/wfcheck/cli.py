@@ -92,6 +92,12 @@ def _codes_option(name: str, help: str):
     default=None,
     help="Also apply (with --fix) and count fixes that may change behaviour.",
 )
+@click.option(
+    "--versioned-fixes/--no-versioned-fixes",
+    default=None,
+    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
+    "Temporal workflow.patched), so running instances keep the old code.",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
@@ -133,6 +139,7 @@ def check(
     force_exclude: bool | None,
     fix: bool,
     unsafe_fixes: bool | None,
+    versioned_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
@@ -151,6 +158,7 @@ def check(
         force_exclude=force_exclude,
         src=list(src),
         unsafe_fixes=unsafe_fixes,
+        versioned_fixes=versioned_fixes,
         config=config_file,
         isolated=isolated,
         cache=not no_cache,
@@ -213,3 +221,15 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 def _fail(message: str) -> NoReturn:
     click.echo(printable(f"wfcheck: error: {message}"), err=True)
     sys.exit(app.EXIT_ERROR)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `wfcheck[server]`)."""
+    try:
+        from wfcheck.server import start
+    except ImportError as exc:
+        if str(exc.name).split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail("the language server needs pygls: pip install 'wfcheck[server]'")
+    start()

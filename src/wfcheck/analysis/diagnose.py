@@ -18,6 +18,7 @@ from wfcheck.analysis.findings import Finding
 from wfcheck.analysis.project import ModuleFacts, ProjectIndex
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
+from wfcheck.checks import versioned
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import real_path
 from wfcheck.fixes.plan import FixOptions, ModulePlan, plan_fixes
@@ -124,6 +125,10 @@ def analyse_module(
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
         findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings, facts.parents)
+    if findings:
+        findings = run_check(
+            versioned.CODE, versioned.split_legacy, findings, facts.parents, enabled
+        )
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
     return _to_diagnostics(facts, project, findings, settings, enabled)

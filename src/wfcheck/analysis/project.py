@@ -205,6 +205,9 @@ class ProjectIndex:
         # stores for a dependency (not the file as it is when the cache is saved).
         self.read_digests: dict[str, str] = {}
         self.modules_parsed = 0
+        # How a helper module's bytes are read: the language server reads an open editor
+        # buffer before the file on disk.
+        self.read_source: Callable[[Path], bytes] = Path.read_bytes
 
     # -- dependencies ----------------------------------------------------------------------
 
@@ -293,7 +296,7 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            data = path.read_bytes()
+            data = self.read_source(path)
         except OSError:
             return None
         self.read_digests[key[0]] = content_digest(data)

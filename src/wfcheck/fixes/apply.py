@@ -29,6 +29,7 @@ from wfcheck.engine import (
     make_project,
     read_file,
 )
+from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomically: API
     FileChangedError,
@@ -49,8 +50,8 @@ class FixOutcome:
     path: str
     original: str = ""
     fixed: str = ""
-    # (code, line, fix message) of every fix applied, in order.
-    applied: list[tuple[str, int, str]] = field(default_factory=list)
+    # (code, line, fix message, applicability on both axes) of every fix applied, in order.
+    applied: list[tuple[str, int, str, str]] = field(default_factory=list)
     # Fixes that would have broken the file: (code, line, fix message).
     dropped: list[tuple[str, int, str]] = field(default_factory=list)
     # What is left to report after fixing.
@@ -73,10 +74,15 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    """Plain `--fix` applies fixes that are safe on both axes: the meaning stays and so does
+    the history shape (running instances replay the fixed code). Everything else that has
+    edits needs `--unsafe-fixes`."""
     fix = diagnostic.fix
-    if fix is None or not fix.edits:
+    if fix is None or not fix.edits or fix.applicability not in ("safe", "unsafe"):
         return False
-    return fix.applicability == "safe" or (unsafe and fix.applicability == "unsafe")
+    if fix.applicability == "safe" and fix.history == "keeps":
+        return True
+    return unsafe
 
 
 def _encode(text: str, source: SourceText) -> bytes:
@@ -175,8 +181,11 @@ def _fix_loop(
         new_text, used = _apply_pass(text, candidates, outcome, rejected, source, python)
         if new_text == text:
             break
-        text = new_text
-        outcome.applied += [(d.code, d.line, fix.message) for d, fix in used]
+        # Imports only the rewritten code read (`import time` after `time.sleep` became a
+        # timer) go too; the next pass checks the file as it will be written.
+        cleaned = drop_unused_imports(source.text, new_text)
+        text = cleaned if cleaned != new_text and _parses(cleaned, python) else new_text
+        outcome.applied += [(d.code, d.line, fix.message, fix.label) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
         if _candidates(diagnostics, unsafe, rejected):

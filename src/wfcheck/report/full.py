@@ -42,5 +42,7 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
             lines.append(printable(f"  = via {step}"))
         if d.help:
             lines.append(printable(f"  = help: {d.help}"))
+        if d.fix is not None:
+            lines.append(printable(f"  = fix [{d.fix.label}]: {d.fix.message}"))
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)

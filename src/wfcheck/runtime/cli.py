@@ -155,8 +155,12 @@ def raise_event_command(
         return
     registry, _ = load_target(record.target)
     worker = make_worker(registry, store, target=record.target, mode=mode)
+    root = record
+    while root.parent_id:  # a child's event advances its parents too
+        root = store.get(root.parent_id)
     try:
-        record = worker.run_until_idle(instance, fire_timers_while_waiting=fire_timers)
+        worker.run_until_idle(root.instance_id, fire_timers_while_waiting=fire_timers)
+        record = store.get(instance)
     except NonDeterminismError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -245,3 +249,46 @@ def verify_command(
             mode=mode,  # type: ignore[arg-type]
         )
     )
+
+
+@replay.command("check")
+@click.argument("target")
+@click.option(
+    "--history",
+    "history_path",
+    required=True,
+    help="A recorded history file, or a folder of them (checked one by one).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["engine", "strict"]),
+    default="engine",
+    show_default=True,
+    help="engine: what the engine rejects on replay; strict: also inputs, timers and results.",
+)
+@click.option(
+    "--output-format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+def check_command(target: str, history_path: str, mode: str, output_format: str) -> None:
+    """Replay recorded histories against FILE_OR_MODULE:WORKFLOW (today's code).
+
+    Reads wfcheck's export, durabletask's history export (JSON, gzipped JSONL), durabletask and
+    Dapr HistoryEvent lists in protobuf JSON, and Temporal JSON histories (through temporalio's
+    Replayer). Exit 0: every history replays; 1: a divergence; 2: usage or input error.
+    """
+    from wfcheck.runtime.replay_check import FORMATTERS, CheckUsageError, check_path, exit_code
+
+    try:
+        results = check_path(_absolute_target(target), history_path, mode)
+    except CheckUsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - never a traceback for bad input
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(FORMATTERS[output_format](results))
+    sys.exit(exit_code(results))
