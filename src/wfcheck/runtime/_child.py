@@ -11,6 +11,8 @@ import json
 import sys
 import traceback
 
+from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, DEFAULT_MAX_CONCURRENT_ACTIVITIES
+
 
 def _replay(history_path: str, target: str) -> int:
     from wfcheck.runtime.errors import NonDeterminismError
@@ -47,7 +49,14 @@ def _work(args: argparse.Namespace) -> int:
         journal=args.journal,
     )
     store = SQLiteStore(args.db)
-    worker = Worker(registry, store, hooks=hooks, target=args.target)
+    worker = Worker(
+        registry,
+        store,
+        hooks=hooks,
+        target=args.target,
+        activity_timeout=args.activity_timeout,
+        max_concurrent_activities=args.max_concurrent_activities,
+    )
     if store.find(args.instance_id) is None:
         start = parse_time(args.start_time) if args.start_time else None
         worker.start(name, json.loads(args.input), instance_id=args.instance_id, start_time=start)
@@ -72,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     work.add_argument("--seed", type=int, default=0)
     work.add_argument("--kill-after-commits", type=int)
     work.add_argument("--activity-kill-probability", type=float, default=0.0)
+    work.add_argument("--activity-timeout", type=float, default=DEFAULT_ACTIVITY_TIMEOUT)
+    work.add_argument("--max-concurrent-activities", type=int, default=DEFAULT_MAX_CONCURRENT_ACTIVITIES)
     args = parser.parse_args(argv)
     try:
         if args.command == "replay":

@@ -8,7 +8,9 @@ the user's module, replays every instance and generation strictly, and reports t
 Chaos runs a real worker process (``python -m wfcheck.runtime._child work``) on a fresh SQLite
 file and kills it with SIGKILL — after every committed step, then at random points inside
 activities — restarting it each time, until the instance finishes; the final status and
-output must equal the uninterrupted run's.
+output must equal the uninterrupted run's. The after-every-step workers run one activity at a
+time (a kill there lands between steps, never inside an activity); the inside-activities
+workers run them concurrently, and a kill counts as inside every activity running then.
 """
 
 from __future__ import annotations
@@ -150,6 +152,7 @@ class ChaosHooks(Hooks):
         self.rng = random.Random(seed)
         self.journal = journal
         self.commits = 0
+        self.running: set[tuple[str, int]] = set()  # handed to a thread, outcome not committed
 
     def _log(self, line: str) -> None:
         if self.journal:
@@ -160,6 +163,8 @@ class ChaosHooks(Hooks):
 
     def _kill(self, why: str) -> None:
         self._log(f"kill {why}")
+        for instance_id, seq in sorted(self.running):
+            self._log(f"interrupted {instance_id} {seq}")
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -171,9 +176,11 @@ class ChaosHooks(Hooks):
     def before_activity(self, instance_id: str, seq: int, name: str) -> None:
         self._maybe_kill_in_activity("before-activity", instance_id, seq)
         self._log(f"run {instance_id} {seq} {name}")
+        self.running.add((instance_id, seq))
 
     def after_activity(self, instance_id: str, seq: int, name: str) -> None:
         self._maybe_kill_in_activity("after-activity", instance_id, seq)
+        self.running.discard((instance_id, seq))
 
     def after_commit(self, instance_id: str) -> None:
         self.commits += 1
@@ -204,6 +211,7 @@ def run_chaos(
     activity_kill_probability: float = 0.3,
     max_launches: int = 500,
     cwd: str | None = None,
+    activity_timeout: float | None = None,
 ) -> ChaosReport:
     """Run the workflow in worker processes that are killed repeatedly (``mode`` is
     ``"steps"``: after every commit, or ``"activities"``: at random points in activities)."""
@@ -232,8 +240,10 @@ def run_chaos(
                 "--seed",
                 str(seed * 100003 + launches),
             ]
+            if activity_timeout is not None:
+                args += ["--activity-timeout", str(activity_timeout)]
             if mode == "steps":
-                args += ["--kill-after-commits", "1"]
+                args += ["--kill-after-commits", "1", "--max-concurrent-activities", "1"]
             else:
                 args += ["--activity-kill-probability", str(activity_kill_probability)]
             proc = subprocess.run(child_command(*args), env=env, capture_output=True, text=True, cwd=cwd)
@@ -264,6 +274,8 @@ def run_chaos(
                         runs[(parts[1], int(parts[2]))] += 1
                     elif parts[0] == "kill" and parts[1] in ("before-activity", "after-activity"):
                         killed_in.append((parts[2], int(parts[3])))
+                    elif parts[0] == "interrupted":
+                        killed_in.append((parts[1], int(parts[2])))
         return ChaosReport(
             kills, launches, record.status, record.output, record.error, runs, killed_in, document
         )
