@@ -214,7 +214,14 @@ class Store:
         for item in document["instances"]:
             record = InstanceRecord(**item["record"])
             gens = sorted(item["generations"].items(), key=lambda kv: int(kv[0]))
-            self._import(record, [(int(g), history_from_json(evs)) for g, evs in gens])
+            histories = [(int(g), history_from_json(evs)) for g, evs in gens]
+            for generation, events in histories:
+                damage = find_damage(events)
+                if damage is not None:
+                    raise ValueError(
+                        f"instance {record.instance_id!r} generation {generation}: damaged history: {damage}"
+                    )
+            self._import(record, histories)
         return str(document["root"])
 
     def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:

@@ -31,7 +31,7 @@ from wfcheck.runtime.executor import replay
 from wfcheck.runtime.perturb import describe, perturbed_environment
 from wfcheck.runtime.registry import Registry, load_target
 from wfcheck.runtime.store import MemoryStore, Store
-from wfcheck.runtime.worker import Hooks, Worker
+from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, Hooks, Worker
 
 Echo = Callable[[str], None]
 
@@ -76,10 +76,15 @@ class RecordedRun:
 
 
 def record_run(
-    target: str, workflow_input: Any, *, instance_id: str | None = None, store: Store | None = None
+    target: str,
+    workflow_input: Any,
+    *,
+    instance_id: str | None = None,
+    store: Store | None = None,
+    activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
 ) -> RecordedRun:
     registry, name = load_target(target)
-    worker = Worker(registry, store or MemoryStore(), target=target)
+    worker = Worker(registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout)
     instance_id = worker.start(name, workflow_input, instance_id=instance_id)
     record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
     first = worker.store.history(instance_id, worker.store.generations(instance_id)[0])[0]
@@ -325,10 +330,11 @@ def verify(
     chaos: bool = False,
     seed: int = 0,
     echo: Echo = print,
+    activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
 ) -> int:
     """The ``replay verify`` procedure; returns the exit code."""
     try:
-        reference = record_run(target, workflow_input)
+        reference = record_run(target, workflow_input, activity_timeout=activity_timeout)
     except NonDeterminismError as exc:
         # every step of a run replays the history so far, so a workflow can diverge from itself
         echo(str(exc))
@@ -356,6 +362,7 @@ def verify(
             start_time=reference.start_time,
             mode=mode,
             seed=seed,
+            activity_timeout=activity_timeout,
         )
         try:
             replay_document(report.document, registry)
