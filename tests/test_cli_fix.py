@@ -26,7 +26,7 @@ def orch(ctx: task.OrchestrationContext, _):
 SAFE_LINE = "    started = ctx.current_utc_datetime.replace(tzinfo=timezone.utc).timestamp()\n"
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 

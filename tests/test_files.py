@@ -322,7 +322,9 @@ def test_a_failing_fix_builder_and_a_failing_analysis_are_blamed_apart(monkeypat
     monkeypatch.setattr(checker, "build_fix", no_fix)
     [diagnostic] = run_bytes(WORKFLOW.encode())
     assert diagnostic.code == "WF999"
-    assert diagnostic.message.startswith("internal error in rule WF202 (random-uuid): ValueError: no fix today")
+    assert diagnostic.message.startswith(
+        "internal error in rule WF202 (random-uuid): ValueError: no fix today"
+    )
 
     def no_facts(*args, **kwargs):
         raise AttributeError("no facts")

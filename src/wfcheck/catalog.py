@@ -21,7 +21,6 @@ else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
 FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
-GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -259,22 +258,23 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     kind = data.get("kind", "api")
     if kind not in ("api", "structural"):
         raise CatalogError(f"{where}: 'kind' must be 'api' or 'structural'")
-    apis = tuple(_parse_api(a, where) for a in data.get("apis", []))  # type: ignore[union-attr]
+    apis = tuple(_parse_api(a, where) for a in _array(data, "apis", where))
     if kind == "api" and not apis:
         raise CatalogError(f"{where}: an 'api' rule needs at least one entry in 'apis'")
-    alternatives = dict(data.get("alternatives", {}))  # type: ignore[arg-type]
+    alternatives = _string_table(data, "alternatives", where)
     bad = set(alternatives) - set(FRAMEWORKS) - {"default"}
     if bad:
         raise CatalogError(f"{where}: alternatives for unknown framework(s) {sorted(bad)}")
-    docs = dict(data.get("docs", {}))  # type: ignore[arg-type]
+    docs = _string_table(data, "docs", where)
     missing = {"what", "why", "example", "use_instead"} - set(docs)
     if missing:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
-    snippets = dict(data.get("snippets", {}))  # type: ignore[arg-type]
+    snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
+    valid, invalid = (_strings(snippets, kind, f"{where}: snippets") for kind in ("valid", "invalid"))
     return Rule(
         code=code,
         name=name,
@@ -283,13 +283,42 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         kind=kind,
         default=bool(data.get("default", True)),
         apis=apis,
-        exclude=tuple(data.get("exclude", ())),  # type: ignore[arg-type]
+        exclude=_strings(data, "exclude", where),
         alternatives=alternatives,
         docs=docs,
-        valid=tuple(snippets.get("valid", ())),
-        invalid=tuple(snippets.get("invalid", ())),
+        valid=valid,
+        invalid=invalid,
         source=source,
     )
+
+
+def _table(data: Mapping[str, object], key: str, where: str) -> dict[str, object]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: '{key}' must be a table")
+    return value
+
+
+def _string_table(data: Mapping[str, object], key: str, where: str) -> dict[str, str]:
+    table = _table(data, key, where)
+    for name, value in table.items():
+        if not isinstance(value, str):
+            raise CatalogError(f"{where}: '{key}.{name}' must be a string")
+    return {name: str(value) for name, value in table.items()}
+
+
+def _array(data: Mapping[str, object], key: str, where: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise CatalogError(f"{where}: '{key}' must be an array")
+    return value
+
+
+def _strings(data: Mapping[str, object], key: str, where: str) -> tuple[str, ...]:
+    values = _array(data, key, where)
+    if not all(isinstance(v, str) for v in values):
+        raise CatalogError(f"{where}: '{key}' must be an array of strings")
+    return tuple(str(v) for v in values)
 
 
 def rules_dir() -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable
 from typing import Optional
 
 # None means "every code"; otherwise the set of codes (or prefixes) named.
@@ -80,6 +79,3 @@ def suppresses(suppression: Suppression, code: str) -> bool:
         return True
     return any(code == s or (code.startswith(s) and len(s) < len(code)) for s in suppression)
 
-
-def any_suppresses(suppressions: Iterable[Suppression], code: str) -> bool:
-    return any(suppresses(s, code) for s in suppressions)

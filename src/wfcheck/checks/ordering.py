@@ -23,7 +23,9 @@ _STABLE_HASH_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool
 
 # The `qualified` a set-iteration finding carries (hash()/id() findings carry the builtin).
 SET_ITERATION = "set-iteration"
-ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
+ITERATION_MESSAGE = (
+    "iterating over a set: the order depends on string hashing, which differs between processes"
+)
 
 
 # Consumers of a comprehension whose result does not depend on the order they see its
@@ -79,10 +81,12 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
                 ctx.report(arg.value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
         return
     if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
-        ctx.report(call, "WF602", "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)", qualified="builtins.hash")
+        message = "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)"
+        ctx.report(call, "WF602", message, qualified="builtins.hash")
         return
     if qualified == "builtins.id":
-        ctx.report(call, "WF602", "`id()` is a memory address and differs between processes", qualified="builtins.id")
+        message = "`id()` is a memory address and differs between processes"
+        ctx.report(call, "WF602", message, qualified="builtins.id")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -122,16 +126,14 @@ def _is_set_variable(ctx: CheckContext, name: str, depth: int) -> bool:
     owner = ctx.scope.owner_of(name)
     if owner is None or owner.kind == "module" or not ctx.in_unit(owner):
         return False
-    values = []
+    values: list[cst.BaseExpression] = []
     for binding in owner.bindings[name]:
         if binding.kind == "augment":
             continue
-        if binding.kind != "value" or binding.node is None:
+        if binding.kind != "value" or not isinstance(binding.node, cst.BaseExpression):
             return False
         values.append(binding.node)
-    return bool(values) and all(
-        is_set_expression(ctx, v, depth + 1) for v in values  # type: ignore[arg-type]
-    )
+    return bool(values) and all(is_set_expression(ctx, v, depth + 1) for v in values)
 
 
 def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:

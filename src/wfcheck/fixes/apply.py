@@ -12,6 +12,7 @@ and never overwrite a file that changed meanwhile.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
 import os
 import tempfile
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfcheck.analysis.project import ProjectIndex
-from wfcheck.diagnostics import Diagnostic
+from wfcheck.diagnostics import Diagnostic, Fix
 from wfcheck.engine import (
     Settings,
     UnreadableFile,
@@ -153,7 +154,7 @@ def _fix_loop(
         if new_text == text:
             break
         text = new_text
-        outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
+        outcome.applied += [(d.code, d.line, fix.message) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
         if _candidates(diagnostics, unsafe, rejected):
@@ -166,43 +167,41 @@ def _fix_loop(
 
 def _candidates(
     diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: set[tuple[str, str]]
-) -> list[Diagnostic]:
+) -> list[tuple[Diagnostic, Fix]]:
+    """The diagnostics whose fix this run applies, each with its fix."""
     return [
-        d
+        (d, d.fix)
         for d in diagnostics
-        if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
+        if d.fix is not None and applicable(d, unsafe) and (d.code, d.fix.message) not in rejected
     ]
 
 
 def _apply_pass(
     text: str,
-    candidates: Sequence[Diagnostic],
+    candidates: Sequence[tuple[Diagnostic, Fix]],
     outcome: FixOutcome,
     rejected: set[tuple[str, str]],
     python: bool,
-) -> tuple[str, list[Diagnostic]]:
-    chosen: list[Diagnostic] = []
-    for diagnostic in candidates:
-        edits = diagnostic.fix.edits  # type: ignore[union-attr]
-        if not any(edits_overlap(edits, c.fix.edits) for c in chosen):  # type: ignore[union-attr]
-            chosen.append(diagnostic)
+) -> tuple[str, list[tuple[Diagnostic, Fix]]]:
+    chosen: list[tuple[Diagnostic, Fix]] = []
+    for diagnostic, fix in candidates:
+        if not any(edits_overlap(fix.edits, c.edits) for _, c in chosen):
+            chosen.append((diagnostic, fix))
     try:
-        new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
+        new_text = apply_edits(text, [e for _, fix in chosen for e in fix.edits])
         if _parses(new_text, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
     # Something in this pass breaks the file: apply the first fix that does not, drop the rest
     # that do; the next pass re-checks with fresh positions.
-    for diagnostic in chosen:
-        fix = diagnostic.fix
-        assert fix is not None
+    for diagnostic, fix in chosen:
         try:
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
         if new_text and _parses(new_text, python):
-            return new_text, [diagnostic]
+            return new_text, [(diagnostic, fix)]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
     return text, []
@@ -231,10 +230,8 @@ def write_atomically(path: Path, original: bytes, new: bytes) -> None:
             raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
         os.replace(temp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        except OSError:
-            pass
         raise
 
 

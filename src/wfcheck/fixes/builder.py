@@ -13,12 +13,14 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from wfcheck.analysis.findings import PASSED
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
 
 if TYPE_CHECKING:
-    from wfcheck.analysis.checker import CheckContext
+    from wfcheck.analysis.findings import Finding
+    from wfcheck.fixes.plan import PlanContext
 
 SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
 
@@ -35,7 +37,7 @@ _UTC_NAMES = frozenset({"datetime.timezone.utc", "datetime.UTC", "pytz.utc", "py
 class FixSite:
     """Where a finding sits, as far as rewriting it is concerned."""
 
-    def __init__(self, ctx: CheckContext, node: cst.CSTNode) -> None:
+    def __init__(self, ctx: PlanContext, node: cst.CSTNode) -> None:
         self.ctx = ctx
         self.node = node
         self.facts = ctx.facts
@@ -129,7 +131,14 @@ class FixSite:
 _ENGINE_FREE = frozenset({"WF601", "WF602"})
 
 
-def build_fix(ctx: CheckContext, node: cst.CSTNode, code: str, qualified: str) -> Fix | None:
+def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
+    node, code, qualified = finding.node, finding.code, finding.qualified
+    if finding.form == PASSED:
+        return Fix(
+            DISPLAY,
+            "No automatic fix: the function is passed to be called, not called here; compute "
+            "the values in an activity (or with the engine's replay-safe API) and pass those",
+        )
     if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.

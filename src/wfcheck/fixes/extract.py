@@ -108,7 +108,7 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
     if unsafe_reasons:
         message += " (" + "; ".join(unsafe_reasons) + ")"
-    site.facts.reserved_names.add(name)
+    site.ctx.taken.add(name)
     if site.ctx.project.generated_names is not None:
         site.ctx.project.generated_names.add(name)
     return Fix(applicability, message, tuple(edits))
@@ -177,11 +177,9 @@ def _widen(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
 
 def _is_target(site: FixSite, node: cst.CSTNode) -> bool:
     parent = site.facts.parents.get(node)
-    if isinstance(parent, cst.AssignTarget) or isinstance(parent, (cst.Del,)):
+    if isinstance(parent, (cst.AssignTarget, cst.Del)):
         return True
-    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
-        return True
-    return False
+    return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
 
 
 def _known_serializable(site, expression, qualified, apis, results) -> bool:
@@ -263,14 +261,17 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
     subject = _assigned_name(site, expression)
     if subject is None:
         last = qualified.rpartition(".")[2] if qualified else ""
-        if code == "WF604" and isinstance(site.node, cst.Call):
-            last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
+        func = site.node.func if code == "WF604" and isinstance(site.node, cst.Call) else None
+        if isinstance(func, cst.Attribute):
+            last = func.attr.value
+        elif isinstance(func, cst.Name):
+            last = func.value
         subject = _snake(last) or "value"
     base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
     # Every word of the file: names of any scope (a workflow's local `read_home` would shadow
     # the activity) and registered names in strings (`name="read_home"`); and, in a `--fix`
     # run, what other files were given.
-    taken = site.facts.words | site.facts.reserved_names
+    taken = site.facts.words | site.ctx.taken
     taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:
@@ -305,9 +306,10 @@ def _render_call(site: FixSite, name: str, free: list[str]) -> str | None:
     else:
         value = "None"
     input_arg = f", {value}" if free else ""
-    return site.render(
-        site.spec.activity_call_template, fn=name, input=value, input_arg=input_arg
-    )
+    template = site.spec.activity_call_template
+    if template is None:
+        return None
+    return site.render(template, fn=name, input=value, input_arg=input_arg)
 
 
 def _activity_source(site, name: str, free: list[str], returned: str, registration) -> str:
@@ -377,7 +379,11 @@ class _Registration:
             return []
         statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
         small = _enclosing(site, self.anchor, cst.BaseSmallStatement)
-        if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and small is not None
+            and small is not statement.body[-1]
+        ):
             # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
             end = site.facts.positions[small].end
             content = "; " + self.statement.format(fn=name)
@@ -417,17 +423,19 @@ def _registration(site: FixSite) -> _Registration | None:
     if kind == "runtime-decorator":
         if decorator_receiver is not None:
             return _Registration(decorator=f'@{decorator_receiver}.activity(name="{{fn}}")')
-        call = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
-        if call is not None:
-            receiver = site.code(call.func.value)  # type: ignore[attr-defined]
-            return _Registration(statement=f"{receiver}.register_activity({{fn}})", anchor=call)
+        found = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
+        if found is not None:
+            call, receiver = found
+            return _Registration(
+                statement=f"{site.code(receiver)}.register_activity({{fn}})", anchor=call
+            )
         return None
     if kind == "worker-call":
-        call = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
-        if call is None:
+        found = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
+        if found is None:
             return None
-        receiver = site.code(call.func.value)  # type: ignore[attr-defined]
-        return _Registration(statement=f"{receiver}.add_activity({{fn}})", anchor=call)
+        call, receiver = found
+        return _Registration(statement=f"{site.code(receiver)}.add_activity({{fn}})", anchor=call)
     if kind == "app-decorator" and decorator_receiver is not None:
         return _Registration(
             decorator=f'@{decorator_receiver}.activity_trigger(input_name="{{param}}")',
@@ -457,8 +465,11 @@ def _is_self(site: FixSite, node: cst.CSTNode) -> bool:
     return isinstance(root, cst.Name) and root.value in ("self", "cls")
 
 
-def _registration_call(site: FixSite, methods: tuple[str, ...]) -> cst.Call | None:
-    """The call registering this workflow, else the file's first such call."""
+def _registration_call(
+    site: FixSite, methods: tuple[str, ...]
+) -> tuple[cst.Call, cst.BaseExpression] | None:
+    """The call registering this workflow, else the file's first such call; with its receiver
+    (the runtime or worker object)."""
     unit_name = site.unit.node.name.value
     first = None
     for call, _container in site.facts.index.calls:
@@ -468,9 +479,9 @@ def _registration_call(site: FixSite, methods: tuple[str, ...]) -> cst.Call | No
         if _is_self(site, func.value):
             continue
         if first is None:
-            first = call
+            first = (call, func.value)
         if any(isinstance(a.value, cst.Name) and a.value.value == unit_name for a in call.args):
-            return call
+            return call, func.value
     return first
 
 

@@ -6,13 +6,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Dict, Optional, Tuple
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
 from wfcheck.frameworks.base import FrameworkSpec, Registration
 
 SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
-BY_NAME: dict[str, FrameworkSpec] = {spec.name: spec for spec in SPECS}
 
 # Methods a workflow's context parameter offers that identify an unmarked generator workflow
 # (the signature fallback), and the engine each one points to when imports do not say.
@@ -84,7 +82,6 @@ __all__ = [
     "active_specs",
     "configured_specs",
     "using_specs",
-    "BY_NAME",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",

@@ -14,7 +14,7 @@ import traceback
 from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, DEFAULT_MAX_CONCURRENT_ACTIVITIES
 
 
-def _replay(history_path: str, target: str) -> int:
+def _replay(history_path: str, target: str, mode: str) -> int:
     from wfcheck.runtime.errors import NonDeterminismError
     from wfcheck.runtime.perturb import apply_from_environment
     from wfcheck.runtime.verify import replay_document
@@ -26,7 +26,7 @@ def _replay(history_path: str, target: str) -> int:
 
     registry, _ = load_target(target)
     try:
-        count = replay_document(document, registry)
+        count = replay_document(document, registry, mode)  # type: ignore[arg-type]
     except NonDeterminismError as exc:
         print(exc)
         return 1
@@ -56,6 +56,7 @@ def _work(args: argparse.Namespace) -> int:
         target=args.target,
         activity_timeout=args.activity_timeout,
         max_concurrent_activities=args.max_concurrent_activities,
+        mode=args.mode,
     )
     if store.find(args.instance_id) is None:
         start = parse_time(args.start_time) if args.start_time else None
@@ -71,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("replay")
     rep.add_argument("history")
     rep.add_argument("target")
+    rep.add_argument("--mode", choices=("engine", "strict"), default="strict")
     work = sub.add_parser("work")
     work.add_argument("db")
     work.add_argument("target")
@@ -83,10 +85,11 @@ def main(argv: list[str] | None = None) -> int:
     work.add_argument("--activity-kill-probability", type=float, default=0.0)
     work.add_argument("--activity-timeout", type=float, default=DEFAULT_ACTIVITY_TIMEOUT)
     work.add_argument("--max-concurrent-activities", type=int, default=DEFAULT_MAX_CONCURRENT_ACTIVITIES)
+    work.add_argument("--mode", choices=("engine", "strict"), default="strict")
     args = parser.parse_args(argv)
     try:
         if args.command == "replay":
-            return _replay(args.history, args.target)
+            return _replay(args.history, args.target, args.mode)
         return _work(args)
     except Exception:
         traceback.print_exc()

@@ -168,17 +168,29 @@ def run_options(fn: Any) -> Any:
     return activity_options(fn)
 
 
+def mode_option(default: str, why: str):
+    return click.option(
+        "--mode",
+        type=click.Choice(["engine", "strict"]),
+        default=default,
+        show_default=True,
+        help="Divergence check: engine = what durabletask/Dapr reject (kind, name, order, versions,"
+        f" patches); strict = also inputs and timer fire times. {why}",
+    )
+
+
 def _worker(registry: Any, store: Any, target: str, options: dict[str, Any]) -> Any:
     from wfcheck.runtime.worker import make_worker
 
     return make_worker(
         registry,
         store,
-        real_time=options["real_time"],
+        real_time=options.get("real_time", False),
         target=target,
-        sticky=options["sticky"],
+        sticky=options.get("sticky", False),
         activity_timeout=options["activity_timeout"],
         max_concurrent_activities=options["max_concurrent_activities"],
+        mode=options["mode"],
     )
 
 
@@ -203,6 +215,7 @@ def replay() -> None:
 @db_option
 @click.option("--instance-id", help="Instance id (default: random).")
 @run_options
+@mode_option("strict", "Default strict: one code version runs the instance, so any difference is a bug.")
 def run_command(
     target: str,
     input_json: str | None,
@@ -235,6 +248,7 @@ def run_command(
 @db_option
 @click.option("--target", help="FILE_OR_MODULE:WORKFLOW to run (default: the one recorded at the start).")
 @run_options
+@mode_option("engine", "Default engine: the instance may have been recorded by an earlier deployment.")
 def resume_command(instance: str, db: str, target: str | None, **options: Any) -> None:
     """Continue INSTANCE from where its history ends (after a crash, a kill or --max-steps):
     run what is pending and record nothing else. A child workflow resumes through its root."""
@@ -276,6 +290,7 @@ def resume_command(instance: str, db: str, target: str | None, **options: Any) -
 @db_option
 @click.option("--fire-timers", is_flag=True, help="Then also fire timers while waiting.")
 @activity_options
+@mode_option("engine", "Default engine: the instance may have been recorded by an earlier deployment.")
 def raise_event_command(
     instance: str,
     name: str,
@@ -296,7 +311,7 @@ def raise_event_command(
     if not record.target:
         return
     registry, _ = _load(record.target)
-    worker = _worker(registry, store, record.target, {**options, "real_time": False, "sticky": False})
+    worker = _worker(registry, store, record.target, options)
     try:
         record = worker.run_until_idle(instance, fire_timers_while_waiting=fire_timers)
     except InstanceLeasedError as exc:
@@ -371,6 +386,7 @@ def history_command(instance: str, db: str, fmt: str) -> None:
     type=click.FloatRange(min=0, min_open=True),
     help="Seconds one activity may run before it fails with TimeoutError.",
 )
+@mode_option("strict", "Default strict: verify hunts values that change between replays.")
 def verify_command(
     target: str,
     input_json: str | None,
@@ -379,6 +395,7 @@ def verify_command(
     chaos: bool,
     seed: int,
     activity_timeout: float,
+    mode: str,
 ) -> None:
     """Run FILE:WORKFLOW once, then replay its history in perturbed processes."""
     from wfcheck.runtime.verify import verify
@@ -395,5 +412,49 @@ def verify_command(
             seed=seed,
             echo=click.echo,
             activity_timeout=activity_timeout,
+            mode=mode,  # type: ignore[arg-type]
         )
     )
+
+
+@replay.command("check")
+@click.argument("target")
+@click.option(
+    "--history",
+    "history_path",
+    required=True,
+    help="A recorded history file, or a folder of them (checked one by one).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["engine", "strict"]),
+    default="engine",
+    show_default=True,
+    help="engine: what the engine rejects on replay; strict: also inputs, timers and results.",
+)
+@click.option(
+    "--output-format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+def check_command(target: str, history_path: str, mode: str, output_format: str) -> None:
+    """Replay recorded histories against FILE_OR_MODULE:WORKFLOW (today's code).
+
+    Reads wfcheck's export, durabletask's history export (JSON, gzipped JSONL), durabletask and
+    Dapr HistoryEvent lists in protobuf JSON, and Temporal JSON histories (through temporalio's
+    Replayer). Exit 0: every history replays; 1: a divergence; 2: usage or input error.
+    """
+    from wfcheck.runtime.replay_check import FORMATTERS, CheckUsageError, check_path, exit_code
+
+    try:
+        results = check_path(_absolute_target(target), history_path, mode)
+    except CheckUsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - never a traceback for bad input
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(FORMATTERS[output_format](results))
+    sys.exit(exit_code(results))

@@ -11,6 +11,7 @@ import sys
 import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable
 
 from wfcheck.runtime.tasks import Task, WhenAllTask, WhenAnyTask, when_all, when_any
@@ -47,7 +48,7 @@ def format_location(filename: str, lineno: int) -> str:
 
 def caller_location() -> str | None:
     """``file:line`` of the nearest frame outside this runtime and the workflow SDKs."""
-    frame = sys._getframe(1)
+    frame: FrameType | None = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
         if not _is_plumbing(filename):

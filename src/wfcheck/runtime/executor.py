@@ -6,6 +6,19 @@ interleaved with the decisions the code made right after each of them. Because d
 stored exactly where they were made, replay is checked position by position: every decision the
 code makes while replaying must equal the next recorded decision (same kind, sequence number,
 name, input, fire-at time or result), and every recorded decision must be made again.
+
+Two divergence modes (``mode=``):
+
+* ``"strict"`` (the default here): the position-by-position check above.
+* ``"engine"``: exactly what durabletask's and Dapr's ``_OrchestrationExecutor`` reject. A
+  recorded scheduling decision must have been made by the code, by the time it is met in
+  history, under the same sequence number with the same kind and name (and, for a child
+  workflow, instance id); inputs and timer fire-at times are not compared; a completion for a
+  task the code does not wait for is ignored; decisions the code makes that history does not
+  hold yet are new work and are appended. A recorded end must be met by an end of the same kind
+  (the engines never replay a finished instance; this keeps a full history meaningful).
+
+A strict divergence that engine mode accepts says so: ``NonDeterminismError.engine_accepts``.
 """
 
 from __future__ import annotations
@@ -15,7 +28,7 @@ import inspect
 import traceback
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.context import WorkflowContext, format_location
@@ -23,6 +36,9 @@ from wfcheck.runtime.errors import NonDeterminismError, task_failed_error
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.retry import RetryPolicy
 from wfcheck.runtime.tasks import CompletableTask, ExternalEventTask, is_task
+
+Mode = Literal["engine", "strict"]
+MODES: tuple[str, ...] = ("engine", "strict")
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -79,9 +95,12 @@ def accepts_input(fn: Callable[..., Any]) -> bool:
 class Execution:
     """One replay of one workflow instance; used by :func:`execute`, not kept between steps."""
 
-    def __init__(self, workflow: Callable[..., Any], instance_id: str) -> None:
+    def __init__(self, workflow: Callable[..., Any], instance_id: str, mode: Mode = "strict") -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown divergence mode {mode!r}; expected 'engine' or 'strict'")
         self.workflow = workflow
         self.instance_id = instance_id
+        self.mode = mode
         self.current_time = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self.is_replaying = False
         self.custom_status: Any = None
@@ -230,8 +249,11 @@ class Execution:
         self._buffered.setdefault(key, []).append((name, data))
 
     def _complete_task(self, index: int, event: Event) -> None:
-        task = self._pending.pop(event.seq, None) if event.seq is not None else None
-        if task is None:
+        seq = event.seq
+        task = self._pending.pop(seq, None) if seq is not None else None
+        if task is None or seq is None:
+            if self.mode == "engine":
+                return  # durabletask: "Ignoring unexpected taskCompleted event"
             raise NonDeterminismError(
                 kind="unknown-task",
                 event_index=index,
@@ -241,7 +263,7 @@ class Execution:
                 instance_id=self.instance_id,
             )
         if event.kind == h.TIMER_FIRED:
-            role, payload = self._timer_roles.pop(event.seq, ("timer", None))
+            role, payload = self._timer_roles.pop(seq, ("timer", None))
             if role == "event_timeout":
                 if not payload.is_complete:
                     payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))
@@ -364,6 +386,52 @@ class Execution:
             raise ValueError("history does not start with workflow_started")
         if len(started) > 1:
             raise ValueError(f"history event #{started[1]}: a second workflow_started")
+        if self.mode == "engine":
+            self._replay_engine(old)
+        else:
+            try:
+                self._replay_strict(old)
+            except NonDeterminismError as exc:
+                exc.mark_engine_accepts(self._engine_accepts(old))
+                raise
+        self._length = len(old)
+        self._terminal = next((e for e in reversed(old) if e.kind in h.TERMINAL_KINDS), None)
+
+    def _engine_accepts(self, old: Sequence[Event]) -> bool:
+        """Whether the engines would replay ``old`` against this code (a fresh execution)."""
+        try:
+            type(self)(self.workflow, self.instance_id, "engine")._replay_engine(old)
+        except NonDeterminismError:
+            return False
+        return True
+
+    def _replay_engine(self, old: Sequence[Event]) -> None:
+        made: dict[Any, _Decision] = {}  # made by the code, not yet met in history
+        for index, event in enumerate(old):
+            self.is_replaying = True
+            if event.kind not in h.DECISION_KINDS:
+                self._apply(index, event)
+                for made_now in self._decisions:
+                    made[_decision_key(made_now.event)] = made_now
+                self._decisions.clear()
+                continue
+            key = _decision_key(event)
+            if key not in made:
+                raise self._missing(index, event)
+            decision = made.pop(key)
+            if not engine_same_decision(event, decision.event):
+                raise NonDeterminismError(
+                    kind="mismatch",
+                    event_index=index,
+                    recorded=event.describe(),
+                    actual=decision.event.describe(),
+                    location=decision.location,
+                    instance_id=self.instance_id,
+                )
+        # made again but not in history yet: new work, appended by apply_new
+        self._decisions = sorted(made.values(), key=lambda d: _decision_order(d.event))
+
+    def _replay_strict(self, old: Sequence[Event]) -> None:
         pos = 0
         while pos < len(old):
             index, event = pos, old[pos]
@@ -373,8 +441,6 @@ class Execution:
                 raise self._missing(index, event)
             self._apply(index, event)
             pos = self._reconcile(old, pos)
-        self._length = len(old)
-        self._terminal = next((e for e in reversed(old) if e.kind in h.TERMINAL_KINDS), None)
 
     def apply_new(self, new: Sequence[Event]) -> StepResult:
         """Apply new input events; return them interleaved with the decisions they caused.
@@ -382,6 +448,12 @@ class Execution:
         May be called again on the same execution with later events (a sticky worker does),
         which is equivalent to a fresh :meth:`run` over the longer history."""
         tail: list[Event] = []
+        # engine mode: decisions replay made that history does not hold yet come first
+        for decision in self._decisions:
+            tail.append(decision.event)
+            if decision.event.kind in h.TERMINAL_KINDS:
+                self._terminal = decision.event
+        self._decisions.clear()
         for event in new:
             if self._done:
                 continue  # nothing listens any more; do not record
@@ -482,6 +554,26 @@ def same_decision(recorded: Event, now: Event) -> bool:
     return True
 
 
+def engine_same_decision(recorded: Event, now: Event) -> bool:
+    """What durabletask's executor compares: kind, and name (and a child's instance id) for
+    scheduling calls; for an end only that it is the same kind of end."""
+    if recorded.kind != now.kind:
+        return False
+    if recorded.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED):
+        return recorded.name == now.name and (
+            recorded.kind == h.ACTIVITY_SCHEDULED or recorded.instance_id == now.instance_id
+        )
+    return True
+
+
+def _decision_key(event: Event) -> Any:
+    return "end" if event.kind in h.TERMINAL_KINDS else event.seq
+
+
+def _decision_order(event: Event) -> tuple[int, int]:
+    return (1, 0) if event.kind in h.TERMINAL_KINDS else (0, int(event.seq or 0))
+
+
 def suspended_location(generator: Any) -> str | None:
     """``file:line`` where a (possibly delegating) generator is suspended."""
     innermost = generator
@@ -496,12 +588,20 @@ def suspended_location(generator: Any) -> str | None:
 
 
 def execute(
-    workflow: Callable[..., Any], instance_id: str, old: Sequence[Event], new: Sequence[Event]
+    workflow: Callable[..., Any],
+    instance_id: str,
+    old: Sequence[Event],
+    new: Sequence[Event],
+    *,
+    mode: Mode = "strict",
 ) -> StepResult:
-    """Replay ``old`` strictly, apply ``new``; return the tail to append and the new state."""
-    return Execution(workflow, instance_id).run(old, new)
+    """Replay ``old`` (checked as ``mode`` says), apply ``new``; return the tail to append and
+    the new state."""
+    return Execution(workflow, instance_id, mode).run(old, new)
 
 
-def replay(workflow: Callable[..., Any], instance_id: str, history: Sequence[Event]) -> StepResult:
+def replay(
+    workflow: Callable[..., Any], instance_id: str, history: Sequence[Event], *, mode: Mode = "strict"
+) -> StepResult:
     """Replay a complete recorded history; raises :class:`NonDeterminismError` on divergence."""
-    return execute(workflow, instance_id, history, [])
+    return execute(workflow, instance_id, history, [], mode=mode)

@@ -16,6 +16,7 @@ import os
 import random
 import time
 from collections.abc import Mapping
+from typing import SupportsIndex
 
 CLOCK_OFFSET_VAR = "WFCHECK_PERTURB_CLOCK_OFFSET"
 SEED_VAR = "WFCHECK_PERTURB_SEED"
@@ -102,41 +103,44 @@ def _shift_clock(offset: float) -> None:
     def shifted_time_ns() -> int:
         return real_time_ns() + int(offset * 1e9)
 
-    def localtime(secs=None):  # type: ignore[no-untyped-def]
+    def localtime(secs: float | SupportsIndex | None = None) -> time.struct_time:
         return real_localtime(shifted_time() if secs is None else secs)
 
-    def gmtime(secs=None):  # type: ignore[no-untyped-def]
+    def gmtime(secs: float | SupportsIndex | None = None) -> time.struct_time:
         return real_gmtime(shifted_time() if secs is None else secs)
 
-    def ctime(secs=None):  # type: ignore[no-untyped-def]
+    def ctime(secs: float | SupportsIndex | None = None) -> str:
         return real_ctime(shifted_time() if secs is None else secs)
 
     time.time, time.time_ns = shifted_time, shifted_time_ns
     time.localtime, time.gmtime, time.ctime = localtime, gmtime, ctime
 
-    base_datetime, base_date = _dt.datetime, _dt.date
+    # The real class, kept for the calls below (the module attributes are swapped next).
+    base_datetime = _dt.datetime
 
     class _AcceptsBase(type):
         # values made before the swap (or by C code) are still "datetimes" to user code
         def __instancecheck__(cls, obj: object) -> bool:
             return isinstance(obj, cls.__mro__[1])
 
-    class datetime(base_datetime, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.datetime
+    # The stand-ins return real datetimes and dates (the metaclass makes them pass isinstance
+    # checks against the stand-ins), hence the narrower-than-declared return types.
+    class datetime(_dt.datetime, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.datetime
         @classmethod
-        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+        def now(cls, tz: _dt.tzinfo | None = None) -> _dt.datetime:  # type: ignore[override]
             return base_datetime.now(tz) + delta
 
         @classmethod
-        def utcnow(cls):  # type: ignore[no-untyped-def, override]
+        def utcnow(cls) -> _dt.datetime:  # type: ignore[override]
             return base_datetime.now(_dt.timezone.utc).replace(tzinfo=None) + delta
 
         @classmethod
-        def today(cls):  # type: ignore[no-untyped-def, override]
+        def today(cls) -> _dt.datetime:  # type: ignore[override]
             return base_datetime.now() + delta
 
-    class date(base_date, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.date
+    class date(_dt.date, metaclass=_AcceptsBase):  # noqa: N801 - stands in for datetime.date
         @classmethod
-        def today(cls):  # type: ignore[no-untyped-def, override]
+        def today(cls) -> _dt.date:  # type: ignore[override]
             return (base_datetime.now() + delta).date()
 
     datetime.__module__ = date.__module__ = "datetime"

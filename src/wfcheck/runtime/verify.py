@@ -27,7 +27,7 @@ from typing import Any, Callable
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.errors import NonDeterminismError
-from wfcheck.runtime.executor import replay
+from wfcheck.runtime.executor import Mode, replay
 from wfcheck.runtime.perturb import describe, perturbed_environment
 from wfcheck.runtime.registry import Registry, load_target
 from wfcheck.runtime.store import MemoryStore, Store
@@ -36,7 +36,7 @@ from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, Hooks, Worker
 Echo = Callable[[str], None]
 
 
-def replay_document(document: dict[str, Any], registry: Registry) -> int:
+def replay_document(document: dict[str, Any], registry: Registry, mode: Mode = "strict") -> int:
     """Replay every instance and generation of an export document; return the number of events
     replayed. Raises :class:`NonDeterminismError` at the first divergence."""
     count = 0
@@ -45,7 +45,7 @@ def replay_document(document: dict[str, Any], registry: Registry) -> int:
         workflow = registry.get_workflow(record["name"])
         for _, raw_events in sorted(item["generations"].items(), key=lambda kv: int(kv[0])):
             events = h.history_from_json(raw_events)
-            result = replay(workflow, record["instance_id"], events)
+            result = replay(workflow, record["instance_id"], events, mode=mode)
             for (kind, name), target in result.functions.items():
                 registry.learn(kind, name, target)
             count += len(events)
@@ -82,9 +82,12 @@ def record_run(
     instance_id: str | None = None,
     store: Store | None = None,
     activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
+    mode: Mode = "strict",
 ) -> RecordedRun:
     registry, name = load_target(target)
-    worker = Worker(registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout)
+    worker = Worker(
+        registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout, mode=mode
+    )
     instance_id = worker.start(name, workflow_input, instance_id=instance_id)
     record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
     first = worker.store.history(instance_id, worker.store.generations(instance_id)[0])[0]
@@ -114,6 +117,7 @@ def perturbed_replays(
     seed: int = 0,
     echo: Echo | None = None,
     cwd: str | None = None,
+    mode: Mode = "strict",
 ) -> list[ReplayOutcome]:
     """Replay ``document`` in ``runs`` fresh perturbed processes; stop at the first divergence."""
     outcomes: list[ReplayOutcome] = []
@@ -124,9 +128,8 @@ def perturbed_replays(
             json.dump(document, handle)
         for run in range(1, runs + 1):
             env = perturbed_environment(base, run, seed)
-            proc = subprocess.run(
-                child_command("replay", path, target), env=env, capture_output=True, text=True, cwd=cwd
-            )
+            command = child_command("replay", path, target, "--mode", mode)
+            proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=cwd)
             text = (proc.stdout + proc.stderr).strip()
             outcome = ReplayOutcome(run, proc.returncode == 0, describe(env, base), text)
             outcomes.append(outcome)
@@ -217,6 +220,7 @@ def run_chaos(
     max_launches: int = 500,
     cwd: str | None = None,
     activity_timeout: float | None = None,
+    divergence: Mode = "strict",
 ) -> ChaosReport:
     """Run the workflow in worker processes that are killed repeatedly (``mode`` is
     ``"steps"``: after every commit, or ``"activities"``: at random points in activities)."""
@@ -244,6 +248,8 @@ def run_chaos(
                 journal,
                 "--seed",
                 str(seed * 100003 + launches),
+                "--mode",
+                divergence,
             ]
             if activity_timeout is not None:
                 args += ["--activity-timeout", str(activity_timeout)]
@@ -331,10 +337,12 @@ def verify(
     seed: int = 0,
     echo: Echo = print,
     activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
+    mode: Mode = "strict",
 ) -> int:
-    """The ``replay verify`` procedure; returns the exit code."""
+    """The ``replay verify`` procedure; returns the exit code. ``mode`` is the divergence check
+    of every replay (strict by default: verify hunts values that change between replays)."""
     try:
-        reference = record_run(target, workflow_input, activity_timeout=activity_timeout)
+        reference = record_run(target, workflow_input, activity_timeout=activity_timeout, mode=mode)
     except NonDeterminismError as exc:
         # every step of a run replays the history so far, so a workflow can diverge from itself
         echo(str(exc))
@@ -342,7 +350,7 @@ def verify(
         return 1
     events = sum(len(evs) for item in reference.document["instances"] for evs in item["generations"].values())
     echo(f"recorded run: instance {reference.instance_id} {reference.status}, {events} history events")
-    outcomes = perturbed_replays(target, reference.document, runs, seed=seed, echo=echo)
+    outcomes = perturbed_replays(target, reference.document, runs, seed=seed, echo=echo, mode=mode)
     failed = [o for o in outcomes if not o.ok]
     if failed:
         echo(failed[0].message)
@@ -354,23 +362,24 @@ def verify(
     registry, _ = load_target(target)
     code = 0
     compared = True
-    for mode in ("steps", "activities"):
+    for chaos_mode in ("steps", "activities"):
         report = run_chaos(
             target,
             workflow_input,
             instance_id=reference.instance_id,
             start_time=reference.start_time,
-            mode=mode,
+            mode=chaos_mode,
             seed=seed,
             activity_timeout=activity_timeout,
+            divergence=mode,
         )
         try:
-            replay_document(report.document, registry)
+            replay_document(report.document, registry, mode)
         except NonDeterminismError as exc:
-            echo(f"chaos ({mode}): the resumed history does not replay:\n{exc}")
+            echo(f"chaos ({chaos_mode}): the resumed history does not replay:\n{exc}")
             return 1
         problems = check_chaos(report, reference)
-        where = "after every step" if mode == "steps" else "at random points inside activities"
+        where = "after every step" if chaos_mode == "steps" else "at random points inside activities"
         echo(f"chaos: {report.kills} SIGKILLs {where} over {report.launches} worker launches")
         if activity_results(report.document) != activity_results(reference.document):
             compared = False

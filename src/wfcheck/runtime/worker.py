@@ -37,7 +37,7 @@ from wfcheck.runtime import history as h
 from wfcheck.runtime.activities import ActivityPool
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, StepResult, accepts_input
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, Mode, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import LEASE_SECONDS, Commit, InstanceRecord, MemoryStore, Owner, Store
@@ -84,8 +84,8 @@ class PendingIndex:
 
     def add(self, events: Iterable[Event]) -> None:
         for event in events:
-            if event.kind in _SCHEDULING_KINDS:
-                self._open[int(event.seq)] = event  # type: ignore[arg-type]
+            if event.kind in _SCHEDULING_KINDS and event.seq is not None:
+                self._open[event.seq] = event
             elif event.seq is not None:
                 self._open.pop(event.seq, None)
             elif event.kind in h.TERMINAL_KINDS:
@@ -159,8 +159,10 @@ class Worker:
         activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
         max_concurrent_activities: int = DEFAULT_MAX_CONCURRENT_ACTIVITIES,
         lease_seconds: float = LEASE_SECONDS,
+        mode: Mode = "strict",
     ) -> None:
-        """``sticky=True`` keeps each instance's execution in memory between steps instead of
+        """``mode`` is the divergence check of every replay (see :mod:`executor`).
+        ``sticky=True`` keeps each instance's execution in memory between steps instead of
         replaying the whole history at every step: linear instead of quadratic in the history
         length, but a step no longer re-checks the code against the history (a restart
         still does). ``activity_timeout`` (seconds, ``None``: none) bounds one activity run;
@@ -183,6 +185,7 @@ class Worker:
         self.lease_seconds = lease_seconds
         self._leased: set[str] = set()
         self._renewed = 0.0
+        self.mode = mode
         self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
         self._histories: dict[str, tuple[int, list[Event], PendingIndex]] = {}
         self._pool = ActivityPool()
@@ -381,7 +384,7 @@ class Worker:
             ):
                 execution = cached[3]
         if execution is None:
-            execution = Execution(self.registry.get_workflow(name), instance_id)
+            execution = Execution(self.registry.get_workflow(name), instance_id, self.mode)
             execution.replay_history(old)
         result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
@@ -396,9 +399,12 @@ class Worker:
         the check is one index lookup, not a count)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
-            if cached is not None and cached[0] == record.generation:
-                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
-                    return cached[1]
+            if (
+                cached is not None
+                and cached[0] == record.generation
+                and self.store.count(record.instance_id, record.generation) == len(cached[1])
+            ):
+                return cached[1]
         events = self.store.history(record.instance_id)
         if self.sticky:
             self._histories[record.instance_id] = (record.generation, events, PendingIndex(events))
