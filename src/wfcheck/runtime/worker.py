@@ -375,6 +375,8 @@ class Worker:
         self, name: str, instance_id: str, generation: int, old: Sequence[Event], new: Sequence[Event]
     ) -> StepResult:
         execution = None
+        if not self.sticky:
+            self._histories.pop(instance_id, None)
         if self.sticky:
             cached = self._cache.pop(instance_id, None)
             if (
@@ -395,19 +397,19 @@ class Worker:
         return result
 
     def _history(self, record: InstanceRecord) -> list[Event]:
-        """The current generation's events (sticky: kept in memory while the store agrees;
-        the check is one index lookup, not a count)."""
-        if self.sticky:
-            cached = self._histories.get(record.instance_id)
-            if (
-                cached is not None
-                and cached[0] == record.generation
-                and self.store.count(record.instance_id, record.generation) == len(cached[1])
-            ):
-                return cached[1]
+        """The current generation's events, kept in memory while the store agrees (one index
+        lookup, not a count). Sticky: for good, extended by each step. Otherwise only until
+        the next replay (which may hand the code the events' own values), so every step still
+        replays exactly what the store holds, read once per step."""
+        cached = self._histories.get(record.instance_id)
+        if (
+            cached is not None
+            and cached[0] == record.generation
+            and self.store.count(record.instance_id, record.generation) == len(cached[1])
+        ):
+            return cached[1]
         events = self.store.history(record.instance_id)
-        if self.sticky:
-            self._histories[record.instance_id] = (record.generation, events, PendingIndex(events))
+        self._histories[record.instance_id] = (record.generation, events, PendingIndex(events))
         return events
 
     def _pending(self, record: InstanceRecord, history: list[Event]) -> Pending:
