@@ -197,3 +197,52 @@ def test_sticky_mode_neither_rescans_the_history_nor_counts_events(tmp_path, mon
     assert record.output == sum(range(n))
     assert sum(scanned) <= 4 * n  # a quadratic worker scans ~n * n events
     assert not [s for s in statements if "COUNT(" in s.upper()]
+
+
+def _deep(depth):
+    value = []
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+def test_values_nested_too_deeply_fail_the_task_or_the_workflow(store):
+    reg = Registry()
+
+    @reg.activity
+    def dig(ctx, _):
+        return _deep(100_000)
+
+    @reg.workflow
+    def wf(ctx, _):
+        try:
+            yield ctx.call_activity(dig)
+        except Exception as error:
+            failure = error.details.message
+        return [failure, _deep(100_000)]  # and then the workflow's own result is too deep
+
+    record = Worker(reg, store).run(wf, instance_id="d")
+    assert record.status == "failed"
+    assert record.error["type"] == "ValueError"
+    assert record.error["message"] == "workflow value is nested too deeply to store as JSON"
+    failed = [e for e in store.history("d") if e.kind == "activity_failed"]
+    assert failed[0].error["message"] == "workflow value is nested too deeply to store as JSON"
+
+
+def test_a_hung_activity_blocks_neither_run_nor_verify_chaos(tmp_path):
+    from click.testing import CliRunner
+    from runtime_helpers import app
+
+    from wfcheck.runtime.cli import replay
+
+    target = app("hung_app.py") + ":wf"
+    run = CliRunner().invoke(
+        replay, ["run", target, "--input", "1", "--db", ":memory:", "--activity-timeout", "0.3"]
+    )
+    assert run.exit_code == 0, run.output
+    assert 'output: [2, "TimeoutError", "timer"]' in run.output
+    verify = CliRunner().invoke(
+        replay, ["verify", target, "--input", "1", "--runs", "1", "--chaos", "--activity-timeout", "0.3"]
+    )
+    assert verify.exit_code == 0, verify.output
+    assert "chaos: final output equals the uninterrupted run" in verify.output

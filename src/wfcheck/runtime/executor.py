@@ -355,7 +355,7 @@ class Execution:
             return
         try:
             wire = h.to_wire(result)
-        except TypeError as exc:
+        except (TypeError, ValueError) as exc:  # not JSON, circular or nested too deeply
             self._finish_failed(exc)
             return
         self._end(Event(h.WORKFLOW_COMPLETED, stamp, result=wire))

@@ -160,7 +160,10 @@ def to_wire(value: Any) -> Any:
     """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return json.loads(json.dumps(value, default=_default))
+    try:
+        return json.loads(json.dumps(value, default=_default))
+    except RecursionError:
+        raise ValueError("workflow value is nested too deeply to store as JSON") from None
 
 
 def canonical_json(value: Any) -> str:
