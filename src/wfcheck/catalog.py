@@ -357,6 +357,98 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
     return Catalog(rules, returns, handles)
 
 
+MEANINGS = ("safe", "unsafe")
+HISTORIES = ("keeps", "changes")
+_ROW_KEYS = {"rule", "apis", "case", "rewrite", "to", "meaning", "history", "why"}
+
+
+@dataclass(frozen=True)
+class FixRow:
+    """One rewrite of the fix catalog (rules/fixes/rewrites.toml): for ``rule`` and the APIs
+    ``apis`` in the call shape ``case``, write ``rewrite``; its applicability on both axes and
+    why. ``rule`` and ``apis`` may be ``*`` (the generated-activity row)."""
+
+    rule: str
+    apis: tuple[str, ...]
+    case: str
+    rewrite: str
+    to: str
+    meaning: str
+    history: str
+    why: str
+
+    def covers(self, code: str, qualified: str) -> bool:
+        if self.rule not in ("*", code):
+            return False
+        return any(
+            api == "*" or api == qualified or (api.endswith(".*") and qualified.startswith(api[:-1]))
+            for api in self.apis
+        )
+
+
+@dataclass(frozen=True)
+class FixCatalog:
+    """The rewrite rows, the reasons no fix is offered, and how each engine versions a change."""
+
+    rows: tuple[FixRow, ...]
+    no_fix: Mapping[str, str]
+    versioning: Mapping[str, str]
+    # Rules whose value moves into a generated activity when no API rewrite applies.
+    extractable: frozenset[str] = frozenset()
+
+    def row(self, code: str, qualified: str, case: str) -> FixRow | None:
+        for row in self.rows:
+            if row.case == case and row.covers(code, qualified):
+                return row
+        return None
+
+    def rows_for(self, code: str) -> list[FixRow]:
+        """The rows for ``code``: its own, then the generated-activity row if it extracts."""
+        own = [row for row in self.rows if row.rule == code]
+        if code in self.extractable:
+            own += [row for row in self.rows if row.rule == "*"]
+        return own
+
+    def why_not(self, key: str) -> str:
+        return self.no_fix[key]
+
+
+@lru_cache(maxsize=1)
+def load_fix_catalog() -> FixCatalog:
+    path = rules_dir() / "fixes" / "rewrites.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"fixes/{path.name}: {exc}") from exc
+    rows = []
+    for number, entry in enumerate(data.get("rewrite", []), start=1):
+        where = f"fixes/{path.name}: rewrite {number}"
+        if set(entry) != _ROW_KEYS:
+            raise CatalogError(f"{where}: a row needs exactly {', '.join(sorted(_ROW_KEYS))}")
+        if entry["history"] not in HISTORIES:
+            raise CatalogError(f"{where}: 'history' must be one of {', '.join(HISTORIES)}")
+        if entry["rule"] != "*" and entry["meaning"] not in MEANINGS:
+            raise CatalogError(f"{where}: 'meaning' must be one of {', '.join(MEANINGS)}")
+        rows.append(
+            FixRow(
+                rule=entry["rule"],
+                apis=tuple(entry["apis"]),
+                case=entry["case"],
+                rewrite=entry["rewrite"],
+                to=entry["to"],
+                meaning=entry["meaning"],
+                history=entry["history"],
+                why=entry["why"],
+            )
+        )
+    return FixCatalog(
+        tuple(rows),
+        dict(data.get("no_fix", {})),
+        dict(data.get("versioning", {})),
+        frozenset(data.get("extractable", ())),
+    )
+
+
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
     """The shipped catalog, loaded once per process."""

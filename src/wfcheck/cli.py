@@ -10,6 +10,7 @@ import click
 from wfcheck import __version__, app
 from wfcheck.config import Options
 from wfcheck.report import REPORTERS
+from wfcheck.report.printable import printable
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -91,6 +92,12 @@ def _codes_option(name: str, help: str):
     default=None,
     help="Also apply (with --fix) and count fixes that may change behaviour.",
 )
+@click.option(
+    "--versioned-fixes/--no-versioned-fixes",
+    default=None,
+    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
+    "Temporal workflow.patched), so running instances keep the old code.",
+)
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the cache.")
@@ -132,6 +139,7 @@ def check(
     force_exclude: bool | None,
     fix: bool,
     unsafe_fixes: bool | None,
+    versioned_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
@@ -150,6 +158,7 @@ def check(
         force_exclude=force_exclude,
         src=list(src),
         unsafe_fixes=unsafe_fixes,
+        versioned_fixes=versioned_fixes,
         config=config_file,
         isolated=isolated,
         cache=not no_cache,
@@ -166,11 +175,21 @@ def check(
             fix=fix,
             diff=diff,
             stdin_filename=stdin_filename,
-            read_stdin=sys.stdin.buffer.read,
+            read_stdin=_read_stdin,
         )
     except app.UsageError as exc:
         _fail(str(exc))
     sys.exit(code)
+
+
+def _read_stdin() -> bytes:
+    # Started with stdin closed (`<&-`), Python has no sys.stdin at all.
+    if sys.stdin is None:
+        raise app.UsageError("cannot read from stdin: it is closed")
+    try:
+        return sys.stdin.buffer.read()
+    except (OSError, ValueError) as exc:
+        raise app.UsageError(f"cannot read from stdin: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class _ClickSink:
@@ -200,5 +219,17 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"wfcheck: error: {message}", err=True)
+    click.echo(printable(f"wfcheck: error: {message}"), err=True)
     sys.exit(app.EXIT_ERROR)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `wfcheck[server]`)."""
+    try:
+        from wfcheck.server import start
+    except ImportError as exc:
+        if str(exc.name).split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail("the language server needs pygls: pip install 'wfcheck[server]'")
+    start()

@@ -54,6 +54,7 @@ KEYS = (
     "banned-api",
     "allowed-api",
     "unsafe-fixes",
+    "versioned-fixes",
     "cache-dir",
 )
 
@@ -76,6 +77,7 @@ class Options:
     force_exclude: bool | None = None
     src: list[str] = field(default_factory=list)
     unsafe_fixes: bool | None = None
+    versioned_fixes: bool | None = None
     config: str | None = None
     isolated: bool = False
     # Read and write the result cache (the command line does; library callers opt in).
@@ -101,6 +103,7 @@ class FileConfig:
     banned: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     allowed: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    versioned_fixes: bool = False
     cache_dir: str | None = None
 
 
@@ -280,11 +283,20 @@ def parse_table(
         for n in _strings(table, "allowed-api", where, "a list of qualified names") or []
     ]
     config.unsafe_fixes = _bool(table, "unsafe-fixes", where)
+    config.versioned_fixes = _bool(table, "versioned-fixes", where)
     if "cache-dir" in table:
         cache_dir = table["cache-dir"]
         if not isinstance(cache_dir, str) or not cache_dir.strip():
             raise _fail(where, "cache-dir", "a directory path", cache_dir)
-        config.cache_dir = str((root / cache_dir).resolve())
+        resolved = (root / cache_dir).resolve()
+        if resolved != root.resolve() and root.resolve() not in resolved.parents:
+            # A configuration (a vendored one, say) must not make a run write elsewhere;
+            # the user's own --cache-dir or WFCHECK_CACHE_DIR may.
+            raise ConfigError(
+                f"{where}: key `cache-dir`: {cache_dir!r} leaves the project ({root}); "
+                f"use --cache-dir or WFCHECK_CACHE_DIR for a cache outside it"
+            )
+        config.cache_dir = str(resolved)
     return config
 
 
@@ -410,6 +422,11 @@ def build_settings(config: FileConfig, options: Options, catalog: Catalog | None
             if message
         ),
         unsafe_fixes=options.unsafe_fixes if options.unsafe_fixes is not None else config.unsafe_fixes,
+        versioned_fixes=(
+            options.versioned_fixes
+            if options.versioned_fixes is not None
+            else config.versioned_fixes
+        ),
         cache_dir=_cache_dir(config, options),
         jobs=options.jobs,
     )

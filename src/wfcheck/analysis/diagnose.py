@@ -18,6 +18,7 @@ from wfcheck.analysis.findings import Finding
 from wfcheck.analysis.project import ModuleFacts, ProjectIndex
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
+from wfcheck.checks import versioned
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import real_path
 from wfcheck.fixes.plan import FixOptions, ModulePlan, plan_fixes
@@ -33,6 +34,7 @@ from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
     FileTooLarge,
     SourceError,
+    content_digest,
     on_deep_stack,
     parse_source,
 )
@@ -63,6 +65,7 @@ def diagnose_source(
         return result
     result.parsed = True
     own = real_path(path)
+    project.read_digests[str(own)] = content_digest(data)
     with project.recording() as read:
         try:
             result.diagnostics = on_deep_stack(
@@ -78,6 +81,10 @@ def diagnose_source(
             rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
             result.diagnostics = [internal_error(settings, path, rule, error)]
     result.depends_on = tuple(sorted(read - {str(own)}))
+    digests = project.read_digests
+    result.dependency_digests = tuple(
+        digests.get(str(real_path(dependency))) for dependency in result.depends_on
+    )
     return result
 
 
@@ -118,6 +125,10 @@ def analyse_module(
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
         findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings, facts.parents)
+    if findings:
+        findings = run_check(
+            versioned.CODE, versioned.split_legacy, findings, facts.parents, enabled
+        )
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
     return _to_diagnostics(facts, project, findings, settings, enabled)

@@ -30,7 +30,7 @@ from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import FrameworkSpec
-from wfcheck.source import SourceError, parse_source
+from wfcheck.source import SourceError, content_digest, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -201,7 +201,13 @@ class ProjectIndex:
         self._chains: dict[tuple[str, int, str], Chain | None] = {}
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
+        # The hash of the bytes each file was analysed from, by real path: what the cache
+        # stores for a dependency (not the file as it is when the cache is saved).
+        self.read_digests: dict[str, str] = {}
         self.modules_parsed = 0
+        # How a helper module's bytes are read: the language server reads an open editor
+        # buffer before the file on disk.
+        self.read_source: Callable[[Path], bytes] = Path.read_bytes
 
     # -- dependencies ----------------------------------------------------------------------
 
@@ -290,8 +296,13 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            text, module = parse_source(path.read_bytes())
-        except (OSError, SourceError):
+            data = self.read_source(path)
+        except OSError:
+            return None
+        self.read_digests[key[0]] = content_digest(data)
+        try:
+            text, module = parse_source(data)
+        except SourceError:
             return None
         self.modules_parsed += 1
         facts = ModuleFacts(
@@ -372,12 +383,30 @@ class ProjectIndex:
         return None
 
     def _definition_node(
-        self, qualified: str, importer_dir: Path | None, depth: int
+        self, qualified: str, importer_dir: Path | None, depth: int = 0
     ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]] | None:
-        """The module-level def or class a qualified name reaches (following re-exports),
+        """The module-level def or class a qualified name reaches (following re-exports to
+        the end of the chain; a chain that comes back to a name it passed is a cycle: None),
         and the attribute names left after it."""
-        if depth > 4 or not qualified or qualified.startswith("."):
-            return None
+        seen: set[tuple[str, Path | None]] = set()
+        while qualified and not qualified.startswith("."):
+            if (qualified, importer_dir) in seen:
+                return None
+            seen.add((qualified, importer_dir))
+            step = self._definition_step(qualified, importer_dir)
+            if step is None or isinstance(step[0], ModuleFacts):
+                return step
+            qualified, importer_dir = step
+        return None
+
+    def _definition_step(
+        self, qualified: str, importer_dir: Path | None
+    ) -> (
+        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]]
+        | tuple[str, Path]
+        | None
+    ):
+        """One link of a re-export chain: the definition, or the name it re-exports."""
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             facts = self.module(".".join(parts[:split]), importer_dir)
@@ -387,8 +416,7 @@ class ProjectIndex:
             for binding in facts.index.module_scope.bindings.get(names[0], ()):
                 if binding.kind == "import":
                     target = absolute_name(binding.target, facts.index.module_scope.package)
-                    rest = ".".join([target] + names[1:])
-                    return self._definition_node(rest, facts.directory, depth + 1)
+                    return ".".join([target] + names[1:]), facts.directory
                 if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
                     return facts, binding.node, names[1:]
             return None

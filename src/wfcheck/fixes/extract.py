@@ -16,10 +16,11 @@ from functools import lru_cache
 import libcst as cst
 
 from wfcheck.analysis.walk import walk
-from wfcheck.catalog import rules_dir
+from wfcheck.catalog import load_fix_catalog, rules_dir
 from wfcheck.diagnostics import Edit, Fix
-from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
+from wfcheck.fixes.builder import CHANGES, DISPLAY, SAFE, UNSAFE, FixSite
 from wfcheck.fixes.text import LineIndex
+from wfcheck.frameworks import house_activity_decorators
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -64,12 +65,17 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     parent = site.facts.parents.get(expression)
     if isinstance(parent, (cst.WithItem, cst.AsName)) or _is_target(site, expression):
         return _display("the value is a context manager or an assignment target")
+    not_here = _context_problem(site, expression, parent)
+    if not_here is not None:
+        return not_here
     free, problem = _free_variables(site, expression)
     if problem:
         return _display(problem)
     registration = _registration(site)
     if registration is None:
         return _display("the file registers its workflow in a way an activity cannot follow")
+    if registration.anchor is not None and not _runs_once(site, registration.anchor):
+        return _why_not("registration-not-once")
     name = _unique_name(site, code, qualified, expression)
     apis, results, roundtrip = _serialization()
     value_code = site.code(expression)
@@ -105,13 +111,100 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     if registration.note:
         unsafe_reasons.append(registration.note)
     applicability = UNSAFE if unsafe_reasons else SAFE
+    row = load_fix_catalog().row(code, qualified, "extract")
     message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
-    if unsafe_reasons:
-        message += " (" + "; ".join(unsafe_reasons) + ")"
+    reasons = unsafe_reasons + ([row.why] if row is not None else [])
+    if reasons:
+        message += " (" + "; ".join(reasons) + ")"
     site.ctx.taken.add(name)
     if site.ctx.project.generated_names is not None:
         site.ctx.project.generated_names.add(name)
-    return Fix(applicability, message, tuple(edits))
+    return Fix(applicability, message, tuple(edits), row.history if row is not None else CHANGES)
+
+
+def _context_problem(
+    site: FixSite, expression: cst.CSTNode, parent: cst.CSTNode | None
+) -> Fix | None:
+    """Why the value cannot move into an activity where it sits, as a display-only fix."""
+    if isinstance(parent, cst.Await):
+        # `await helper()`: the activity would return the coroutine, never awaited.
+        return _why_not("async-helper")
+    if _handled(site, expression):
+        return _why_not("handled-lookup")
+    if site.spec.activity_registration != "activity-decorator" and _local_runtime(site):
+        return _why_not("local-runtime")
+    return None
+
+
+def _why_not(key: str) -> Fix:
+    return Fix(DISPLAY, f"No automatic fix: {load_fix_catalog().why_not(key)}")
+
+
+# Exceptions a lookup or an I/O call raises that a workflow may handle itself.
+_HANDLER_SUPPRESSORS = frozenset({"contextlib.suppress"})
+
+
+def _handled(site: FixSite, expression: cst.CSTNode) -> bool:
+    """Is ``expression`` in the body of a `try` with handlers, or of `with suppress(...)`,
+    inside the workflow? Its error is then handled by the workflow; moved into an activity it
+    would fail the activity instead."""
+    parents = site.facts.parents
+    child, current = expression, parents.get(expression)
+    method = site.method
+    while current is not None and current is not method:
+        if isinstance(current, cst.Try) and child is current.body and current.handlers:
+            return True
+        if isinstance(current, cst.TryStar) and child is current.body:
+            return True
+        if isinstance(current, cst.With) and child is current.body:
+            for item in current.items:
+                call = item.item
+                if isinstance(call, cst.Call) and site.ctx.resolve(call.func) in _HANDLER_SUPPRESSORS:
+                    return True
+        child, current = current, parents.get(current)
+    return False
+
+
+def _local_runtime(site: FixSite) -> bool:
+    """Is the workflow registered through a runtime (or app) that is a local of a function
+    around it (`@wfr.workflow` with `wfr = WorkflowRuntime()` inside `main()`)? A
+    module-level activity cannot reach it."""
+    receiver = _decorator_receiver(site)
+    if receiver is None:
+        return False
+    root = receiver.split(".", 1)[0]
+    owner = site.unit.parent_scope.owner_of(root)
+    return owner is not None and owner.kind != "module"
+
+
+def _runs_once(site: FixSite, call: cst.CSTNode) -> bool:
+    """Does the statement holding ``call`` run exactly once per process: at module level,
+    also in a module-level `if __name__ == "__main__":`, `with` or `try` body, never in a
+    function, loop or other condition?"""
+    parents = site.facts.parents
+    child, current = call, parents.get(call)
+    while current is not None and not isinstance(current, cst.Module):
+        if isinstance(current, cst.If):
+            if child is not current.body or not _is_main_guard(current.test):
+                return False
+        elif isinstance(current, cst.Try):
+            if child is not current.body and child is not current.finalbody:
+                return False
+        elif isinstance(current, (cst.BaseCompoundStatement, cst.Lambda, cst.Else)) and not isinstance(
+            current, cst.With
+        ):
+            return False
+        child, current = current, parents.get(current)
+    return True
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s.value for s in sides if isinstance(s, cst.Name)]
+    strings = [s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)]
+    return names == ["__name__"] and strings == ["__main__"]
 
 
 def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> str | None:
@@ -325,7 +418,9 @@ def _activity_source(site, name: str, free: list[str], returned: str, registrati
     lines.append(f"def {name}({', '.join(params)}):")
     lines += [indent + line for line in unpack]
     lines.append(f"{indent}return {returned}")
-    return "\n".join(lines)
+    # Joined with the file's own line break: the moved expression keeps the breaks it had
+    # (a multi-line string's `\r\n` must not become `\r\r\n`).
+    return site.facts.module.default_newline.join(lines)
 
 
 def _top_level_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
@@ -343,7 +438,7 @@ def _insert_after_unit(site: FixSite, source: str) -> list[Edit]:
     anchor = _top_level_statement(site, site.unit.node)
     line = site.facts.positions[anchor].end.line
     column = len(LineIndex(site.facts.text).line_text(line)) + 1
-    content = newline * 3 + source.replace("\n", newline)
+    content = newline * 3 + source
     return [Edit(content, line, column, line, column)]
 
 
@@ -407,6 +502,17 @@ def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> cst.CSTNode | No
 
 def _registration(site: FixSite) -> _Registration | None:
     kind = site.spec.activity_registration
+    house = house_activity_decorators(site.spec)
+    if house:
+        # The project's own activity decorator (`activity-decorators` in the configuration)
+        # registers activities its way.
+        spelling = site.imports.name(house[0])
+        if spelling is None:
+            return None
+        note = "" if kind != "activity-decorator" else (
+            "register it with your Temporal worker's activities"
+        )
+        return _Registration(decorator=f"@{spelling}", note=note, empty_param="_input=None")
     if kind == "activity-decorator":
         activity = site.imports.name("activity")
         if activity is None:
@@ -421,13 +527,19 @@ def _registration(site: FixSite) -> _Registration | None:
         )
     decorator_receiver = _decorator_receiver(site)
     if kind == "runtime-decorator":
+        # dapr-ext-workflow up to 1.17 calls an activity without input as `f(ctx)`.
         if decorator_receiver is not None:
-            return _Registration(decorator=f'@{decorator_receiver}.activity(name="{{fn}}")')
+            return _Registration(
+                decorator=f'@{decorator_receiver}.activity(name="{{fn}}")',
+                empty_param="_input=None",
+            )
         found = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
         if found is not None:
             call, receiver = found
             return _Registration(
-                statement=f"{site.code(receiver)}.register_activity({{fn}})", anchor=call
+                statement=f"{site.code(receiver)}.register_activity({{fn}})",
+                anchor=call,
+                empty_param="_input=None",
             )
         return None
     if kind == "worker-call":

@@ -34,6 +34,9 @@ FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
 REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying",)
+# Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
+# a history recorded before the patch.
+PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
 _ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
@@ -50,6 +53,13 @@ def using_specs(specs: tuple[FrameworkSpec, ...]) -> Iterator[None]:
         yield
     finally:
         _ACTIVE_SPECS.reset(token)
+
+
+def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
+    """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
+    base = next((s for s in SPECS if s.name == spec.name), None)
+    shipped = base.activity_decorators if base is not None else frozenset()
+    return sorted(spec.activity_decorators - shipped)
 
 
 def configured_specs(
@@ -78,9 +88,11 @@ def configured_specs(
 
 
 __all__ = [
+    "PATCH_CHECK_ATTRIBUTES",
     "REPLAY_FLAG_ATTRIBUTES",
     "active_specs",
     "configured_specs",
+    "house_activity_decorators",
     "using_specs",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_MARKERS",

@@ -78,6 +78,9 @@ class FrameworkSpec:
     # How a generated activity is registered: "runtime-decorator" (Dapr), "worker-call"
     # (durabletask add_activity), "app-decorator" (Azure v2), "activity-decorator" (Temporal).
     activity_registration: str | None = None
+    # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
+    # replays a history recorded without the patch; None: the engine has no patch API.
+    patch_template: str | None = None
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

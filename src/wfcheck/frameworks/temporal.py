@@ -49,4 +49,5 @@ SPEC = FrameworkSpec(
         "start_to_close_timeout={timedelta}(minutes=1)))"
     ),
     activity_registration="activity-decorator",
+    patch_template="{workflow}.patched({id})",
 )

@@ -312,10 +312,14 @@ def raise_event_command(
         return
     registry, _ = _load(record.target)
     worker = _worker(registry, store, record.target, options)
+    root = record
+    while root.parent_id:  # a child's event advances its parents too
+        root = _get(store, root.parent_id, db)
     try:
-        record = worker.run_until_idle(instance, fire_timers_while_waiting=fire_timers)
+        worker.run_until_idle(root.instance_id, fire_timers_while_waiting=fire_timers)
+        record = store.get(instance)
     except InstanceLeasedError as exc:
-        click.echo(f"pid {exc.pid} on {exc.host} is running {instance} and will deliver the event")
+        click.echo(f"pid {exc.pid} on {exc.host} is running {exc.instance_id} and will deliver the event")
         return
     except NonDeterminismError as exc:
         _diverged(exc)

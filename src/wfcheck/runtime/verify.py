@@ -28,7 +28,7 @@ from typing import Any, Callable
 from wfcheck.runtime import history as h
 from wfcheck.runtime.errors import NonDeterminismError
 from wfcheck.runtime.executor import Mode, replay
-from wfcheck.runtime.perturb import describe, perturbed_environment
+from wfcheck.runtime.perturb import describe, perturbed_environment, unset_reads
 from wfcheck.runtime.registry import Registry, load_target
 from wfcheck.runtime.store import MemoryStore, Store
 from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, Hooks, Worker
@@ -42,10 +42,11 @@ def replay_document(document: dict[str, Any], registry: Registry, mode: Mode = "
     count = 0
     for item in document["instances"]:
         record = item["record"]
-        workflow = registry.get_workflow(record["name"])
         for _, raw_events in sorted(item["generations"].items(), key=lambda kv: int(kv[0])):
             events = h.history_from_json(raw_events)
-            result = replay(workflow, record["instance_id"], events, mode=mode)
+            version = events[0].version if events else None
+            workflow, _ = registry.resolve_workflow(record["name"], version)
+            result = replay(workflow, record["instance_id"], events, mode=mode, codec=registry.codec)
             for (kind, name), target in result.functions.items():
                 registry.learn(kind, name, target)
             count += len(events)
@@ -73,6 +74,7 @@ class RecordedRun:
     error: dict[str, Any] | None
     start_time: str
     document: dict[str, Any]
+    unset_read: list[str] = dataclasses.field(default_factory=list)
 
 
 def record_run(
@@ -84,12 +86,13 @@ def record_run(
     activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
     mode: Mode = "strict",
 ) -> RecordedRun:
-    registry, name = load_target(target)
-    worker = Worker(
-        registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout, mode=mode
-    )
-    instance_id = worker.start(name, workflow_input, instance_id=instance_id)
-    record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
+    with unset_reads() as unset:
+        registry, name = load_target(target)
+        worker = Worker(
+            registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout, mode=mode
+        )
+        instance_id = worker.start(name, workflow_input, instance_id=instance_id)
+        record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
     first = worker.store.history(instance_id, worker.store.generations(instance_id)[0])[0]
     return RecordedRun(
         instance_id=instance_id,
@@ -98,6 +101,7 @@ def record_run(
         error=record.error,
         start_time=first.timestamp,
         document=worker.store.export_json(instance_id),
+        unset_read=sorted(unset),
     )
 
 
@@ -118,6 +122,7 @@ def perturbed_replays(
     echo: Echo | None = None,
     cwd: str | None = None,
     mode: Mode = "strict",
+    unset_read: list[str] | None = None,
 ) -> list[ReplayOutcome]:
     """Replay ``document`` in ``runs`` fresh perturbed processes; stop at the first divergence."""
     outcomes: list[ReplayOutcome] = []
@@ -127,7 +132,7 @@ def perturbed_replays(
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
         for run in range(1, runs + 1):
-            env = perturbed_environment(base, run, seed)
+            env = perturbed_environment(base, run, seed, unset_read or ())
             command = child_command("replay", path, target, "--mode", mode)
             proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=cwd)
             text = (proc.stdout + proc.stderr).strip()
@@ -350,7 +355,9 @@ def verify(
         return 1
     events = sum(len(evs) for item in reference.document["instances"] for evs in item["generations"].values())
     echo(f"recorded run: instance {reference.instance_id} {reference.status}, {events} history events")
-    outcomes = perturbed_replays(target, reference.document, runs, seed=seed, echo=echo, mode=mode)
+    outcomes = perturbed_replays(
+        target, reference.document, runs, seed=seed, echo=echo, mode=mode, unset_read=reference.unset_read
+    )
     failed = [o for o in outcomes if not o.ok]
     if failed:
         echo(failed[0].message)

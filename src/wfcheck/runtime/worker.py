@@ -126,22 +126,25 @@ def _json_copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-def _failure(seq: int, exc: BaseException) -> Event:
+def _failure(seq: int, exc: BaseException, codec: Any) -> Event:
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    return Event(h.ACTIVITY_FAILED, "", seq=seq, error=h.error_payload(exc, text))
+    error = {**h.error_payload(exc, text), "type": codec.error_type(exc)}
+    return Event(h.ACTIVITY_FAILED, "", seq=seq, error=error)
 
 
-def _activity_call(fn: Any, context: ActivityContext, payload: Any, seq: int) -> Any:
-    """The call a pool thread makes: never raises; returns the outcome event."""
+def _activity_call(fn: Any, context: ActivityContext, wire: Any, seq: int, codec: Any) -> Any:
+    """The call a pool thread makes (decoding the input the way the SDK does, and encoding the
+    result): never raises; returns the outcome event."""
 
     def call() -> Event:
         try:
-            produced = fn(context, payload) if accepts_input(fn) else fn(context)
+            wants_input = accepts_input(fn)
+            produced = fn(context, codec.activity_input(fn, wire)) if wants_input else fn(context)
             if inspect.iscoroutine(produced):
                 produced = asyncio.run(produced)
-            return Event(h.ACTIVITY_COMPLETED, "", seq=seq, result=h.to_wire(produced))
+            return Event(h.ACTIVITY_COMPLETED, "", seq=seq, result=codec.encode(produced))
         except BaseException as exc:  # SystemExit too: a failed task, not a dead worker
-            return _failure(seq, exc)
+            return _failure(seq, exc, codec)
 
     return call
 
@@ -186,6 +189,7 @@ class Worker:
         self._leased: set[str] = set()
         self._renewed = 0.0
         self.mode = mode
+        self.codec = registry.codec
         self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
         self._histories: dict[str, tuple[int, list[Event], PendingIndex]] = {}
         self._pool = ActivityPool()
@@ -205,18 +209,20 @@ class Worker:
         *,
         instance_id: str | None = None,
         start_time: datetime | None = None,
+        version: str | None = None,
     ) -> str:
-        """Record ``workflow_started`` and run the first step (one transaction)."""
+        """Record ``workflow_started`` and run the first step (one transaction). ``version``
+        is the instance's version (durabletask's ``schedule_new_orchestration(version=)``)."""
         name = function_name(workflow)
         if not isinstance(workflow, str):
             self.registry.learn("workflow", name, workflow)
         instance_id = instance_id or uuid.uuid4().hex
         moment = start_time or self.clock.now()
         record = InstanceRecord(
-            instance_id=instance_id, name=name, input=h.to_wire(input), target=self.target
+            instance_id=instance_id, name=name, input=self.codec.encode(input), target=self.target
         )
         try:
-            self._start_instance(record, moment)
+            self._start_instance(record, moment, version)
         finally:
             self._release()
         return instance_id
@@ -228,7 +234,7 @@ class Worker:
         return self.run_until_idle(instance_id, **idle_options)
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
-        self.store.enqueue_event(instance_id, name, h.to_wire(data))
+        self.store.enqueue_event(instance_id, name, self.codec.encode(data))
 
     def run_until_idle(
         self, instance_id: str, *, fire_timers_while_waiting: bool = False, max_steps: int = 100_000
@@ -324,7 +330,7 @@ class Worker:
                     f"activity {running.name!r} did not finish within {self.activity_timeout:g} s"
                     " (--activity-timeout); its thread was abandoned"
                 )
-                self._finished[key] = _failure(key[2], error)
+                self._finished[key] = _failure(key[2], error, self.codec)
                 self._forget_running(key)
         self._renew()
 
@@ -349,7 +355,7 @@ class Worker:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _start_instance(self, record: InstanceRecord, moment: datetime) -> None:
+    def _start_instance(self, record: InstanceRecord, moment: datetime, version: str | None = None) -> None:
         self._hold(record.instance_id)
         self._histories.pop(record.instance_id, None)  # a retried child reuses its id
         self._forget_instance(record.instance_id)
@@ -359,8 +365,11 @@ class Worker:
             name=record.name,
             input=record.input,
             instance_id=record.instance_id,
+            version=version,
         )
-        result = self._execute(record.name, record.instance_id, record.generation, [], [started])
+        result = self._execute(
+            record.name, record.instance_id, record.generation, [], [started], record.parent_id
+        )
         record = dataclasses.replace(
             record,
             status=result.status,
@@ -372,7 +381,13 @@ class Worker:
         self._after_commit(record.instance_id)
 
     def _execute(
-        self, name: str, instance_id: str, generation: int, old: Sequence[Event], new: Sequence[Event]
+        self,
+        name: str,
+        instance_id: str,
+        generation: int,
+        old: Sequence[Event],
+        new: Sequence[Event],
+        parent_id: str | None = None,
     ) -> StepResult:
         execution = None
         if not self.sticky:
@@ -386,7 +401,8 @@ class Worker:
             ):
                 execution = cached[3]
         if execution is None:
-            execution = Execution(self.registry.get_workflow(name), instance_id, self.mode)
+            execution = self.new_execution(name, instance_id, old or new)
+            execution.parent_instance_id = parent_id
             execution.replay_history(old)
         result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
@@ -395,6 +411,16 @@ class Worker:
             last = result.tail[-1] if result.tail else (old[-1] if old else None)
             self._cache[instance_id] = (generation, len(old) + len(result.tail), last, execution)
         return result
+
+    def new_execution(self, name: str, instance_id: str, history: Sequence[Event]) -> Execution:
+        """An execution of the function history says runs (a Dapr named version is kept for the
+        instance's life; a new instance gets the latest, recorded on its start event)."""
+        first = history[0] if history else None
+        recorded = first.version if first is not None and first.kind == h.WORKFLOW_STARTED else None
+        workflow, version = self.registry.resolve_workflow(name, recorded)
+        if first is not None and first.kind == h.WORKFLOW_STARTED and recorded is None and version:
+            first.version = version
+        return Execution(workflow, instance_id, self.mode, self.codec)
 
     def _history(self, record: InstanceRecord) -> list[Event]:
         """The current generation's events, kept in memory while the store agrees (one index
@@ -420,7 +446,9 @@ class Worker:
 
     def _replay_state(self, record: InstanceRecord) -> StepResult:
         history = self._history(record)
-        return self._execute(record.name, record.instance_id, record.generation, history, [])
+        return self._execute(
+            record.name, record.instance_id, record.generation, history, [], record.parent_id
+        )
 
     def _step(
         self,
@@ -429,7 +457,9 @@ class Worker:
         new: Sequence[Event],
         consumed: Sequence[int] = (),
     ) -> None:
-        result = self._execute(record.name, record.instance_id, record.generation, history, new)
+        result = self._execute(
+            record.name, record.instance_id, record.generation, history, new, record.parent_id
+        )
         self.store.commit(
             record.instance_id,
             Commit(
@@ -466,7 +496,9 @@ class Worker:
         first += [
             Event(h.EVENT_RAISED, stamp, name=e["name"], data=e.get("data")) for e in (last.events or [])
         ]
-        result = self._execute(record.name, record.instance_id, record.generation + 1, [], first)
+        result = self._execute(
+            record.name, record.instance_id, record.generation + 1, [], first, record.parent_id
+        )
         self.store.commit(
             record.instance_id,
             Commit(
@@ -543,14 +575,15 @@ class Worker:
             try:
                 fn = self.registry.get_activity(name)
             except Exception as exc:
-                self._finished[key] = _failure(seq, exc)
+                self._finished[key] = _failure(seq, exc, self.codec)
                 continue
             context = ActivityContext(record.instance_id, seq)
             self._next_ident += 1
             deadline = None if self.activity_timeout is None else time.monotonic() + self.activity_timeout
             self._running[key] = _Running(self._next_ident, name, deadline)
             self._by_ident[self._next_ident] = key
-            self._pool.submit(self._next_ident, _activity_call(fn, context, _json_copy(scheduled.input), seq))
+            call = _activity_call(fn, context, _json_copy(scheduled.input), seq, self.codec)
+            self._pool.submit(self._next_ident, call)
 
     def _advance_child(
         self,
@@ -561,6 +594,13 @@ class Worker:
     ) -> bool:
         child_id = str(scheduled.instance_id)
         child = self.store.find(child_id)
+        stamp = h.format_time(self._now(history))
+        if not self.registry.has_workflow(str(scheduled.name)):  # as the engines: a task failure
+            message = f"no workflow registered as {scheduled.name!r}"
+            error = {"type": "WorkflowNotFoundError", "message": message}
+            failed = Event(h.CHILD_WORKFLOW_FAILED, stamp, seq=scheduled.seq, error=error)
+            self._step(record, history, [failed])
+            return True
         if child is None or child.parent_id != record.instance_id or child.parent_seq != scheduled.seq:
             child_record = InstanceRecord(
                 instance_id=child_id,
@@ -572,7 +612,6 @@ class Worker:
             )
             self._start_instance(child_record, self._now(history))
             return True
-        stamp = h.format_time(self._now(history))
         if child.status == "completed":
             self._step(
                 record,
