@@ -233,3 +233,28 @@ def test_raise_event_while_another_process_runs_the_instance(tmp_path):
     conn.close()
     resumed = wfcheck("resume", "e1", "--db", db)
     assert 'output: [1, 2, 3, "later"]' in resumed.stdout
+
+
+def test_an_event_raised_just_as_the_worker_lets_go_is_delivered(tmp_path):
+    """The raising process cannot get the lease and leaves the event to the holder; the holder
+    has already looked at its inbox for the last time. It must look once more after letting go."""
+    reg = Registry()
+
+    def wf(ctx, _):
+        return (yield ctx.wait_for_external_event("go"))
+
+    reg.add_workflow(wf)
+    store = SQLiteStore(str(tmp_path / "late.db"))
+    worker = Worker(reg, store)
+    worker.start(wf, instance_id="late")
+    release = store.release_leases
+    raised = []
+
+    def release_after_a_late_event(owner):
+        if not raised:  # the other process: queues the event, finds the lease held
+            raised.append(store.enqueue_event("late", "go", "just in time"))
+        release(owner)
+
+    store.release_leases = release_after_a_late_event
+    record = worker.run_until_idle("late")
+    assert (record.status, record.output) == ("completed", "just in time")

@@ -37,6 +37,7 @@ from wfcheck.runtime import history as h
 from wfcheck.runtime.activities import ActivityPool
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
+from wfcheck.runtime.errors import InstanceLeasedError
 from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, Mode, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
@@ -247,18 +248,29 @@ class Worker:
         not left behind: after releasing, the inbox is looked at once more."""
         self.hit_step_limit = False
         steps = 0
+        fruitless = 0  # passes that took no step: an event nothing consumes must not loop
         while True:
+            before = steps
             try:
                 steps = self._run_leased(instance_id, fire_timers_while_waiting, steps, max_steps)
             finally:
                 self._release()
+            fruitless = fruitless + 1 if steps == before else 0
             record = self.store.get(instance_id)
-            if self.hit_step_limit or record.status in TERMINAL_STATUSES or not self.store.inbox(instance_id):
+            if self.hit_step_limit or fruitless > 1 or not self._events_queued(instance_id):
                 return record
             try:
                 self._hold(instance_id)
-            except Exception:
-                return record  # another process took it and will consume the event
+            except InstanceLeasedError:
+                return record  # another process holds it now and will consume the event
+
+    def _events_queued(self, instance_id: str) -> bool:
+        """Whether an external event waits in the inbox of the instance or a running child."""
+        return any(
+            self.store.inbox(member.instance_id)
+            for member in self.store.family(instance_id)
+            if member.status not in TERMINAL_STATUSES
+        )
 
     def waiting_for(self, instance_id: str) -> list[str]:
         """Names of the external events the instance is waiting for now."""
