@@ -184,7 +184,7 @@ def _fix_loop(
         # Imports only the rewritten code read (`import time` after `time.sleep` became a
         # timer) go too; the next pass checks the file as it will be written.
         cleaned = drop_unused_imports(source.text, new_text)
-        text = cleaned if cleaned != new_text and _parses(cleaned, python) else new_text
+        text = cleaned if cleaned != new_text and _writable(cleaned, source, python) else new_text
         outcome.applied += [(d.code, d.line, fix.message, fix.label) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
