@@ -233,8 +233,9 @@ class _BindingCollector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar) and not node.relative and node.module is not None:
-            self.star_modules.append(_module_name(node.module))
+        if isinstance(node.names, cst.ImportStar) and (node.relative or node.module is not None):
+            # `from .base import *` stays relative until the module's package is known.
+            self.star_modules.append("." * len(node.relative) + _module_name(node.module))
         for name, target in import_bindings(node):
             self._bind(name, Binding("import", target=target))
         return False
@@ -492,8 +493,12 @@ class Resolver:
             if name in BUILTIN_NAMES:
                 return Resolved(f"builtins.{name}")
             # Unbound here but star-imported: the last `from M import *` is where it came from.
-            stars = scope.module.star_modules
-            return Resolved(f"{stars[-1]}.{name}") if stars else None
+            module = scope.module
+            stars = module.star_modules
+            if not stars:
+                return None
+            origin = absolute_name(stars[-1], module.package)
+            return Resolved(f"{origin}.{name}") if not origin.startswith(".") else None
         return self._bound(owner.bindings[name], owner, name)
 
     def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Resolved | None:
