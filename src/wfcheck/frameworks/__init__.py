@@ -24,6 +24,13 @@ FALLBACK_TASK_METHODS: dict[str, str] = {
     "wait_for_external_event": "",
     "call_entity": "",
     "lock_entities": "durabletask",
+    # Azure's context-method composites and HTTP task (its test helpers take generators
+    # yielding only these).
+    "task_all": "azure",
+    "task_any": "azure",
+    "call_http": "azure",
+    "call_activity_with_retry": "azure",
+    "call_sub_orchestrator_with_retry": "azure",
 }
 FALLBACK_FRAMEWORK = "durabletask"
 
