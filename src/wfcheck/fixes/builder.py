@@ -365,5 +365,5 @@ _BUILDERS = {
 }
 # Findings whose value can move into a generated activity when no API replacement exists.
 _EXTRACTABLE = frozenset(
-    {"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF604"}
+    {"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF404", "WF604"}
 )
