@@ -30,7 +30,7 @@ RULE_FRAMEWORKS: dict[str, tuple] = {
         code: ALL_FRAMEWORKS
         for code in (
             "WF101", "WF102", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403",
-            "WF404", "WF501", "WF601", "WF602", "WF603",
+            "WF404", "WF501", "WF601", "WF602", "WF603", "WF606",
         )
     },
     "WF502": GENERATOR_FRAMEWORKS,

@@ -32,7 +32,7 @@ from wfcheck.analysis.scopes import (
 from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
-from wfcheck.checks import ordering, state, tasks
+from wfcheck.checks import ordering, replay_branch, state, tasks
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
 from wfcheck.frameworks import FrameworkSpec
@@ -295,6 +295,7 @@ class WorkflowChecker(cst.CSTVisitor):
             run_check("", self._check_passed_functions, node, resolved)
         run_check("WF602", ordering.check_call, self.ctx, node)
         run_check("WF603", state.check_call, self.ctx, node)
+        run_check("WF606", replay_branch.check_call, self.ctx, node)
 
     def _check_passed_functions(self, node: cst.Call, callee: Resolved | None) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the

@@ -42,7 +42,7 @@ FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_
 # What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
-REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying",)
+REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying", "is_replaying_history_events")
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
 _ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
