@@ -30,7 +30,9 @@ def _found_by_file(paths):
     return result, per_file
 
 
-@pytest.mark.parametrize("name", ["same_module.py", "temporal_stamp.py", "field_factories.py"])
+@pytest.mark.parametrize(
+    "name", ["same_module.py", "temporal_stamp.py", "field_factories.py", "wf604_root_causes.py"]
+)
 def test_single_module_fixtures(name: str) -> None:
     path = FIXTURES / name
     _, per_file = _found_by_file([path])
@@ -131,3 +133,18 @@ def test_implicit_calls_say_how_the_code_runs() -> None:
     # Nothing to extract: the function is handed over, or runs around a block.
     assert fixes[line_of(path, "with Timer():")].applicability == "display-only"
     assert fixes[line_of(path, "e = sorted(items, key=rank)")].applicability == "display-only"
+
+
+def test_one_finding_per_root_cause_names_the_other_call_sites() -> None:
+    path = FIXTURES / "wf604_root_causes.py"
+    result = check_paths([str(path)], settings())
+    per_line = Counter((d.line, d.code) for d in result.diagnostics)
+    assert per_line == expected(path.read_text())
+    messages = {d.line: d.message for d in result.diagnostics}
+    first = messages[line_of(path, "a = stamp()")]
+    b, c = line_of(path, "b = stamp()"), line_of(path, "c = [stamp()")
+    assert first.endswith(f"(also called at lines {b}, {c})"), first
+    # The guarded call is not among them, nor the suppressed one.
+    assert str(line_of(path, "e = stamp()")) not in first
+    heartbeat = messages[line_of(path, "h = start_heartbeat(5)")]
+    assert "threading.Thread() [WF501]" in heartbeat and "time.sleep" not in heartbeat

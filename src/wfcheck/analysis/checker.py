@@ -33,6 +33,7 @@ from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.checks import ordering, replay_branch, state, tasks
+from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
 from wfcheck.frameworks import FrameworkSpec
@@ -154,6 +155,12 @@ class WorkflowChecker(cst.CSTVisitor):
     # -- entry -----------------------------------------------------------------------------
 
     def run(self) -> None:
+        start = len(self.ctx.findings)
+        self._run()
+        if self.ctx.summary is None:
+            _merge_repeated_causes(self.ctx, start)
+
+    def _run(self) -> None:
         node = self.ctx.unit.node
         if isinstance(node, cst.ClassDef):
             self._push(self._scope_for(node))
@@ -195,6 +202,10 @@ class WorkflowChecker(cst.CSTVisitor):
         for param in _all_params(node.params):
             if param.default is not None:
                 walk(param.default, self)
+        if self.ctx.summary is not None:
+            # A helper's nested function runs when it is called (followed as a call), not
+            # when it is defined: one only handed to a thread is not the helper's doing.
+            return False
         self._push(self._scope_for(node))
         walk(node.body, self)
         self.ctx.scopes.pop()
@@ -416,6 +427,8 @@ class WorkflowChecker(cst.CSTVisitor):
         if ctx.summary is not None:
             ctx.summary.calls.append(target)
             return
+        if in_replay_guard(node, ctx.facts.parents):
+            return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
         if target.is_activity:
             if direct:
                 ctx.report(node, "WF605", target.qualname + "()")
@@ -573,6 +586,43 @@ def summarize(
             Reason(finding.code, finding.api, facts.path, start.line, start.column + 1)
         )
     return summary
+
+
+def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
+    """One WF604 finding per root cause in a workflow: the same helper, called the same way,
+    reaching the same reason from several call sites is reported at the first, naming the
+    others. A call site
+    with its own suppression comment keeps its finding (the comment decides about it)."""
+    findings = ctx.findings
+    first: dict[tuple[object, ...], Finding] = {}
+    others: dict[int, list[int]] = {}
+    kept: list[Finding] = []
+    positions = ctx.facts.positions
+    for finding in findings[start:]:
+        if finding.code != "WF604" or not finding.chain:
+            kept.append(finding)
+            continue
+        line = positions[finding.node].start.line
+        if ctx.facts.line_suppresses(line, "WF604"):
+            kept.append(finding)
+            continue
+        # The same helper spelled the same way: `label_for(...)` and `labels.make_label(...)`
+        # stay apart (each is how a reader finds the call).
+        func = finding.node.func if isinstance(finding.node, cst.Call) else finding.node
+        spelled = dotted_name(func) if isinstance(func, cst.BaseExpression) else None
+        key = (spelled or type(func).__name__, *finding.chain)
+        leader = first.get(key)
+        if leader is None:
+            first[key] = finding
+            kept.append(finding)
+        elif line != positions[leader.node].start.line:
+            others.setdefault(id(leader), []).append(line)
+    for finding in first.values():
+        lines = sorted(set(others.get(id(finding), ())))
+        if lines:
+            listed = ", ".join(str(n) for n in lines)
+            finding.api += f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
+    findings[start:] = kept
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
