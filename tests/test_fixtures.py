@@ -35,6 +35,7 @@ RULE_FRAMEWORKS: dict[str, tuple] = {
     },
     "WF502": GENERATOR_FRAMEWORKS,
     "WF503": ("temporal",),
+    "WF607": ("temporal",),
 }
 
 

@@ -32,7 +32,7 @@ from wfcheck.analysis.scopes import (
 from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
-from wfcheck.checks import ordering, replay_branch, state, tasks
+from wfcheck.checks import ordering, replay_branch, sandbox_imports, state, tasks
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Fix
 from wfcheck.fixes.builder import build_fix
@@ -156,6 +156,9 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def run(self) -> None:
         start = len(self.ctx.findings)
+        unit = self.ctx.unit
+        if self.ctx.summary is None and unit is _first_unit_of(self.ctx.facts, unit.framework):
+            run_check(sandbox_imports.CODE, sandbox_imports.check_module, self.ctx)
         self._run()
         if self.ctx.summary is None:
             _merge_repeated_causes(self.ctx, start)
@@ -586,6 +589,11 @@ def summarize(
             Reason(finding.code, finding.api, facts.path, start.line, start.column + 1)
         )
     return summary
+
+
+def _first_unit_of(facts: ModuleFacts, framework: FrameworkSpec) -> WorkflowUnit | None:
+    """The module's first workflow unit of an engine: where once-per-file checks run."""
+    return next((u for u in facts.units if u.framework.name == framework.name), None)
 
 
 def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
