@@ -5,8 +5,8 @@
 
 Prints: files, parsed, syntax errors (WF900; how many of them for nesting too deep to parse or
 check), findings, internal errors (WF999), not checked (unreadable or too large), tracebacks.
-Internal errors and tracebacks must be 0 (exit 1 otherwise). With ``--all-files`` the prefilter lets every file through, which exercises the
-parser and the analysis on ordinary code.
+Internal errors and tracebacks must be 0 (exit 1 otherwise). With ``--all-files`` the prefilter
+lets every file through, which exercises the parser and the analysis on ordinary code.
 """
 
 from __future__ import annotations

@@ -164,7 +164,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                 elapsed, peak = timed(command, neutral)
                 times[name].append(elapsed)
                 peaks[name] = max(peaks[name], peak)
-            print(f"round {round_number + 1}: " + ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items()), flush=True)
+            laps = ", ".join(f"{n} {t[-1]:.2f}s" for n, t in times.items())
+            print(f"round {round_number + 1}: {laps}", flush=True)
 
         in_process = subprocess.run(
             [sys.executable, "-c", IN_PROCESS, str(candidate_list)],
@@ -181,11 +182,14 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"  {name:30} {median[name]:7.3f} s  {peaks[name] / 1024:7.1f} MB")
     print("\nratios:")
     if ruff:
-        print(f"  wfcheck cold / ruff                      {median['wfcheck cold'] / median['ruff DTZ005,S311']:.2f}  (target <= 1.0)")
-    print(f"  wfcheck warm / cold                      {median['wfcheck warm'] / median['wfcheck cold']:.2f}  (warm target <= 0.3 s)")
+        cold_vs_ruff = median["wfcheck cold"] / median["ruff DTZ005,S311"]
+        print(f"  wfcheck cold / ruff                      {cold_vs_ruff:.2f}  (target <= 1.0)")
+    warm_vs_cold = median["wfcheck warm"] / median["wfcheck cold"]
+    print(f"  wfcheck warm / cold                      {warm_vs_cold:.2f}  (warm target <= 0.3 s)")
     print(
         "  wfcheck / LibCST parse-only, candidates  "
-        f"{median['wfcheck candidates'] / median['libcst parse-only candidates']:.2f}  (end to end, both start an interpreter)"
+        f"{median['wfcheck candidates'] / median['libcst parse-only candidates']:.2f}  "
+        "(end to end, both start an interpreter)"
     )
     check_time, parse_time = (float(v) for v in in_process)
     print(
@@ -193,7 +197,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         f"{check_time / parse_time:.2f}  (in one process: {check_time / len(candidates) * 1000:.1f} ms vs "
         f"{parse_time / len(candidates) * 1000:.1f} ms per candidate file; target <= 2)"
     )
-    print(f"  peak memory, largest process             {max(peaks.values()) / 1024:.0f} MB  (target <= 300 MB)")
+    largest = max(peaks.values()) / 1024
+    print(f"  peak memory, largest process             {largest:.0f} MB  (target <= 300 MB)")
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def orch(ctx: task.OrchestrationContext, _):
 '''
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 
@@ -53,7 +53,10 @@ def test_python_dash_m_runs_the_cli(project: Path) -> None:
         text=True,
     )
     assert proc.returncode == 1
-    assert proc.stdout == f"{project / 'flagged.py'}:5:15: WF101 `time.time()` reads the wall clock, which returns a different value on every replay\n"
+    assert proc.stdout == (
+        f"{project / 'flagged.py'}:5:15: WF101 `time.time()` reads the wall clock, "
+        "which returns a different value on every replay\n"
+    )
     assert "Found 1 finding in 1 file (2 files checked)." in proc.stderr
 
 
@@ -67,7 +70,10 @@ def test_full_format_shows_source_caret_workflow_and_help(project: Path) -> None
     result = invoke("check", str(project / "flagged.py"))
     assert result.exit_code == 1
     lines = result.output.splitlines()
-    assert lines[0].endswith("flagged.py:5:15: WF101 `time.time()` reads the wall clock, which returns a different value on every replay")
+    assert lines[0].endswith(
+        "flagged.py:5:15: WF101 `time.time()` reads the wall clock, "
+        "which returns a different value on every replay"
+    )
     assert "5 |     started = time.time()" in lines
     caret = next(line for line in lines if "^" in line)
     assert caret.index("^") == lines[lines.index("5 |     started = time.time()")].index("time.time()")
@@ -108,14 +114,18 @@ def test_json_format_is_shaped_like_ruff(project: Path) -> None:
 
 def test_json_columns_count_code_points() -> None:
     source = FLAGGED.replace("started = time.time()", "é = ('ü', time.time())")
-    result = invoke("check", "--output-format", "json", "--stdin-filename", "x.py", "-", input=source.encode())
+    result = invoke(
+        "check", "--output-format", "json", "--stdin-filename", "x.py", "-", input=source.encode()
+    )
     data = json.loads(result.output)
     # 14 code points precede `time.time()` (16 UTF-8 bytes).
     assert data[0]["location"] == {"row": 5, "column": 15}
 
 
 def test_stdin_uses_the_given_filename() -> None:
-    result = invoke("check", "--output-format", "concise", "--stdin-filename", "pkg/wf.py", "-", input=FLAGGED.encode())
+    result = invoke(
+        "check", "--output-format", "concise", "--stdin-filename", "pkg/wf.py", "-", input=FLAGGED.encode()
+    )
     assert result.exit_code == 1
     assert result.stdout.startswith("pkg/wf.py:5:15: WF101 ")
 

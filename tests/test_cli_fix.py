@@ -26,7 +26,7 @@ def orch(ctx: task.OrchestrationContext, _):
 SAFE_LINE = "    started = ctx.current_utc_datetime.replace(tzinfo=timezone.utc).timestamp()\n"
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 
@@ -53,7 +53,8 @@ def test_fix_applies_safe_fixes_and_reports_what_is_left(mixed: Path) -> None:
     assert SAFE_LINE in text
     assert "    local = datetime.now()\n" in text
     assert result.exit_code == 1  # the unsafe one is left
-    assert ":7:13: WF101" in result.stdout and ":6:" not in result.stdout
+    assert "import time" not in text  # only the fixed line read it
+    assert ":6:13: WF101" in result.stdout and ":5:" not in result.stdout
     assert "Found 2 findings (1 fixed, 1 remaining) in 1 file (1 file checked)." in result.stdout
     assert "No fixes available (1 hidden fix can be enabled" in result.stdout
 
@@ -63,7 +64,10 @@ def test_unsafe_fixes_fix_everything_and_exit_zero(mixed: Path) -> None:
     assert result.exit_code == 0, result.stdout + result.stderr
     text = mixed.read_text()
     assert SAFE_LINE in text and "datetime.now()" not in text
-    assert f"Fixed 2 findings:\n- {mixed}:\n    2 × WF101 (wall-clock-read)\n" in result.stdout
+    assert (
+        f"Fixed 2 findings:\n- {mixed}:\n    1 × WF101 (wall-clock-read) [safe, keeps history]\n"
+        "    1 × WF101 (wall-clock-read) [unsafe, keeps history]\n"
+    ) in result.stdout
     again = invoke("check", "--no-cache", "--fix", "--unsafe-fixes", str(mixed))
     assert again.exit_code == 0 and mixed.read_text() == text
     assert "All checks passed!" in again.stdout
@@ -104,9 +108,9 @@ def test_stdin_fix_writes_the_fixed_buffer_to_stdout_and_the_report_to_stderr() 
         "check", "--no-cache", "--fix", "--stdin-filename", "wf.py", "-", input=MIXED.encode()
     )
     assert result.exit_code == 1
-    assert result.stdout.startswith("import time\nfrom datetime import datetime, timezone\n")
+    assert result.stdout.startswith("from datetime import datetime, timezone\n")
     assert SAFE_LINE in result.stdout and "    local = datetime.now()\n" in result.stdout
-    assert "wf.py:7:13: WF101" in result.stderr
+    assert "wf.py:6:13: WF101" in result.stderr
     assert "Found 2 findings (1 fixed, 1 remaining)" in result.stderr
 
 
@@ -153,7 +157,7 @@ def test_generated_activities_get_distinct_names_across_the_files_of_a_run(tmp_p
     )
     (package / "a.py").write_text(flow.format(name="a"))
     (package / "b.py").write_text(flow.format(name="b"))
-    result = invoke("check", "--no-cache", "--fix", "--isolated", str(package))
+    result = invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(package))
     assert result.exit_code == 0, result.stdout + result.stderr
     assert 'name="read_home")' in (package / "a.py").read_text()
     assert 'name="read_home_2")' in (package / "b.py").read_text()
@@ -166,10 +170,10 @@ def test_a_generated_activity_never_takes_a_name_the_workflow_uses(tmp_path: Pat
         "@wfr.workflow(name='w')\ndef w(ctx, inp):\n    read_home = inp.get('read_home', True)\n"
         "    home = os.getenv('HOME')\n    yield ctx.call_activity('x', input=[home, read_home])\n"
     )
-    invoke("check", "--no-cache", "--fix", "--isolated", str(path))
+    invoke("check", "--no-cache", "--fix", "--unsafe-fixes", "--isolated", str(path))
     text = path.read_text()
     assert "home = (yield ctx.call_activity(read_home_2, input=None))" in text
-    assert 'name="read_home_2")\ndef read_home_2(ctx, _input):' in text
+    assert 'name="read_home_2")\ndef read_home_2(ctx, _input=None):' in text
 
 
 def test_json_after_fix_lists_only_what_is_left(mixed: Path) -> None:
@@ -178,5 +182,5 @@ def test_json_after_fix_lists_only_what_is_left(mixed: Path) -> None:
     result = invoke("check", "--no-cache", "--fix", "--output-format", "json", str(mixed))
     left = json.loads(result.stdout)
     assert [(d["code"], d["location"]["row"], d["fix"]["applicability"]) for d in left] == [
-        ("WF101", 7, "unsafe")
+        ("WF101", 6, "unsafe")
     ]

@@ -23,7 +23,7 @@ def orch(ctx: task.OrchestrationContext, _):
 '''
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 
@@ -35,12 +35,14 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def codes(*args: str, input: bytes = None):  # type: ignore[assignment]
+def codes(*args: str, input: bytes | None = None):
     """(exit code, [(file name, line, code)]) of a JSON run."""
     result = invoke("check", "--output-format", "json", *args, input=input)
     assert result.exit_code in (0, 1), result.output
     found = json.loads(result.stdout)
-    return result.exit_code, sorted((Path(d["filename"]).name, d["location"]["row"], d["code"]) for d in found)
+    return result.exit_code, sorted(
+        (Path(d["filename"]).name, d["location"]["row"], d["code"]) for d in found
+    )
 
 
 # -- finding the file ------------------------------------------------------------------------
@@ -71,7 +73,9 @@ def test_nearest_file_wins_and_pyproject_without_table_is_skipped(tmp_path: Path
 
 
 def test_config_option_and_isolated(tmp_path: Path) -> None:
-    write(tmp_path, {"wfcheck.toml": 'select = ["WF1"]\n', "alt.toml": 'select = ["WF2"]\n', "wf.py": FLAGGED})
+    write(
+        tmp_path, {"wfcheck.toml": 'select = ["WF1"]\n', "alt.toml": 'select = ["WF2"]\n', "wf.py": FLAGGED}
+    )
     target = str(tmp_path / "wf.py")
     assert codes("--config", str(tmp_path / "alt.toml"), target)[1] == [("wf.py", 7, "WF202")]
     assert codes("--isolated", target)[1] == [("wf.py", 6, "WF101"), ("wf.py", 7, "WF202")]
@@ -81,7 +85,13 @@ def test_config_option_and_isolated(tmp_path: Path) -> None:
 
 
 def test_select_extend_select_ignore_and_cli_precedence(tmp_path: Path) -> None:
-    write(tmp_path, {"wfcheck.toml": 'ignore = ["WF101"]\nextend-select = ["WF701"]\n', "wf.py": FLAGGED + "    print(started)\n"})
+    write(
+        tmp_path,
+        {
+            "wfcheck.toml": 'ignore = ["WF101"]\nextend-select = ["WF701"]\n',
+            "wf.py": FLAGGED + "    print(started)\n",
+        },
+    )
     target = str(tmp_path / "wf.py")
     assert codes(target)[1] == [("wf.py", 7, "WF202"), ("wf.py", 9, "WF701")]
     # The command line is a later layer: its --select replaces, its selectors beat the file's.
@@ -96,7 +106,9 @@ def test_per_file_ignores_from_file_and_cli(tmp_path: Path, monkeypatch: pytest.
     write(
         tmp_path,
         {
-            "pyproject.toml": '[tool.wfcheck.per-file-ignores]\n"legacy/*.py" = ["WF1"]\n"__init__.py" = ["WF202"]\n',
+            "pyproject.toml": (
+                '[tool.wfcheck.per-file-ignores]\n"legacy/*.py" = ["WF1"]\n"__init__.py" = ["WF202"]\n'
+            ),
             "legacy/wf.py": FLAGGED,
             "pkg/__init__.py": FLAGGED,
             "new/wf.py": FLAGGED,
@@ -111,8 +123,11 @@ def test_per_file_ignores_from_file_and_cli(tmp_path: Path, monkeypatch: pytest.
     ]
     # The command line's table replaces the file's (patterns relative to the working directory).
     monkeypatch.chdir(tmp_path)
-    result = invoke("check", "--output-format", "concise", "--per-file-ignores", "new/*.py:WF2", "new", "legacy")
-    assert sorted(line.split(": ")[1].split()[0] for line in result.stdout.splitlines()) == ["WF101", "WF101", "WF202"]
+    result = invoke(
+        "check", "--output-format", "concise", "--per-file-ignores", "new/*.py:WF2", "new", "legacy"
+    )
+    found = sorted(line.split(": ")[1].split()[0] for line in result.stdout.splitlines())
+    assert found == ["WF101", "WF101", "WF202"]
 
 
 # -- which files ------------------------------------------------------------------------------
@@ -136,7 +151,10 @@ def test_exclude_extend_exclude_and_force_exclude(tmp_path: Path) -> None:
     write(tmp_path, {"wfcheck.toml": 'exclude = ["generated/"]\nforce-exclude = true\n'})
     assert codes(named) == (0, [])
     assert codes("--no-force-exclude", named)[0] == 1
-    assert codes("--extend-exclude", "kept.py", str(tmp_path))[1] == [("api_pb2.py", 6, "WF101"), ("api_pb2.py", 7, "WF202")]
+    assert codes("--extend-exclude", "kept.py", str(tmp_path))[1] == [
+        ("api_pb2.py", 6, "WF101"),
+        ("api_pb2.py", 7, "WF202"),
+    ]
 
 
 def test_src_adds_import_roots(tmp_path: Path) -> None:
@@ -145,7 +163,8 @@ def test_src_adds_import_roots(tmp_path: Path) -> None:
         "def orch(ctx: task.OrchestrationContext, _):\n"
         "    yield ctx.call_activity('hello', input=stamp())\n"
     )
-    write(tmp_path, {"app/wf.py": workflow, "lib/stamps.py": "import time\n\ndef stamp():\n    return time.time()\n"})
+    stamps = "import time\n\ndef stamp():\n    return time.time()\n"
+    write(tmp_path, {"app/wf.py": workflow, "lib/stamps.py": stamps})
     target = str(tmp_path / "app" / "wf.py")
     assert codes("--isolated", target) == (0, [])
     write(tmp_path, {"wfcheck.toml": 'src = ["lib"]\n'})
@@ -168,7 +187,8 @@ class Greeter:
 
 
 def test_frameworks_restricts_detection(tmp_path: Path) -> None:
-    write(tmp_path, {"wfcheck.toml": 'frameworks = ["temporal"]\nselect = ["WF101"]\n', "dt.py": FLAGGED, "tp.py": TEMPORAL})
+    config = 'frameworks = ["temporal"]\nselect = ["WF101"]\n'
+    write(tmp_path, {"wfcheck.toml": config, "dt.py": FLAGGED, "tp.py": TEMPORAL})
     assert codes(str(tmp_path))[1] == [("tp.py", 8, "WF101")]
     write(tmp_path, {"wfcheck.toml": 'frameworks = "auto"\nselect = ["WF101"]\n'})
     assert codes(str(tmp_path))[1] == [("dt.py", 6, "WF101"), ("tp.py", 8, "WF101")]
@@ -207,7 +227,8 @@ def test_in_house_decorators_and_context_types(tmp_path: Path) -> None:
     )
     assert codes(target)[1] == [("wf.py", 6, "WF101"), ("wf.py", 13, "WF101")]
     # The list form works when the configuration names exactly one engine.
-    write(tmp_path, {"wfcheck.toml": 'frameworks = ["durabletask"]\nworkflow-decorators = ["acme.durable.orchestration"]\n'})
+    config = 'frameworks = ["durabletask"]\nworkflow-decorators = ["acme.durable.orchestration"]\n'
+    write(tmp_path, {"wfcheck.toml": config})
     result = invoke("check", "--output-format", "json", target)
     assert [d["framework"] for d in json.loads(result.stdout)] == ["durabletask"]
 
@@ -247,7 +268,10 @@ def test_banned_api_new_and_existing_codes_with_messages(tmp_path: Path) -> None
         (8, "WF101", "`time.time()` reads the wall clock, which returns a different value on every replay"),
     ]
     # A new code is a rule like any other: selectable and ignorable.
-    assert codes("--ignore", "WF010", str(tmp_path / "wf.py"))[1] == [("wf.py", 6, "WF101"), ("wf.py", 8, "WF101")]
+    assert codes("--ignore", "WF010", str(tmp_path / "wf.py"))[1] == [
+        ("wf.py", 6, "WF101"),
+        ("wf.py", 8, "WF101"),
+    ]
 
 
 def test_allowed_api_removes_matches(tmp_path: Path) -> None:
@@ -259,7 +283,10 @@ def test_allowed_api_removes_matches(tmp_path: Path) -> None:
 
 def test_allowed_api_vouches_for_project_helpers(tmp_path: Path) -> None:
     """A project function named by `allowed-api` is not followed (like `# wfcheck: trusted`)."""
-    helper = "import uuid\n\ndef stable_id(x):\n    return str(uuid.uuid5(uuid.NAMESPACE_URL, x)) if x else str(uuid.uuid4())\n"
+    helper = (
+        "import uuid\n\ndef stable_id(x):\n"
+        "    return str(uuid.uuid5(uuid.NAMESPACE_URL, x)) if x else str(uuid.uuid4())\n"
+    )
     workflow = (
         "from durabletask import task\nfrom acme.ids import stable_id\n\n"
         "def orch(ctx: task.OrchestrationContext, inp):\n"
@@ -285,15 +312,25 @@ def test_unsafe_fixes_is_stored_in_settings(tmp_path: Path) -> None:
 # -- stdin -----------------------------------------------------------------------------------
 
 
-def test_stdin_filename_gets_its_config_and_per_file_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stdin_filename_gets_its_config_and_per_file_rules(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write(
         tmp_path,
-        {"pyproject.toml": '[tool.wfcheck]\nexclude = ["gen/"]\n[tool.wfcheck.per-file-ignores]\n"legacy/*" = ["WF202"]\n'},
+        {
+            "pyproject.toml": (
+                '[tool.wfcheck]\nexclude = ["gen/"]\n'
+                '[tool.wfcheck.per-file-ignores]\n"legacy/*" = ["WF202"]\n'
+            )
+        },
     )
     monkeypatch.chdir(tmp_path)
     data = FLAGGED.encode()
     assert codes("--stdin-filename", "legacy/wf.py", "-", input=data)[1] == [("wf.py", 6, "WF101")]
-    assert codes("--stdin-filename", "app/wf.py", "-", input=data)[1] == [("wf.py", 6, "WF101"), ("wf.py", 7, "WF202")]
+    assert codes("--stdin-filename", "app/wf.py", "-", input=data)[1] == [
+        ("wf.py", 6, "WF101"),
+        ("wf.py", 7, "WF202"),
+    ]
     assert codes("--stdin-filename", "gen/wf.py", "-", input=data)[0] == 1
     assert codes("--force-exclude", "--stdin-filename", "gen/wf.py", "-", input=data) == (0, [])
 
@@ -311,13 +348,22 @@ def test_stdin_filename_gets_its_config_and_per_file_rules(tmp_path: Path, monke
         ('frameworks = ["flask"]\n', "key `frameworks`: expected \"auto\" or a non-empty list"),
         ('force-exclude = "yes"\n', "key `force-exclude`: expected true or false"),
         ('[per-file-ignores]\n"a.py" = "WF1"\n', "per-file-ignores: key `a.py`: expected a list"),
-        ('[per-file-ignores]\n"a.py" = ["WF77"]\n', "key `per-file-ignores`: unknown rule code or prefix 'WF77'"),
-        ('[banned-api]\n"acme.now" = { code = "WF601" }\n', "`banned-api.\"acme.now\".code`: expected an API rule's code"),
+        (
+            '[per-file-ignores]\n"a.py" = ["WF77"]\n',
+            "key `per-file-ignores`: unknown rule code or prefix 'WF77'",
+        ),
+        (
+            '[banned-api]\n"acme.now" = { code = "WF601" }\n',
+            "`banned-api.\"acme.now\".code`: expected an API rule's code",
+        ),
         ('[banned-api]\n"acme.now" = { code = "X1" }\n', "expected a rule code such as \"WF001\""),
         ('[banned-api]\n"acme.now" = { msg = "no" }\n', "expected a table with `code` and/or `message`"),
         ('[banned-api]\n"acme now" = { code = "WF001" }\n', "expected qualified names"),
         ('workflow-decorators = ["acme.wf"]\n', "a plain list needs `frameworks` to name exactly one engine"),
-        ('[workflow-decorators]\n"acme.wf" = "flask"\n', "key `workflow-decorators.acme.wf`: expected one of dapr"),
+        (
+            '[workflow-decorators]\n"acme.wf" = "flask"\n',
+            "key `workflow-decorators.acme.wf`: expected one of dapr",
+        ),
         ('unsafe-fixes = 1\n', "key `unsafe-fixes`: expected true or false"),
         ("select = [\n", "not valid TOML"),
         ('exclude = ["[z-a]"]\n', "key `exclude`: invalid glob pattern '[z-a]'"),
@@ -337,7 +383,8 @@ def test_bad_pyproject_table_names_the_table(tmp_path: Path) -> None:
     write(tmp_path, {"pyproject.toml": '[tool.wfcheck]\nexclude = "x"\n', "wf.py": FLAGGED})
     result = invoke("check", str(tmp_path / "wf.py"))
     assert result.exit_code == 2
-    assert f"{tmp_path / 'pyproject.toml'}: [tool.wfcheck]: key `exclude`: expected a list of glob patterns" in result.output
+    expected = "[tool.wfcheck]: key `exclude`: expected a list of glob patterns"
+    assert f"{tmp_path / 'pyproject.toml'}: {expected}" in result.output
 
 
 def test_bad_cli_values_exit_2(tmp_path: Path) -> None:

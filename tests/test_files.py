@@ -313,16 +313,18 @@ def test_a_check_that_raises_becomes_wf999_and_the_run_goes_on(tmp_path: Path, m
 
 
 def test_a_failing_fix_builder_and_a_failing_analysis_are_blamed_apart(monkeypatch) -> None:
-    import wfcheck.analysis.checker as checker
+    import wfcheck.fixes.builder as builder
     from wfcheck.analysis.project import ProjectIndex
 
-    def no_fix(ctx, node, code, qualified):
+    def no_fix(ctx, finding):
         raise ValueError("no fix today")
 
-    monkeypatch.setattr(checker, "build_fix", no_fix)
+    monkeypatch.setattr(builder, "build_fix", no_fix)
     [diagnostic] = run_bytes(WORKFLOW.encode())
     assert diagnostic.code == "WF999"
-    assert diagnostic.message.startswith("internal error in rule WF202 (random-uuid): ValueError: no fix today")
+    assert diagnostic.message.startswith(
+        "internal error in rule WF202 (random-uuid): ValueError: no fix today"
+    )
 
     def no_facts(*args, **kwargs):
         raise AttributeError("no facts")
@@ -363,12 +365,12 @@ def test_check_never_imports_the_helpers_it_follows(tmp_path: Path) -> None:
 
 
 def test_an_internal_error_is_one_short_line_whatever_the_exception_carries(monkeypatch) -> None:
-    import wfcheck.analysis.checker as checker
+    import wfcheck.fixes.builder as builder
 
-    def huge(ctx, node, code, qualified):
+    def huge(ctx, finding):
         raise KeyError("If(\n" + "    body=..., " * 10_000 + ")")
 
-    monkeypatch.setattr(checker, "build_fix", huge)
+    monkeypatch.setattr(builder, "build_fix", huge)
     [diagnostic] = run_bytes(WORKFLOW.encode())
     assert diagnostic.code == "WF999" and "\n" not in diagnostic.message
     assert len(diagnostic.message) < 400

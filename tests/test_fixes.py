@@ -85,7 +85,8 @@ def test_fix_keeps_encoding_bom_and_line_endings() -> None:
     expected = fixed_path(FIXTURES / "uuid_random_temporal.py").read_text()
     crlf = ("# -*- coding: latin-1 -*-\n# caf\xe9\n" + source).replace("\n", "\r\n").encode("latin-1")
     _, fixed = fix(crlf)
-    assert fixed == ("# -*- coding: latin-1 -*-\n# caf\xe9\n" + expected).replace("\n", "\r\n").encode("latin-1")
+    latin = "# -*- coding: latin-1 -*-\n# caf\xe9\n" + expected
+    assert fixed == latin.replace("\n", "\r\n").encode("latin-1")
     bom = b"\xef\xbb\xbf" + source.encode()
     _, fixed = fix(bom)
     assert fixed == b"\xef\xbb\xbf" + expected.encode()
@@ -100,7 +101,9 @@ def test_a_fix_that_would_not_parse_is_dropped(monkeypatch) -> None:
         fix = original(site, qualified)
         if fix is None:
             return None
-        edits = tuple(e.__class__(e.content + " (", e.line, e.column, e.end_line, e.end_column) for e in fix.edits[:1])
+        edits = tuple(
+            e.__class__(e.content + " (", e.line, e.column, e.end_line, e.end_column) for e in fix.edits[:1]
+        )
         return fix.__class__(fix.applicability, fix.message, edits + fix.edits[1:])
 
     monkeypatch.setitem(builder._BUILDERS, "WF201", broken)

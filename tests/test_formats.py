@@ -64,7 +64,7 @@ def orch(ctx: task.OrchestrationContext, _):
 '''
 
 
-def invoke(*args: str, input: bytes = None):  # type: ignore[assignment]
+def invoke(*args: str, input: bytes | None = None):
     return cli_runner().invoke(main, list(args), input=input)
 
 

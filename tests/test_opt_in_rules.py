@@ -122,6 +122,6 @@ def test_wf800_names_the_unused_codes_and_points_at_the_comment() -> None:
 
 
 def test_wf800_leaves_codes_of_rules_that_are_off_alone() -> None:
-    # With WF101 off, a `# noqa: WF101` might serve another run: not judged.
+    # With WF101 off, a noqa comment naming WF101 might serve another run: not judged.
     assert (10, "WF800") not in found(SUPPRESSIONS, select=["WF2", "WF800"])
     assert (11, "WF800") in found(SUPPRESSIONS, select=["WF2", "WF800"])

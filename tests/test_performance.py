@@ -126,7 +126,9 @@ def orch(ctx: task.OrchestrationContext, _):
 
 def _run(paths: list[str], cache_dir: Path | None = None, jobs: int = 1, **options) -> list[FileResult]:
     """Check as the command line does: one run per configuration group."""
-    opts = Options(cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, jobs=jobs, **options)
+    opts = Options(
+        cache=cache_dir is not None, cache_dir=str(cache_dir) if cache_dir else None, jobs=jobs, **options
+    )
     return [f for s, members in resolve(paths, opts) for f in check_paths(members, s).files]
 
 
@@ -236,7 +238,8 @@ def _cached_workflow(tmp_path: Path) -> tuple[list[FileResult], Path]:
 def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    for garbage in ("{not json", '{"entries": []}', '{{"entries": {{"{}": {{"stat": 1}}}}}}'.format((tmp_path / "wf.py").resolve()), "[]"):
+    one_bad_entry = '{{"entries": {{"{}": {{"stat": 1}}}}}}'.format((tmp_path / "wf.py").resolve())
+    for garbage in ("{not json", '{"entries": []}', one_bad_entry, "[]"):
         stored.write_text(garbage)
         assert _run([str(tmp_path)], cache) == expected
     stored.write_bytes(b"\xff\xfe\x00")
@@ -387,7 +390,9 @@ def test_a_changed_runtime_module_rechecks_the_workflows_registered_on_it(tmp_pa
     _age(*package.glob("*.py"))
     cache = tmp_path / ".cache"
     assert _codes(_run([str(tmp_path)], cache)) == [("flows.py", "WF201")]
-    runtime.write_text("class Registry:\n    def workflow(self, fn):\n        return fn\n\n\nwfr = Registry()\n")
+    runtime.write_text(
+        "class Registry:\n    def workflow(self, fn):\n        return fn\n\n\nwfr = Registry()\n"
+    )
     _age(runtime)
     os.utime(runtime, ns=(1_700_000_000_000_000_000,) * 2)
     assert _codes(_run([str(tmp_path)], cache)) == []

@@ -1,12 +1,12 @@
 """The result cache: each checked file's diagnostics, kept in `.wfcheck_cache/` between runs.
 
 One JSON file per wfcheck version (with a stamp of its own source files) and effective
-configuration (`.wfcheck_cache/<version>-<stamp>/<settings hash>.json`) maps each file's absolute path to its last
-result. An entry is reused while the file's mtime and size are unchanged (no read at all);
-when they change, a file that was parsed is compared by content hash, and a file without
-workflow markers is simply scanned again (as cheap as hashing it). An entry also records the
-project modules its analysis read, and the candidates it probed and found absent, and is
-dropped when any of them changes or appears. Everything here is best effort: a cache that
+configuration (`.wfcheck_cache/<version>-<stamp>/<settings hash>.json`) maps each file's
+absolute path to its last result. An entry is reused while the file's mtime and size are
+unchanged (no read at all); when they change, a file that was parsed is compared by content
+hash, and a file without workflow markers is simply scanned again (as cheap as hashing it).
+An entry also records the project modules its analysis read, and the candidates it probed and
+found absent, and is dropped when any of them changes or appears. Everything here is best effort: a cache that
 cannot be read or written is ignored, never an error.
 """
 
@@ -26,7 +26,8 @@ from typing import Any
 
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
-from wfcheck.engine import FileResult, Settings
+from wfcheck.results import FileResult
+from wfcheck.settings import Settings
 
 CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
@@ -117,9 +118,7 @@ def _diagnostic(data: dict[str, Any]) -> Diagnostic:
         **{
             **data,
             "chain": tuple(data["chain"]),
-            "fix": Fix(
-                fix["applicability"], fix["message"], tuple(Edit(**e) for e in fix["edits"])
-            )
+            "fix": Fix(**{**fix, "edits": tuple(Edit(**e) for e in fix["edits"])})
             if fix is not None
             else None,
         }

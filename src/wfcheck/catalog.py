@@ -21,7 +21,6 @@ else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
 FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
-GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
@@ -266,22 +265,23 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     kind = data.get("kind", "api")
     if kind not in ("api", "structural"):
         raise CatalogError(f"{where}: 'kind' must be 'api' or 'structural'")
-    apis = tuple(_parse_api(a, where) for a in data.get("apis", []))  # type: ignore[union-attr]
+    apis = tuple(_parse_api(a, where) for a in _array(data, "apis", where))
     if kind == "api" and not apis:
         raise CatalogError(f"{where}: an 'api' rule needs at least one entry in 'apis'")
-    alternatives = dict(data.get("alternatives", {}))  # type: ignore[arg-type]
+    alternatives = _string_table(data, "alternatives", where)
     bad = set(alternatives) - set(FRAMEWORKS) - {"default"}
     if bad:
         raise CatalogError(f"{where}: alternatives for unknown framework(s) {sorted(bad)}")
-    docs = dict(data.get("docs", {}))  # type: ignore[arg-type]
+    docs = _string_table(data, "docs", where)
     missing = {"what", "why", "example", "use_instead"} - set(docs)
     if missing:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
-    snippets = dict(data.get("snippets", {}))  # type: ignore[arg-type]
+    snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
+    valid, invalid = (_strings(snippets, kind, f"{where}: snippets") for kind in ("valid", "invalid"))
     return Rule(
         code=code,
         name=name,
@@ -290,13 +290,42 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         kind=kind,
         default=bool(data.get("default", True)),
         apis=apis,
-        exclude=tuple(data.get("exclude", ())),  # type: ignore[arg-type]
+        exclude=_strings(data, "exclude", where),
         alternatives=alternatives,
         docs=docs,
-        valid=tuple(snippets.get("valid", ())),
-        invalid=tuple(snippets.get("invalid", ())),
+        valid=valid,
+        invalid=invalid,
         source=source,
     )
+
+
+def _table(data: Mapping[str, object], key: str, where: str) -> dict[str, object]:
+    value = data.get(key, {})
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: '{key}' must be a table")
+    return value
+
+
+def _string_table(data: Mapping[str, object], key: str, where: str) -> dict[str, str]:
+    table = _table(data, key, where)
+    for name, value in table.items():
+        if not isinstance(value, str):
+            raise CatalogError(f"{where}: '{key}.{name}' must be a string")
+    return {name: str(value) for name, value in table.items()}
+
+
+def _array(data: Mapping[str, object], key: str, where: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise CatalogError(f"{where}: '{key}' must be an array")
+    return value
+
+
+def _strings(data: Mapping[str, object], key: str, where: str) -> tuple[str, ...]:
+    values = _array(data, key, where)
+    if not all(isinstance(v, str) for v in values):
+        raise CatalogError(f"{where}: '{key}' must be an array of strings")
+    return tuple(str(v) for v in values)
 
 
 def rules_dir() -> Path:
@@ -338,6 +367,98 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
             raise CatalogError(f"{path.name}: [sandbox] takes only 'passthrough'")
         passthrough.extend(sandbox.get("passthrough", []))
     return Catalog(rules, returns, handles, sandbox_passthrough=passthrough)
+
+
+MEANINGS = ("safe", "unsafe")
+HISTORIES = ("keeps", "changes")
+_ROW_KEYS = {"rule", "apis", "case", "rewrite", "to", "meaning", "history", "why"}
+
+
+@dataclass(frozen=True)
+class FixRow:
+    """One rewrite of the fix catalog (rules/fixes/rewrites.toml): for ``rule`` and the APIs
+    ``apis`` in the call shape ``case``, write ``rewrite``; its applicability on both axes and
+    why. ``rule`` and ``apis`` may be ``*`` (the generated-activity row)."""
+
+    rule: str
+    apis: tuple[str, ...]
+    case: str
+    rewrite: str
+    to: str
+    meaning: str
+    history: str
+    why: str
+
+    def covers(self, code: str, qualified: str) -> bool:
+        if self.rule not in ("*", code):
+            return False
+        return any(
+            api == "*" or api == qualified or (api.endswith(".*") and qualified.startswith(api[:-1]))
+            for api in self.apis
+        )
+
+
+@dataclass(frozen=True)
+class FixCatalog:
+    """The rewrite rows, the reasons no fix is offered, and how each engine versions a change."""
+
+    rows: tuple[FixRow, ...]
+    no_fix: Mapping[str, str]
+    versioning: Mapping[str, str]
+    # Rules whose value moves into a generated activity when no API rewrite applies.
+    extractable: frozenset[str] = frozenset()
+
+    def row(self, code: str, qualified: str, case: str) -> FixRow | None:
+        for row in self.rows:
+            if row.case == case and row.covers(code, qualified):
+                return row
+        return None
+
+    def rows_for(self, code: str) -> list[FixRow]:
+        """The rows for ``code``: its own, then the generated-activity row if it extracts."""
+        own = [row for row in self.rows if row.rule == code]
+        if code in self.extractable:
+            own += [row for row in self.rows if row.rule == "*"]
+        return own
+
+    def why_not(self, key: str) -> str:
+        return self.no_fix[key]
+
+
+@lru_cache(maxsize=1)
+def load_fix_catalog() -> FixCatalog:
+    path = rules_dir() / "fixes" / "rewrites.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise CatalogError(f"fixes/{path.name}: {exc}") from exc
+    rows = []
+    for number, entry in enumerate(data.get("rewrite", []), start=1):
+        where = f"fixes/{path.name}: rewrite {number}"
+        if set(entry) != _ROW_KEYS:
+            raise CatalogError(f"{where}: a row needs exactly {', '.join(sorted(_ROW_KEYS))}")
+        if entry["history"] not in HISTORIES:
+            raise CatalogError(f"{where}: 'history' must be one of {', '.join(HISTORIES)}")
+        if entry["rule"] != "*" and entry["meaning"] not in MEANINGS:
+            raise CatalogError(f"{where}: 'meaning' must be one of {', '.join(MEANINGS)}")
+        rows.append(
+            FixRow(
+                rule=entry["rule"],
+                apis=tuple(entry["apis"]),
+                case=entry["case"],
+                rewrite=entry["rewrite"],
+                to=entry["to"],
+                meaning=entry["meaning"],
+                history=entry["history"],
+                why=entry["why"],
+            )
+        )
+    return FixCatalog(
+        tuple(rows),
+        dict(data.get("no_fix", {})),
+        dict(data.get("versioning", {})),
+        frozenset(data.get("extractable", ())),
+    )
 
 
 @lru_cache(maxsize=1)

@@ -2,30 +2,14 @@
 
 from __future__ import annotations
 
-import os
 import sys
-from dataclasses import dataclass, replace
 from typing import NoReturn
 
 import click
 
-from wfcheck import __version__
-from wfcheck.catalog import CatalogError, Rule, load_catalog
-from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import (
-    INTERNAL_ERROR,
-    FileResult,
-    RunResult,
-    Settings,
-    check_paths,
-    check_source,
-)
-from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
-from wfcheck.report import REPORTERS, summary
-from wfcheck.report import statistics as stats
-from wfcheck.rule_docs import render_all, render_rule, render_rule_list
-
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+from wfcheck import __version__, app
+from wfcheck.config import Options
+from wfcheck.report import REPORTERS
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -59,7 +43,9 @@ def _codes_option(name: str, help: str):
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path())
-@_codes_option("--select", "Rule codes or prefixes to enable, replacing the configured selection (e.g. WF1,WF202).")
+@_codes_option(
+    "--select", "Rule codes or prefixes to enable, replacing the configured selection (e.g. WF1,WF202)."
+)
 @_codes_option("--extend-select", "Rule codes or prefixes to enable on top of the selection (e.g. WF701).")
 @_codes_option("--ignore", "Rule codes or prefixes to disable.")
 @click.option(
@@ -79,10 +65,20 @@ def _codes_option(name: str, help: str):
 @click.option("--statistics", is_flag=True, help="Print how many findings each rule has, instead of them.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("-q", "--quiet", is_flag=True, help="Print diagnostics, nothing else (no summary).")
-@click.option("--stdin-filename", help="Name to report for source read from stdin (`-`); its config and per-file ignores apply.")
-@click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this configuration file for every path.")
+@click.option(
+    "--stdin-filename",
+    help="Name to report for source read from stdin (`-`); its config and per-file ignores apply.",
+)
+@click.option(
+    "--config",
+    "config_file",
+    type=click.Path(dir_okay=False),
+    help="Use this configuration file for every path.",
+)
 @click.option("--isolated", is_flag=True, help="Ignore every configuration file.")
-@click.option("--exclude", multiple=True, metavar="GLOB", help="Patterns to skip, replacing the configured `exclude`.")
+@click.option(
+    "--exclude", multiple=True, metavar="GLOB", help="Patterns to skip, replacing the configured `exclude`."
+)
 @click.option("--extend-exclude", multiple=True, metavar="GLOB", help="More patterns to skip.")
 @click.option(
     "--force-exclude/--no-force-exclude",
@@ -94,6 +90,12 @@ def _codes_option(name: str, help: str):
     "--unsafe-fixes/--no-unsafe-fixes",
     default=None,
     help="Also apply (with --fix) and count fixes that may change behaviour.",
+)
+@click.option(
+    "--versioned-fixes/--no-versioned-fixes",
+    default=None,
+    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
+    "Temporal workflow.patched), so running instances keep the old code.",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")
@@ -136,6 +138,7 @@ def check(
     force_exclude: bool | None,
     fix: bool,
     unsafe_fixes: bool | None,
+    versioned_fixes: bool | None,
     diff: bool,
     show_fixes: bool,
     no_cache: bool,
@@ -154,175 +157,42 @@ def check(
         force_exclude=force_exclude,
         src=list(src),
         unsafe_fixes=unsafe_fixes,
+        versioned_fixes=versioned_fixes,
         config=config_file,
         isolated=isolated,
         cache=not no_cache,
         cache_dir=cache_dir,
-        jobs=jobs or _usable_cpus(),
+        jobs=jobs or app.usable_cpus(),
     )
-    from_stdin = paths == ("-",)
-    targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
+    out = app.Output(output_format, output_file, statistics, quiet, show_fixes, exit_zero)
     try:
-        # Stdin without a name is configured as a file in the working directory (`-`).
-        groups = resolve(targets, options)
-    except (ConfigError, CatalogError) as exc:
-        _fail(str(exc))
-    out = _Output(output_format, output_file, statistics, quiet, show_fixes, exit_zero)
-    if from_stdin:
-        _run_stdin(groups[0][0], stdin_filename, fix or diff, diff, out)
-    if fix or diff:
-        _run_fix(groups, diff, out)
-    _run_check(groups, out)
-
-
-@dataclass(frozen=True)
-class _Output:
-    """How the report is printed and the run exits."""
-
-    format: str
-    file: str | None
-    statistics: bool
-    quiet: bool
-    show_fixes: bool
-    exit_zero: bool
-
-
-def _run_check(groups: list[tuple[Settings, list[str]]], out: _Output) -> NoReturn:
-    results = [check_paths(members, settings) for settings, members in groups]
-    result = RunResult([f for r in results for f in r.files], sum(r.helper_modules for r in results))
-    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
-    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe))
-    sys.exit(_exit_code(result, out))
-
-
-def _run_fix(groups: list[tuple[Settings, list[str]]], diff: bool, out: _Output) -> NoReturn:
-    outcomes = [
-        outcome
-        for settings, members in groups
-        for outcome in fix_paths(members, settings, settings.unsafe_fixes, write=not diff).outcomes
-    ]
-    if diff:
-        sys.exit(_report_diff(outcomes))
-    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
-    sys.exit(_report_fix(outcomes, out, list(groups[0][0].catalog), unsafe))
-
-
-def _run_stdin(
-    settings: Settings, stdin_filename: str | None, fixing: bool, diff: bool, out: _Output
-) -> NoReturn:
-    name = stdin_filename or "-"
-    skipped = bool(stdin_filename) and settings.force_exclude and settings.is_excluded(name)
-    data = sys.stdin.buffer.read()
-    rules = list(settings.catalog)
-    if not fixing:
-        result = RunResult([] if skipped else [check_source(data, name, settings, None)])
-        _report(result, out, rules, _check_summary(result, settings.unsafe_fixes))
-        sys.exit(_exit_code(result, out))
-    outcome, fixed = (
-        (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
-    )
-    if diff:
-        sys.exit(_report_diff([outcome]))
-    # The fixed buffer is the output (as an editor expects); the report goes to stderr.
-    sys.stdout.buffer.write(fixed)
-    sys.stdout.flush()
-    sys.exit(_report_fix([outcome], replace(out, file=None), rules, settings.unsafe_fixes, err=True))
-
-
-def _exit_code(result: RunResult, out: _Output) -> int:
-    if any(d.code == INTERNAL_ERROR for d in result.diagnostics):
-        return EXIT_ERROR
-    findings = bool(result.diagnostics or result.errors)
-    return EXIT_FINDINGS if findings and not out.exit_zero else EXIT_CLEAN
-
-
-def _report(
-    result: RunResult, out: _Output, rules: list[Rule], closing: str, err: bool = False
-) -> None:
-    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
-    diagnostics = result.diagnostics
-    for path, error in result.errors:
-        click.echo(f"wfcheck: {path}: {error}", err=True)
-    if out.statistics:
-        rendered = (
-            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
+        code = app.run_check(
+            paths,
+            options,
+            out,
+            _ClickSink(),
+            fix=fix,
+            diff=diff,
+            stdin_filename=stdin_filename,
+            read_stdin=sys.stdin.buffer.read,
         )
-    else:
-        rendered = REPORTERS[out.format](diagnostics, rules)
-    show_summary = not out.quiet and out.format in ("full", "concise")
-    if out.file is not None:
-        try:
-            with open(out.file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(rendered)
-        except OSError as exc:
-            _fail(f"cannot write {out.file}: {exc.strerror or exc}")
-        if show_summary:
-            click.echo(closing, err=True)
-        return
-    if rendered:
-        click.echo(rendered, nl=False, err=err)
-    if show_summary:
-        # Only the full format shares its stream with the summary: the others stay one
-        # diagnostic (or statistic) per line for the tools that read them.
-        shared = out.format == "full" and not out.statistics
-        gap = "\n" if diagnostics and shared else ""
-        click.echo(gap + closing, err=err or not shared)
+    except app.UsageError as exc:
+        _fail(str(exc))
+    sys.exit(code)
 
 
-def _check_summary(result: RunResult, unsafe: bool) -> str:
-    diagnostics = result.diagnostics
-    return summary.check_summary(
-        diagnostics, len(result.files), len(result.errors), fixable(diagnostics), unsafe
-    )
+class _ClickSink:
+    """The report on the process's standard streams."""
 
-
-def _report_fix(
-    outcomes: list[FixOutcome], out: _Output, rules: list[Rule], unsafe: bool, err: bool = False
-) -> int:
-    """What `--fix` did: the findings left, the fixes dropped, and (`--show-fixes`) the
-    fixes applied. Returns the exit code: what is left decides it."""
-    result = RunResult(
-        [FileResult(o.path, diagnostics=o.remaining, error=o.error) for o in outcomes]
-    )
-    for outcome in outcomes:
-        for code, line, message in outcome.dropped:
-            click.echo(
-                f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would not "
-                f"parse: {message}",
-                err=True,
-            )
-    fixed = sum(len(o.applied) for o in outcomes)
-    diagnostics = result.diagnostics
-    text = summary.fix_summary(
-        diagnostics,
-        fixed,
-        touched=len({o.path for o in outcomes if o.applied or o.remaining}),
-        checked=len(result.files),
-        unchecked=len(result.errors),
-        fixable=fixable(diagnostics),
-        unsafe=unsafe,
-    )
-    _report(result, out, rules, text, err)
-    if out.show_fixes and fixed:
-        applied = [(o.path, [code for code, _, _ in o.applied]) for o in outcomes]
-        click.echo(summary.fixes_applied(applied, {r.code: r.name for r in rules}), err=err)
-    return _exit_code(result, out)
-
-
-def _report_diff(outcomes: list[FixOutcome]) -> int:
-    """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
-    for outcome in outcomes:
-        if outcome.error:
-            click.echo(f"wfcheck: {outcome.path}: {outcome.error}", err=True)
-    diffs = [o.diff() for o in outcomes if o.changed]
-    for text in diffs:
+    def out(self, text: str) -> None:
         click.echo(text, nl=False)
-    fixed = sum(len(o.applied) for o in outcomes)
-    click.echo(
-        f"Would fix {summary.plural(fixed, 'finding')}." if fixed else "No fixes available.",
-        err=True,
-    )
-    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+
+    def err(self, text: str) -> None:
+        click.echo(text, nl=False, err=True)
+
+    def out_bytes(self, data: bytes) -> None:
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
 
 
 @main.command()
@@ -332,34 +202,23 @@ def _report_diff(outcomes: list[FixOutcome]) -> int:
 def rule(code: str | None, show_all: bool, show_list: bool) -> None:
     """Explain a rule (e.g. `wfcheck rule WF101`); --all documents every rule, --list lists them."""
     try:
-        catalog = load_catalog()
-    except CatalogError as exc:
-        _fail(f"invalid rule catalog: {exc}")
-    if show_list:
-        click.echo(render_rule_list(list(catalog)), nl=False)
-        return
-    if show_all:
-        click.echo(render_all(list(catalog)), nl=False)
-        return
-    if not code:
-        _fail("give a rule code (e.g. `wfcheck rule WF101`), --all or --list")
-    found: Rule | None = catalog.get(code.upper()) or next(
-        (r for r in catalog if r.name == code.lower()), None
-    )
-    if found is None:
-        _fail(f"unknown rule {code!r} (see `wfcheck rule --list`)")
-    click.echo(render_rule(found), nl=False)
-
-
-def _usable_cpus() -> int:
-    """The CPUs this process may run on (a container or `taskset` can allow fewer than the
-    machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
+        click.echo(app.describe_rules(code, show_all, show_list), nl=False)
+    except app.UsageError as exc:
+        _fail(str(exc))
 
 
 def _fail(message: str) -> NoReturn:
     click.echo(f"wfcheck: error: {message}", err=True)
-    sys.exit(EXIT_ERROR)
+    sys.exit(app.EXIT_ERROR)
 
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `wfcheck[server]`)."""
+    try:
+        from wfcheck.server import start
+    except ImportError as exc:
+        if str(exc.name).split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail("the language server needs pygls: pip install 'wfcheck[server]'")
+    start()

@@ -1,7 +1,7 @@
 """Configuration: `[tool.wfcheck]` in `pyproject.toml`, or `wfcheck.toml` / `.wfcheck.toml`.
 
 A pure function from the files found and the command-line options to the effective
-:class:`~wfcheck.engine.Settings`. Files are found by walking up from each checked path (the
+:class:`~wfcheck.settings.Settings`. Files are found by walking up from each checked path (the
 nearest wins; in one directory `.wfcheck.toml` before `wfcheck.toml` before a `pyproject.toml`
 that has a `[tool.wfcheck]` table); `--config PATH` names one for every path and `--isolated`
 ignores them all. Command-line options override the file as ruff's do: `--select` replaces
@@ -24,8 +24,8 @@ from typing import Any
 from wfcheck.cache import CACHE_DIR_NAME
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
-from wfcheck.engine import Settings, select_codes, unknown_selectors
 from wfcheck.frameworks import MARKERS, configured_specs
+from wfcheck.settings import Settings, select_codes, unknown_selectors
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,6 +54,7 @@ KEYS = (
     "banned-api",
     "allowed-api",
     "unsafe-fixes",
+    "versioned-fixes",
     "cache-dir",
 )
 
@@ -76,6 +77,7 @@ class Options:
     force_exclude: bool | None = None
     src: list[str] = field(default_factory=list)
     unsafe_fixes: bool | None = None
+    versioned_fixes: bool | None = None
     config: str | None = None
     isolated: bool = False
     # Read and write the result cache (the command line does; library callers opt in).
@@ -101,6 +103,7 @@ class FileConfig:
     banned: dict[str, tuple[str, str | None]] = field(default_factory=dict)
     allowed: list[str] = field(default_factory=list)
     unsafe_fixes: bool = False
+    versioned_fixes: bool = False
     cache_dir: str | None = None
 
 
@@ -280,6 +283,7 @@ def parse_table(
         for n in _strings(table, "allowed-api", where, "a list of qualified names") or []
     ]
     config.unsafe_fixes = _bool(table, "unsafe-fixes", where)
+    config.versioned_fixes = _bool(table, "versioned-fixes", where)
     if "cache-dir" in table:
         cache_dir = table["cache-dir"]
         if not isinstance(cache_dir, str) or not cache_dir.strip():
@@ -410,6 +414,11 @@ def build_settings(config: FileConfig, options: Options, catalog: Catalog | None
             if message
         ),
         unsafe_fixes=options.unsafe_fixes if options.unsafe_fixes is not None else config.unsafe_fixes,
+        versioned_fixes=(
+            options.versioned_fixes
+            if options.versioned_fixes is not None
+            else config.versioned_fixes
+        ),
         cache_dir=_cache_dir(config, options),
         jobs=options.jobs,
     )
@@ -441,10 +450,10 @@ def resolve(
     if options.isolated:
         return [(build_settings(FileConfig(), options, catalog), list(paths))]
     if options.config is not None:
-        config_path = Path(options.config)
-        if not config_path.is_file():
+        explicit = Path(options.config)
+        if not explicit.is_file():
             raise ConfigError(f"option --config: no such file: {options.config}")
-        config = read_config(config_path)
+        config = read_config(explicit)
         return [(build_settings(config, options, catalog), list(paths))]
     groups: dict[Path | None, list[str]] = {}
     nested: dict[Path | None, set[str]] = {}
@@ -476,8 +485,10 @@ def resolve(
     for config_path, members in groups.items():
         config = read_config(config_path) if config_path is not None else FileConfig()
         settings = build_settings(config, options, catalog)
-        below = tuple(sorted(nested.get(config_path, ())))
-        result.append((dataclasses.replace(settings, nested_configs=below) if below else settings, members))
+        own_nested = tuple(sorted(nested.get(config_path, ())))
+        if own_nested:
+            settings = dataclasses.replace(settings, nested_configs=own_nested)
+        result.append((settings, members))
     return result
 
 

@@ -29,20 +29,40 @@ class Edit:
 
 @dataclass(frozen=True)
 class Fix:
-    """A way to resolve a diagnostic. ``applicability`` is ``safe`` (applied by ``--fix``),
-    ``unsafe`` (only with ``--unsafe-fixes``) or ``display-only`` (shown, never applied; the
-    message says why)."""
+    """A way to resolve a diagnostic, labelled on two axes.
+
+    ``applicability`` is the *meaning* axis: ``safe`` (the workflow computes the same thing),
+    ``unsafe`` (the meaning shifts; only with ``--unsafe-fixes``) or ``display-only`` (shown,
+    never applied; the message says why). ``history`` is the *history* axis: ``keeps`` (an
+    instance started with the old code replays the fixed code) or ``changes`` (the fix adds,
+    removes or reorders a durable command; never applied by plain ``--fix``). ``patch`` is the
+    patch id when the fix is written inside the engine's patch API (``--versioned-fixes``),
+    which keeps the history shape."""
 
     applicability: str
     message: str
     edits: tuple[Edit, ...] = ()
+    history: str = "keeps"
+    patch: str = ""
+
+    @property
+    def label(self) -> str:
+        """Both axes in words: `safe, keeps history`, `unsafe, changes history`, ..."""
+        if self.applicability == "display-only":
+            return "display-only"
+        history = "versioned" if self.patch else f"{self.history} history"
+        return f"{self.applicability}, {history}"
 
     def to_dict(self) -> dict:
-        return {
+        data = {
             "applicability": self.applicability,
+            "history": self.history,
             "message": self.message,
             "edits": [edit.to_dict() for edit in self.edits],
         }
+        if self.patch:
+            data["patch"] = self.patch
+        return data
 
 
 @dataclass(frozen=True)

@@ -12,145 +12,38 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import stat
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
-import pathspec
+from wfcheck.discovery import discover_names, find_project_roots
+from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec, using_specs
 
-from wfcheck.catalog import Catalog
-from wfcheck.diagnostics import Diagnostic
-from wfcheck.discovery import discover_names, find_project_roots, real_path
-from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, SPECS, FrameworkSpec, using_specs
+# Re-exported: callers of the engine have always found these here.
+from wfcheck.results import FileResult as FileResult
+from wfcheck.results import RunResult as RunResult
+from wfcheck.results import split_lines as split_lines
+from wfcheck.settings import ALWAYS_ON as ALWAYS_ON
+from wfcheck.settings import INTERNAL_ERROR as INTERNAL_ERROR
+from wfcheck.settings import REPLAY_UNSAFE_LOG as REPLAY_UNSAFE_LOG
+from wfcheck.settings import SYNTAX_ERROR as SYNTAX_ERROR
+from wfcheck.settings import UNUSED_SUPPRESSION as UNUSED_SUPPRESSION
+from wfcheck.settings import Settings as Settings
+from wfcheck.settings import default_enabled as default_enabled
+from wfcheck.settings import select_codes as select_codes
+from wfcheck.settings import unknown_selectors as unknown_selectors
 
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex, Summary, Target
     from wfcheck.cache import ResultCache
 
-SYNTAX_ERROR = "WF900"
-INTERNAL_ERROR = "WF999"
-# Reported whatever the selection: the file (or a check on it) could not be checked.
-ALWAYS_ON = frozenset({SYNTAX_ERROR, INTERNAL_ERROR})
-UNUSED_SUPPRESSION = "WF800"
-REPLAY_UNSAFE_LOG = "WF701"
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
 # Below this many files to check, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 100
 # Chunks per worker: enough to even out the load when workflow files cluster.
 _CHUNKS_PER_JOB = 8
-
-
-def split_lines(text: str) -> list[str]:
-    """Lines as Python counts them (only CR, LF and CRLF end a line)."""
-    return _LINE_BREAK.split(text)
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything a run needs, resolved from config files and the command line
-    (see :mod:`wfcheck.config`)."""
-
-    catalog: Catalog
-    enabled: frozenset[str]
-    # Extra import roots for following calls across modules (`--src`).
-    src: tuple[str, ...] = ()
-    # (directory, gitignore-style pattern relative to it): files and directories not to check.
-    exclude: tuple[tuple[str, str], ...] = ()
-    # Apply `exclude` to files named explicitly too (pre-commit passes every file by name).
-    force_exclude: bool = False
-    # (directory, pattern, selectors): codes switched off for the files a pattern matches.
-    per_file_ignores: tuple[tuple[str, str, tuple[str, ...]], ...] = ()
-    # The engines detected and how (restricted and extended by config).
-    specs: tuple[FrameworkSpec, ...] = SPECS
-    markers: tuple[bytes, ...] = MARKERS
-    # ((code, api), message) for `banned-api` entries that bring their own message.
-    banned_messages: tuple[tuple[tuple[str, str], str], ...] = ()
-    # Stored for `--fix`: whether unsafe fixes may be applied.
-    unsafe_fixes: bool = False
-    # Where results are cached between runs; None: no cache.
-    cache_dir: str | None = None
-    # Worker processes for a large run.
-    jobs: int = 1
-    # Directories (absolute) below a checked one with a configuration of their own: their
-    # files are checked with that configuration, in another group.
-    nested_configs: tuple[str, ...] = ()
-
-    def is_excluded(self, path: str) -> bool:
-        if not self.exclude:
-            return False
-        absolute = real_path(path)
-        return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
-
-    def enabled_for(self, path: str) -> frozenset[str]:
-        """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
-        if not self.per_file_ignores:
-            return self.enabled
-        absolute = real_path(path)
-        off = [
-            selector
-            for root, pattern, selectors in self.per_file_ignores
-            if _matches(root, pattern, absolute)
-            for selector in selectors
-        ]
-        if not off:
-            return self.enabled
-        return frozenset(
-            code
-            for code in self.enabled
-            if code in ALWAYS_ON or not any(code.startswith(s) for s in off)
-        )
-
-
-@cache
-def _spec(pattern: str) -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines([pattern])
-
-
-@cache
-def _resolved(path: str) -> Path:
-    return real_path(path)
-
-
-def _matches(root: str, pattern: str, absolute: Path) -> bool:
-    """Does a gitignore-style ``pattern`` relative to ``root`` match the resolved path
-    ``absolute`` (or, for a path outside ``root``, its file name)?"""
-    try:
-        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix())
-    except ValueError:
-        return _spec(pattern).match_file(absolute.name)
-
-
-@dataclass
-class FileResult:
-    path: str
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    parsed: bool = False
-    # A one-line problem that is not a diagnostic (the file could not be read at all).
-    error: str | None = None
-    # Absolute paths of the other files the result was read from: project modules that
-    # calls were followed into, and candidates probed and found absent.
-    depends_on: tuple[str, ...] = ()
-
-
-@dataclass
-class RunResult:
-    files: list[FileResult]
-    # Project modules parsed only because workflow code calls into them.
-    helper_modules: int = 0
-
-    @property
-    def diagnostics(self) -> list[Diagnostic]:
-        found = [d for f in self.files for d in f.diagnostics]
-        return sorted(found, key=Diagnostic.sort_key)
-
-    @property
-    def errors(self) -> list[tuple[str, str]]:
-        return [(f.path, f.error) for f in self.files if f.error]
 
 
 @cache
@@ -398,51 +291,3 @@ def check_source(
         return diagnose.diagnose_source(
             data, path, settings, project or make_project([path], settings)
         )
-
-
-def default_enabled(catalog: Catalog) -> frozenset[str]:
-    return frozenset(r.code for r in catalog if r.default)
-
-
-def select_codes(
-    catalog: Catalog,
-    select: Iterable[str] | None,
-    ignore: Iterable[str],
-    extend_select: Iterable[str] = (),
-    base: frozenset[str] | None = None,
-) -> frozenset[str]:
-    """Ruff's selector semantics: the most specific matching selector wins; ties ignore.
-
-    With no ``select`` the rules in ``base`` stay on (default: the default rules); ``ALL``
-    selects every rule; ``extend_select`` adds to either. Calling this once per layer (config
-    file, then command line) gives ruff's precedence. WF900 is always reported: a file that
-    cannot be parsed was not checked; so is WF999, a check that failed.
-    """
-    selectors: list[tuple[str, bool]] = [(s, True) for s in select] if select is not None else []
-    selectors += [(s, True) for s in extend_select]
-    selectors += [(s, False) for s in ignore]
-    kept = default_enabled(catalog) if base is None else base
-    enabled = set()
-    for rule in catalog:
-        best: tuple[int, bool] | None = (
-            (0, True) if select is None and rule.code in kept else None
-        )
-        for selector, on in selectors:
-            if selector == "ALL":
-                specificity = 0
-            elif rule.code.startswith(selector):
-                specificity = len(selector)
-            else:
-                continue
-            if best is None or specificity > best[0] or (specificity == best[0] and not on):
-                best = (specificity, on)
-        if best is not None and best[1]:
-            enabled.add(rule.code)
-    return frozenset(enabled) | ALWAYS_ON
-
-
-def unknown_selectors(catalog: Catalog, selectors: Iterable[str]) -> list[str]:
-    codes = catalog.codes()
-    return [
-        s for s in selectors if s != "ALL" and not any(code.startswith(s) for code in codes)
-    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import textwrap
 from collections.abc import Sequence
 
-from wfcheck.catalog import FRAMEWORKS, Rule
+from wfcheck.catalog import FRAMEWORKS, FixCatalog, Rule, load_fix_catalog
 
 _SECTIONS = (
     ("what", "What it does"),
@@ -15,6 +15,17 @@ _SECTIONS = (
     ("fix_safety", "Fix safety"),
 )
 _CODE_SECTIONS = {"example", "use_instead"}
+# Where docs/rules.md is published; each rule's section is its anchor there.
+RULES_URL = "https://github.com/your-org/wfcheck/blob/main/docs/rules.md"
+
+
+def rule_anchor(rule: Rule) -> str:
+    """The rule's heading anchor in docs/rules.md (GitHub's slug of `name (CODE)`)."""
+    return f"{rule.name}-{rule.code.lower()}"
+
+
+def rule_url(rule: Rule, base: str = RULES_URL) -> str:
+    return f"{base}#{rule_anchor(rule)}"
 
 
 def render_rule(rule: Rule, level: int = 1) -> str:
@@ -33,6 +44,8 @@ def render_rule(rule: Rule, level: int = 1) -> str:
             out += ["```python", body, "```", ""]
         else:
             out += [" ".join(body.split()), ""]
+        if key == "fix_safety":
+            out += _fix_rows(rule, load_fix_catalog())
     alternatives = [(f, rule.alternatives[f]) for f in FRAMEWORKS if f in rule.alternatives]
     if alternatives or "default" in rule.alternatives:
         out.append(f"{section_mark} Replay-safe alternative")
@@ -41,6 +54,33 @@ def render_rule(rule: Rule, level: int = 1) -> str:
         out += [f"- {framework}: {text}" for framework, text in alternatives]
         out.append("")
     return "\n".join(out)
+
+
+def _fix_rows(rule: Rule, fixes: FixCatalog) -> list[str]:
+    """The rule's rows of rules/fixes/rewrites.toml: the rewrites the fix builders perform,
+    on both axes (meaning, history)."""
+    rows = fixes.rows_for(rule.code)
+    if not rows:
+        return []
+    out = ["| API | call | becomes | meaning | history | why |", "|---|---|---|---|---|---|"]
+    for row in rows:
+        apis = ", ".join(f"`{api}`" for api in row.apis)
+        history = "keeps" if row.history == "keeps" else "**changes**"
+        out.append(
+            f"| {apis} | {row.case} | {row.to} | {row.meaning} | {history} | {row.why} |"
+        )
+    out.append("")
+    if any(row.history == "changes" for row in rows):
+        out += [
+            "A fix that **changes** the history shape is never applied by plain `--fix`: an "
+            "instance started with the old code would fail to replay. With `--versioned-fixes` "
+            "it is written inside the engine's patch API (Dapr `if ctx.is_patched(\"wfcheck-...\"):`, "
+            "Temporal `if workflow.patched(\"wfcheck-...\"):`, the old code in the `else` "
+            "branch), which keeps the history shape; durabletask and Azure Durable Functions "
+            "have no patch API, so there it needs `--unsafe-fixes`.",
+            "",
+        ]
+    return out
 
 
 def render_rule_list(rules: Sequence[Rule]) -> str:
@@ -67,7 +107,7 @@ def render_all(rules: Sequence[Rule]) -> str:
     ]
     for rule in rules:
         name = rule.name if rule.default else f"{rule.name} (opt-in)"
-        out.append(f"| [{rule.code}](#{rule.name}-{rule.code.lower()}) | {name} | {rule.summary} |")
+        out.append(f"| [{rule.code}](#{rule_anchor(rule)}) | {name} | {rule.summary} |")
     out.append("")
     body = "\n".join(render_rule(rule, level=2) for rule in rules)
     return "\n".join(out) + "\n" + body

@@ -71,11 +71,12 @@ def decode_source(data: bytes) -> SourceText:
 
 def _locate(data: bytes | str, offset: int | None) -> tuple[int, int]:
     offset = offset or 0
+    # The column counts from 1 after the last newline before ``offset``.
+    if isinstance(data, bytes):
+        before_bytes = data[:offset]
+        return before_bytes.count(b"\n") + 1, offset - before_bytes.rfind(b"\n")
     before = data[:offset]
-    newline = b"\n" if isinstance(before, bytes) else "\n"
-    line = before.count(newline) + 1  # type: ignore[arg-type]
-    column = offset - (before.rfind(newline) + 1) + 1  # type: ignore[arg-type]
-    return line, column
+    return before.count("\n") + 1, offset - before.rfind("\n")
 
 
 # Files above this many bytes are not parsed: LibCST needs minutes and gigabytes for them.
@@ -133,15 +134,16 @@ def on_deep_stack(
 ) -> _Result:
     """``function(*args)`` on a thread with :data:`DEEP_STACK_BYTES` of stack (and a higher
     ``recursion_limit`` if given); what it raises is raised here. The calling thread waits."""
-    outcome: list[tuple[bool, object]] = []
+    results: list[_Result] = []
+    errors: list[BaseException] = []
     # Threads start with an empty context: carry the caller's (the active engine specs).
     context = contextvars.copy_context()
 
     def run() -> None:
         try:
-            outcome.append((True, context.run(function, *args)))
+            results.append(context.run(function, *args))
         except BaseException as exc:  # re-raised on the calling thread below
-            outcome.append((False, exc))
+            errors.append(exc)
 
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, recursion_limit))
@@ -156,10 +158,9 @@ def on_deep_stack(
         worker.join()
     finally:
         sys.setrecursionlimit(limit)
-    ok, value = outcome[0]
-    if not ok:
-        raise value  # type: ignore[misc]
-    return value  # type: ignore[return-value]
+    if errors:
+        raise errors[0]
+    return results[0]
 
 
 def _parse(text: str, python: bool = False) -> cst.Module:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import re
 import tokenize
-from collections.abc import Iterable
 from typing import Optional
 
 # None means "every code"; otherwise the set of codes (or prefixes) named.
@@ -51,6 +50,15 @@ def parse_line_suppression(comment: str) -> Suppression:
     return frozenset(codes)
 
 
+def noqa_codes_end(comment: str) -> int | None:
+    """Where the code list of a `# noqa: A, B` comment ends (an offset into ``comment``), so
+    another code can be appended; None when the comment has no such list."""
+    for match in _NOQA.finditer(comment):
+        if match.group("codes") is not None:
+            return match.end("codes")
+    return None
+
+
 def parse_block_suppression(comment: str) -> Suppression:
     """A `# wfcheck: ignore[...]` on a workflow's def/class line (noqa is line-only)."""
     codes: set = set()
@@ -80,6 +88,3 @@ def suppresses(suppression: Suppression, code: str) -> bool:
         return True
     return any(code == s or (code.startswith(s) and len(s) < len(code)) for s in suppression)
 
-
-def any_suppresses(suppressions: Iterable[Suppression], code: str) -> bool:
-    return any(suppresses(s, code) for s in suppressions)

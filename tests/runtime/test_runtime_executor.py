@@ -251,7 +251,8 @@ def test_new_uuid_is_stable_across_replays():
 
 def test_every_kind_is_exercised_here():
     # guard: the lists above cover each kind the history module defines
-    assert DECISION_KINDS | INPUT_KINDS == {
+    kinds = DECISION_KINDS | INPUT_KINDS
+    assert kinds == {
         "workflow_started",
         "activity_scheduled",
         "activity_completed",

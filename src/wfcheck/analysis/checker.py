@@ -8,11 +8,11 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, TypeVar
 
 import libcst as cst
 
+from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED, Finding
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
     ModuleFacts,
@@ -23,6 +23,7 @@ from wfcheck.analysis.project import (
     helper_unit,
 )
 from wfcheck.analysis.scopes import (
+    Comprehension,
     Resolved,
     Scope,
     comprehension_scope,
@@ -34,23 +35,7 @@ from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.checks import ordering, replay_branch, sandbox_imports, state, tasks
 from wfcheck.checks.logging import in_replay_guard
-from wfcheck.diagnostics import Fix
-from wfcheck.fixes.builder import build_fix
 from wfcheck.frameworks import FrameworkSpec
-
-
-@dataclass
-class Finding:
-    """A problem found in workflow code, before positions and messages are attached."""
-
-    node: cst.CSTNode
-    code: str
-    api: str
-    unit: WorkflowUnit
-    verb: str = ""
-    chain: tuple[str, ...] = ()
-    fix: Fix | None = None
-
 
 _Result = TypeVar("_Result")
 
@@ -135,15 +120,13 @@ class CheckContext:
         verb: str = "",
         chain: tuple[str, ...] = (),
         qualified: str = "",
-        fix: Fix | None = None,
+        form: str = "call",
     ) -> None:
         if code not in self.enabled:
             return
-        # Helpers being summarised are not rewritten; workflow findings get their fix now,
-        # while the scopes they sit in are at hand.
-        if fix is None and self.summary is None:
-            fix = run_check(code, build_fix, self, node, code, qualified)
-        self.findings.append(Finding(node, code, api, self.unit, verb, chain, fix))
+        self.findings.append(
+            Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
+        )
 
 
 class WorkflowChecker(cst.CSTVisitor):
@@ -186,12 +169,12 @@ class WorkflowChecker(cst.CSTVisitor):
         walk(node.body, self)
         self.ctx.scopes.pop()
 
-    def _scope_for(self, node: cst.CSTNode) -> Scope:
+    def _scope_for(self, node: cst.FunctionDef | cst.ClassDef | cst.Lambda | Comprehension) -> Scope:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
             return self.index.scope_of(node)
         if isinstance(node, cst.Lambda):
             return function_scope(node, self.ctx.scope)
-        return comprehension_scope(node, self.ctx.scope)  # type: ignore[arg-type]
+        return comprehension_scope(node, self.ctx.scope)
 
     def _push(self, scope: Scope) -> None:
         self.ctx.scopes.append(scope)
@@ -229,10 +212,10 @@ class WorkflowChecker(cst.CSTVisitor):
         self.ctx.scopes.pop()
         return False
 
-    def _enter_comprehension(self, node: cst.CSTNode) -> None:
+    def _enter_comprehension(self, node: Comprehension) -> None:
         self._push(self._scope_for(node))
 
-    def _leave_comprehension(self, node: cst.CSTNode) -> None:
+    def _leave_comprehension(self, original_node: Comprehension) -> None:
         self.ctx.scopes.pop()
 
     visit_ListComp = visit_SetComp = visit_DictComp = visit_GeneratorExp = _enter_comprehension
@@ -332,7 +315,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 passed = "partial(...)" if isinstance(arg.value, cst.Call) else _render(arg.value)
                 shown = f"{caller}() calling {passed}"
                 run_check(
-                    "WF604", self._follow, arg.value, target, False, shown, _PASSED_FUNCTION_FIX
+                    "WF604", self._follow, arg.value, target, False, shown, PASSED
                 )
                 continue
             if isinstance(arg.value, cst.Call):
@@ -348,7 +331,7 @@ class WorkflowChecker(cst.CSTVisitor):
                     rule.code,
                     display_name(resolved.qualified) + "()",
                     qualified=resolved.qualified,
-                    fix=_PASSED_FUNCTION_FIX,
+                    form=PASSED,
                 )
 
     def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
@@ -364,8 +347,8 @@ class WorkflowChecker(cst.CSTVisitor):
             if not made_here:
                 # A handle (client, file, generator) made at import time or passed in does
                 # its API's work on every use from workflow code: `DB.execute(...)`.
-                rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
-                self._report_call(node, rules, _render(node.func), resolved.origin)
+                handle_rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
+                self._report_call(node, handle_rules, _render(node.func), resolved.origin)
                 return True
         rules: list[Rule] = []
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
@@ -418,7 +401,7 @@ class WorkflowChecker(cst.CSTVisitor):
         target: Target,
         direct: bool = False,
         shown: str = "",
-        fix: Fix | None = None,
+        form: str = "call",
     ) -> None:
         """Project code that runs at ``node``: recorded as an edge while summarising a
         helper, else reported with the shortest chain to what makes it unsafe. ``direct``:
@@ -448,7 +431,7 @@ class WorkflowChecker(cst.CSTVisitor):
             message += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", message, chain=steps, fix=fix)
+        ctx.report(node, "WF604", message, chain=steps, form=form)
 
     def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
@@ -530,7 +513,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 method = ctx.project.special_method(found[0], found[1], name)
                 if method is not None:
                     shown = f"`with {_render(expr.func) if isinstance(expr, cst.Call) else _render(expr)}`"
-                    run_check("WF604", self._follow, expr, method, False, shown, _WITH_FIX)
+                    run_check("WF604", self._follow, expr, method, False, shown, CONTEXT_MANAGER)
 
     # -- statements --------------------------------------------------------------------------
 
@@ -763,17 +746,7 @@ _CALLERS: dict[str, tuple[object, ...]] = {
     "builtins.map": (0,),
     "builtins.filter": (0,),
 }
-_PASSED_FUNCTION_FIX = Fix(
-    "display-only",
-    "No automatic fix: the function is passed to be called, not called here; compute the "
-    "values in an activity (or with the engine's replay-safe API) and pass those",
-)
 
-_WITH_FIX = Fix(
-    "display-only",
-    "No automatic fix: a context manager's `__enter__`/`__exit__` run around the block; do "
-    "the work in an activity (or with the engine's replay-safe API) instead",
-)
 
 __all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
 

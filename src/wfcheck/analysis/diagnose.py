@@ -13,20 +13,22 @@ from pathlib import Path
 import libcst as cst
 from libcst.metadata import CodeRange
 
-from wfcheck.analysis.checker import CheckContext, CheckFailed, Finding, WorkflowChecker, run_check
+from wfcheck.analysis.checker import CheckContext, CheckFailed, WorkflowChecker, run_check
+from wfcheck.analysis.findings import Finding
 from wfcheck.analysis.project import ModuleFacts, ProjectIndex
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
+from wfcheck.checks import versioned
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.discovery import real_path
-from wfcheck.engine import (
+from wfcheck.fixes.plan import FixOptions, ModulePlan, plan_fixes
+from wfcheck.results import FileResult, split_lines
+from wfcheck.settings import (
     INTERNAL_ERROR,
     REPLAY_UNSAFE_LOG,
     SYNTAX_ERROR,
     UNUSED_SUPPRESSION,
-    FileResult,
     Settings,
-    split_lines,
 )
 from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
@@ -117,26 +119,78 @@ def analyse_module(
         WorkflowChecker(ctx).run()
     if REPLAY_UNSAFE_LOG in enabled:
         findings = run_check(REPLAY_UNSAFE_LOG, log_checks.drop_guarded, findings, facts.parents)
+    if findings:
+        findings = run_check(
+            versioned.CODE, versioned.split_legacy, findings, facts.parents, enabled
+        )
     if not findings and UNUSED_SUPPRESSION not in enabled:
         return []
-    return _to_diagnostics(facts, findings, settings, enabled)
+    return _to_diagnostics(facts, project, findings, settings, enabled)
 
 
 def _to_diagnostics(
-    facts: ModuleFacts, findings: list[Finding], settings: Settings, enabled: frozenset[str]
+    facts: ModuleFacts,
+    project: ProjectIndex,
+    findings: list[Finding],
+    settings: Settings,
+    enabled: frozenset[str],
 ) -> list[Diagnostic]:
-    positions = facts.positions
-    comments = facts.comments
-    path = facts.path
-    unit_suppressions: dict[int, Suppression] = {}
-    lines = split_lines(facts.text)
-    diagnostics = []
-    seen = set()
+    """Suppression, then fix planning for what survives, then diagnostics."""
     # (comment line, code or "*") for every suppression entry that hid a finding (WF800).
     used: set = set()
+    kept = _unsuppressed(facts, findings, used)
+    fixes = plan_fixes(
+        ModulePlan(facts, settings.catalog, project, FixOptions(settings.versioned_fixes)), kept
+    )
+    positions = facts.positions
+    lines = split_lines(facts.text)
     banned = dict(settings.banned_messages)
-    for finding in findings:
+    diagnostics = []
+    for finding, fix in zip(kept, fixes):
         rule = settings.catalog.rules[finding.code]
+        where: CodeRange = positions[finding.node]
+        line = where.start.line
+        unit = finding.unit
+        framework = unit.framework.name
+        if (rule.code, finding.api) in banned:
+            message = f"`{finding.api}` is banned: {banned[(rule.code, finding.api)]}"
+        else:
+            message = rule.message.format(
+                api=finding.api, name=finding.api, framework=framework, verb=finding.verb
+            )
+        diagnostics.append(
+            Diagnostic(
+                code=rule.code,
+                name=rule.name,
+                message=message,
+                path=facts.path,
+                line=line,
+                column=where.start.column + 1,
+                end_line=where.end.line,
+                end_column=where.end.column + 1,
+                workflow=unit.qualname,
+                framework=framework,
+                chain=finding.chain,
+                fix=fix,
+                help=rule.alternative_for(framework),
+                noqa_row=line,
+                source_line=lines[line - 1] if line <= len(lines) else "",
+            )
+        )
+    if UNUSED_SUPPRESSION in enabled:
+        diagnostics += _unused_suppressions(facts, settings, enabled, used, lines)
+    return diagnostics
+
+
+def _unsuppressed(facts: ModuleFacts, findings: list[Finding], used: set) -> list[Finding]:
+    """The findings no suppression comment hides, each once; records in ``used`` the
+    suppression entries that hid one."""
+    positions = facts.positions
+    comments = facts.comments
+    unit_suppressions: dict[int, Suppression] = {}
+    kept = []
+    seen = set()
+    for finding in findings:
         where: CodeRange = positions[finding.node]
         line = where.start.line
         key = (finding.code, line, where.start.column, where.end.line, where.end.column)
@@ -160,35 +214,8 @@ def _to_diagnostics(
                 finding.code,
             )
             continue
-        framework = unit.framework.name
-        if (rule.code, finding.api) in banned:
-            message = f"`{finding.api}` is banned: {banned[(rule.code, finding.api)]}"
-        else:
-            message = rule.message.format(
-                api=finding.api, name=finding.api, framework=framework, verb=finding.verb
-            )
-        diagnostics.append(
-            Diagnostic(
-                code=rule.code,
-                name=rule.name,
-                message=message,
-                path=path,
-                line=line,
-                column=where.start.column + 1,
-                end_line=where.end.line,
-                end_column=where.end.column + 1,
-                workflow=unit.qualname,
-                framework=framework,
-                chain=finding.chain,
-                fix=finding.fix,
-                help=rule.alternative_for(framework),
-                noqa_row=line,
-                source_line=lines[line - 1] if line <= len(lines) else "",
-            )
-        )
-    if UNUSED_SUPPRESSION in enabled:
-        diagnostics += _unused_suppressions(facts, settings, enabled, used, lines)
-    return diagnostics
+        kept.append(finding)
+    return kept
 
 
 def _entries_used(lines: Iterable[int], suppression: Suppression, code: str) -> set:
@@ -215,7 +242,7 @@ def _unused_suppressions(
     bare `# noqa` is left alone: other linters read it too."""
     rule = settings.catalog.rules[UNUSED_SUPPRESSION]
     positions = facts.positions
-    in_units = set()
+    in_units: set[int] = set()
     for unit in facts.units:
         first = min(_unit_comment_lines(unit, positions))
         in_units.update(range(first, positions[unit.node].end.line + 1))

@@ -65,11 +65,9 @@ class ModuleFacts:
         self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
-        self._positions = None
-        self._parents = None
+        self._positions: Positions | None = None
+        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
-        # Names that fixes in this run have already given to generated code.
-        self.reserved_names: set[str] = set()
         self._words: frozenset[str] | None = None
 
     @property
@@ -214,6 +212,9 @@ class ProjectIndex:
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
         self.modules_parsed = 0
+        # How a helper module's bytes are read: the language server reads an open editor
+        # buffer before the file on disk.
+        self.read_source: Callable[[Path], bytes] = Path.read_bytes
 
     # -- dependencies ----------------------------------------------------------------------
 
@@ -302,7 +303,7 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            text, module = parse_source(path.read_bytes())
+            text, module = parse_source(self.read_source(path))
         except (OSError, SourceError):
             return None
         self.modules_parsed += 1
@@ -367,7 +368,10 @@ class ProjectIndex:
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             receiver = func.value.value
             if scope.self_name == receiver and scope.class_scope is not None:
-                return self._method(facts, scope.class_scope.node, func.attr.value)  # type: ignore[arg-type]
+                class_node = scope.class_scope.node
+                if not isinstance(class_node, cst.ClassDef):
+                    return None
+                return self._method(facts, class_node, func.attr.value)
             owner = scope.owner_of(receiver)
             for binding in owner.bindings.get(receiver, ()) if owner is not None else ():
                 if isinstance(binding.node, cst.ClassDef):

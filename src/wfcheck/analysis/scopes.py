@@ -11,8 +11,8 @@ runs only for the names workflow code uses.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Iterable, Sequence
-from typing import Union
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar, Union
 
 import libcst as cst
 
@@ -23,7 +23,6 @@ BUILTIN_NAMES: frozenset[str] = frozenset(dir(builtins))
 
 FunctionLike = Union[cst.FunctionDef, cst.Lambda]
 Comprehension = Union[cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp]
-COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 
 
 class Binding:
@@ -66,7 +65,7 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
     pairs: list[tuple[str, str]] = []
     if isinstance(node, cst.Import):
         for alias in node.names:
-            full = _module_name(alias.name)  # type: ignore[arg-type]
+            full = _module_name(alias.name)
             if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
                 pairs.append((alias.asname.name.value, full))
             else:
@@ -77,7 +76,7 @@ def import_bindings(node: cst.Import | cst.ImportFrom) -> list[tuple[str, str]]:
         return pairs
     base = "." * len(node.relative) + _module_name(node.module)
     for alias in node.names:
-        name = _module_name(alias.name)  # type: ignore[arg-type]
+        name = _module_name(alias.name)
         target = f"{base}.{name}" if base and not base.endswith(".") else f"{base}{name}"
         if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
             pairs.append((alias.asname.name.value, target))
@@ -253,7 +252,7 @@ class _BindingCollector(cst.CSTVisitor):
     def visit_Yield(self, node: cst.Yield) -> None:
         self.has_yield = True
 
-    _SHALLOW = {
+    _SHALLOW: ClassVar[dict[type[cst.CSTNode], Callable[..., object]]] = {
         cst.Assign: visit_Assign,
         cst.AnnAssign: visit_AnnAssign,
         cst.AugAssign: visit_AugAssign,
@@ -351,12 +350,8 @@ class Scope:
 
 def function_scope(node: FunctionLike, parent: Scope | None) -> Scope:
     collector = _BindingCollector(node)
-    if isinstance(node, cst.FunctionDef):
-        walk(node.params, collector)
-        walk(node.body, collector)
-    else:
-        walk(node.params, collector)
-        walk(node.body, collector)
+    walk(node.params, collector)
+    walk(node.body, collector)
     scope = Scope(
         "function",
         node,
@@ -366,12 +361,16 @@ def function_scope(node: FunctionLike, parent: Scope | None) -> Scope:
         collector.nonlocals,
         collector.has_yield,
     )
-    if isinstance(node, cst.FunctionDef) and parent is not None and parent.kind == "class":
-        if not _is_staticmethod(node):
-            params = list(node.params.posonly_params) + list(node.params.params)
-            if params:
-                scope.self_name = params[0].name.value
-                scope.class_scope = parent
+    if (
+        isinstance(node, cst.FunctionDef)
+        and parent is not None
+        and parent.kind == "class"
+        and not _is_staticmethod(node)
+    ):
+        params = list(node.params.posonly_params) + list(node.params.params)
+        if params:
+            scope.self_name = params[0].name.value
+            scope.class_scope = parent
     return scope
 
 
@@ -427,9 +426,8 @@ class _SelfAssignments(cst.CSTVisitor):
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
             t = target.target
-            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name):
-                if t.value.value == "self":
-                    self.attrs.setdefault(t.attr.value, []).append((node.value, self.method))
+            if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+                self.attrs.setdefault(t.attr.value, []).append((node.value, self.method))
 
 
 def _instance_attributes(
@@ -561,8 +559,8 @@ class Resolver:
                 if inner is None:
                     return None
                 results.append(inner.stored_in(owner))
-            elif binding.kind == "annotation" and binding.node is not None:
-                annotation = annotation_expression(binding.node)  # type: ignore[arg-type]
+            elif binding.kind == "annotation" and isinstance(binding.node, cst.BaseExpression):
+                annotation = annotation_expression(binding.node)
                 inner = (
                     self.expr(annotation, owner.parent or owner) if annotation is not None else None
                 )

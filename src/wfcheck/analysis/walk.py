@@ -47,10 +47,9 @@ def is_node_type(kind: type) -> bool:
 
 
 def _holds_nodes(value: object) -> bool:
-    kind = type(value)
-    if kind is tuple or kind is list:
-        return any(is_node_type(type(v)) for v in value)  # type: ignore[attr-defined]
-    return is_node_type(kind)
+    if isinstance(value, (tuple, list)):
+        return any(is_node_type(type(v)) for v in value)
+    return is_node_type(type(value))
 
 
 def _record(node: cst.CSTNode, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -116,8 +116,10 @@ class ModuleIndex:
             parent = self.scope_of(self._parents[id(node)])
             if isinstance(node, cst.ClassDef):
                 scope = class_scope(node, parent)
-            else:
-                scope = function_scope(node, parent)  # type: ignore[arg-type]
+            elif isinstance(node, cst.FunctionDef):
+                scope = function_scope(node, parent)
+            else:  # the module's scope is made first, in __init__
+                raise AssertionError("a module has no enclosing scope")
             self._scopes[id(node)] = scope
         return scope
 
@@ -452,7 +454,8 @@ class WorkflowFinder:
         if isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name):
             owner_class: cst.ClassDef | None = None
             if scope.self_name == expr.value.value and scope.class_scope is not None:
-                owner_class = scope.class_scope.node  # type: ignore[assignment]
+                class_node = scope.class_scope.node
+                owner_class = class_node if isinstance(class_node, cst.ClassDef) else None
             else:
                 owner = scope.owner_of(expr.value.value)
                 if owner is not None:
@@ -520,10 +523,10 @@ def _argument(call: cst.Call, registration: Registration) -> cst.BaseExpression 
 
 def _string_keyword(call: cst.Call, keyword: str) -> str | None:
     for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == keyword:
-            if isinstance(arg.value, cst.SimpleString):
-                value = arg.value.evaluated_value
-                return value if isinstance(value, str) else None
+        keyed = arg.keyword is not None and arg.keyword.value == keyword
+        if keyed and isinstance(arg.value, cst.SimpleString):
+            value = arg.value.evaluated_value
+            return value if isinstance(value, str) else None
     return None
 
 

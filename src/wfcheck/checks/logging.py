@@ -35,11 +35,11 @@ def in_replay_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) 
     `if not <flag>:` (also `if not <flag> and ...:`) or the `else` of `if <flag>:`?"""
     child, current = node, parents.get(node)
     while current is not None:
-        if isinstance(current, cst.If) and child is not current.test:
-            if (child is current.body and is_not_replay_flag(current.test)) or (
-                child is current.orelse and is_replay_flag(current.test)
-            ):
-                return True
+        if isinstance(current, cst.If) and (
+            (child is current.body and is_not_replay_flag(current.test))
+            or (child is current.orelse and is_replay_flag(current.test))
+        ):
+            return True
         child, current = current, parents.get(current)
     return False
 

@@ -23,7 +23,9 @@ _STABLE_HASH_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool
 
 # The `qualified` a set-iteration finding carries (hash()/id() findings carry the builtin).
 SET_ITERATION = "set-iteration"
-ITERATION_MESSAGE = "iterating over a set: the order depends on string hashing, which differs between processes"
+ITERATION_MESSAGE = (
+    "iterating over a set: the order depends on string hashing, which differs between processes"
+)
 
 
 # Consumers of a comprehension whose result does not depend on the order they see its
@@ -79,7 +81,8 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
                 ctx.report(arg.value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
         return
     if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
-        ctx.report(call, "WF602", "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)", qualified="builtins.hash")
+        message = "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)"
+        ctx.report(call, "WF602", message, qualified="builtins.hash")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -87,10 +90,15 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and not call.args
         and is_set_expression(ctx, func.value)
     ):
-        ctx.report(call, "WF602", "`set.pop()` removes an arbitrary element: which one depends on string hashing, which differs between processes", qualified="set.pop")
+        message = (
+            "`set.pop()` removes an arbitrary element: which one depends on string hashing, "
+            "which differs between processes"
+        )
+        ctx.report(call, "WF602", message, qualified="set.pop")
         return
     if qualified == "builtins.id":
-        ctx.report(call, "WF602", "`id()` is a memory address and differs between processes", qualified="builtins.id")
+        message = "`id()` is a memory address and differs between processes"
+        ctx.report(call, "WF602", message, qualified="builtins.id")
         return
     if (
         isinstance(func, cst.Attribute)

@@ -21,9 +21,12 @@ import libcst as cst
 from wfcheck.analysis.scopes import absolute_name, dotted_name
 from wfcheck.diagnostics import Edit, Fix
 
+from wfcheck.analysis.findings import STATEMENT
+
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
     from wfcheck.analysis.project import ModuleFacts
+    from wfcheck.fixes.plan import PlanContext
 
 CODE = "WF607"
 _STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
@@ -32,9 +35,20 @@ _MAX_DEPTH = 4
 
 def check_module(ctx: CheckContext) -> None:
     """Run once per workflow file, for its first unit of an engine with a sandbox."""
-    spec = ctx.unit.framework
-    if spec.passthrough_block_template is None or CODE not in ctx.enabled:
+    if CODE not in ctx.enabled:
         return
+    for _, small, name, why in flagged_imports(ctx):
+        ctx.report(small, CODE, name, verb=why, form=STATEMENT)
+
+
+def flagged_imports(
+    ctx: CheckContext | PlanContext,
+) -> list[tuple[cst.SimpleStatementLine, cst.BaseSmallStatement, str, str]]:
+    """The file's top-level import statements the sandbox would re-import and that are not
+    known to be fine: (statement, import, module, why)."""
+    spec = ctx.unit.framework
+    if spec.passthrough_block_template is None:
+        return []
     facts = ctx.facts
     allowed = tuple(ctx.catalog.sandbox_passthrough) + spec.passthrough_modules
     flagged: list[tuple[cst.SimpleStatementLine, cst.BaseSmallStatement, str, str]] = []
@@ -48,11 +62,16 @@ def check_module(ctx: CheckContext) -> None:
                 if problem is not None:
                     flagged.append((statement, small, name, problem))
                     break
+    return flagged
+
+
+def passthrough_fix(ctx: PlanContext) -> Fix | None:
+    """The fix of every WF607 finding of a file: all its flagged statements moved into the
+    passthrough block (the same edits for each finding; identical edits apply once)."""
+    flagged = flagged_imports(ctx)
     if not flagged:
-        return
-    fix = _passthrough_fix(ctx, [statement for statement, _, _, _ in flagged])
-    for _, small, name, why in flagged:
-        ctx.report(small, CODE, name, verb=why, fix=fix)
+        return None
+    return _passthrough_fix(ctx, [statement for statement, _, _, _ in flagged])
 
 
 def _imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
@@ -76,7 +95,7 @@ def _imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
 
 
 def _problem(
-    ctx: CheckContext,
+    ctx: CheckContext | PlanContext,
     facts: ModuleFacts,
     name: str,
     allowed: tuple[str, ...],
@@ -115,9 +134,7 @@ def _problem(
     return result
 
 
-def _passthrough_fix(ctx: CheckContext, statements: list[cst.SimpleStatementLine]) -> Fix:
-    """Every flagged import statement moved into the passthrough block; the same edits for
-    every finding of the file (identical edits apply once)."""
+def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]) -> Fix:
     facts = ctx.facts
     spec = ctx.unit.framework
     unique: list[cst.SimpleStatementLine] = []
@@ -187,7 +204,7 @@ def _deletions(removed: list[int], lines: list[str]) -> list[Edit]:
     return edits
 
 
-def _workflow_spelling(ctx: CheckContext) -> str | None:
+def _workflow_spelling(ctx: PlanContext) -> str | None:
     scope = ctx.facts.index.module_scope
     for name, bindings in scope.bindings.items():
         if any(b.kind == "import" and b.target == "temporalio.workflow" for b in bindings):
@@ -197,7 +214,7 @@ def _workflow_spelling(ctx: CheckContext) -> str | None:
     return None
 
 
-def _existing_block(ctx: CheckContext) -> cst.With | None:
+def _existing_block(ctx: PlanContext) -> cst.With | None:
     call = ctx.unit.framework.passthrough_call
     for statement in ctx.facts.module.body:
         if isinstance(statement, cst.With) and len(statement.items) == 1:

@@ -22,6 +22,7 @@ _MUTABLE_CONSTRUCTORS = frozenset(
      "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
      "collections.deque", "collections.ChainMap"}
 )
+_SHARED = "which outlives the workflow and is shared by every instance and replay"
 
 
 def module_mutables(module: Scope, resolve) -> frozenset[str]:
@@ -64,7 +65,7 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         if root is None:
             return
         if _is_module_mutable(ctx, root.value):
-            ctx.report(target, "WF603", f"writes into module-level `{root.value}`, which outlives the workflow and is shared by every instance and replay")
+            ctx.report(target, "WF603", f"writes into module-level `{root.value}`, {_SHARED}")
         elif _is_module_class(ctx, root.value):
             ctx.report(target, "WF603", f"writes into the class `{root.value}`, whose attributes outlive the workflow and are shared by every instance and replay")
         else:
@@ -81,7 +82,7 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if root is None:
         return
     if _is_module_mutable(ctx, root.value):
-        ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, which outlives the workflow and is shared by every instance and replay")
+        ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, {_SHARED}")
     elif _is_class_container(ctx, func.value, root):
         attr = func.value.attr.value  # type: ignore[attr-defined]
         ctx.report(call, "WF603", f"`{root.value}.{attr}.{func.attr.value}()` mutates a class attribute, which outlives the workflow and is shared by every instance and replay")
@@ -141,12 +142,13 @@ def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
-        ctx.report(target, "WF603", f"assigns the global `{name}`, which outlives the workflow and is shared by every instance and replay")
+        ctx.report(target, "WF603", f"assigns the global `{name}`, {_SHARED}")
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
         if not ctx.in_unit(owner):
-            ctx.report(target, "WF603", f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay")
+            message = f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay"
+            ctx.report(target, "WF603", message)
 
 
 def _root_name(node: cst.BaseExpression) -> cst.Name | None:

@@ -12,6 +12,7 @@ and never overwrite a file that changed meanwhile.
 from __future__ import annotations
 
 import codecs
+import contextlib
 import difflib
 import os
 import tempfile
@@ -20,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfcheck.analysis.project import ProjectIndex
-from wfcheck.diagnostics import Diagnostic
+from wfcheck.diagnostics import Diagnostic, Fix
 from wfcheck.engine import (
     Settings,
     UnreadableFile,
@@ -29,6 +30,7 @@ from wfcheck.engine import (
     make_project,
     read_file,
 )
+from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.frameworks import using_specs
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
@@ -41,8 +43,8 @@ class FixOutcome:
     path: str
     original: str = ""
     fixed: str = ""
-    # (code, line, fix message) of every fix applied, in order.
-    applied: list[tuple[str, int, str]] = field(default_factory=list)
+    # (code, line, fix message, applicability on both axes) of every fix applied, in order.
+    applied: list[tuple[str, int, str, str]] = field(default_factory=list)
     # Fixes that would have broken the file: (code, line, fix message).
     dropped: list[tuple[str, int, str]] = field(default_factory=list)
     # What is left to report after fixing.
@@ -65,10 +67,15 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    """Plain `--fix` applies fixes that are safe on both axes: the meaning stays and so does
+    the history shape (running instances replay the fixed code). Everything else that has
+    edits needs `--unsafe-fixes`."""
     fix = diagnostic.fix
-    if fix is None or not fix.edits:
+    if fix is None or not fix.edits or fix.applicability not in ("safe", "unsafe"):
         return False
-    return fix.applicability == "safe" or (unsafe and fix.applicability == "unsafe")
+    if fix.applicability == "safe" and fix.history == "keeps":
+        return True
+    return unsafe
 
 
 def _encode(text: str, source: SourceText) -> bytes:
@@ -152,8 +159,11 @@ def _fix_loop(
         new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
         if new_text == text:
             break
-        text = new_text
-        outcome.applied += [(d.code, d.line, d.fix.message) for d in used]  # type: ignore[union-attr]
+        # Imports only the rewritten code read (`import time` after `time.sleep` became a
+        # timer) go too; the next pass checks the file as it will be written.
+        cleaned = drop_unused_imports(source.text, new_text)
+        text = cleaned if cleaned != new_text and _parses(cleaned, python) else new_text
+        outcome.applied += [(d.code, d.line, fix.message, fix.label) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
         if _candidates(diagnostics, unsafe, rejected):
@@ -166,43 +176,41 @@ def _fix_loop(
 
 def _candidates(
     diagnostics: Sequence[Diagnostic], unsafe: bool, rejected: set[tuple[str, str]]
-) -> list[Diagnostic]:
+) -> list[tuple[Diagnostic, Fix]]:
+    """The diagnostics whose fix this run applies, each with its fix."""
     return [
-        d
+        (d, d.fix)
         for d in diagnostics
-        if applicable(d, unsafe) and (d.code, d.fix.message) not in rejected  # type: ignore[union-attr]
+        if d.fix is not None and applicable(d, unsafe) and (d.code, d.fix.message) not in rejected
     ]
 
 
 def _apply_pass(
     text: str,
-    candidates: Sequence[Diagnostic],
+    candidates: Sequence[tuple[Diagnostic, Fix]],
     outcome: FixOutcome,
     rejected: set[tuple[str, str]],
     python: bool,
-) -> tuple[str, list[Diagnostic]]:
-    chosen: list[Diagnostic] = []
-    for diagnostic in candidates:
-        edits = diagnostic.fix.edits  # type: ignore[union-attr]
-        if not any(edits_overlap(edits, c.fix.edits) for c in chosen):  # type: ignore[union-attr]
-            chosen.append(diagnostic)
+) -> tuple[str, list[tuple[Diagnostic, Fix]]]:
+    chosen: list[tuple[Diagnostic, Fix]] = []
+    for diagnostic, fix in candidates:
+        if not any(edits_overlap(fix.edits, c.edits) for _, c in chosen):
+            chosen.append((diagnostic, fix))
     try:
-        new_text = apply_edits(text, [e for d in chosen for e in d.fix.edits])  # type: ignore[union-attr]
+        new_text = apply_edits(text, [e for _, fix in chosen for e in fix.edits])
         if _parses(new_text, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
     # Something in this pass breaks the file: apply the first fix that does not, drop the rest
     # that do; the next pass re-checks with fresh positions.
-    for diagnostic in chosen:
-        fix = diagnostic.fix
-        assert fix is not None
+    for diagnostic, fix in chosen:
         try:
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
         if new_text and _parses(new_text, python):
-            return new_text, [diagnostic]
+            return new_text, [(diagnostic, fix)]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
     return text, []
@@ -231,10 +239,8 @@ def write_atomically(path: Path, original: bytes, new: bytes) -> None:
             raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
         os.replace(temp_name, path)
     except BaseException:
-        try:
+        with contextlib.suppress(OSError):
             os.unlink(temp_name)
-        except OSError:
-            pass
         raise
 
 

@@ -1,26 +1,37 @@
 """From a finding to a `Fix`: the engine's replay-safe API where one exists, else a generated
 activity (see :mod:`wfcheck.fixes.extract`).
 
-Every fix states its applicability. *safe*: after the fix the workflow computes the same thing
-on its first run and replays deterministically. *unsafe*: the meaning shifts (local time
-becomes UTC, an order changes, the workflow now waits) or the fix cannot verify its value is
-serializable. *display-only*: no correct rewrite exists here; the message says why.
+Every fix states its applicability on two axes, from the rows of rules/fixes/rewrites.toml.
+Meaning: *safe*, after the fix the workflow computes the same thing on its first run and
+replays deterministically; *unsafe*, the meaning shifts (local time becomes UTC, an order
+changes, the workflow now waits) or the fix cannot verify its value is serializable;
+*display-only*, no correct rewrite exists here and the message says why. History: *keeps*,
+an instance started with the old code replays the fixed code; *changes*, the fix adds or
+reorders a durable command, so it is versioned (:mod:`wfcheck.fixes.versioned`) or left to
+`--unsafe-fixes`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED
+from wfcheck.checks import sandbox_imports
+from wfcheck.catalog import load_fix_catalog
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
 
 if TYPE_CHECKING:
-    from wfcheck.analysis.checker import CheckContext
+    from wfcheck.analysis.findings import Finding
+    from wfcheck.fixes.plan import PlanContext
 
 SAFE, UNSAFE, DISPLAY = "safe", "unsafe", "display-only"
+KEEPS, CHANGES = "keeps", "changes"
 
 # `random` module functions that `random.Random` (and so `workflow.random()`) also offers.
 _RANDOM_METHODS = frozenset(
@@ -35,7 +46,7 @@ _UTC_NAMES = frozenset({"datetime.timezone.utc", "datetime.UTC", "pytz.utc", "py
 class FixSite:
     """Where a finding sits, as far as rewriting it is concerned."""
 
-    def __init__(self, ctx: CheckContext, node: cst.CSTNode) -> None:
+    def __init__(self, ctx: PlanContext, node: cst.CSTNode) -> None:
         self.ctx = ctx
         self.node = node
         self.facts = ctx.facts
@@ -72,6 +83,34 @@ class FixSite:
                 return f"a `{keyword}` in a `finally:` block would run while the workflow is closed"
             current = self.facts.parents.get(current)
         return None
+
+    def in_query_only(self) -> bool:
+        """Is the node in a query handler of a workflow class, or in a method of it that only
+        query handlers call (`self.helper()`)? Queries are not replayed and cannot wait."""
+        unit = self.unit.node
+        if not isinstance(unit, cst.ClassDef) or len(self.ctx.scopes) < 3:
+            return False
+        method = self.ctx.scopes[2].node
+        if not isinstance(method, cst.FunctionDef):
+            return False
+        return method.name.value in _query_only_methods(self, unit)
+
+    def loop_waits(self) -> bool:
+        """Does the loop (or comprehension) that iterates the node schedule durable tasks or
+        wait? Then iterating in another order reorders the history."""
+        parent = self.facts.parents.get(self.node)
+        body: list[cst.CSTNode] = []
+        if isinstance(parent, cst.For):
+            body = [parent.body]
+        elif isinstance(parent, cst.CompFor):
+            comprehension = self.facts.parents.get(parent)
+            while isinstance(comprehension, cst.CompFor):
+                comprehension = self.facts.parents.get(comprehension)
+            body = [comprehension] if comprehension is not None else []
+        finder = _WaitFinder(self.spec.task_methods)
+        for part in body:
+            part.visit(finder)
+        return finder.found
 
     def makes_generator(self, fix: Fix) -> bool:
         """Does ``fix`` put the first `yield` into a plain workflow function?"""
@@ -125,36 +164,145 @@ class FixSite:
         return [edit] + self.imports.edits
 
 
+class _WaitFinder(cst.CSTVisitor):
+    """Finds a `yield`, an `await` or a call of a task method (`ctx.call_activity(...)`)."""
+
+    def __init__(self, task_methods: frozenset[str]) -> None:
+        self.task_methods = task_methods
+        self.found = False
+
+    def visit_Yield(self, node: cst.Yield) -> bool:
+        self.found = True
+        return False
+
+    def visit_Await(self, node: cst.Await) -> bool:
+        self.found = True
+        return False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value in self.task_methods:
+            self.found = True
+
+
+_QUERY_DECORATORS = frozenset({"temporalio.workflow.query"})
+
+
+def _query_only_methods(site: FixSite, cls: cst.ClassDef) -> frozenset[str]:
+    """The methods of a workflow class that run only for queries: the query handlers, and the
+    methods called (as `self.name(...)`) from them and from nowhere else."""
+    methods = {
+        statement.name.value: statement
+        for statement in cls.body.body
+        if isinstance(statement, cst.FunctionDef)
+    }
+    class_scope = site.facts.index.scope_of(cls)
+    queries = set()
+    for name, method in methods.items():
+        for decorator in method.decorators:
+            expr = decorator.decorator
+            target = expr.func if isinstance(expr, cst.Call) else expr
+            resolved = site.facts.resolver.expr(target, class_scope)
+            if resolved is not None and resolved.qualified in _QUERY_DECORATORS:
+                queries.add(name)
+    if not queries:
+        return frozenset()
+    callers: dict[str, set[str]] = {name: set() for name in methods}
+    for name, method in methods.items():
+        for called in _self_calls(method):
+            if called in callers and called != name:
+                callers[called].add(name)
+    only = set(queries)
+    changed = True
+    while changed:
+        changed = False
+        for name in methods:
+            if name not in only and callers[name] and callers[name] <= only:
+                only.add(name)
+                changed = True
+    return frozenset(only)
+
+
+class _SelfCalls(cst.CSTVisitor):
+    def __init__(self, self_name: str) -> None:
+        self.self_name = self_name
+        self.names: set[str] = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if isinstance(node.value, cst.Name) and node.value.value == self.self_name:
+            self.names.add(node.attr.value)
+
+
+def _self_calls(method: cst.FunctionDef) -> set[str]:
+    """The attributes of `self` a method uses (calls or references to other methods)."""
+    params = method.params.params
+    if not params:
+        return set()
+    finder = _SelfCalls(params[0].name.value)
+    method.body.visit(finder)
+    return finder.names
+
+
 # Fixes that read and write nothing engine-specific.
 _ENGINE_FREE = frozenset({"WF601", "WF602"})
 
 
-def build_fix(ctx: CheckContext, node: cst.CSTNode, code: str, qualified: str) -> Fix | None:
+def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
+    node, code, qualified = finding.node, finding.code, finding.qualified
+    if finding.form == PASSED:
+        return _why_not("passed-function")
+    if finding.form == CONTEXT_MANAGER:
+        return _why_not("context-manager")
+    if code == sandbox_imports.CODE:
+        return sandbox_imports.passthrough_fix(ctx)
     if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.
-        return Fix(DISPLAY, "No automatic fix: this file imports no engine, so which API to use is not known")
+        return _why_not("guessed-engine")
     site = FixSite(ctx, node)
+    if code == "WF101" and site.in_query_only():
+        return _why_not("query-handler")
     builder = _BUILDERS.get(code)
     fix = builder(site, qualified) if builder is not None else None
-    if fix is None and code in _EXTRACTABLE:
+    if fix is None and code in load_fix_catalog().extractable:
         from wfcheck.fixes.extract import extract_fix
 
         # Start the imports afresh: a replacement that gave up may have planned some.
         site.imports = ImportPlanner(site.facts)
         fix = extract_fix(site, code, qualified)
     if fix is not None and fix.applicability == SAFE and site.makes_generator(fix):
-        fix = Fix(
-            UNSAFE,
-            fix.message + " (the workflow becomes a generator: a generator it returns from "
-            "another function must then be `yield from` it)",
-            fix.edits,
+        fix = replace(
+            fix,
+            applicability=UNSAFE,
+            message=fix.message + " (the workflow becomes a generator: a generator it returns "
+            "from another function must then be `yield from` it)",
         )
+    if fix is not None and fix.edits and fix.history == CHANGES:
+        from wfcheck.fixes.versioned import version
+
+        fix = version(site, finding, fix)
     return fix
 
 
-def _fix(applicability: str, message: str, edits: list[Edit]) -> Fix:
-    return Fix(applicability, message, tuple(edits))
+def _why_not(key: str) -> Fix:
+    return Fix(DISPLAY, f"No automatic fix: {load_fix_catalog().why_not(key)}")
+
+
+def _from_row(
+    site: FixSite, code: str, qualified: str, case: str, target: cst.CSTNode, content: str | None,
+    say: str | None = None,
+) -> Fix | None:
+    """The fix a catalog row describes: replace ``target`` with ``content``, labelled with the
+    row's meaning and history and explained by its `why`."""
+    if content is None:
+        return None
+    row = load_fix_catalog().row(code, qualified, case)
+    if row is None:
+        return None
+    what = say if say is not None else f"Replace with `{content}`"
+    return Fix(
+        row.meaning, f"{what} ({row.why})", tuple(site.replace(target, content)), row.history
+    )
 
 
 # -- WF101 wall clock ----------------------------------------------------------------------
@@ -164,11 +312,27 @@ def _clock(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     if not isinstance(call, cst.Call) or site.spec.now_template is None:
         return None
+    args = call.args
+    if not args:
+        case = "no-args"
+    elif len(args) == 1 and (args[0].keyword is None or args[0].keyword.value == "tz"):
+        tz = args[0].value
+        if site.ctx.resolve(tz) in _UTC_NAMES:
+            case = "tz-utc"
+        elif isinstance(tz, cst.Name) and tz.value == "None":
+            case = "tz-none"
+        else:
+            # A variable may hold None, for which `now()` meant naive local time.
+            case = "tz-call" if isinstance(tz, cst.Call) else "tz-variable"
+    else:
+        return None
+    row = load_fix_catalog().row("WF101", qualified, case)
+    if row is None:
+        return None
     now = site.render(site.spec.now_template)
     if now is None:
         return None
     aware = site.spec.now_is_aware
-    args = call.args
 
     def utc_aware(form: str = "{}") -> str | None:
         """``form`` around the current time as an aware UTC datetime."""
@@ -177,63 +341,16 @@ def _clock(site: FixSite, qualified: str) -> Fix | None:
         timezone = site.symbol("timezone")
         return form.format(f"{now}.replace(tzinfo={timezone}.utc)") if timezone else None
 
-    def naive_utc() -> str | None:
-        return f"{now}.replace(tzinfo=None)" if aware else now
-
-    if qualified == "datetime.datetime.utcnow" and not args:
-        return _replace(site, naive_utc(), SAFE, "naive UTC, as `utcnow()` returns")
-    if (
-        qualified == "datetime.datetime.now"
-        and len(args) == 1
-        and (args[0].keyword is None or args[0].keyword.value == "tz")
-    ):
-        tz = args[0].value
-        if site.ctx.resolve(tz) in _UTC_NAMES:
-            return _replace(site, utc_aware(), SAFE, "an aware UTC datetime, as `now(utc)` returns")
-        if isinstance(tz, cst.Name) and tz.value == "None":
-            return _replace(
-                site, naive_utc(), UNSAFE, "naive UTC: the original was the worker's local time"
-            )
-        converted = utc_aware("{}.astimezone(" + site.code(tz) + ")")
-        if isinstance(tz, cst.Call):
-            return _replace(site, converted, SAFE, "the same instant in that zone")
-        # A variable may hold None, for which `now()` meant naive local time.
-        return _replace(
-            site,
-            converted,
-            UNSAFE,
-            "the same instant in that zone; if the zone is None, the original was naive local time",
-        )
-    if qualified in ("datetime.datetime.now", "datetime.datetime.today") and not args:
-        return _replace(
-            site, naive_utc(), UNSAFE, "naive UTC: the original was the worker's local time"
-        )
-    if qualified == "datetime.date.today" and not args:
-        return _replace(
-            site, f"{now}.date()", UNSAFE, "the UTC date: the original was the worker's local date"
-        )
-    if qualified == "time.time" and not args:
-        return _replace(site, utc_aware("{}.timestamp()"), SAFE, "seconds since the epoch")
-    if qualified == "time.time_ns" and not args:
-        return _replace(
-            site, utc_aware("int({}.timestamp() * 1_000_000_000)"), SAFE, "nanoseconds since the epoch"
-        )
-    if qualified in ("time.monotonic", "time.perf_counter") and not args:
-        return _replace(
-            site,
-            utc_aware("{}.timestamp()"),
-            UNSAFE,
-            "orchestration time: differences hold, absolute values are epoch seconds",
-        )
-    if qualified == "time.gmtime" and not args:
-        return _replace(site, f"{now}.utctimetuple()", SAFE, "the UTC time tuple")
-    return None
-
-
-def _replace(site: FixSite, content: str | None, applicability: str, why: str) -> Fix | None:
-    if content is None:
-        return None
-    return _fix(applicability, f"Replace with `{content}` ({why})", site.replace(site.node, content))
+    rewrites: dict[str, Callable[[], str | None]] = {
+        "naive-utc": lambda: f"{now}.replace(tzinfo=None)" if aware else now,
+        "aware-utc": utc_aware,
+        "in-zone": lambda: utc_aware("{}.astimezone(" + site.code(args[0].value) + ")"),
+        "utc-date": lambda: f"{now}.date()",
+        "epoch-seconds": lambda: utc_aware("{}.timestamp()"),
+        "epoch-nanoseconds": lambda: utc_aware("int({}.timestamp() * 1_000_000_000)"),
+        "utc-time-tuple": lambda: f"{now}.utctimetuple()",
+    }
+    return _from_row(site, "WF101", qualified, case, call, rewrites[row.rewrite]())
 
 
 # -- WF201 / WF202: randomness -----------------------------------------------------------
@@ -243,28 +360,23 @@ def _random(site: FixSite, qualified: str) -> Fix | None:
     call = site.node
     if qualified == "random.seed":
         # Moving the seeding into an activity would seed another process's generator.
-        return _display(site, "seed a generator of the workflow's own, `random.Random(seed)`")
+        return _why_not("random-seed")
     template = site.spec.random_template
-    if template is None or not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
-        return None
     method = qualified.rpartition(".")[2]
+    if template is None or not isinstance(call, cst.Call) or not isinstance(call.func, cst.Attribute):
+        if qualified == "random.shuffle":
+            return _why_not("random-shuffle")
+        return None
     if not qualified.startswith("random.") or method not in _RANDOM_METHODS:
         return None
     generator = site.render(template)
     if generator is None:
         return None
     new_func = f"{generator}.{method}"
-    if "seed(" in site.code(site.unit.node):
-        # `random.seed(42)` first: the original drew a fixed sequence, the rewrite another.
-        return _fix(
-            UNSAFE,
-            f"Replace with `{new_func}(...)` (the workflow seeds a generator itself: the values change)",
-            site.replace(call.func, new_func),
-        )
-    return _fix(
-        SAFE,
-        f"Replace with `{new_func}(...)`, a generator seeded from history",
-        site.replace(call.func, new_func),
+    # `random.seed(42)` first: the original drew a fixed sequence, the rewrite another.
+    case = "seeded" if "seed(" in site.code(site.unit.node) else "unseeded"
+    return _from_row(
+        site, "WF201", qualified, case, call.func, new_func, say=f"Replace with `{new_func}(...)`"
     )
 
 
@@ -273,10 +385,7 @@ def _uuid(site: FixSite, qualified: str) -> Fix | None:
     template = site.spec.uuid_template
     if template is None or not isinstance(call, cst.Call) or call.args:
         return None
-    if qualified not in ("uuid.uuid1", "uuid.uuid4", "uuid.uuid6", "uuid.uuid7"):
-        return None
-    content = site.render(template)
-    return _replace(site, content, SAFE, "a deterministic UUID the engine derives for this instance")
+    return _from_row(site, "WF202", qualified, "no-args", call, site.render(template))
 
 
 # -- WF102 blocking sleep ------------------------------------------------------------------
@@ -294,13 +403,7 @@ def _sleep(site: FixSite, qualified: str) -> Fix | None:
     if problem is not None:
         return _display(site, f"a durable timer needs `{site.spec.wait_keyword}`: {problem}")
     content = site.render(template, seconds=site.code(call.args[0].value))
-    if qualified.startswith("asyncio."):
-        # A bare `asyncio.sleep(x)` in a generator workflow is a coroutine never awaited: it
-        # never waited, and the timer makes the workflow wait.
-        return _replace(
-            site, content, UNSAFE, "a durable timer; the unawaited coroutine never waited at all"
-        )
-    return _replace(site, content, SAFE, "a durable timer recorded in history")
+    return _from_row(site, "WF102", qualified, "statement", call, content)
 
 
 # -- WF503 asyncio ordering ----------------------------------------------------------------
@@ -311,10 +414,7 @@ def _asyncio(site: FixSite, qualified: str) -> Fix | None:
     template = site.spec.asyncio_replacements.get(qualified)
     if template is None or not isinstance(call, cst.Call):
         return None
-    content = site.render(template)
-    if content is None:
-        return None
-    return _fix(SAFE, f"Replace with `{content}`", site.replace(call.func, content))
+    return _from_row(site, "WF503", qualified, "call", call.func, site.render(template))
 
 
 # -- WF601 unyielded task ------------------------------------------------------------------
@@ -326,10 +426,9 @@ def _unyielded(site: FixSite, qualified: str) -> Fix | None:
     if problem is not None:
         return _display(site, problem)
     content = f"{keyword} {site.code(site.node)}"
-    return _fix(
-        UNSAFE,
-        f"`{keyword}` the task (the workflow now waits for it)",
-        site.replace(site.node, content),
+    return _from_row(
+        site, "WF601", "unyielded-task", "statement", site.node, content,
+        say=f"`{keyword}` the task",
     )
 
 
@@ -343,11 +442,8 @@ def _ordering(site: FixSite, qualified: str) -> Fix | None:
     if site.scope.owner_of("sorted") is not None:
         return _display(site, "`sorted` is not the builtin here")
     content = f"sorted({site.code(node)})"
-    return _fix(
-        UNSAFE,
-        f"Iterate `{content}` (a fixed order; elements must be comparable)",
-        site.replace(node, content),
-    )
+    case = "schedules-tasks" if site.loop_waits() else "no-tasks"
+    return _from_row(site, "WF602", qualified, case, node, content, say=f"Iterate `{content}`")
 
 
 def _display(site: FixSite, why: str) -> Fix:
@@ -363,7 +459,3 @@ _BUILDERS = {
     "WF601": _unyielded,
     "WF602": _ordering,
 }
-# Findings whose value can move into a generated activity when no API replacement exists.
-_EXTRACTABLE = frozenset(
-    {"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF404", "WF604"}
-)

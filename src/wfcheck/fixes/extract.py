@@ -16,10 +16,11 @@ from functools import lru_cache
 import libcst as cst
 
 from wfcheck.analysis.walk import walk
-from wfcheck.catalog import rules_dir
+from wfcheck.catalog import load_fix_catalog, rules_dir
 from wfcheck.diagnostics import Edit, Fix
-from wfcheck.fixes.builder import DISPLAY, SAFE, UNSAFE, FixSite
+from wfcheck.fixes.builder import CHANGES, DISPLAY, SAFE, UNSAFE, FixSite
 from wfcheck.fixes.text import LineIndex
+from wfcheck.frameworks import house_activity_decorators
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -34,6 +35,7 @@ _VERBS = {
     "WF401": "read",
     "WF402": "fetch",
     "WF403": "run",
+    "WF404": "ask",
     "WF604": "compute",
 }
 _WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
@@ -64,12 +66,17 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     parent = site.facts.parents.get(expression)
     if isinstance(parent, (cst.WithItem, cst.AsName)) or _is_target(site, expression):
         return _display("the value is a context manager or an assignment target")
+    not_here = _context_problem(site, expression, parent)
+    if not_here is not None:
+        return not_here
     free, problem = _free_variables(site, expression)
     if problem:
         return _display(problem)
     registration = _registration(site)
     if registration is None:
         return _display("the file registers its workflow in a way an activity cannot follow")
+    if registration.anchor is not None and not _runs_once(site, registration.anchor):
+        return _why_not("registration-not-once")
     name = _unique_name(site, code, qualified, expression)
     apis, results, roundtrip = _serialization()
     value_code = site.code(expression)
@@ -105,13 +112,100 @@ def extract_fix(site: FixSite, code: str, qualified: str) -> Fix | None:
     if registration.note:
         unsafe_reasons.append(registration.note)
     applicability = UNSAFE if unsafe_reasons else SAFE
+    row = load_fix_catalog().row(code, qualified, "extract")
     message = f"Move `{_short(value_code)}` into a generated activity `{name}`"
-    if unsafe_reasons:
-        message += " (" + "; ".join(unsafe_reasons) + ")"
-    site.facts.reserved_names.add(name)
+    reasons = unsafe_reasons + ([row.why] if row is not None else [])
+    if reasons:
+        message += " (" + "; ".join(reasons) + ")"
+    site.ctx.taken.add(name)
     if site.ctx.project.generated_names is not None:
         site.ctx.project.generated_names.add(name)
-    return Fix(applicability, message, tuple(edits))
+    return Fix(applicability, message, tuple(edits), row.history if row is not None else CHANGES)
+
+
+def _context_problem(
+    site: FixSite, expression: cst.CSTNode, parent: cst.CSTNode | None
+) -> Fix | None:
+    """Why the value cannot move into an activity where it sits, as a display-only fix."""
+    if isinstance(parent, cst.Await):
+        # `await helper()`: the activity would return the coroutine, never awaited.
+        return _why_not("async-helper")
+    if _handled(site, expression):
+        return _why_not("handled-lookup")
+    if site.spec.activity_registration != "activity-decorator" and _local_runtime(site):
+        return _why_not("local-runtime")
+    return None
+
+
+def _why_not(key: str) -> Fix:
+    return Fix(DISPLAY, f"No automatic fix: {load_fix_catalog().why_not(key)}")
+
+
+# Exceptions a lookup or an I/O call raises that a workflow may handle itself.
+_HANDLER_SUPPRESSORS = frozenset({"contextlib.suppress"})
+
+
+def _handled(site: FixSite, expression: cst.CSTNode) -> bool:
+    """Is ``expression`` in the body of a `try` with handlers, or of `with suppress(...)`,
+    inside the workflow? Its error is then handled by the workflow; moved into an activity it
+    would fail the activity instead."""
+    parents = site.facts.parents
+    child, current = expression, parents.get(expression)
+    method = site.method
+    while current is not None and current is not method:
+        if isinstance(current, cst.Try) and child is current.body and current.handlers:
+            return True
+        if isinstance(current, cst.TryStar) and child is current.body:
+            return True
+        if isinstance(current, cst.With) and child is current.body:
+            for item in current.items:
+                call = item.item
+                if isinstance(call, cst.Call) and site.ctx.resolve(call.func) in _HANDLER_SUPPRESSORS:
+                    return True
+        child, current = current, parents.get(current)
+    return False
+
+
+def _local_runtime(site: FixSite) -> bool:
+    """Is the workflow registered through a runtime (or app) that is a local of a function
+    around it (`@wfr.workflow` with `wfr = WorkflowRuntime()` inside `main()`)? A
+    module-level activity cannot reach it."""
+    receiver = _decorator_receiver(site)
+    if receiver is None:
+        return False
+    root = receiver.split(".", 1)[0]
+    owner = site.unit.parent_scope.owner_of(root)
+    return owner is not None and owner.kind != "module"
+
+
+def _runs_once(site: FixSite, call: cst.CSTNode) -> bool:
+    """Does the statement holding ``call`` run exactly once per process: at module level,
+    also in a module-level `if __name__ == "__main__":`, `with` or `try` body, never in a
+    function, loop or other condition?"""
+    parents = site.facts.parents
+    child, current = call, parents.get(call)
+    while current is not None and not isinstance(current, cst.Module):
+        if isinstance(current, cst.If):
+            if child is not current.body or not _is_main_guard(current.test):
+                return False
+        elif isinstance(current, cst.Try):
+            if child is not current.body and child is not current.finalbody:
+                return False
+        elif isinstance(current, (cst.BaseCompoundStatement, cst.Lambda, cst.Else)) and not isinstance(
+            current, cst.With
+        ):
+            return False
+        child, current = current, parents.get(current)
+    return True
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = [test.left, test.comparisons[0].comparator]
+    names = [s.value for s in sides if isinstance(s, cst.Name)]
+    strings = [s.evaluated_value for s in sides if isinstance(s, cst.SimpleString)]
+    return names == ["__name__"] and strings == ["__main__"]
 
 
 def _requote(site: FixSite, expression: cst.CSTNode, call: str) -> str | None:
@@ -177,11 +271,9 @@ def _widen(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
 
 def _is_target(site: FixSite, node: cst.CSTNode) -> bool:
     parent = site.facts.parents.get(node)
-    if isinstance(parent, cst.AssignTarget) or isinstance(parent, (cst.Del,)):
+    if isinstance(parent, (cst.AssignTarget, cst.Del)):
         return True
-    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
-        return True
-    return False
+    return isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node
 
 
 def _known_serializable(site, expression, qualified, apis, results) -> bool:
@@ -263,14 +355,17 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
     subject = _assigned_name(site, expression)
     if subject is None:
         last = qualified.rpartition(".")[2] if qualified else ""
-        if code == "WF604" and isinstance(site.node, cst.Call):
-            last = (getattr(site.node.func, "attr", None) or site.node.func).value  # type: ignore[union-attr]
+        func = site.node.func if code == "WF604" and isinstance(site.node, cst.Call) else None
+        if isinstance(func, cst.Attribute):
+            last = func.attr.value
+        elif isinstance(func, cst.Name):
+            last = func.value
         subject = _snake(last) or "value"
     base = subject if subject.startswith(verb + "_") else f"{verb}_{subject}"
     # Every word of the file: names of any scope (a workflow's local `read_home` would shadow
     # the activity) and registered names in strings (`name="read_home"`); and, in a `--fix`
     # run, what other files were given.
-    taken = site.facts.words | site.facts.reserved_names
+    taken = site.facts.words | site.ctx.taken
     taken |= site.ctx.project.generated_names or set()
     name, counter = base, 2
     while name in taken:
@@ -305,9 +400,10 @@ def _render_call(site: FixSite, name: str, free: list[str]) -> str | None:
     else:
         value = "None"
     input_arg = f", {value}" if free else ""
-    return site.render(
-        site.spec.activity_call_template, fn=name, input=value, input_arg=input_arg
-    )
+    template = site.spec.activity_call_template
+    if template is None:
+        return None
+    return site.render(template, fn=name, input=value, input_arg=input_arg)
 
 
 def _activity_source(site, name: str, free: list[str], returned: str, registration) -> str:
@@ -377,7 +473,11 @@ class _Registration:
             return []
         statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
         small = _enclosing(site, self.anchor, cst.BaseSmallStatement)
-        if isinstance(statement, cst.SimpleStatementLine) and small is not statement.body[-1]:
+        if (
+            isinstance(statement, cst.SimpleStatementLine)
+            and small is not None
+            and small is not statement.body[-1]
+        ):
             # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
             end = site.facts.positions[small].end
             content = "; " + self.statement.format(fn=name)
@@ -401,6 +501,17 @@ def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> cst.CSTNode | No
 
 def _registration(site: FixSite) -> _Registration | None:
     kind = site.spec.activity_registration
+    house = house_activity_decorators(site.spec)
+    if house:
+        # The project's own activity decorator (`activity-decorators` in the configuration)
+        # registers activities its way.
+        spelling = site.imports.name(house[0])
+        if spelling is None:
+            return None
+        note = "" if kind != "activity-decorator" else (
+            "register it with your Temporal worker's activities"
+        )
+        return _Registration(decorator=f"@{spelling}", note=note, empty_param="_input=None")
     if kind == "activity-decorator":
         activity = site.imports.name("activity")
         if activity is None:
@@ -415,19 +526,27 @@ def _registration(site: FixSite) -> _Registration | None:
         )
     decorator_receiver = _decorator_receiver(site)
     if kind == "runtime-decorator":
+        # dapr-ext-workflow up to 1.17 calls an activity without input as `f(ctx)`.
         if decorator_receiver is not None:
-            return _Registration(decorator=f'@{decorator_receiver}.activity(name="{{fn}}")')
-        call = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
-        if call is not None:
-            receiver = site.code(call.func.value)  # type: ignore[attr-defined]
-            return _Registration(statement=f"{receiver}.register_activity({{fn}})", anchor=call)
+            return _Registration(
+                decorator=f'@{decorator_receiver}.activity(name="{{fn}}")',
+                empty_param="_input=None",
+            )
+        found = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
+        if found is not None:
+            call, receiver = found
+            return _Registration(
+                statement=f"{site.code(receiver)}.register_activity({{fn}})",
+                anchor=call,
+                empty_param="_input=None",
+            )
         return None
     if kind == "worker-call":
-        call = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
-        if call is None:
+        found = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
+        if found is None:
             return None
-        receiver = site.code(call.func.value)  # type: ignore[attr-defined]
-        return _Registration(statement=f"{receiver}.add_activity({{fn}})", anchor=call)
+        call, receiver = found
+        return _Registration(statement=f"{site.code(receiver)}.add_activity({{fn}})", anchor=call)
     if kind == "app-decorator" and decorator_receiver is not None:
         return _Registration(
             decorator=f'@{decorator_receiver}.activity_trigger(input_name="{{param}}")',
@@ -457,8 +576,11 @@ def _is_self(site: FixSite, node: cst.CSTNode) -> bool:
     return isinstance(root, cst.Name) and root.value in ("self", "cls")
 
 
-def _registration_call(site: FixSite, methods: tuple[str, ...]) -> cst.Call | None:
-    """The call registering this workflow, else the file's first such call."""
+def _registration_call(
+    site: FixSite, methods: tuple[str, ...]
+) -> tuple[cst.Call, cst.BaseExpression] | None:
+    """The call registering this workflow, else the file's first such call; with its receiver
+    (the runtime or worker object)."""
     unit_name = site.unit.node.name.value
     first = None
     for call, _container in site.facts.index.calls:
@@ -468,9 +590,9 @@ def _registration_call(site: FixSite, methods: tuple[str, ...]) -> cst.Call | No
         if _is_self(site, func.value):
             continue
         if first is None:
-            first = call
+            first = (call, func.value)
         if any(isinstance(a.value, cst.Name) and a.value.value == unit_name for a in call.args):
-            return call
+            return call, func.value
     return first
 
 

@@ -46,8 +46,12 @@ class ImportPlanner:
     def name(self, symbol: str, scope=None) -> str | None:
         """A spelling of ``symbol`` that means it where ``scope`` (default: module level) uses
         it, adding an import when one is needed; None when every spelling is shadowed there
-        (a local `timezone = "UTC"`, a parameter named `uuid`)."""
-        module, attr = SYMBOLS[symbol]
+        (a local `timezone = "UTC"`, a parameter named `uuid`). ``symbol`` is a key of
+        SYMBOLS or a qualified name (`acme.wf.step`)."""
+        if symbol in SYMBOLS:
+            module, attr = SYMBOLS[symbol]
+        else:
+            module, _, attr = symbol.rpartition(".")
         target = f"{module}.{attr}" if attr else module
         module_scope = self.facts.index.module_scope
         bindings = module_scope.bindings
@@ -152,3 +156,132 @@ def _imported_names(block: cst.BaseSuite) -> set[str]:
             if isinstance(small, (cst.Import, cst.ImportFrom)):
                 names |= {local for local, _ in import_bindings(small)}
     return names
+
+
+# -- imports the fixes left unused ----------------------------------------------------------
+
+
+class _NameUses(cst.CSTVisitor):
+    """How often each name is read, outside import statements (attribute names, keywords and
+    definitions' own names are not reads; strings in `__all__` count)."""
+
+    def __init__(self) -> None:
+        self.uses: dict[str, int] = {}
+
+    def _use(self, name: str) -> None:
+        self.uses[name] = self.uses.get(name, 0) + 1
+
+    def visit_Import(self, node: cst.Import) -> bool:
+        return False
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
+        return False
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self._use(node.value)
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        # `__all__ = ["name"]`, string annotations: a name in a string may be a use.
+        value = node.evaluated_value
+        if isinstance(value, str) and value.isidentifier():
+            self._use(value)
+
+
+def _uses(module: cst.Module) -> dict[str, int]:
+    visitor = _NameUses()
+    module.visit(visitor)
+    return visitor.uses
+
+
+def drop_unused_imports(original: str, fixed: str) -> str:
+    """``fixed`` without the module-level imports that the fixes left unused: names the
+    original read and the fixed text no longer reads. Other unused imports stay (they are
+    not the fixes' business), and so do imports inside functions, `try` or `if` blocks."""
+    newline = _newline(fixed)
+    if newline is None:
+        return fixed  # mixed line endings: leave the text as the fixes wrote it
+    if newline != "\n":
+        cleaned = _drop_unused(original.replace(newline, "\n"), fixed.replace(newline, "\n"))
+        return cleaned.replace("\n", newline)
+    return _drop_unused(original, fixed)
+
+
+def _newline(text: str) -> str | None:
+    """The text's one line ending, or None when it mixes them."""
+    crlf = text.count("\r\n")
+    cr = text.count("\r") - crlf
+    lf = text.count("\n") - crlf
+    styles = [style for style, count in (("\r\n", crlf), ("\r", cr), ("\n", lf)) if count]
+    if len(styles) > 1:
+        return None
+    return styles[0] if styles else "\n"
+
+
+def _drop_unused(original: str, fixed: str) -> str:
+    try:
+        before = _uses(cst.parse_module(original))
+        module = cst.parse_module(fixed)
+    except cst.ParserSyntaxError:
+        return fixed
+    if module.code != fixed:
+        return fixed  # LibCST would not write the rest of the file back as it is
+    after = _uses(module)
+    gone = {name for name, count in before.items() if count and not after.get(name)}
+    if not gone:
+        return fixed
+    body: list[cst.BaseStatement] = []
+    removed_first: cst.SimpleStatementLine | None = None
+    changed = False
+    for statement in module.body:
+        if isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1:
+            small = statement.body[0]
+            if isinstance(small, (cst.Import, cst.ImportFrom)) and not isinstance(
+                small.names, cst.ImportStar
+            ):
+                if (
+                    isinstance(small, cst.ImportFrom)
+                    and isinstance(small.module, cst.Name)
+                    and small.module.value == "__future__"
+                ):
+                    body.append(statement)
+                    continue
+                kept = [
+                    alias for alias in small.names
+                    if _bound_name(alias) not in gone
+                ]
+                if len(kept) != len(small.names):
+                    changed = True
+                    if not kept:
+                        if not body:
+                            # The file's first statement goes: the next one starts the file.
+                            removed_first = removed_first or statement
+                        continue
+                    kept[-1] = kept[-1].with_changes(comma=cst.MaybeSentinel.DEFAULT)
+                    small = small.with_changes(names=kept)
+                    if isinstance(small, cst.ImportFrom) and len(kept) == 1:
+                        small = small.with_changes(lpar=None, rpar=None)
+                    statement = statement.with_changes(body=[small])
+        if removed_first is not None and not body:
+            statement = statement.with_changes(leading_lines=removed_first.leading_lines)
+        body.append(statement)
+    if not changed:
+        return fixed
+    return module.with_changes(body=body).code
+
+
+def _bound_name(alias: cst.ImportAlias) -> str:
+    """The name an import binds: `import a.b` binds `a`, `import a as b` binds `b`."""
+    if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+        return alias.asname.name.value
+    name = alias.name
+    while isinstance(name, cst.Attribute):
+        name = name.value  # type: ignore[assignment]
+    return name.value if isinstance(name, cst.Name) else ""

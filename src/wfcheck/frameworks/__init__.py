@@ -6,13 +6,11 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import replace
-from typing import Dict, Optional, Tuple
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
 from wfcheck.frameworks.base import FrameworkSpec, Registration
 
 SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
-BY_NAME: dict[str, FrameworkSpec] = {spec.name: spec for spec in SPECS}
 
 # Methods a workflow's context parameter offers that identify an unmarked generator workflow
 # (the signature fallback), and the engine each one points to when imports do not say.
@@ -43,6 +41,9 @@ FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
 REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying", "is_replaying_history_events")
+# Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
+# a history recorded before the patch.
+PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
 _ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
@@ -59,6 +60,13 @@ def using_specs(specs: tuple[FrameworkSpec, ...]) -> Iterator[None]:
         yield
     finally:
         _ACTIVE_SPECS.reset(token)
+
+
+def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
+    """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
+    base = next((s for s in SPECS if s.name == spec.name), None)
+    shipped = base.activity_decorators if base is not None else frozenset()
+    return sorted(spec.activity_decorators - shipped)
 
 
 def configured_specs(
@@ -87,11 +95,12 @@ def configured_specs(
 
 
 __all__ = [
+    "PATCH_CHECK_ATTRIBUTES",
     "REPLAY_FLAG_ATTRIBUTES",
     "active_specs",
     "configured_specs",
+    "house_activity_decorators",
     "using_specs",
-    "BY_NAME",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",

@@ -85,6 +85,9 @@ class FrameworkSpec:
     passthrough_call: str | None = None
     # The workflow module's own modules, passed through by the engine itself.
     passthrough_modules: tuple[str, ...] = ()
+    # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
+    # replays a history recorded without the patch; None: the engine has no patch API.
+    patch_template: str | None = None
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

@@ -86,4 +86,6 @@ SPEC = FrameworkSpec(
     activity_call_template="(yield {ctx}.call_activity({fn}, input={input}))",
     activity_leading_params=("ctx",),
     activity_registration="runtime-decorator",
+    # dapr-ext-workflow 1.17+.
+    patch_template="{ctx}.is_patched({id})",
 )

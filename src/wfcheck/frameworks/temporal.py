@@ -52,4 +52,5 @@ SPEC = FrameworkSpec(
     passthrough_block_template="with {workflow}.unsafe.imports_passed_through():",
     passthrough_call="temporalio.workflow.unsafe.imports_passed_through",
     passthrough_modules=("temporalio",),
+    patch_template="{workflow}.patched({id})",
 )

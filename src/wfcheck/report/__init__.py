@@ -3,7 +3,7 @@ which SARIF lists) to text."""
 
 from __future__ import annotations
 
-from typing import Callable, Dict
+from typing import Callable
 
 from wfcheck.report import concise, full, github, gitlab, json_format, json_lines, junit, sarif
 

@@ -39,5 +39,7 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
             lines.append(f"  = via {step}")
         if d.help:
             lines.append(f"  = help: {d.help}")
+        if d.fix is not None:
+            lines.append(f"  = fix [{d.fix.label}]: {d.fix.message}")
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)

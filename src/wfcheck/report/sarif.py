@@ -95,6 +95,12 @@ def _result(d: Diagnostic, index: dict[str, int]) -> dict[str, Any]:
         properties["framework"] = d.framework
     if d.chain:
         properties["chain"] = list(d.chain)
+    if d.fix is not None:
+        # The fix on both axes (SARIF has no applicability of its own).
+        properties["fixApplicability"] = d.fix.applicability
+        properties["fixHistory"] = d.fix.history
+        if d.fix.patch:
+            properties["fixPatch"] = d.fix.patch
     if properties:
         result["properties"] = properties
     return result

@@ -67,12 +67,15 @@ def _tail(unchecked: int, not_checked: str, fixable: tuple[int, int], unsafe: bo
 
 
 def fixes_applied(applied: Sequence[tuple[str, Sequence[str]]], names: dict[str, str]) -> str:
-    """`--show-fixes`: per file (path, codes of the fixes applied), how many of each rule."""
+    """`--show-fixes`: per file (path, `CODE [applicability]` of the fixes applied), how many
+    of each rule and kind of fix."""
     total = sum(len(codes) for _, codes in applied)
     lines = [f"Fixed {plural(total, 'finding')}:"]
     for path, codes in applied:
         if codes:
             lines.append(f"- {path}:")
-            for code, count in sorted(Counter(codes).items()):
-                lines.append(f"    {count} × {code} ({names.get(code, code)})")
+            for entry, count in sorted(Counter(codes).items()):
+                code, _, label = entry.partition(" ")
+                label = f" {label}" if label else ""
+                lines.append(f"    {count} × {code} ({names.get(code, code)}){label}")
     return "\n".join(lines)

@@ -12,7 +12,7 @@ import sys
 import traceback
 
 
-def _replay(history_path: str, target: str) -> int:
+def _replay(history_path: str, target: str, mode: str) -> int:
     from wfcheck.runtime.errors import NonDeterminismError
     from wfcheck.runtime.perturb import apply_from_environment
     from wfcheck.runtime.verify import replay_document
@@ -24,7 +24,7 @@ def _replay(history_path: str, target: str) -> int:
 
     registry, _ = load_target(target)
     try:
-        count = replay_document(document, registry)
+        count = replay_document(document, registry, mode)  # type: ignore[arg-type]
     except NonDeterminismError as exc:
         print(exc)
         return 1
@@ -47,7 +47,7 @@ def _work(args: argparse.Namespace) -> int:
         journal=args.journal,
     )
     store = SQLiteStore(args.db)
-    worker = Worker(registry, store, hooks=hooks, target=args.target)
+    worker = Worker(registry, store, hooks=hooks, target=args.target, mode=args.mode)
     if store.find(args.instance_id) is None:
         start = parse_time(args.start_time) if args.start_time else None
         worker.start(name, json.loads(args.input), instance_id=args.instance_id, start_time=start)
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     rep = sub.add_parser("replay")
     rep.add_argument("history")
     rep.add_argument("target")
+    rep.add_argument("--mode", choices=("engine", "strict"), default="strict")
     work = sub.add_parser("work")
     work.add_argument("db")
     work.add_argument("target")
@@ -72,10 +73,11 @@ def main(argv: list[str] | None = None) -> int:
     work.add_argument("--seed", type=int, default=0)
     work.add_argument("--kill-after-commits", type=int)
     work.add_argument("--activity-kill-probability", type=float, default=0.0)
+    work.add_argument("--mode", choices=("engine", "strict"), default="strict")
     args = parser.parse_args(argv)
     try:
         if args.command == "replay":
-            return _replay(args.history, args.target)
+            return _replay(args.history, args.target, args.mode)
         return _work(args)
     except Exception:
         traceback.print_exc()

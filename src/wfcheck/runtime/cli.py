@@ -58,6 +58,17 @@ db_option = click.option(
 )
 
 
+def mode_option(default: str, why: str):
+    return click.option(
+        "--mode",
+        type=click.Choice(["engine", "strict"]),
+        default=default,
+        show_default=True,
+        help="Divergence check: engine = what durabletask/Dapr reject (kind, name, order, versions,"
+        f" patches); strict = also inputs and timer fire times. {why}",
+    )
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def replay() -> None:
     """Run workflow code on wfcheck's reference replay runtime (executes user code)."""
@@ -80,6 +91,7 @@ def replay() -> None:
     type=click.IntRange(min=1),
     help="Stop after this many steps.",
 )
+@mode_option("strict", "Default strict: one code version runs the instance, so any difference is a bug.")
 def run_command(
     target: str,
     input_json: str | None,
@@ -89,6 +101,7 @@ def run_command(
     fire_timers: bool,
     sticky: bool,
     max_steps: int,
+    mode: str,
 ) -> None:
     """Run FILE_OR_MODULE:WORKFLOW until it finishes or waits for an external event."""
     from wfcheck.runtime.errors import NonDeterminismError
@@ -98,7 +111,9 @@ def run_command(
     workflow_input = _json_option(input_json, "--input")
     target = _absolute_target(target)
     registry, name = load_target(target)
-    worker = make_worker(registry, _open(db), real_time=real_time, target=target, sticky=sticky)
+    worker = make_worker(
+        registry, _open(db), real_time=real_time, target=target, sticky=sticky, mode=mode
+    )
     try:
         if instance_id and worker.store.find(instance_id) is not None:
             raise click.UsageError(f"instance {instance_id!r} already exists in {db}")
@@ -119,8 +134,9 @@ def run_command(
 @click.option("--data", "data_json", help="Event data as JSON.")
 @db_option
 @click.option("--fire-timers", is_flag=True, help="Then also fire timers while waiting.")
+@mode_option("engine", "Default engine: the instance may have been recorded by an earlier deployment.")
 def raise_event_command(
-    instance: str, name: str, data_json: str | None, db: str, fire_timers: bool
+    instance: str, name: str, data_json: str | None, db: str, fire_timers: bool, mode: str
 ) -> None:
     """Raise external event NAME on INSTANCE, then resume the instance."""
     from wfcheck.runtime.errors import InstanceNotFoundError, NonDeterminismError
@@ -138,9 +154,13 @@ def raise_event_command(
     if not record.target:
         return
     registry, _ = load_target(record.target)
-    worker = make_worker(registry, store, target=record.target)
+    worker = make_worker(registry, store, target=record.target, mode=mode)
+    root = record
+    while root.parent_id:  # a child's event advances its parents too
+        root = store.get(root.parent_id)
     try:
-        record = worker.run_until_idle(instance, fire_timers_while_waiting=fire_timers)
+        worker.run_until_idle(root.instance_id, fire_timers_while_waiting=fire_timers)
+        record = store.get(instance)
     except NonDeterminismError as exc:
         click.echo(str(exc), err=True)
         sys.exit(1)
@@ -210,11 +230,65 @@ def history_command(instance: str, db: str, fmt: str) -> None:
     "--chaos", is_flag=True, help="Also SIGKILL and resume a worker at every step and inside activities."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for perturbations and chaos.")
-def verify_command(target: str, input_json: str | None, runs: int, chaos: bool, seed: int) -> None:
+@mode_option("strict", "Default strict: verify hunts values that change between replays.")
+def verify_command(
+    target: str, input_json: str | None, runs: int, chaos: bool, seed: int, mode: str
+) -> None:
     """Run FILE:WORKFLOW once, then replay its history in perturbed processes."""
     from wfcheck.runtime.verify import verify
 
     workflow_input = _json_option(input_json, "--input")
     sys.exit(
-        verify(_absolute_target(target), workflow_input, runs=runs, chaos=chaos, seed=seed, echo=click.echo)
+        verify(
+            _absolute_target(target),
+            workflow_input,
+            runs=runs,
+            chaos=chaos,
+            seed=seed,
+            echo=click.echo,
+            mode=mode,  # type: ignore[arg-type]
+        )
     )
+
+
+@replay.command("check")
+@click.argument("target")
+@click.option(
+    "--history",
+    "history_path",
+    required=True,
+    help="A recorded history file, or a folder of them (checked one by one).",
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["engine", "strict"]),
+    default="engine",
+    show_default=True,
+    help="engine: what the engine rejects on replay; strict: also inputs, timers and results.",
+)
+@click.option(
+    "--output-format",
+    "output_format",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+)
+def check_command(target: str, history_path: str, mode: str, output_format: str) -> None:
+    """Replay recorded histories against FILE_OR_MODULE:WORKFLOW (today's code).
+
+    Reads wfcheck's export, durabletask's history export (JSON, gzipped JSONL), durabletask and
+    Dapr HistoryEvent lists in protobuf JSON, and Temporal JSON histories (through temporalio's
+    Replayer). Exit 0: every history replays; 1: a divergence; 2: usage or input error.
+    """
+    from wfcheck.runtime.replay_check import FORMATTERS, CheckUsageError, check_path, exit_code
+
+    try:
+        results = check_path(_absolute_target(target), history_path, mode)
+    except CheckUsageError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - never a traceback for bad input
+        click.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(FORMATTERS[output_format](results))
+    sys.exit(exit_code(results))

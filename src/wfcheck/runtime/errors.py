@@ -12,8 +12,11 @@ class NonDeterminismError(Exception):
     ``event_index`` is the 0-based position in the history where replay diverged,
     ``recorded`` what the history holds there (``None`` past its end), ``actual`` what the
     code did now (``None`` when it did nothing), ``location`` the ``file:line`` of the
-    workflow statement that diverged.
+    workflow statement that diverged. ``engine_accepts`` is true for a divergence that only
+    strict mode reports: durabletask and Dapr would replay this history against this code.
     """
+
+    ENGINE_ACCEPTS_NOTE = "the engine would accept this; it changes the value"
 
     def __init__(
         self,
@@ -31,7 +34,15 @@ class NonDeterminismError(Exception):
         self.actual = actual
         self.location = location
         self.instance_id = instance_id
+        self.engine_accepts = False
         super().__init__(self._message())
+
+    def mark_engine_accepts(self, accepts: bool) -> None:
+        self.engine_accepts = accepts
+        self.args = (self._message(),)
+
+    def __str__(self) -> str:
+        return self._message()
 
     def _message(self) -> str:
         where = f" of instance {self.instance_id!r}" if self.instance_id else ""
@@ -40,17 +51,29 @@ class NonDeterminismError(Exception):
         lines.append(f"  code did now:     {self.actual if self.actual else '(nothing)'}")
         if self.location:
             lines.append(f"  at {self.location}")
+        if self.engine_accepts:
+            lines.append(f"  strict mode only: {self.ENGINE_ACCEPTS_NOTE}")
         return "\n".join(lines)
 
     def __reduce__(self):  # keep picklable despite keyword-only constructor
         return (
             _rebuild,
-            (self.kind, self.event_index, self.recorded, self.actual, self.location, self.instance_id),
+            (
+                self.kind,
+                self.event_index,
+                self.recorded,
+                self.actual,
+                self.location,
+                self.instance_id,
+                self.engine_accepts,
+            ),
         )
 
 
-def _rebuild(kind, event_index, recorded, actual, location, instance_id):  # pragma: no cover - pickle helper
-    return NonDeterminismError(
+def _rebuild(
+    kind, event_index, recorded, actual, location, instance_id, engine_accepts=False
+):  # pragma: no cover - pickle helper
+    error = NonDeterminismError(
         kind=kind,
         event_index=event_index,
         recorded=recorded,
@@ -58,6 +81,8 @@ def _rebuild(kind, event_index, recorded, actual, location, instance_id):  # pra
         location=location,
         instance_id=instance_id,
     )
+    error.mark_engine_accepts(engine_accepts)
+    return error
 
 
 class FailureDetails:
@@ -92,7 +117,7 @@ _combined: dict[tuple, type] = {}
 
 
 def task_failed_error(error: dict[str, Any]) -> TaskFailedError:
-    bases = [TaskFailedError]
+    bases: list[type[BaseException]] = [TaskFailedError]
     for module_name, attr in _SDK_TASK_FAILED:
         cls = getattr(sys.modules.get(module_name), attr, None)
         if isinstance(cls, type) and issubclass(cls, BaseException):

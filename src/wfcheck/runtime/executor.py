@@ -6,6 +6,19 @@ interleaved with the decisions the code made right after each of them. Because d
 stored exactly where they were made, replay is checked position by position: every decision the
 code makes while replaying must equal the next recorded decision (same kind, sequence number,
 name, input, fire-at time or result), and every recorded decision must be made again.
+
+Two divergence modes (``mode=``):
+
+* ``"strict"`` (the default here): the position-by-position check above.
+* ``"engine"``: exactly what durabletask's and Dapr's ``_OrchestrationExecutor`` reject. A
+  recorded scheduling decision must have been made by the code, by the time it is met in
+  history, under the same sequence number with the same kind and name (and, for a child
+  workflow, instance id); inputs and timer fire-at times are not compared; a completion for a
+  task the code does not wait for is ignored; decisions the code makes that history does not
+  hold yet are new work and are appended. A recorded end must be met by an end of the same kind
+  (the engines never replay a finished instance; this keeps a full history meaningful).
+
+A strict divergence that engine mode accepts says so: ``NonDeterminismError.engine_accepts``.
 """
 
 from __future__ import annotations
@@ -15,14 +28,18 @@ import inspect
 import traceback
 from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
-from typing import Any, Callable
+from typing import Any, Callable, Literal
 
 from wfcheck.runtime import history as h
+from wfcheck.runtime.codecs import PLAIN, PlainCodec
 from wfcheck.runtime.context import WorkflowContext, format_location
 from wfcheck.runtime.errors import NonDeterminismError, task_failed_error
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.retry import RetryPolicy
 from wfcheck.runtime.tasks import CompletableTask, ExternalEventTask, is_task
+
+Mode = Literal["engine", "strict"]
+MODES: tuple[str, ...] = ("engine", "strict")
 
 RUNNING = "running"
 COMPLETED = "completed"
@@ -79,9 +96,19 @@ def accepts_input(fn: Callable[..., Any]) -> bool:
 class Execution:
     """One replay of one workflow instance; used by :func:`execute`, not kept between steps."""
 
-    def __init__(self, workflow: Callable[..., Any], instance_id: str) -> None:
+    def __init__(
+        self,
+        workflow: Callable[..., Any],
+        instance_id: str,
+        mode: Mode = "strict",
+        codec: PlainCodec = PLAIN,
+    ) -> None:
+        if mode not in MODES:
+            raise ValueError(f"unknown divergence mode {mode!r}; expected 'engine' or 'strict'")
         self.workflow = workflow
         self.instance_id = instance_id
+        self.mode = mode
+        self.codec = codec
         self.current_time = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self.is_replaying = False
         self.custom_status: Any = None
@@ -100,6 +127,12 @@ class Execution:
         self.ctx: WorkflowContext | None = None
         self._length = 0
         self._terminal: Event | None = None
+        # Dapr's is_patched bookkeeping (dapr/ext/workflow/_durabletask/worker.py)
+        self.version: str | None = None
+        self._history_patches: set[str] = set()
+        self._applied_patches: dict[str, bool] = {}
+        self.encountered_patches: list[str] = []
+        self.parent_instance_id: str | None = None
 
     # -- calls from the context ----------------------------------------------------------------
 
@@ -115,22 +148,30 @@ class Execution:
         self._decisions.append(_Decision(event, location))
 
     def schedule_activity(
-        self, name: str, value: Any, retry_policy: Any, location: str | None
+        self, name: str, value: Any, retry_policy: Any, location: str | None, result_type: Any = None
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
+        task.expected_type = result_type
         policy = RetryPolicy.from_any(retry_policy)
-        wire = h.to_wire(value)
+        wire = self.codec.encode(value)
         self._schedule("activity", name, wire, None, task, location)
         if policy is not None:
             task.retry = _Retry("activity", name, wire, None, policy, self.current_time, location)
         return task
 
     def schedule_child(
-        self, name: str, value: Any, instance_id: str | None, retry_policy: Any, location: str | None
+        self,
+        name: str,
+        value: Any,
+        instance_id: str | None,
+        retry_policy: Any,
+        location: str | None,
+        result_type: Any = None,
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
+        task.expected_type = result_type
         policy = RetryPolicy.from_any(retry_policy)
-        wire = h.to_wire(value)
+        wire = self.codec.encode(value)
         self._schedule("child", name, wire, instance_id, task, location)
         if policy is not None:
             task.retry = _Retry("child", name, wire, instance_id, policy, self.current_time, location)
@@ -181,12 +222,15 @@ class Execution:
     def schedule_timer(self, fire_at: Any, location: str | None) -> CompletableTask:
         return self._create_timer(self._absolute(fire_at), ("timer", None), location)[1]
 
-    def wait_for_event(self, name: str, timeout: Any, location: str | None) -> ExternalEventTask:
+    def wait_for_event(
+        self, name: str, timeout: Any, location: str | None, data_type: Any = None
+    ) -> ExternalEventTask:
         task = ExternalEventTask(name)
+        task.expected_type = data_type
         key = name.casefold()
         buffered = self._buffered.get(key)
         if buffered:
-            task.complete(buffered.pop(0)[1])
+            task.complete(self.codec.decode(buffered.pop(0)[1], data_type))
             return task
         if isinstance(timeout, timedelta) and timeout <= timedelta(0):
             task.fail(TimeoutError(f"timed out waiting for external event {name!r}"))
@@ -196,9 +240,24 @@ class Execution:
             task.timer_seq, _ = self._create_timer(self._absolute(timeout), ("event_timeout", task), location)
         return task
 
+    def failed_task(self, message: str) -> CompletableTask:
+        task: CompletableTask = CompletableTask()
+        task.fail(task_failed_error({"type": "NotImplementedError", "message": message}))
+        return task
+
+    def is_patched(self, name: str) -> bool:
+        """Dapr 1.19's rule: true if history recorded the patch, false for a patch first met
+        while replaying, true (and recorded) for one first met in new work."""
+        if name not in self._applied_patches:
+            self._applied_patches[name] = name in self._history_patches or not self.is_replaying
+        patched = self._applied_patches[name]
+        if patched:
+            self.encountered_patches.append(name)
+        return patched
+
     def request_continue_as_new(self, new_input: Any, save_events: bool) -> None:
         if self._continue is None:
-            self._continue = (h.to_wire(new_input), save_events)
+            self._continue = (self.codec.encode(new_input), save_events)
 
     # -- applying input events -----------------------------------------------------------------
 
@@ -206,7 +265,10 @@ class Execution:
         if event.kind not in h.INPUT_KINDS:
             raise ValueError(f"history event #{index} ({event.kind}) is not an input event here")
         self.current_time = h.parse_time(event.timestamp)
+        if event.patches:
+            self._history_patches.update(event.patches)
         if event.kind == h.WORKFLOW_STARTED:
+            self.version = event.version
             if self._generator is not None or self._done:
                 raise ValueError(f"history event #{index}: a second workflow_started")
             self._start(event.input)
@@ -225,13 +287,16 @@ class Execution:
         while waiters:
             task = waiters.pop(0)
             if not task.is_complete:
-                task.complete(data)
+                task.complete(self.codec.decode(data, task.expected_type))
                 return
         self._buffered.setdefault(key, []).append((name, data))
 
     def _complete_task(self, index: int, event: Event) -> None:
-        task = self._pending.pop(event.seq, None) if event.seq is not None else None
-        if task is None:
+        seq = event.seq
+        task = self._pending.pop(seq, None) if seq is not None else None
+        if task is None or seq is None:
+            if self.mode == "engine":
+                return  # durabletask: "Ignoring unexpected taskCompleted event"
             raise NonDeterminismError(
                 kind="unknown-task",
                 event_index=index,
@@ -241,7 +306,7 @@ class Execution:
                 instance_id=self.instance_id,
             )
         if event.kind == h.TIMER_FIRED:
-            role, payload = self._timer_roles.pop(event.seq, ("timer", None))
+            role, payload = self._timer_roles.pop(seq, ("timer", None))
             if role == "event_timeout":
                 if not payload.is_complete:
                     payload.fail(TimeoutError(f"timed out waiting for external event {payload.name!r}"))
@@ -254,7 +319,7 @@ class Execution:
                 task.complete(None)
             return
         if event.kind in (h.ACTIVITY_COMPLETED, h.CHILD_WORKFLOW_COMPLETED):
-            task.complete(event.result)
+            task.complete(self.codec.decode(event.result, task.expected_type))
             return
         # a failure: retry if the policy allows, else raise it into the workflow
         retry = task.retry
@@ -268,12 +333,13 @@ class Execution:
 
     # -- driving the generator -----------------------------------------------------------------
 
-    def _start(self, workflow_input: Any) -> None:
-        self.ctx = WorkflowContext(self, self.instance_id, workflow_input)
+    def _start(self, wire_input: Any) -> None:
         code = getattr(self.workflow, "__code__", None)
         if code is not None:
             self._resumed_at = format_location(code.co_filename, code.co_firstlineno)
         try:
+            workflow_input = self.codec.workflow_input(self.workflow, wire_input)
+            self.ctx = WorkflowContext(self, self.instance_id, workflow_input)
             if accepts_input(self.workflow):
                 produced = self.workflow(self.ctx, workflow_input)
             else:
@@ -332,7 +398,7 @@ class Execution:
             self._end(Event(h.CONTINUED_AS_NEW, stamp, input=new_input, events=carried))
             return
         try:
-            wire = h.to_wire(result)
+            wire = self.codec.encode(result)
         except TypeError as exc:
             self._finish_failed(exc)
             return
@@ -364,6 +430,52 @@ class Execution:
             raise ValueError("history does not start with workflow_started")
         if len(started) > 1:
             raise ValueError(f"history event #{started[1]}: a second workflow_started")
+        if self.mode == "engine":
+            self._replay_engine(old)
+        else:
+            try:
+                self._replay_strict(old)
+            except NonDeterminismError as exc:
+                exc.mark_engine_accepts(self._engine_accepts(old))
+                raise
+        self._length = len(old)
+        self._terminal = next((e for e in reversed(old) if e.kind in h.TERMINAL_KINDS), None)
+
+    def _engine_accepts(self, old: Sequence[Event]) -> bool:
+        """Whether the engines would replay ``old`` against this code (a fresh execution)."""
+        try:
+            type(self)(self.workflow, self.instance_id, "engine", self.codec)._replay_engine(old)
+        except NonDeterminismError:
+            return False
+        return True
+
+    def _replay_engine(self, old: Sequence[Event]) -> None:
+        made: dict[Any, _Decision] = {}  # made by the code, not yet met in history
+        for index, event in enumerate(old):
+            self.is_replaying = True
+            if event.kind not in h.DECISION_KINDS:
+                self._apply(index, event)
+                for made_now in self._decisions:
+                    made[_decision_key(made_now.event)] = made_now
+                self._decisions.clear()
+                continue
+            key = _decision_key(event)
+            if key not in made:
+                raise self._missing(index, event)
+            decision = made.pop(key)
+            if not engine_same_decision(event, decision.event):
+                raise NonDeterminismError(
+                    kind="mismatch",
+                    event_index=index,
+                    recorded=event.describe(),
+                    actual=decision.event.describe(),
+                    location=decision.location,
+                    instance_id=self.instance_id,
+                )
+        # made again but not in history yet: new work, appended by apply_new
+        self._decisions = sorted(made.values(), key=lambda d: _decision_order(d.event))
+
+    def _replay_strict(self, old: Sequence[Event]) -> None:
         pos = 0
         while pos < len(old):
             index, event = pos, old[pos]
@@ -373,8 +485,6 @@ class Execution:
                 raise self._missing(index, event)
             self._apply(index, event)
             pos = self._reconcile(old, pos)
-        self._length = len(old)
-        self._terminal = next((e for e in reversed(old) if e.kind in h.TERMINAL_KINDS), None)
 
     def apply_new(self, new: Sequence[Event]) -> StepResult:
         """Apply new input events; return them interleaved with the decisions they caused.
@@ -382,17 +492,27 @@ class Execution:
         May be called again on the same execution with later events (a sticky worker does),
         which is equivalent to a fresh :meth:`run` over the longer history."""
         tail: list[Event] = []
+        # engine mode: decisions replay made that history does not hold yet come first
+        for decision in self._decisions:
+            tail.append(decision.event)
+            if decision.event.kind in h.TERMINAL_KINDS:
+                self._terminal = decision.event
+        self._decisions.clear()
+        step_start: Event | None = None
         for event in new:
             if self._done:
                 continue  # nothing listens any more; do not record
             self.is_replaying = False
             tail.append(event)
+            step_start = step_start or event
             self._apply(self._length + len(tail) - 1, event)
             for decision in self._decisions:
                 tail.append(decision.event)
                 if decision.event.kind in h.TERMINAL_KINDS:
                     self._terminal = decision.event
             self._decisions.clear()
+        if step_start is not None and self.encountered_patches:
+            step_start.patches = list(self.encountered_patches)  # as Dapr's OrchestratorStarted
         self._length += len(tail)
         terminal = self._terminal
         status = RUNNING if terminal is None else _STATUS_OF[terminal.kind]
@@ -482,6 +602,26 @@ def same_decision(recorded: Event, now: Event) -> bool:
     return True
 
 
+def engine_same_decision(recorded: Event, now: Event) -> bool:
+    """What durabletask's executor compares: kind, and name (and a child's instance id) for
+    scheduling calls; for an end only that it is the same kind of end."""
+    if recorded.kind != now.kind:
+        return False
+    if recorded.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED):
+        return recorded.name == now.name and (
+            recorded.kind == h.ACTIVITY_SCHEDULED or recorded.instance_id == now.instance_id
+        )
+    return True
+
+
+def _decision_key(event: Event) -> Any:
+    return "end" if event.kind in h.TERMINAL_KINDS else event.seq
+
+
+def _decision_order(event: Event) -> tuple[int, int]:
+    return (1, 0) if event.kind in h.TERMINAL_KINDS else (0, int(event.seq or 0))
+
+
 def suspended_location(generator: Any) -> str | None:
     """``file:line`` where a (possibly delegating) generator is suspended."""
     innermost = generator
@@ -496,12 +636,26 @@ def suspended_location(generator: Any) -> str | None:
 
 
 def execute(
-    workflow: Callable[..., Any], instance_id: str, old: Sequence[Event], new: Sequence[Event]
+    workflow: Callable[..., Any],
+    instance_id: str,
+    old: Sequence[Event],
+    new: Sequence[Event],
+    *,
+    mode: Mode = "strict",
+    codec: PlainCodec = PLAIN,
 ) -> StepResult:
-    """Replay ``old`` strictly, apply ``new``; return the tail to append and the new state."""
-    return Execution(workflow, instance_id).run(old, new)
+    """Replay ``old`` (checked as ``mode`` says), apply ``new``; return the tail to append and
+    the new state. ``codec`` decodes payloads for the code (see :mod:`codecs`)."""
+    return Execution(workflow, instance_id, mode, codec).run(old, new)
 
 
-def replay(workflow: Callable[..., Any], instance_id: str, history: Sequence[Event]) -> StepResult:
+def replay(
+    workflow: Callable[..., Any],
+    instance_id: str,
+    history: Sequence[Event],
+    *,
+    mode: Mode = "strict",
+    codec: PlainCodec = PLAIN,
+) -> StepResult:
     """Replay a complete recorded history; raises :class:`NonDeterminismError` on divergence."""
-    return execute(workflow, instance_id, history, [])
+    return execute(workflow, instance_id, history, [], mode=mode, codec=codec)

@@ -66,6 +66,11 @@ class Event:
     ``timestamp`` is an ISO-8601 UTC string: the moment the event was recorded (for a fired
     timer under the virtual clock, its fire-at time). ``seq`` is the sequence number the code
     gave the scheduling call that an event belongs to.
+
+    ``version`` (on ``workflow_started``) is the instance's version: the Dapr named version the
+    instance runs (``versioned_workflow``), or durabletask's orchestration version.
+    ``patches`` (on the first input event of a step) lists the ``is_patched`` names that
+    returned true in that step, as Dapr records them on the step's ``OrchestratorStarted``.
     """
 
     kind: str
@@ -79,6 +84,8 @@ class Event:
     instance_id: str | None = None
     data: Any = None
     events: list[dict[str, Any]] | None = None
+    version: str | None = None
+    patches: list[str] | None = None
 
     @property
     def is_decision(self) -> bool:
@@ -111,6 +118,10 @@ class Event:
             parts.append(f"name={self.name!r}")
         if self.kind in (ACTIVITY_SCHEDULED, CHILD_WORKFLOW_SCHEDULED, WORKFLOW_STARTED, CONTINUED_AS_NEW):
             parts.append(f"input={canonical_json(self.input)}")
+        if self.version is not None:
+            parts.append(f"version={self.version!r}")
+        if self.patches:
+            parts.append(f"patches={','.join(self.patches)}")
         if self.instance_id is not None and self.kind != WORKFLOW_STARTED:
             parts.append(f"instance_id={self.instance_id!r}")
         if self.fire_at is not None:

@@ -25,8 +25,8 @@ from typing import Any, Callable
 
 from wfcheck.runtime import history as h
 from wfcheck.runtime.errors import NonDeterminismError
-from wfcheck.runtime.executor import replay
-from wfcheck.runtime.perturb import describe, perturbed_environment
+from wfcheck.runtime.executor import Mode, replay
+from wfcheck.runtime.perturb import describe, perturbed_environment, unset_reads
 from wfcheck.runtime.registry import Registry, load_target
 from wfcheck.runtime.store import MemoryStore, Store
 from wfcheck.runtime.worker import Hooks, Worker
@@ -34,16 +34,17 @@ from wfcheck.runtime.worker import Hooks, Worker
 Echo = Callable[[str], None]
 
 
-def replay_document(document: dict[str, Any], registry: Registry) -> int:
+def replay_document(document: dict[str, Any], registry: Registry, mode: Mode = "strict") -> int:
     """Replay every instance and generation of an export document; return the number of events
     replayed. Raises :class:`NonDeterminismError` at the first divergence."""
     count = 0
     for item in document["instances"]:
         record = item["record"]
-        workflow = registry.get_workflow(record["name"])
         for _, raw_events in sorted(item["generations"].items(), key=lambda kv: int(kv[0])):
             events = h.history_from_json(raw_events)
-            result = replay(workflow, record["instance_id"], events)
+            version = events[0].version if events else None
+            workflow, _ = registry.resolve_workflow(record["name"], version)
+            result = replay(workflow, record["instance_id"], events, mode=mode, codec=registry.codec)
             for (kind, name), target in result.functions.items():
                 registry.learn(kind, name, target)
             count += len(events)
@@ -71,15 +72,22 @@ class RecordedRun:
     error: dict[str, Any] | None
     start_time: str
     document: dict[str, Any]
+    unset_read: list[str] = dataclasses.field(default_factory=list)
 
 
 def record_run(
-    target: str, workflow_input: Any, *, instance_id: str | None = None, store: Store | None = None
+    target: str,
+    workflow_input: Any,
+    *,
+    instance_id: str | None = None,
+    store: Store | None = None,
+    mode: Mode = "strict",
 ) -> RecordedRun:
-    registry, name = load_target(target)
-    worker = Worker(registry, store or MemoryStore(), target=target)
-    instance_id = worker.start(name, workflow_input, instance_id=instance_id)
-    record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
+    with unset_reads() as unset:
+        registry, name = load_target(target)
+        worker = Worker(registry, store or MemoryStore(), target=target, mode=mode)
+        instance_id = worker.start(name, workflow_input, instance_id=instance_id)
+        record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
     first = worker.store.history(instance_id, worker.store.generations(instance_id)[0])[0]
     return RecordedRun(
         instance_id=instance_id,
@@ -88,6 +96,7 @@ def record_run(
         error=record.error,
         start_time=first.timestamp,
         document=worker.store.export_json(instance_id),
+        unset_read=sorted(unset),
     )
 
 
@@ -107,6 +116,8 @@ def perturbed_replays(
     seed: int = 0,
     echo: Echo | None = None,
     cwd: str | None = None,
+    mode: Mode = "strict",
+    unset_read: list[str] | None = None,
 ) -> list[ReplayOutcome]:
     """Replay ``document`` in ``runs`` fresh perturbed processes; stop at the first divergence."""
     outcomes: list[ReplayOutcome] = []
@@ -116,10 +127,9 @@ def perturbed_replays(
         with open(path, "w", encoding="utf-8") as handle:
             json.dump(document, handle)
         for run in range(1, runs + 1):
-            env = perturbed_environment(base, run, seed)
-            proc = subprocess.run(
-                child_command("replay", path, target), env=env, capture_output=True, text=True, cwd=cwd
-            )
+            env = perturbed_environment(base, run, seed, unset_read or ())
+            command = child_command("replay", path, target, "--mode", mode)
+            proc = subprocess.run(command, env=env, capture_output=True, text=True, cwd=cwd)
             text = (proc.stdout + proc.stderr).strip()
             outcome = ReplayOutcome(run, proc.returncode == 0, describe(env, base), text)
             outcomes.append(outcome)
@@ -204,6 +214,7 @@ def run_chaos(
     activity_kill_probability: float = 0.3,
     max_launches: int = 500,
     cwd: str | None = None,
+    divergence: Mode = "strict",
 ) -> ChaosReport:
     """Run the workflow in worker processes that are killed repeatedly (``mode`` is
     ``"steps"``: after every commit, or ``"activities"``: at random points in activities)."""
@@ -231,6 +242,8 @@ def run_chaos(
                 journal,
                 "--seed",
                 str(seed * 100003 + launches),
+                "--mode",
+                divergence,
             ]
             if mode == "steps":
                 args += ["--kill-after-commits", "1"]
@@ -313,10 +326,12 @@ def verify(
     chaos: bool = False,
     seed: int = 0,
     echo: Echo = print,
+    mode: Mode = "strict",
 ) -> int:
-    """The ``replay verify`` procedure; returns the exit code."""
+    """The ``replay verify`` procedure; returns the exit code. ``mode`` is the divergence check
+    of every replay (strict by default: verify hunts values that change between replays)."""
     try:
-        reference = record_run(target, workflow_input)
+        reference = record_run(target, workflow_input, mode=mode)
     except NonDeterminismError as exc:
         # every step of a run replays the history so far, so a workflow can diverge from itself
         echo(str(exc))
@@ -324,7 +339,9 @@ def verify(
         return 1
     events = sum(len(evs) for item in reference.document["instances"] for evs in item["generations"].values())
     echo(f"recorded run: instance {reference.instance_id} {reference.status}, {events} history events")
-    outcomes = perturbed_replays(target, reference.document, runs, seed=seed, echo=echo)
+    outcomes = perturbed_replays(
+        target, reference.document, runs, seed=seed, echo=echo, mode=mode, unset_read=reference.unset_read
+    )
     failed = [o for o in outcomes if not o.ok]
     if failed:
         echo(failed[0].message)
@@ -336,22 +353,23 @@ def verify(
     registry, _ = load_target(target)
     code = 0
     compared = True
-    for mode in ("steps", "activities"):
+    for chaos_mode in ("steps", "activities"):
         report = run_chaos(
             target,
             workflow_input,
             instance_id=reference.instance_id,
             start_time=reference.start_time,
-            mode=mode,
+            mode=chaos_mode,
             seed=seed,
+            divergence=mode,
         )
         try:
-            replay_document(report.document, registry)
+            replay_document(report.document, registry, mode)
         except NonDeterminismError as exc:
-            echo(f"chaos ({mode}): the resumed history does not replay:\n{exc}")
+            echo(f"chaos ({chaos_mode}): the resumed history does not replay:\n{exc}")
             return 1
         problems = check_chaos(report, reference)
-        where = "after every step" if mode == "steps" else "at random points inside activities"
+        where = "after every step" if chaos_mode == "steps" else "at random points inside activities"
         echo(f"chaos: {report.kills} SIGKILLs {where} over {report.launches} worker launches")
         if activity_results(report.document) != activity_results(reference.document):
             compared = False

@@ -22,7 +22,7 @@ from typing import Any
 from wfcheck.runtime import history as h
 from wfcheck.runtime.clock import RealClock, VirtualClock
 from wfcheck.runtime.context import ActivityContext, function_name
-from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, StepResult, accepts_input
+from wfcheck.runtime.executor import CONTINUED_AS_NEW, Execution, Mode, StepResult, accepts_input
 from wfcheck.runtime.history import Event
 from wfcheck.runtime.registry import Registry
 from wfcheck.runtime.store import Commit, InstanceRecord, MemoryStore, Store
@@ -54,8 +54,9 @@ def pending_work(events: Sequence[Event]) -> Pending:
     """Scheduled activities, child workflows and timers without a recorded outcome."""
     scheduled: dict[int, Event] = {}
     for event in events:
-        if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED):
-            scheduled[int(event.seq)] = event  # type: ignore[arg-type]
+        scheduling = event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED, h.TIMER_CREATED)
+        if scheduling and event.seq is not None:
+            scheduled[event.seq] = event
         elif event.seq is not None:
             scheduled.pop(event.seq, None)
         elif event.kind in h.TERMINAL_KINDS:
@@ -81,8 +82,10 @@ class Worker:
         hooks: Hooks | None = None,
         target: str | None = None,
         sticky: bool = False,
+        mode: Mode = "strict",
     ) -> None:
-        """``sticky=True`` keeps each instance's execution in memory between steps instead of
+        """``mode`` is the divergence check of every replay (see :mod:`executor`).
+        ``sticky=True`` keeps each instance's execution in memory between steps instead of
         replaying the whole history at every step: linear instead of quadratic in the history
         length, but a step no longer re-checks the code against the history (a restart
         still does)."""
@@ -94,6 +97,8 @@ class Worker:
         self.steps = 0
         self.hit_step_limit = False
         self.sticky = sticky
+        self.mode = mode
+        self.codec = registry.codec
         self._cache: dict[str, tuple[int, int, Event | None, Execution]] = {}
         self._histories: dict[str, tuple[int, list[Event]]] = {}
 
@@ -114,7 +119,7 @@ class Worker:
         instance_id = instance_id or uuid.uuid4().hex
         moment = start_time or self.clock.now()
         record = InstanceRecord(
-            instance_id=instance_id, name=name, input=h.to_wire(input), target=self.target
+            instance_id=instance_id, name=name, input=self.codec.encode(input), target=self.target
         )
         self._start_instance(record, moment)
         return instance_id
@@ -126,7 +131,7 @@ class Worker:
         return self.run_until_idle(instance_id, **idle_options)
 
     def raise_event(self, instance_id: str, name: str, data: Any = None) -> None:
-        self.store.enqueue_event(instance_id, name, h.to_wire(data))
+        self.store.enqueue_event(instance_id, name, self.codec.encode(data))
 
     def run_until_idle(
         self, instance_id: str, *, fire_timers_while_waiting: bool = False, max_steps: int = 100_000
@@ -158,7 +163,9 @@ class Worker:
             input=record.input,
             instance_id=record.instance_id,
         )
-        result = self._execute(record.name, record.instance_id, record.generation, [], [started])
+        result = self._execute(
+            record.name, record.instance_id, record.generation, [], [started], record.parent_id
+        )
         record = dataclasses.replace(
             record,
             status=result.status,
@@ -170,7 +177,13 @@ class Worker:
         self._after_commit(record.instance_id)
 
     def _execute(
-        self, name: str, instance_id: str, generation: int, old: Sequence[Event], new: Sequence[Event]
+        self,
+        name: str,
+        instance_id: str,
+        generation: int,
+        old: Sequence[Event],
+        new: Sequence[Event],
+        parent_id: str | None = None,
     ) -> StepResult:
         execution = None
         if self.sticky:
@@ -182,7 +195,8 @@ class Worker:
             ):
                 execution = cached[3]
         if execution is None:
-            execution = Execution(self.registry.get_workflow(name), instance_id)
+            execution = self.new_execution(name, instance_id, old or new)
+            execution.parent_instance_id = parent_id
             execution.replay_history(old)
         result = execution.apply_new(new)
         for (kind, fname), target in result.functions.items():
@@ -192,13 +206,26 @@ class Worker:
             self._cache[instance_id] = (generation, len(old) + len(result.tail), last, execution)
         return result
 
+    def new_execution(self, name: str, instance_id: str, history: Sequence[Event]) -> Execution:
+        """An execution of the function history says runs (a Dapr named version is kept for the
+        instance's life; a new instance gets the latest, recorded on its start event)."""
+        first = history[0] if history else None
+        recorded = first.version if first is not None and first.kind == h.WORKFLOW_STARTED else None
+        workflow, version = self.registry.resolve_workflow(name, recorded)
+        if first is not None and first.kind == h.WORKFLOW_STARTED and recorded is None and version:
+            first.version = version
+        return Execution(workflow, instance_id, self.mode, self.codec)
+
     def _history(self, record: InstanceRecord) -> list[Event]:
         """The current generation's events (sticky: kept in memory while the store agrees)."""
         if self.sticky:
             cached = self._histories.get(record.instance_id)
-            if cached is not None and cached[0] == record.generation:
-                if self.store.count(record.instance_id, record.generation) == len(cached[1]):
-                    return cached[1]
+            if (
+                cached is not None
+                and cached[0] == record.generation
+                and self.store.count(record.instance_id, record.generation) == len(cached[1])
+            ):
+                return cached[1]
         events = self.store.history(record.instance_id)
         if self.sticky:
             self._histories[record.instance_id] = (record.generation, events)
@@ -206,7 +233,9 @@ class Worker:
 
     def _replay_state(self, record: InstanceRecord) -> StepResult:
         history = self._history(record)
-        return self._execute(record.name, record.instance_id, record.generation, history, [])
+        return self._execute(
+            record.name, record.instance_id, record.generation, history, [], record.parent_id
+        )
 
     def _step(
         self,
@@ -215,7 +244,9 @@ class Worker:
         new: Sequence[Event],
         consumed: Sequence[int] = (),
     ) -> None:
-        result = self._execute(record.name, record.instance_id, record.generation, history, new)
+        result = self._execute(
+            record.name, record.instance_id, record.generation, history, new, record.parent_id
+        )
         self.store.commit(
             record.instance_id,
             Commit(
@@ -249,7 +280,9 @@ class Worker:
         first += [
             Event(h.EVENT_RAISED, stamp, name=e["name"], data=e.get("data")) for e in (last.events or [])
         ]
-        result = self._execute(record.name, record.instance_id, record.generation + 1, [], first)
+        result = self._execute(
+            record.name, record.instance_id, record.generation + 1, [], first, record.parent_id
+        )
         self.store.commit(
             record.instance_id,
             Commit(
@@ -294,15 +327,20 @@ class Worker:
         return False
 
     def _run_activity(self, instance_id: str, scheduled: Event, history: Sequence[Event]) -> Event:
-        seq, name = int(scheduled.seq), str(scheduled.name)  # type: ignore[arg-type]
+        seq, name = scheduled.seq, str(scheduled.name)
+        if seq is None:  # pending_work() lists only events with a sequence number
+            raise ValueError(f"cannot run {scheduled.describe()}: it has no sequence number")
         self.hooks.before_activity(instance_id, seq, name)
         try:
             fn = self.registry.get_activity(name)
             context = ActivityContext(instance_id, seq)
-            produced = fn(context, scheduled.input) if accepts_input(fn) else fn(context)
+            if accepts_input(fn):
+                produced = fn(context, self.codec.activity_input(fn, scheduled.input))
+            else:
+                produced = fn(context)
             if inspect.iscoroutine(produced):
                 produced = asyncio.run(produced)
-            event = Event(h.ACTIVITY_COMPLETED, "", seq=seq, result=h.to_wire(produced))
+            event = Event(h.ACTIVITY_COMPLETED, "", seq=seq, result=self.codec.encode(produced))
         except Exception as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
             event = Event(h.ACTIVITY_FAILED, "", seq=seq, error=h.error_payload(exc, text))
@@ -319,6 +357,13 @@ class Worker:
     ) -> bool:
         child_id = str(scheduled.instance_id)
         child = self.store.find(child_id)
+        stamp = h.format_time(self._now(history))
+        if not self.registry.has_workflow(str(scheduled.name)):  # as the engines: a task failure
+            message = f"no workflow registered as {scheduled.name!r}"
+            error = {"type": "WorkflowNotFoundError", "message": message}
+            failed = Event(h.CHILD_WORKFLOW_FAILED, stamp, seq=scheduled.seq, error=error)
+            self._step(record, history, [failed])
+            return True
         if child is None or child.parent_id != record.instance_id or child.parent_seq != scheduled.seq:
             child_record = InstanceRecord(
                 instance_id=child_id,
@@ -330,7 +375,6 @@ class Worker:
             )
             self._start_instance(child_record, self._now(history))
             return True
-        stamp = h.format_time(self._now(history))
         if child.status == "completed":
             self._step(
                 record,

@@ -1,0 +1,318 @@
+"""The application layer: what a run of wfcheck means, shared by the command line and the
+language server.
+
+The command line (:mod:`wfcheck.cli`) turns arguments into an :class:`~wfcheck.config.Options`
+and an :class:`Output` and calls :func:`run_check`; everything after that lives here: grouping
+paths by configuration, checking or fixing them, merging the results of the groups, choosing
+which stream each part of the report goes to and which summary closes it, and the exit-code
+policy. The language server (:mod:`wfcheck.server`) configures one buffer like the file on
+disk with :func:`settings_for` and checks or fixes it with :func:`check_buffer` and
+:func:`fix_buffer`. A problem the user must fix (a bad option, a broken configuration) is a
+:class:`UsageError`: one line, exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Callable, Protocol
+
+from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
+from wfcheck.config import ConfigError, Options, resolve
+from wfcheck.engine import check_paths, check_source
+from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
+from wfcheck.report import REPORTERS, summary
+from wfcheck.report import statistics as stats
+from wfcheck.results import FileResult, RunResult
+from wfcheck.rule_docs import render_all, render_rule, render_rule_list
+from wfcheck.settings import INTERNAL_ERROR, Settings
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.project import ProjectIndex
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+Groups = list[tuple[Settings, list[str]]]
+
+
+class UsageError(Exception):
+    """Something the user must fix before wfcheck can run; the message is the one line to show
+    (the run exits 2)."""
+
+
+class Sink(Protocol):
+    """Where a report goes: standard output and standard error (the command line's streams)."""
+
+    def out(self, text: str) -> None: ...
+
+    def err(self, text: str) -> None: ...
+
+    def out_bytes(self, data: bytes) -> None: ...
+
+
+@dataclass(frozen=True)
+class Output:
+    """How the report is printed and the run exits."""
+
+    format: str = "full"
+    file: str | None = None
+    statistics: bool = False
+    quiet: bool = False
+    show_fixes: bool = False
+    exit_zero: bool = False
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (a container or `taskset` can allow fewer than the
+    machine has)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def configure(targets: Sequence[str], options: Options) -> Groups:
+    """The targets grouped by the settings that apply to them."""
+    try:
+        return resolve(list(targets), options)
+    except (ConfigError, CatalogError) as exc:
+        raise UsageError(str(exc)) from None
+
+
+def run_check(
+    paths: Sequence[str],
+    options: Options,
+    out: Output,
+    sink: Sink,
+    *,
+    fix: bool = False,
+    diff: bool = False,
+    stdin_filename: str | None = None,
+    read_stdin: Callable[[], bytes] | None = None,
+) -> int:
+    """The `check` command: check (or fix, or diff) ``paths`` and report; returns the exit
+    code. ``paths == ["-"]`` checks the bytes ``read_stdin`` returns."""
+    from_stdin = list(paths) == ["-"]
+    targets = [stdin_filename or "-"] if from_stdin else list(paths) or ["."]
+    # Stdin without a name is configured as a file in the working directory (`-`).
+    groups = configure(targets, options)
+    if from_stdin:
+        assert read_stdin is not None
+        return _run_stdin(groups[0][0], stdin_filename, read_stdin, fix or diff, diff, out, sink)
+    if fix or diff:
+        return _run_fix(groups, diff, out, sink)
+    return _run_paths(groups, out, sink)
+
+
+def merge(results: Sequence[RunResult]) -> RunResult:
+    """One result for a run made of several configuration groups."""
+    return RunResult([f for r in results for f in r.files], sum(r.helper_modules for r in results))
+
+
+def _run_paths(groups: Groups, out: Output, sink: Sink) -> int:
+    result = merge([check_paths(members, settings) for settings, members in groups])
+    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
+    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe), sink)
+    return exit_code(result, out.exit_zero)
+
+
+def _run_fix(groups: Groups, diff: bool, out: Output, sink: Sink) -> int:
+    outcomes = [
+        outcome
+        for settings, members in groups
+        for outcome in fix_paths(members, settings, settings.unsafe_fixes, write=not diff).outcomes
+    ]
+    if diff:
+        return _report_diff(outcomes, sink)
+    unsafe = any(settings.unsafe_fixes for settings, _ in groups)
+    return _report_fix(outcomes, out, list(groups[0][0].catalog), unsafe, sink)
+
+
+def _run_stdin(
+    settings: Settings,
+    stdin_filename: str | None,
+    read_stdin: Callable[[], bytes],
+    fixing: bool,
+    diff: bool,
+    out: Output,
+    sink: Sink,
+) -> int:
+    name = stdin_filename or "-"
+    skipped = bool(stdin_filename) and is_skipped(settings, name)
+    data = read_stdin()
+    rules = list(settings.catalog)
+    if not fixing:
+        result = RunResult([] if skipped else [check_source(data, name, settings, None)])
+        _report(result, out, rules, _check_summary(result, settings.unsafe_fixes), sink)
+        return exit_code(result, out.exit_zero)
+    outcome, fixed = (
+        (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
+    )
+    if diff:
+        return _report_diff([outcome], sink)
+    # The fixed buffer is the output (as an editor expects); the report goes to stderr.
+    sink.out_bytes(fixed)
+    return _report_fix([outcome], replace(out, file=None), rules, settings.unsafe_fixes, sink, err=True)
+
+
+def exit_code(result: RunResult, exit_zero: bool = False) -> int:
+    """0 nothing to report, 1 findings or unreadable files (unless ``exit_zero``), 2 a check
+    that failed inside wfcheck (WF999)."""
+    if any(d.code == INTERNAL_ERROR for d in result.diagnostics):
+        return EXIT_ERROR
+    findings = bool(result.diagnostics or result.errors)
+    return EXIT_FINDINGS if findings and not exit_zero else EXIT_CLEAN
+
+
+def _report(
+    result: RunResult, out: Output, rules: list[Rule], closing: str, sink: Sink, err: bool = False
+) -> None:
+    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
+    diagnostics = result.diagnostics
+    for path, error in result.errors:
+        sink.err(f"wfcheck: {path}: {error}\n")
+    if out.statistics:
+        rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
+    else:
+        rendered = REPORTERS[out.format](diagnostics, rules)
+    show_summary = not out.quiet and out.format in ("full", "concise")
+    if out.file is not None:
+        try:
+            with open(out.file, "w", encoding="utf-8", newline="") as handle:
+                handle.write(rendered)
+        except OSError as exc:
+            raise UsageError(f"cannot write {out.file}: {exc.strerror or exc}") from None
+        if show_summary:
+            sink.err(closing + "\n")
+        return
+    if rendered:
+        (sink.err if err else sink.out)(rendered)
+    if show_summary:
+        # Only the full format shares its stream with the summary: the others stay one
+        # diagnostic (or statistic) per line for the tools that read them.
+        shared = out.format == "full" and not out.statistics
+        gap = "\n" if diagnostics and shared else ""
+        (sink.err if err or not shared else sink.out)(gap + closing + "\n")
+
+
+def _check_summary(result: RunResult, unsafe: bool) -> str:
+    diagnostics = result.diagnostics
+    return summary.check_summary(
+        diagnostics, len(result.files), len(result.errors), fixable(diagnostics), unsafe
+    )
+
+
+def fix_result(outcomes: Sequence[FixOutcome]) -> RunResult:
+    """What is left to report after fixing, as a run's result."""
+    return RunResult([FileResult(o.path, diagnostics=o.remaining, error=o.error) for o in outcomes])
+
+
+def _report_fix(
+    outcomes: list[FixOutcome],
+    out: Output,
+    rules: list[Rule],
+    unsafe: bool,
+    sink: Sink,
+    err: bool = False,
+) -> int:
+    """What `--fix` did: the findings left, the fixes dropped, and (`--show-fixes`) the
+    fixes applied. Returns the exit code: what is left decides it."""
+    result = fix_result(outcomes)
+    for outcome in outcomes:
+        for code, line, message in outcome.dropped:
+            sink.err(
+                f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would not "
+                f"parse: {message}\n"
+            )
+    fixed = sum(len(o.applied) for o in outcomes)
+    diagnostics = result.diagnostics
+    text = summary.fix_summary(
+        diagnostics,
+        fixed,
+        touched=len({o.path for o in outcomes if o.applied or o.remaining}),
+        checked=len(result.files),
+        unchecked=len(result.errors),
+        fixable=fixable(diagnostics),
+        unsafe=unsafe,
+    )
+    _report(result, out, rules, text, sink, err)
+    if out.show_fixes and fixed:
+        applied = [(o.path, [f"{code} [{label}]" for code, _, _, label in o.applied]) for o in outcomes]
+        listing = summary.fixes_applied(applied, {r.code: r.name for r in rules}) + "\n"
+        (sink.err if err else sink.out)(listing)
+    return exit_code(result, out.exit_zero)
+
+
+def _report_diff(outcomes: list[FixOutcome], sink: Sink) -> int:
+    """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
+    for outcome in outcomes:
+        if outcome.error:
+            sink.err(f"wfcheck: {outcome.path}: {outcome.error}\n")
+    diffs = [o.diff() for o in outcomes if o.changed]
+    for text in diffs:
+        sink.out(text)
+    fixed = sum(len(o.applied) for o in outcomes)
+    sink.err((f"Would fix {summary.plural(fixed, 'finding')}." if fixed else "No fixes available.") + "\n")
+    return EXIT_FINDINGS if diffs else EXIT_CLEAN
+
+
+# -- rules -----------------------------------------------------------------------------------
+
+
+def rule_catalog() -> Catalog:
+    try:
+        return load_catalog()
+    except CatalogError as exc:
+        raise UsageError(f"invalid rule catalog: {exc}") from None
+
+
+def find_rule(catalog: Catalog, code: str) -> Rule | None:
+    """A rule by its code (any case) or its name."""
+    return catalog.get(code.upper()) or next((r for r in catalog if r.name == code.lower()), None)
+
+
+def describe_rules(code: str | None, show_all: bool = False, show_list: bool = False) -> str:
+    """The `rule` command's text: one rule's documentation, every rule's, or the list."""
+    catalog = rule_catalog()
+    if show_list:
+        return render_rule_list(list(catalog))
+    if show_all:
+        return render_all(list(catalog))
+    if not code:
+        raise UsageError("give a rule code (e.g. `wfcheck rule WF101`), --all or --list")
+    found = find_rule(catalog, code)
+    if found is None:
+        raise UsageError(f"unknown rule {code!r} (see `wfcheck rule --list`)")
+    return render_rule(found)
+
+
+# -- one buffer (the language server) -------------------------------------------------------
+
+
+def settings_for(path: str, options: Options) -> Settings:
+    """The settings that apply to the file at ``path`` (which need not exist): its nearest
+    configuration, then ``options``."""
+    return configure([path], options)[0][0]
+
+
+def is_skipped(settings: Settings, path: str) -> bool:
+    """Is a file named explicitly (a buffer, a file from stdin) skipped by the excludes?"""
+    return settings.force_exclude and settings.is_excluded(path)
+
+
+def check_buffer(
+    data: bytes, path: str, settings: Settings, project: ProjectIndex | None = None
+) -> FileResult:
+    """Check one buffer as the file at ``path``; an excluded file has no findings."""
+    if settings.is_excluded(path):
+        return FileResult(path)
+    return check_source(data, path, settings, project)
+
+
+def fix_buffer(
+    data: bytes, path: str, settings: Settings, unsafe: bool, project: ProjectIndex | None = None
+) -> tuple[FixOutcome, bytes]:
+    """Fix one buffer as the file at ``path`` (nothing is written); an excluded file stays."""
+    if settings.is_excluded(path):
+        return FixOutcome(path), data
+    return fix_source(data, path, settings, unsafe, project)

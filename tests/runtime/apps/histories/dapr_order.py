@@ -1,0 +1,32 @@
+"""A Dapr workflow, written as the Dapr examples are, whose histories the history-check tests
+record by driving Dapr's own bundled executor."""
+
+from datetime import timedelta
+
+import dapr.ext.workflow as wf
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.activity(name="quote")
+def quote(ctx, item):
+    return {"item": item, "price": 12}
+
+
+@wfr.activity(name="reserve")
+def reserve(ctx, offer):
+    return f"reserved {offer['item']} at {offer['price']}"
+
+
+@wfr.activity(name="ship")
+def ship(ctx, item):
+    return f"shipped {item}"
+
+
+@wfr.workflow(name="order")
+def order(ctx: wf.DaprWorkflowContext, item):
+    offer = yield ctx.call_activity(quote, input=item)
+    reservation = yield ctx.call_activity(reserve, input=offer)
+    yield ctx.create_timer(timedelta(minutes=5))
+    approval = yield ctx.wait_for_external_event("approve")
+    return {"reservation": reservation, "approval": approval}

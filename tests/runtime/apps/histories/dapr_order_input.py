@@ -1,0 +1,26 @@
+"""dapr_order.order with a changed activity input."""
+
+from datetime import timedelta
+
+import dapr.ext.workflow as wf
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.activity(name="quote")
+def quote(ctx, item):
+    return {"item": item, "price": 12}
+
+
+@wfr.activity(name="reserve")
+def reserve(ctx, offer):
+    return f"reserved {offer['item']} at {offer['price']}"
+
+
+@wfr.workflow(name="order")
+def order(ctx: wf.DaprWorkflowContext, item):
+    offer = yield ctx.call_activity(quote, input=item.upper())
+    reservation = yield ctx.call_activity(reserve, input=offer)
+    yield ctx.create_timer(timedelta(minutes=5))
+    approval = yield ctx.wait_for_external_event("approve")
+    return {"reservation": reservation, "approval": approval}

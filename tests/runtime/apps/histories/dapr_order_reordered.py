@@ -1,0 +1,26 @@
+"""dapr_order.order with the timer moved before the activities."""
+
+from datetime import timedelta
+
+import dapr.ext.workflow as wf
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.activity(name="quote")
+def quote(ctx, item):
+    return {"item": item, "price": 12}
+
+
+@wfr.activity(name="reserve")
+def reserve(ctx, offer):
+    return f"reserved {offer['item']} at {offer['price']}"
+
+
+@wfr.workflow(name="order")
+def order(ctx: wf.DaprWorkflowContext, item):
+    yield ctx.create_timer(timedelta(minutes=5))
+    offer = yield ctx.call_activity(quote, input=item)
+    reservation = yield ctx.call_activity(reserve, input=offer)
+    approval = yield ctx.wait_for_external_event("approve")
+    return {"reservation": reservation, "approval": approval}

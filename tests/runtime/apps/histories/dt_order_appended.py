@@ -1,0 +1,29 @@
+"""dt_order.order with a new activity after the approval (after the in-flight wait point)."""
+
+from datetime import timedelta
+
+from dt_order import RETRY, flaky_charge, notify, quote, reserve, summarize
+from durabletask import task
+
+
+def ship(ctx, item):
+    return f"shipped {item}"
+
+
+def order(ctx: task.OrchestrationContext, item):
+    offer = yield ctx.call_activity(quote, input=item)
+    reservation = yield ctx.call_activity(reserve, input=offer)
+    yield ctx.create_timer(timedelta(milliseconds=50))
+    told = yield task.when_all([ctx.call_activity(notify, input=who) for who in ("buyer", "seller")])
+    charged = yield ctx.call_activity(flaky_charge, input=offer["price"], retry_policy=RETRY)
+    approval = yield ctx.wait_for_external_event("approve")
+    summary = yield ctx.call_sub_orchestrator(summarize, input={"reservation": reservation})
+    shipped = yield ctx.call_activity(ship, input=item)
+    return {
+        "reservation": reservation,
+        "told": told,
+        "charged": charged,
+        "approval": approval,
+        "summary": summary,
+        "shipped": shipped,
+    }
