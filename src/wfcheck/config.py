@@ -288,7 +288,15 @@ def parse_table(
         cache_dir = table["cache-dir"]
         if not isinstance(cache_dir, str) or not cache_dir.strip():
             raise _fail(where, "cache-dir", "a directory path", cache_dir)
-        config.cache_dir = str((root / cache_dir).resolve())
+        resolved = (root / cache_dir).resolve()
+        if resolved != root.resolve() and root.resolve() not in resolved.parents:
+            # A configuration (a vendored one, say) must not make a run write elsewhere;
+            # the user's own --cache-dir or WFCHECK_CACHE_DIR may.
+            raise ConfigError(
+                f"{where}: key `cache-dir`: {cache_dir!r} leaves the project ({root}); "
+                f"use --cache-dir or WFCHECK_CACHE_DIR for a cache outside it"
+            )
+        config.cache_dir = str(resolved)
     return config
 
 

@@ -123,6 +123,9 @@ def _walk(root: str) -> Iterator[str]:
             with os.scandir(directory or ".") as scan:
                 entries = sorted(scan, key=lambda e: e.name)
         except OSError:
+            # Named in the results, so reading it reports why (a directory without read
+            # permission is not a directory without files).
+            yield directory or "."
             continue
         # Looked for in the listing, not with a system call per directory.
         names = {entry.name for entry in entries if entry.name in _SPECIAL_FILES}

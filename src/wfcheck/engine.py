@@ -133,7 +133,12 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
     `*.py` would block or never end."""
     try:
         # Asked before opening: opening a FIFO blocks until something writes to it.
-        if not stat.S_ISREG(os.stat(path).st_mode):
+        mode = os.stat(path).st_mode
+        if stat.S_ISDIR(mode):
+            # Discovery names a directory it could not list.
+            with os.scandir(path):
+                pass
+        if not stat.S_ISREG(mode):
             raise UnreadableFile("cannot read file: not a regular file")
         with open(path, "rb") as handle:
             return handle.read()
@@ -142,7 +147,8 @@ def read_file(path: str | os.PathLike[str]) -> bytes:
             reason = "broken symbolic link"
         else:
             reason = exc.strerror or str(exc)
-        raise UnreadableFile(f"cannot read file: {reason}") from None
+        what = "directory" if os.path.isdir(path) else "file"
+        raise UnreadableFile(f"cannot read {what}: {reason}") from None
 
 
 class FileChecker:

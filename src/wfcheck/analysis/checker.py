@@ -8,6 +8,7 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, TypeVar
 
 import libcst as cst
@@ -608,11 +609,12 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
             kept.append(finding)
         elif line != positions[leader.node].start.line:
             others.setdefault(id(leader), []).append(line)
-    for finding in first.values():
+    for index, finding in enumerate(kept):
         lines = sorted(set(others.get(id(finding), ())))
         if lines:
             listed = ", ".join(str(n) for n in lines)
-            finding.api += f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
+            also = f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
+            kept[index] = replace(finding, api=finding.api + also)
     findings[start:] = kept
 
 

@@ -30,7 +30,7 @@ from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import FrameworkSpec
-from wfcheck.source import SourceError, parse_source
+from wfcheck.source import SourceError, content_digest, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -211,6 +211,9 @@ class ProjectIndex:
         self._chains: dict[tuple[str, int, str], Chain | None] = {}
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
+        # The hash of the bytes each file was analysed from, by real path: what the cache
+        # stores for a dependency (not the file as it is when the cache is saved).
+        self.read_digests: dict[str, str] = {}
         self.modules_parsed = 0
         # How a helper module's bytes are read: the language server reads an open editor
         # buffer before the file on disk.
@@ -303,8 +306,13 @@ class ProjectIndex:
         if key in self._by_file:
             return self._by_file[key]
         try:
-            text, module = parse_source(self.read_source(path))
-        except (OSError, SourceError):
+            data = self.read_source(path)
+        except OSError:
+            return None
+        self.read_digests[key[0]] = content_digest(data)
+        try:
+            text, module = parse_source(data)
+        except SourceError:
             return None
         self.modules_parsed += 1
         facts = ModuleFacts(
@@ -409,13 +417,31 @@ class ProjectIndex:
         return None
 
     def _definition_node(
-        self, qualified: str, importer_dir: Path | None, depth: int
+        self, qualified: str, importer_dir: Path | None, depth: int = 0
     ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]] | None:
-        """The module-level def or class a qualified name reaches (following re-exports and
-        star imports), or the lambda or `functools.partial(...)` call a name is bound to, and
-        the attribute names left after it."""
-        if depth > 4 or not qualified or qualified.startswith("."):
-            return None
+        """The module-level def or class a qualified name reaches (following re-exports to
+        the end of the chain, and star imports; a chain that comes back to a name it passed
+        is a cycle: None), or the lambda or `functools.partial(...)` call a name is bound to,
+        and the attribute names left after it."""
+        seen: set[tuple[str, Path | None]] = set()
+        while qualified and not qualified.startswith("."):
+            if (qualified, importer_dir) in seen:
+                return None
+            seen.add((qualified, importer_dir))
+            step = self._definition_step(qualified, importer_dir, depth)
+            if step is None or isinstance(step[0], ModuleFacts):
+                return step
+            qualified, importer_dir = step
+        return None
+
+    def _definition_step(
+        self, qualified: str, importer_dir: Path | None, depth: int
+    ) -> (
+        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]]
+        | tuple[str, Path]
+        | None
+    ):
+        """One link of a re-export chain: the definition, or the name it re-exports."""
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
             facts = self.module(".".join(parts[:split]), importer_dir)
@@ -427,14 +453,13 @@ class ProjectIndex:
             for binding in bindings:
                 if binding.kind == "import":
                     target = absolute_name(binding.target, module_scope.package)
-                    rest = ".".join([target] + names[1:])
-                    return self._definition_node(rest, facts.directory, depth + 1)
+                    return ".".join([target] + names[1:]), facts.directory
                 if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
                     return facts, binding.node, names[1:]
             if len(bindings) == 1 and isinstance(bindings[0].node, (cst.Lambda, cst.Call)):
                 return facts, bindings[0].node, names[1:]
-            if not bindings:
-                # `from .base import *`: the first star-imported project module defining it.
+            if not bindings and depth < 4:
+                # `from .base import *`: the last star-imported project module defining it.
                 for star in reversed(module_scope.star_modules):
                     origin = absolute_name(star, module_scope.package)
                     found = self._definition_node(

@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from wfcheck.analysis.findings import STATEMENT
 from wfcheck.analysis.scopes import absolute_name, dotted_name
 from wfcheck.diagnostics import Edit, Fix
-
-from wfcheck.analysis.findings import STATEMENT
 
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext

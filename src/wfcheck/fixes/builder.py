@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED
-from wfcheck.checks import sandbox_imports
 from wfcheck.catalog import load_fix_catalog
+from wfcheck.checks import sandbox_imports
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner

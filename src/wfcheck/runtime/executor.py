@@ -407,7 +407,11 @@ class Execution:
     def _finish_failed(self, exc: BaseException) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self._end(
-            Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text))
+            Event(
+                h.WORKFLOW_FAILED,
+                h.format_time(self.current_time),
+                error={**h.error_payload(exc, text), "type": self.codec.error_type(exc)},
+            )
         )
 
     def _end(self, event: Event) -> None:

@@ -111,8 +111,10 @@ class Worker:
         *,
         instance_id: str | None = None,
         start_time: datetime | None = None,
+        version: str | None = None,
     ) -> str:
-        """Record ``workflow_started`` and run the first step (one transaction)."""
+        """Record ``workflow_started`` and run the first step (one transaction). ``version``
+        is the instance's version (durabletask's ``schedule_new_orchestration(version=)``)."""
         name = function_name(workflow)
         if not isinstance(workflow, str):
             self.registry.learn("workflow", name, workflow)
@@ -121,7 +123,7 @@ class Worker:
         record = InstanceRecord(
             instance_id=instance_id, name=name, input=self.codec.encode(input), target=self.target
         )
-        self._start_instance(record, moment)
+        self._start_instance(record, moment, version)
         return instance_id
 
     def run(self, workflow: Any, input: Any = None, **options: Any) -> InstanceRecord:
@@ -154,7 +156,7 @@ class Worker:
 
     # -- steps ---------------------------------------------------------------------------------
 
-    def _start_instance(self, record: InstanceRecord, moment: datetime) -> None:
+    def _start_instance(self, record: InstanceRecord, moment: datetime, version: str | None = None) -> None:
         self._histories.pop(record.instance_id, None)  # a retried child reuses its id
         started = Event(
             h.WORKFLOW_STARTED,
@@ -162,6 +164,7 @@ class Worker:
             name=record.name,
             input=record.input,
             instance_id=record.instance_id,
+            version=version,
         )
         result = self._execute(
             record.name, record.instance_id, record.generation, [], [started], record.parent_id
@@ -343,7 +346,8 @@ class Worker:
             event = Event(h.ACTIVITY_COMPLETED, "", seq=seq, result=self.codec.encode(produced))
         except Exception as exc:
             text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-            event = Event(h.ACTIVITY_FAILED, "", seq=seq, error=h.error_payload(exc, text))
+            error = {**h.error_payload(exc, text), "type": self.codec.error_type(exc)}
+            event = Event(h.ACTIVITY_FAILED, "", seq=seq, error=error)
         self.hooks.after_activity(instance_id, seq, name)
         event.timestamp = h.format_time(self._now(history))
         return event
