@@ -205,28 +205,17 @@ def test_fix_paths_reports_a_file_changed_between_read_and_write(tmp_path: Path,
 
 
 def test_a_disk_full_in_the_middle_of_a_write_leaves_the_original(tmp_path: Path, monkeypatch) -> None:
-    import wfcheck.fixes.apply as apply
+    import wfcheck.fixes.write as write
 
     target = tmp_path / "wf.py"
     target.write_bytes(SAFE.read_bytes())
-    fdopen = os.fdopen
+    os_write = os.write
 
-    class HalfWritten:
-        def __init__(self, handle):
-            self.handle = handle
+    def half_written(handle: int, data) -> int:
+        os_write(handle, bytes(data[: len(data) // 2]))
+        raise OSError(28, "No space left on device")
 
-        def __enter__(self):
-            return self
-
-        def __exit__(self, *exc_info):
-            self.handle.close()
-
-        def write(self, data: bytes) -> int:
-            self.handle.write(data[: len(data) // 2])
-            self.handle.flush()
-            raise OSError(28, "No space left on device")
-
-    monkeypatch.setattr(apply.os, "fdopen", lambda fd, mode: HalfWritten(fdopen(fd, mode)))
+    monkeypatch.setattr(write.os, "write", half_written)
     [outcome] = _fix_in(tmp_path).outcomes
     assert outcome.error == "not fixed: [Errno 28] No space left on device"
     assert outcome.applied == []

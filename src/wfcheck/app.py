@@ -24,6 +24,7 @@ from wfcheck.engine import check_paths, check_source
 from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
 from wfcheck.report import REPORTERS, summary
 from wfcheck.report import statistics as stats
+from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
 from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 from wfcheck.settings import INTERNAL_ERROR, Settings
@@ -170,11 +171,9 @@ def _report(
     """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
     diagnostics = result.diagnostics
     for path, error in result.errors:
-        sink.err(f"wfcheck: {path}: {error}\n")
+        sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
-        rendered = (
-            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
-        )
+        rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
         rendered = REPORTERS[out.format](diagnostics, rules)
     show_summary = not out.quiet and out.format in ("full", "concise")
@@ -223,8 +222,11 @@ def _report_fix(
     for outcome in outcomes:
         for code, line, message in outcome.dropped:
             sink.err(
-                f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would not "
-                f"parse: {message}\n"
+                printable(
+                    f"wfcheck: {outcome.path}:{line}: {code} fix not applied, its result would "
+                    f"not parse or not decode: {message}"
+                )
+                + "\n"
             )
     fixed = sum(len(o.applied) for o in outcomes)
     diagnostics = result.diagnostics
@@ -239,7 +241,10 @@ def _report_fix(
     )
     _report(result, out, rules, text, sink, err)
     if out.show_fixes and fixed:
-        applied = [(o.path, [f"{code} [{label}]" for code, _, _, label in o.applied]) for o in outcomes]
+        applied = [
+            (printable(o.path), [f"{code} [{label}]" for code, _, _, label in o.applied])
+            for o in outcomes
+        ]
         listing = summary.fixes_applied(applied, {r.code: r.name for r in rules}) + "\n"
         (sink.err if err else sink.out)(listing)
     return exit_code(result, out.exit_zero)
@@ -249,7 +254,7 @@ def _report_diff(outcomes: list[FixOutcome], sink: Sink) -> int:
     """`--diff`: the fixes as a unified diff on stdout; exit 1 when there is one."""
     for outcome in outcomes:
         if outcome.error:
-            sink.err(f"wfcheck: {outcome.path}: {outcome.error}\n")
+            sink.err(printable(f"wfcheck: {outcome.path}: {outcome.error}") + "\n")
     diffs = [o.diff() for o in outcomes if o.changed]
     for text in diffs:
         sink.out(text)

@@ -28,6 +28,7 @@ from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.results import FileResult
 from wfcheck.settings import Settings
+from wfcheck.source import content_digest
 
 CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
@@ -40,10 +41,11 @@ _CACHEDIR_TAG = (
 _RACY_NS = 2_000_000_000
 # Settings fields that say where and how fast to run, not what a file's result is.
 _RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
+# A cache file above this size is not read (it is rewritten by the next save).
+MAX_CACHE_BYTES = 256 * 1024 * 1024
 
 
-def digest(data: bytes) -> str:
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
+digest = content_digest
 
 
 @cache
@@ -103,25 +105,108 @@ def result_to_data(result: FileResult) -> dict[str, Any]:
     }
 
 
-def result_from_data(path: str, data: dict[str, Any]) -> FileResult:
+class InvalidEntry(Exception):
+    """A cached value does not have the shape wfcheck writes: the entry is a miss."""
+
+
+def _expect(value: Any, kind: type | tuple[type, ...]) -> Any:
+    # bool is an int to isinstance: a position is never one.
+    if not isinstance(value, kind) or (isinstance(value, bool) and bool not in _kinds(kind)):
+        raise InvalidEntry(f"expected {kind}, got {type(value).__name__}")
+    return value
+
+
+def _kinds(kind: type | tuple[type, ...]) -> tuple[type, ...]:
+    return kind if isinstance(kind, tuple) else (kind,)
+
+
+def _fields(data: Any, names: frozenset[str]) -> dict[str, Any]:
+    """``data`` as a JSON object with exactly these keys."""
+    if not isinstance(data, dict) or data.keys() != names:
+        raise InvalidEntry("unexpected keys")
+    return data
+
+
+_OPTIONAL_STR = (str, type(None))
+_DIAGNOSTIC_TYPES: dict[str, Any] = {
+    "code": str, "name": str, "message": str, "path": str, "line": int, "column": int,
+    "end_line": int, "end_column": int, "workflow": str, "framework": _OPTIONAL_STR,
+    "chain": list, "help": _OPTIONAL_STR, "noqa_row": (int, type(None)), "source_line": str,
+    "fix": (dict, type(None)),
+}
+_EDIT_TYPES: dict[str, Any] = {
+    "content": str, "line": int, "column": int, "end_line": int, "end_column": int,
+}
+_APPLICABILITIES = frozenset({"safe", "unsafe", "display-only"})
+_HISTORIES = frozenset({"keeps", "changes"})
+
+
+def result_from_data(path: str, data: Any) -> FileResult:
+    """The result a cache entry holds; raises :class:`InvalidEntry` for any other shape."""
+    data = _fields(data, frozenset({"parsed", "diagnostics", "depends_on"}))
     return FileResult(
         path,
-        diagnostics=[_diagnostic(d) for d in data["diagnostics"]],
-        parsed=bool(data["parsed"]),
-        depends_on=tuple(data["depends_on"]),
+        diagnostics=[_diagnostic(d) for d in _expect(data["diagnostics"], list)],
+        parsed=_expect(data["parsed"], bool),
+        depends_on=tuple(_expect(d, str) for d in _expect(data["depends_on"], list)),
     )
 
 
-def _diagnostic(data: dict[str, Any]) -> Diagnostic:
+def _diagnostic(data: Any) -> Diagnostic:
+    data = _fields(data, frozenset(_DIAGNOSTIC_TYPES))
+    for name, kind in _DIAGNOSTIC_TYPES.items():
+        _expect(data[name], kind)
     fix = data["fix"]
+    if fix is not None:
+        fix = _fields(fix, frozenset({"applicability", "message", "edits", "history", "patch"}))
+        if fix["applicability"] not in _APPLICABILITIES or fix["history"] not in _HISTORIES:
+            raise InvalidEntry("unknown applicability or history")
+        fix = Fix(
+            fix["applicability"],
+            _expect(fix["message"], str),
+            tuple(_edit(e) for e in _expect(fix["edits"], list)),
+            fix["history"],
+            _expect(fix["patch"], str),
+        )
     return Diagnostic(
-        **{
-            **data,
-            "chain": tuple(data["chain"]),
-            "fix": Fix(**{**fix, "edits": tuple(Edit(**e) for e in fix["edits"])})
-            if fix is not None
-            else None,
-        }
+        **{**data, "chain": tuple(_expect(step, str) for step in data["chain"]), "fix": fix}
+    )
+
+
+def _edit(data: Any) -> Edit:
+    data = _fields(data, frozenset(_EDIT_TYPES))
+    for name, kind in _EDIT_TYPES.items():
+        _expect(data[name], kind)
+    return Edit(**data)
+
+
+def _valid_stat(value: Any) -> bool:
+    return value is None or (
+        isinstance(value, list)
+        and len(value) == 2
+        and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    )
+
+
+def _valid_signature(value: Any) -> bool:
+    """None, or [mtime, size, hash] with the stat part possibly [None, None]."""
+    if value is None:
+        return True
+    if not isinstance(value, list) or len(value) != 3 or not isinstance(value[2], str):
+        return False
+    return value[:2] == [None, None] or _valid_stat(value[:2])
+
+
+def _valid_entry(entry: Any) -> bool:
+    return (
+        isinstance(entry, dict)
+        and entry.keys() == {"display", "context", "stat", "hash", "deps", "result"}
+        and isinstance(entry["display"], str)
+        and isinstance(entry["context"], str)
+        and _valid_stat(entry["stat"])
+        and isinstance(entry["hash"], _OPTIONAL_STR)
+        and isinstance(entry["deps"], dict)
+        and all(_valid_signature(sig) for sig in entry["deps"].values())
     )
 
 
@@ -144,14 +229,27 @@ class ResultCache:
         self.context = digest("\0".join(context).encode())
         self.entries = self._load()
         self._dirty = False
-        # Each dependency's current signature, looked up once per run.
-        self._signatures: dict[str, list[Any] | None] = {}
+        # Each dependency's signature (by path and the hash read), made once per run.
+        self._signatures: dict[str, list[Any]] = {}
+        # A dependency's current hash when its stat changed, read once per run.
+        self._current: dict[str, str | None] = {}
 
     def _load(self) -> dict[str, Any]:
+        """The stored entries: read only from a regular file below :data:`MAX_CACHE_BYTES`
+        (a FIFO or a link to a device in its place would hang or never end); anything that is
+        not the JSON wfcheck writes is an empty cache."""
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0)
         try:
-            with open(self.file, encoding="utf-8") as handle:
-                data = json.load(handle)
-        except (OSError, ValueError):
+            descriptor = os.open(self.file, flags)
+            with os.fdopen(descriptor, "rb") as handle:
+                st = os.fstat(handle.fileno())
+                if not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES:
+                    return {}
+                raw = handle.read(MAX_CACHE_BYTES + 1)
+            if len(raw) > MAX_CACHE_BYTES:
+                return {}
+            data = json.loads(raw)
+        except (OSError, ValueError, RecursionError, MemoryError):
             return {}
         entries = data.get("entries") if isinstance(data, dict) else None
         return entries if isinstance(entries, dict) else {}
@@ -162,6 +260,7 @@ class ResultCache:
         try:
             if (
                 not isinstance(entry, dict)
+                or not _valid_entry(entry)
                 or entry["display"] != display
                 or entry["context"] != self.context
             ):
@@ -176,7 +275,7 @@ class ResultCache:
             if entry["result"] is None:
                 return FileResult(display)
             return result_from_data(display, entry["result"])
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except (InvalidEntry, KeyError, TypeError, ValueError, AttributeError, IndexError):
             return None
 
     def store(
@@ -191,24 +290,36 @@ class ResultCache:
             "context": self.context,
             "stat": _trusted_stat(st),
             "hash": content_hash if interesting else None,
-            "deps": {dep: self._signature(dep) for dep in result.depends_on},
+            "deps": {
+                dep: self._signature(dep, read)
+                for dep, read in zip(
+                    result.depends_on,
+                    result.dependency_digests or (None,) * len(result.depends_on),
+                )
+            },
             "result": result_to_data(result) if interesting else None,
         }
         self._dirty = True
 
-    def _signature(self, path: str) -> list[Any] | None:
-        """[mtime, size, content hash] of a regular file; None when there is none."""
-        if path not in self._signatures:
+    def _signature(self, path: str, read: str | None) -> list[Any] | None:
+        """[mtime, size, content hash] of a dependency as the analysis read it (``read``: the
+        hash of those bytes; None: it read none, the file was absent). The stat is kept only
+        while the file still holds those bytes: a helper edited after the analysis read it
+        must not be taken for the one the result came from."""
+        if read is None:
+            return None
+        key = f"{path}\0{read}"
+        if key not in self._signatures:
+            signature: list[Any] = [None, None, read]
             try:
                 st = os.stat(path)
-                signature: list[Any] | None = None
-                if stat.S_ISREG(st.st_mode):
-                    trusted: list[Any] = _trusted_stat(st) or [None, None]
-                    signature = trusted + [_read_digest(path)]
+                trusted = _trusted_stat(st)
+                if trusted is not None and stat.S_ISREG(st.st_mode) and _read_digest(path) == read:
+                    signature = [*trusted, read]
             except OSError:
-                signature = None
-            self._signatures[path] = signature
-        return self._signatures[path]
+                pass
+            self._signatures[key] = signature
+        return self._signatures[key]
 
     def _unchanged(self, path: str, stored: list[Any] | None) -> bool:
         try:
@@ -219,16 +330,19 @@ class ResultCache:
             return stored is None and not stat.S_ISREG(st.st_mode)
         if stored[:2] == _stat_key(st):
             return True
-        current = self._signature(path)
-        return current is not None and current[2] == stored[2]
+        if path not in self._current:
+            self._current[path] = _read_digest(path)
+        return self._current[path] == stored[2]
 
     def save(self) -> None:
         """Write the entries atomically (a reader sees the old file or the new one)."""
         if not self._dirty:
             return
         try:
+            dedicated = _dedicated(self.directory)
             self.file.parent.mkdir(parents=True, exist_ok=True)
-            _mark_cache_directory(self.directory)
+            if dedicated:
+                _mark_cache_directory(self.directory)
             handle, temporary = tempfile.mkstemp(dir=self.file.parent, suffix=".tmp")
             try:
                 with os.fdopen(handle, "w", encoding="utf-8") as out:
@@ -254,6 +368,25 @@ def _read_digest(path: str) -> str | None:
             return digest(handle.read())
     except OSError:
         return None
+
+
+def _dedicated(directory: Path) -> bool:
+    """Is ``directory`` wfcheck's own (absent, so created now; empty; or tagged by wfcheck
+    before)? Only there may a `*` .gitignore go: in a project directory (`cache-dir = "."`)
+    it would hide every new file from git."""
+    try:
+        with os.scandir(directory) as entries:
+            names = {entry.name for entry in entries}
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    if not names:
+        return True
+    try:
+        return (directory / "CACHEDIR.TAG").read_text(encoding="utf-8") == _CACHEDIR_TAG
+    except (OSError, UnicodeError):
+        return False
 
 
 def _mark_cache_directory(directory: Path) -> None:

@@ -10,6 +10,7 @@ import click
 from wfcheck import __version__, app
 from wfcheck.config import Options
 from wfcheck.report import REPORTERS
+from wfcheck.report.printable import printable
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -174,11 +175,21 @@ def check(
             fix=fix,
             diff=diff,
             stdin_filename=stdin_filename,
-            read_stdin=sys.stdin.buffer.read,
+            read_stdin=_read_stdin,
         )
     except app.UsageError as exc:
         _fail(str(exc))
     sys.exit(code)
+
+
+def _read_stdin() -> bytes:
+    # Started with stdin closed (`<&-`), Python has no sys.stdin at all.
+    if sys.stdin is None:
+        raise app.UsageError("cannot read from stdin: it is closed")
+    try:
+        return sys.stdin.buffer.read()
+    except (OSError, ValueError) as exc:
+        raise app.UsageError(f"cannot read from stdin: {getattr(exc, 'strerror', None) or exc}") from None
 
 
 class _ClickSink:
@@ -208,5 +219,17 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 
 
 def _fail(message: str) -> NoReturn:
-    click.echo(f"wfcheck: error: {message}", err=True)
+    click.echo(printable(f"wfcheck: error: {message}"), err=True)
     sys.exit(app.EXIT_ERROR)
+
+
+@main.command()
+def server() -> None:
+    """Run the language server on stdin/stdout (for editors; needs `wfcheck[server]`)."""
+    try:
+        from wfcheck.server import start
+    except ImportError as exc:
+        if str(exc.name).split(".")[0] not in ("pygls", "lsprotocol"):
+            raise
+        _fail("the language server needs pygls: pip install 'wfcheck[server]'")
+    start()

@@ -29,6 +29,9 @@ class FileResult:
     # Absolute paths of the other files the result was read from: project modules that
     # calls were followed into, and candidates probed and found absent.
     depends_on: tuple[str, ...] = ()
+    # For each of ``depends_on``: the hash of the bytes the analysis read, None when it read
+    # none (absent, or not a readable file). Bookkeeping for the cache, not part of the result.
+    dependency_digests: tuple[str | None, ...] = field(default=(), compare=False)
 
 
 @dataclass

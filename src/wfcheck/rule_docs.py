@@ -15,6 +15,17 @@ _SECTIONS = (
     ("fix_safety", "Fix safety"),
 )
 _CODE_SECTIONS = {"example", "use_instead"}
+# Where docs/rules.md is published; each rule's section is its anchor there.
+RULES_URL = "https://github.com/your-org/wfcheck/blob/main/docs/rules.md"
+
+
+def rule_anchor(rule: Rule) -> str:
+    """The rule's heading anchor in docs/rules.md (GitHub's slug of `name (CODE)`)."""
+    return f"{rule.name}-{rule.code.lower()}"
+
+
+def rule_url(rule: Rule, base: str = RULES_URL) -> str:
+    return f"{base}#{rule_anchor(rule)}"
 
 
 def render_rule(rule: Rule, level: int = 1) -> str:
@@ -24,7 +35,12 @@ def render_rule(rule: Rule, level: int = 1) -> str:
     if not rule.default:
         out += [f"Not enabled by default: turn it on with `--extend-select {rule.code}`.", ""]
     for key, title in _SECTIONS:
-        text = rule.docs.get(key)
+        if key == "example":
+            text = rule.example
+        elif key == "use_instead":
+            text = rule.use_instead
+        else:
+            text = rule.docs.get(key, "")
         if not text:
             continue
         out += [f"{section_mark} {title}"]
@@ -96,7 +112,7 @@ def render_all(rules: Sequence[Rule]) -> str:
     ]
     for rule in rules:
         name = rule.name if rule.default else f"{rule.name} (opt-in)"
-        out.append(f"| [{rule.code}](#{rule.name}-{rule.code.lower()}) | {name} | {rule.summary} |")
+        out.append(f"| [{rule.code}](#{rule_anchor(rule)}) | {name} | {rule.summary} |")
     out.append("")
     body = "\n".join(render_rule(rule, level=2) for rule in rules)
     return "\n".join(out) + "\n" + body

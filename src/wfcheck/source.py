@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import codecs
 import contextvars
+import hashlib
 import io
+import re
 import sys
 import threading
 import tokenize
@@ -35,11 +37,24 @@ class SourceError(Exception):
         self.text = text
 
 
+def content_digest(data: bytes) -> str:
+    """The hash that says whether a file's bytes changed (the cache compares them)."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
 def decode_source(data: bytes) -> SourceText:
     bom = data.startswith(codecs.BOM_UTF8)
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
+        conflict = _bom_cookie_conflict(data) if bom else None
+        if conflict is not None:
+            name, line = conflict
+            raise SourceError(
+                f"invalid encoding declaration: the file starts with a UTF-8 byte order mark "
+                f"but its coding cookie says {name} (remove one of them)",
+                line,
+            ) from None
         # Undecodable bytes in the first two lines land here too; report where they are.
         encoding = "utf-8"
         try:
@@ -67,6 +82,25 @@ def decode_source(data: bytes) -> SourceText:
         line, column = _locate(text, text.index("\0"))
         raise SourceError("syntax error: source code cannot contain null bytes", line, column, text)
     return SourceText(text=text, encoding=encoding, bom=bom)
+
+
+_COOKIE = re.compile(rb"^[ \t\f]*#.*?coding[:=][ \t]*([-\w.]+)")
+
+
+def _bom_cookie_conflict(data: bytes) -> tuple[str, int] | None:
+    """(the encoding named, its line) when a BOM file's PEP 263 cookie names something other
+    than utf-8, which Python refuses ("encoding problem: ... with BOM")."""
+    for number, line in enumerate(data[len(codecs.BOM_UTF8) :].splitlines()[:2], start=1):
+        match = _COOKIE.match(line)
+        if match is not None:
+            name = match.group(1).decode("ascii", "replace")
+            try:
+                if codecs.lookup(name).name == "utf-8":
+                    return None
+            except LookupError:
+                pass
+            return name, number
+    return None
 
 
 def _locate(data: bytes | str, offset: int | None) -> tuple[int, int]:

@@ -50,6 +50,15 @@ def parse_line_suppression(comment: str) -> Suppression:
     return frozenset(codes)
 
 
+def noqa_codes_end(comment: str) -> int | None:
+    """Where the code list of a `# noqa: A, B` comment ends (an offset into ``comment``), so
+    another code can be appended; None when the comment has no such list."""
+    for match in _NOQA.finditer(comment):
+        if match.group("codes") is not None:
+            return match.end("codes")
+    return None
+
+
 def parse_block_suppression(comment: str) -> Suppression:
     """A `# wfcheck: ignore[...]` on a workflow's def/class line (noqa is line-only)."""
     codes: set = set()

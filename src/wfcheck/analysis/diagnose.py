@@ -34,6 +34,7 @@ from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
     FileTooLarge,
     SourceError,
+    content_digest,
     on_deep_stack,
     parse_source,
 )
@@ -64,6 +65,7 @@ def diagnose_source(
         return result
     result.parsed = True
     own = real_path(path)
+    project.read_digests[str(own)] = content_digest(data)
     with project.recording() as read:
         try:
             result.diagnostics = on_deep_stack(
@@ -79,6 +81,10 @@ def diagnose_source(
             rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
             result.diagnostics = [internal_error(settings, path, rule, error)]
     result.depends_on = tuple(sorted(read - {str(own)}))
+    digests = project.read_digests
+    result.dependency_digests = tuple(
+        digests.get(str(real_path(dependency))) for dependency in result.depends_on
+    )
     return result
 
 

@@ -4,24 +4,23 @@ Fixes are applied, the file is checked again, until nothing changes (at most ten
 still pending after that are reported). A pass applies every non-overlapping fix at once; if
 the result does not parse, fixes are tried one at a time and any that breaks the file is
 dropped and reported. A file whose codec would not write its own text back byte for byte is
-not fixed. Writes go to a temporary file in the same directory as the file a symlink points to
-and replace it atomically, keeping its mode, encoding (BOM, PEP 263 cookie) and line endings,
-and never overwrite a file that changed meanwhile.
+not fixed, nor is one LibCST does not give back exactly, and a pass is kept only when its
+bytes parse and decode with the file's own encoding (BOM, PEP 263 cookie) back to its text.
+Writing is :mod:`wfcheck.fixes.write`'s.
 """
 
 from __future__ import annotations
 
 import codecs
-import contextlib
 import difflib
 import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic, Fix
+from wfcheck.discovery import real_path
 from wfcheck.engine import (
     Settings,
     UnreadableFile,
@@ -32,7 +31,15 @@ from wfcheck.engine import (
 )
 from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
+from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomically: API
+    FileChangedError,
+    NotWritten,
+    clean_stale,
+    write_atomically,
+    write_fixed,
+)
 from wfcheck.frameworks import using_specs
+from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
 MAX_PASSES = 10
@@ -60,8 +67,8 @@ class FixOutcome:
             difflib.unified_diff(
                 self.original.splitlines(keepends=True),
                 self.fixed.splitlines(keepends=True),
-                fromfile=self.path,
-                tofile=self.path,
+                fromfile=printable(self.path),
+                tofile=printable(self.path),
             )
         )
 
@@ -92,15 +99,26 @@ def _round_trips(source: SourceText, data: bytes) -> bool:
         return False
 
 
-def _parses(text: str, python: bool) -> bool:
-    """Does the fixed text parse, and (``python``: the original did) with this interpreter
-    too? A rewrite must not need a newer Python than the file did (quotes nested in an
-    f-string parse only from 3.12)."""
+def _writable(text: str, source: SourceText, python: bool) -> bool:
+    """May the fixed text be written? It must parse (and, ``python``: the original did, with
+    this interpreter too: a rewrite must not need a newer Python than the file did, as quotes
+    nested in an f-string do before 3.12), and its bytes must decode with the file's own
+    encoding back to it (an import inserted above a PEP 263 cookie, or a character the
+    codec cannot write, would turn a latin-1 file into one Python cannot read)."""
     try:
         parse_text(text, python)
-    except SourceError:
+        decoded = decode_source(_encode(text, source))
+    except (SourceError, UnicodeError):
         return False
-    return True
+    return decoded.text == text and decoded.encoding == source.encoding
+
+
+def _reproduced(text: str) -> bool:
+    """Does LibCST give the text back exactly? Positions come from its tree: where it does
+    not (a form feed inside indentation), an edit would land on the wrong characters. The
+    one difference allowed is a final lone CR it drops, which moves no position."""
+    code = parse_text(text).code
+    return code == text or (code + "\r" == text)
 
 
 def fix_source(
@@ -152,17 +170,22 @@ def _fix_loop(
     first = check_source(data, path, settings, project)
     outcome.error = first.error
     diagnostics = first.diagnostics
+    if _candidates(diagnostics, unsafe, rejected) and not _reproduced(text):
+        outcome.error = "not fixed: the parser does not reproduce this file exactly"
+        outcome.fixed = text
+        outcome.remaining = diagnostics
+        return outcome, data
     for _ in range(MAX_PASSES):
         candidates = _candidates(diagnostics, unsafe, rejected)
         if not candidates:
             break
-        new_text, used = _apply_pass(text, candidates, outcome, rejected, python)
+        new_text, used = _apply_pass(text, candidates, outcome, rejected, source, python)
         if new_text == text:
             break
         # Imports only the rewritten code read (`import time` after `time.sleep` became a
         # timer) go too; the next pass checks the file as it will be written.
         cleaned = drop_unused_imports(source.text, new_text)
-        text = cleaned if cleaned != new_text and _parses(cleaned, python) else new_text
+        text = cleaned if cleaned != new_text and _writable(cleaned, source, python) else new_text
         outcome.applied += [(d.code, d.line, fix.message, fix.label) for d, fix in used]
         diagnostics = check_source(_encode(text, source), path, settings, project).diagnostics
     else:
@@ -190,6 +213,7 @@ def _apply_pass(
     candidates: Sequence[tuple[Diagnostic, Fix]],
     outcome: FixOutcome,
     rejected: set[tuple[str, str]],
+    source: SourceText,
     python: bool,
 ) -> tuple[str, list[tuple[Diagnostic, Fix]]]:
     chosen: list[tuple[Diagnostic, Fix]] = []
@@ -198,7 +222,7 @@ def _apply_pass(
             chosen.append((diagnostic, fix))
     try:
         new_text = apply_edits(text, [e for _, fix in chosen for e in fix.edits])
-        if _parses(new_text, python):
+        if _writable(new_text, source, python):
             return new_text, chosen
     except OverlappingEdits:
         pass
@@ -209,43 +233,11 @@ def _apply_pass(
             new_text = apply_edits(text, fix.edits)
         except OverlappingEdits:
             new_text = ""
-        if new_text and _parses(new_text, python):
+        if new_text and _writable(new_text, source, python):
             return new_text, [(diagnostic, fix)]
         rejected.add((diagnostic.code, fix.message))
         outcome.dropped.append((diagnostic.code, diagnostic.line, fix.message))
     return text, []
-
-
-def write_atomically(path: Path, original: bytes, new: bytes) -> None:
-    """Replace ``path`` with ``new`` unless it no longer holds ``original``.
-
-    The new content goes to a temporary file in the same directory (same file system), gets
-    the original's permission bits, is flushed to disk, and then replaces the original in one
-    `os.replace`. On any failure the temporary file is removed and the original is untouched.
-    """
-    # Through a symlink, the file it points to is the one to rewrite; replacing the link
-    # itself would turn it into a copy.
-    path = Path(os.path.realpath(path))
-    directory = path.parent
-    mode = path.stat().st_mode
-    handle, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".wfcheck-tmp", dir=directory)
-    try:
-        with os.fdopen(handle, "wb") as temp:
-            temp.write(new)
-            temp.flush()
-            os.fsync(temp.fileno())
-        os.chmod(temp_name, mode & 0o7777)
-        if path.read_bytes() != original:
-            raise FileChangedError(f"{path} changed on disk while it was being fixed; not written")
-        os.replace(temp_name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp_name)
-        raise
-
-
-class FileChangedError(Exception):
-    """The file changed between reading and writing it."""
 
 
 @dataclass
@@ -262,18 +254,31 @@ def fix_paths(
     paths: Sequence[str], settings: Settings, unsafe: bool = False, write: bool = True
 ) -> FixRun:
     """Fix every file `check` would check; write changed files unless ``write`` is false
-    (`--diff`)."""
+    (`--diff`). Writing also clears what killed runs left in the directories written to."""
     outcomes = []
+    # The checked tree: a symbolic link may not lead a write out of it.
+    tree = [real_path(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths]
+    cleaned: set[Path] = set()
     with using_specs(settings.specs):
         project = make_project(paths, settings)
         project.generated_names = set()
         for path in files_to_check(paths, settings):
-            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write))
+            if write:
+                directory = real_path(path).parent
+                if directory not in cleaned:
+                    cleaned.add(directory)
+                    clean_stale(directory)
+            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
     return FixRun(outcomes)
 
 
 def _fix_file(
-    path: Path, settings: Settings, unsafe: bool, project: ProjectIndex, write: bool
+    path: Path,
+    settings: Settings,
+    unsafe: bool,
+    project: ProjectIndex,
+    write: bool,
+    tree: Sequence[Path] | None = None,
 ) -> FixOutcome:
     try:
         data = read_file(path)
@@ -282,8 +287,8 @@ def _fix_file(
     outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
     if write and outcome.changed:
         try:
-            write_atomically(path, data, fixed)
-        except (OSError, FileChangedError) as exc:
+            write_fixed(path, data, fixed, tree)
+        except (OSError, NotWritten) as exc:
             outcome.error = f"not fixed: {exc}"
             outcome.fixed = outcome.original
             outcome.applied = []

@@ -35,6 +35,7 @@ _VERBS = {
     "WF401": "read",
     "WF402": "fetch",
     "WF403": "run",
+    "WF404": "ask",
     "WF604": "compute",
 }
 _WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
@@ -435,7 +436,9 @@ def _activity_source(site, name: str, free: list[str], returned: str, registrati
     lines.append(f"def {name}({', '.join(params)}):")
     lines += [indent + line for line in unpack]
     lines.append(f"{indent}return {returned}")
-    return "\n".join(lines)
+    # Joined with the file's own line break: the moved expression keeps the breaks it had
+    # (a multi-line string's `\r\n` must not become `\r\r\n`).
+    return site.facts.module.default_newline.join(lines)
 
 
 def _top_level_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
@@ -453,7 +456,7 @@ def _insert_after_unit(site: FixSite, source: str) -> list[Edit]:
     anchor = _top_level_statement(site, site.unit.node)
     line = site.facts.positions[anchor].end.line
     column = len(LineIndex(site.facts.text).line_text(line)) + 1
-    content = newline * 3 + source.replace("\n", newline)
+    content = newline * 3 + source
     return [Edit(content, line, column, line, column)]
 
 

@@ -3,6 +3,8 @@ imports and aliases, else add one import after the module's last top-level impor
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from wfcheck.analysis.scopes import import_bindings
@@ -134,11 +136,28 @@ class ImportPlanner:
                 docstring = node
         anchor = last_import or docstring
         if anchor is None:
-            return Edit(statement + newline, 1, 1, 1, 1)
+            line = _first_line_after_header(LineIndex(self.facts.text))
+            return Edit(statement + newline, line, 1, line, 1)
         # After the anchor's whole last line, so a trailing comment stays where it was.
         line = positions[anchor].end.line
         column = len(LineIndex(self.facts.text).line_text(line)) + 1
         return Edit(newline + statement, line, column, line, column)
+
+
+# A PEP 263 coding cookie (the same pattern Python's tokenizer uses).
+_COOKIE = re.compile(r"^[ \t\f]*#.*?coding[:=][ \t]*[-\w.]+")
+
+
+def _first_line_after_header(index: LineIndex) -> int:
+    """The first line below a shebang and a coding cookie: both only count on the first two
+    lines, so nothing may be inserted above them."""
+    line = 1
+    while line <= 2 and line < len(index.starts):
+        text = index.line_text(line)
+        if not ((line == 1 and text.startswith("#!")) or _COOKIE.match(text)):
+            break
+        line += 1
+    return line
 
 
 def _never_runs(test: cst.BaseExpression) -> bool:

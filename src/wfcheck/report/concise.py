@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
+from wfcheck.report.printable import printable
 
 
 def format_line(d: Diagnostic) -> str:
-    return f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}"
+    return printable(f"{d.path}:{d.line}:{d.column}: {d.code} {d.message}")
 
 
 def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.report.concise import format_line
+from wfcheck.report.printable import printable
 
 
 def _excerpt(d: Diagnostic) -> list[str]:
@@ -15,14 +16,16 @@ def _excerpt(d: Diagnostic) -> list[str]:
     number = str(d.line)
     gutter = " " * len(number)
     source = d.source_line.expandtabs(1)
-    start = max(d.column - 1, 0)
+    column = max(d.column - 1, 0)
+    # Measured on the printed line: an escaped control character is wider than one column.
+    start = len(printable(source[:column]))
     if d.end_line == d.line and d.end_column > d.column:
-        width = d.end_column - d.column
+        width = len(printable(source[column : d.end_column - 1])) or 1
     else:
-        width = max(len(source.rstrip()) - start, 1)
+        width = max(len(printable(source.rstrip())) - start, 1)
     return [
         f"{gutter} |",
-        f"{number} | {source}",
+        f"{number} | {printable(source)}",
         f"{gutter} | {' ' * start}{'^' * width} {d.code}",
         f"{gutter} |",
     ]
@@ -34,12 +37,12 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
         lines = [format_line(d)]
         lines += _excerpt(d)
         if d.workflow:
-            lines.append(f"  = in workflow `{d.workflow}` ({d.framework})")
+            lines.append(printable(f"  = in workflow `{d.workflow}` ({d.framework})"))
         for step in d.chain:
-            lines.append(f"  = via {step}")
+            lines.append(printable(f"  = via {step}"))
         if d.help:
-            lines.append(f"  = help: {d.help}")
+            lines.append(printable(f"  = help: {d.help}"))
         if d.fix is not None:
-            lines.append(f"  = fix [{d.fix.label}]: {d.fix.message}")
+            lines.append(printable(f"  = fix [{d.fix.label}]: {d.fix.message}"))
         blocks.append("\n".join(lines) + "\n")
     return "\n".join(blocks)

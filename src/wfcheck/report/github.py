@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from wfcheck.diagnostics import Diagnostic
+from wfcheck.report.printable import printable
 
 
 def escape_data(text: str) -> str:
-    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    # Line breaks as GitHub spells them; any other control character (ESC) escaped.
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return printable(text)
 
 
 def escape_property(text: str) -> str:

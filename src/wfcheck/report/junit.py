@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
+from dataclasses import replace
 
 from wfcheck.diagnostics import Diagnostic
+from wfcheck.report.printable import xml_safe
 
 
 def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
@@ -19,6 +21,15 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
     )
     by_file: dict[str, list[Diagnostic]] = {}
     for d in diagnostics:
+        # XML 1.0 cannot hold most control characters, not even as references.
+        d = replace(
+            d,
+            path=xml_safe(d.path),
+            message=xml_safe(d.message),
+            workflow=xml_safe(d.workflow),
+            chain=tuple(xml_safe(step) for step in d.chain),
+            help=xml_safe(d.help) if d.help else d.help,
+        )
         by_file.setdefault(d.path, []).append(d)
     if not by_file:
         suite = ET.SubElement(root, "testsuite", name="wfcheck", tests="1", failures="0", errors="0")

@@ -95,6 +95,30 @@ class WorkflowContext:
     def is_replaying(self) -> bool:
         return self._execution.is_replaying
 
+    @property
+    def version(self) -> str | None:
+        """durabletask's orchestration version / the Dapr named version this instance runs."""
+        return self._execution.version
+
+    @property
+    def parent_instance_id(self) -> str | None:
+        return self._execution.parent_instance_id
+
+    def is_patched(self, patch_name: str) -> bool:
+        """Dapr ``is_patched``: true for new work, false where history predates the patch."""
+        return self._execution.is_patched(patch_name)
+
+    def create_replay_safe_logger(self, logger: Any) -> Any:
+        """durabletask: a logger that drops records while the code is replaying."""
+        return _ReplaySafeLogger(logger, self)
+
+    def call_entity(self, *_args: Any, **_kwargs: Any) -> Task:
+        """durabletask entities are not supported here: the task fails (a normal task failure)."""
+        return self._execution.failed_task("durable entities are not supported by wfcheck's runtime")
+
+    signal_entity = call_entity
+    lock_entities = call_entity
+
     def set_custom_status(self, custom_status: Any) -> None:
         self._execution.custom_status = custom_status
 
@@ -122,14 +146,19 @@ class WorkflowContext:
         input: Any = None,
         retry_policy: Any = None,
         app_id: str | None = None,
+        return_type: Any = None,
         **_ignored: Any,
     ) -> Task:
-        """Dapr/durabletask ``call_activity(fn|name, *, input=, retry_policy=)``; Azure
-        ``call_activity(name, input_)``."""
+        """Dapr/durabletask ``call_activity(fn|name, *, input=, retry_policy=, return_type=)``;
+        Azure ``call_activity(name, input_)``."""
         value = input if input_ is _UNSET else input_
         name = function_name(activity)
         self._execution.note_function("activity", name, activity)
-        return self._execution.schedule_activity(name, value, retry_policy, caller_location())
+        if return_type is None:
+            return_type = self._execution.codec.activity_result_type(activity)
+        return self._execution.schedule_activity(
+            name, value, retry_policy, caller_location(), return_type
+        )
 
     def call_child_workflow(
         self,
@@ -139,11 +168,14 @@ class WorkflowContext:
         instance_id: str | None = None,
         retry_policy: Any = None,
         app_id: str | None = None,
+        return_type: Any = None,
         **_ignored: Any,
     ) -> Task:
         name = function_name(workflow)
         self._execution.note_function("workflow", name, workflow)
-        return self._execution.schedule_child(name, input, instance_id, retry_policy, caller_location())
+        return self._execution.schedule_child(
+            name, input, instance_id, retry_policy, caller_location(), return_type
+        )
 
     def call_sub_orchestrator(
         self,
@@ -165,11 +197,16 @@ class WorkflowContext:
         return self._execution.schedule_timer(fire_at, caller_location())
 
     def wait_for_external_event(
-        self, name: str, *, timeout: datetime | timedelta | None = None, **_ignored: Any
+        self,
+        name: str,
+        *,
+        timeout: datetime | timedelta | None = None,
+        data_type: Any = None,
+        **_ignored: Any,
     ) -> Task:
-        """Completes with the event's data; with ``timeout`` fails with ``TimeoutError`` when
-        the timer fires first."""
-        return self._execution.wait_for_event(name, timeout, caller_location())
+        """Completes with the event's data (decoded as ``data_type``, durabletask); with
+        ``timeout`` fails with ``TimeoutError`` when the timer fires first."""
+        return self._execution.wait_for_event(name, timeout, caller_location(), data_type)
 
     def continue_as_new(self, new_input: Any = None, *, save_events: bool = False, **_ignored: Any) -> None:
         """Restart this instance with ``new_input`` once the code returns; with
@@ -186,6 +223,23 @@ class WorkflowContext:
 
     when_all = task_all
     when_any = task_any
+
+
+class _ReplaySafeLogger:
+    def __init__(self, logger: Any, ctx: WorkflowContext) -> None:
+        self._logger = logger
+        self._ctx = ctx
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._logger, name)
+        if name in ("debug", "info", "warning", "warn", "error", "exception", "critical", "log"):
+
+            def log(*args: Any, **kwargs: Any) -> None:
+                if not self._ctx.is_replaying:
+                    attribute(*args, **kwargs)
+
+            return log
+        return attribute
 
 
 class ActivityContext:

@@ -31,6 +31,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Callable, Literal
 
 from wfcheck.runtime import history as h
+from wfcheck.runtime.codecs import PLAIN, PlainCodec
 from wfcheck.runtime.context import WorkflowContext, format_location
 from wfcheck.runtime.errors import NonDeterminismError, task_failed_error
 from wfcheck.runtime.history import Event
@@ -95,12 +96,19 @@ def accepts_input(fn: Callable[..., Any]) -> bool:
 class Execution:
     """One replay of one workflow instance; used by :func:`execute`, not kept between steps."""
 
-    def __init__(self, workflow: Callable[..., Any], instance_id: str, mode: Mode = "strict") -> None:
+    def __init__(
+        self,
+        workflow: Callable[..., Any],
+        instance_id: str,
+        mode: Mode = "strict",
+        codec: PlainCodec = PLAIN,
+    ) -> None:
         if mode not in MODES:
             raise ValueError(f"unknown divergence mode {mode!r}; expected 'engine' or 'strict'")
         self.workflow = workflow
         self.instance_id = instance_id
         self.mode = mode
+        self.codec = codec
         self.current_time = datetime(1970, 1, 1, tzinfo=timezone.utc)
         self.is_replaying = False
         self.custom_status: Any = None
@@ -119,6 +127,12 @@ class Execution:
         self.ctx: WorkflowContext | None = None
         self._length = 0
         self._terminal: Event | None = None
+        # Dapr's is_patched bookkeeping (dapr/ext/workflow/_durabletask/worker.py)
+        self.version: str | None = None
+        self._history_patches: set[str] = set()
+        self._applied_patches: dict[str, bool] = {}
+        self.encountered_patches: list[str] = []
+        self.parent_instance_id: str | None = None
 
     # -- calls from the context ----------------------------------------------------------------
 
@@ -134,22 +148,30 @@ class Execution:
         self._decisions.append(_Decision(event, location))
 
     def schedule_activity(
-        self, name: str, value: Any, retry_policy: Any, location: str | None
+        self, name: str, value: Any, retry_policy: Any, location: str | None, result_type: Any = None
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
+        task.expected_type = result_type
         policy = RetryPolicy.from_any(retry_policy)
-        wire = h.to_wire(value)
+        wire = self.codec.encode(value)
         self._schedule("activity", name, wire, None, task, location)
         if policy is not None:
             task.retry = _Retry("activity", name, wire, None, policy, self.current_time, location)
         return task
 
     def schedule_child(
-        self, name: str, value: Any, instance_id: str | None, retry_policy: Any, location: str | None
+        self,
+        name: str,
+        value: Any,
+        instance_id: str | None,
+        retry_policy: Any,
+        location: str | None,
+        result_type: Any = None,
     ) -> CompletableTask:
         task: CompletableTask = CompletableTask()
+        task.expected_type = result_type
         policy = RetryPolicy.from_any(retry_policy)
-        wire = h.to_wire(value)
+        wire = self.codec.encode(value)
         self._schedule("child", name, wire, instance_id, task, location)
         if policy is not None:
             task.retry = _Retry("child", name, wire, instance_id, policy, self.current_time, location)
@@ -200,12 +222,15 @@ class Execution:
     def schedule_timer(self, fire_at: Any, location: str | None) -> CompletableTask:
         return self._create_timer(self._absolute(fire_at), ("timer", None), location)[1]
 
-    def wait_for_event(self, name: str, timeout: Any, location: str | None) -> ExternalEventTask:
+    def wait_for_event(
+        self, name: str, timeout: Any, location: str | None, data_type: Any = None
+    ) -> ExternalEventTask:
         task = ExternalEventTask(name)
+        task.expected_type = data_type
         key = name.casefold()
         buffered = self._buffered.get(key)
         if buffered:
-            task.complete(buffered.pop(0)[1])
+            task.complete(self.codec.decode(buffered.pop(0)[1], data_type))
             return task
         if isinstance(timeout, timedelta) and timeout <= timedelta(0):
             task.fail(TimeoutError(f"timed out waiting for external event {name!r}"))
@@ -215,9 +240,24 @@ class Execution:
             task.timer_seq, _ = self._create_timer(self._absolute(timeout), ("event_timeout", task), location)
         return task
 
+    def failed_task(self, message: str) -> CompletableTask:
+        task: CompletableTask = CompletableTask()
+        task.fail(task_failed_error({"type": "NotImplementedError", "message": message}))
+        return task
+
+    def is_patched(self, name: str) -> bool:
+        """Dapr 1.19's rule: true if history recorded the patch, false for a patch first met
+        while replaying, true (and recorded) for one first met in new work."""
+        if name not in self._applied_patches:
+            self._applied_patches[name] = name in self._history_patches or not self.is_replaying
+        patched = self._applied_patches[name]
+        if patched:
+            self.encountered_patches.append(name)
+        return patched
+
     def request_continue_as_new(self, new_input: Any, save_events: bool) -> None:
         if self._continue is None:
-            self._continue = (h.to_wire(new_input), save_events)
+            self._continue = (self.codec.encode(new_input), save_events)
 
     # -- applying input events -----------------------------------------------------------------
 
@@ -225,7 +265,10 @@ class Execution:
         if event.kind not in h.INPUT_KINDS:
             raise ValueError(f"history event #{index} ({event.kind}) is not an input event here")
         self.current_time = h.parse_time(event.timestamp)
+        if event.patches:
+            self._history_patches.update(event.patches)
         if event.kind == h.WORKFLOW_STARTED:
+            self.version = event.version
             if self._generator is not None or self._done:
                 raise ValueError(f"history event #{index}: a second workflow_started")
             self._start(event.input)
@@ -244,7 +287,7 @@ class Execution:
         while waiters:
             task = waiters.pop(0)
             if not task.is_complete:
-                task.complete(data)
+                task.complete(self.codec.decode(data, task.expected_type))
                 return
         self._buffered.setdefault(key, []).append((name, data))
 
@@ -276,7 +319,7 @@ class Execution:
                 task.complete(None)
             return
         if event.kind in (h.ACTIVITY_COMPLETED, h.CHILD_WORKFLOW_COMPLETED):
-            task.complete(event.result)
+            task.complete(self.codec.decode(event.result, task.expected_type))
             return
         # a failure: retry if the policy allows, else raise it into the workflow
         retry = task.retry
@@ -290,12 +333,13 @@ class Execution:
 
     # -- driving the generator -----------------------------------------------------------------
 
-    def _start(self, workflow_input: Any) -> None:
-        self.ctx = WorkflowContext(self, self.instance_id, workflow_input)
+    def _start(self, wire_input: Any) -> None:
         code = getattr(self.workflow, "__code__", None)
         if code is not None:
             self._resumed_at = format_location(code.co_filename, code.co_firstlineno)
         try:
+            workflow_input = self.codec.workflow_input(self.workflow, wire_input)
+            self.ctx = WorkflowContext(self, self.instance_id, workflow_input)
             if accepts_input(self.workflow):
                 produced = self.workflow(self.ctx, workflow_input)
             else:
@@ -354,8 +398,8 @@ class Execution:
             self._end(Event(h.CONTINUED_AS_NEW, stamp, input=new_input, events=carried))
             return
         try:
-            wire = h.to_wire(result)
-        except TypeError as exc:
+            wire = self.codec.encode(result)
+        except (TypeError, ValueError, RecursionError) as exc:  # not JSON, circular, too deep
             self._finish_failed(exc)
             return
         self._end(Event(h.WORKFLOW_COMPLETED, stamp, result=wire))
@@ -363,7 +407,11 @@ class Execution:
     def _finish_failed(self, exc: BaseException) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self._end(
-            Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text))
+            Event(
+                h.WORKFLOW_FAILED,
+                h.format_time(self.current_time),
+                error={**h.error_payload(exc, text), "type": self.codec.error_type(exc)},
+            )
         )
 
     def _end(self, event: Event) -> None:
@@ -400,7 +448,7 @@ class Execution:
     def _engine_accepts(self, old: Sequence[Event]) -> bool:
         """Whether the engines would replay ``old`` against this code (a fresh execution)."""
         try:
-            type(self)(self.workflow, self.instance_id, "engine")._replay_engine(old)
+            type(self)(self.workflow, self.instance_id, "engine", self.codec)._replay_engine(old)
         except NonDeterminismError:
             return False
         return True
@@ -454,17 +502,21 @@ class Execution:
             if decision.event.kind in h.TERMINAL_KINDS:
                 self._terminal = decision.event
         self._decisions.clear()
+        step_start: Event | None = None
         for event in new:
             if self._done:
                 continue  # nothing listens any more; do not record
             self.is_replaying = False
             tail.append(event)
+            step_start = step_start or event
             self._apply(self._length + len(tail) - 1, event)
             for decision in self._decisions:
                 tail.append(decision.event)
                 if decision.event.kind in h.TERMINAL_KINDS:
                     self._terminal = decision.event
             self._decisions.clear()
+        if step_start is not None and self.encountered_patches:
+            step_start.patches = list(self.encountered_patches)  # as Dapr's OrchestratorStarted
         self._length += len(tail)
         terminal = self._terminal
         status = RUNNING if terminal is None else _STATUS_OF[terminal.kind]
@@ -594,14 +646,20 @@ def execute(
     new: Sequence[Event],
     *,
     mode: Mode = "strict",
+    codec: PlainCodec = PLAIN,
 ) -> StepResult:
     """Replay ``old`` (checked as ``mode`` says), apply ``new``; return the tail to append and
-    the new state."""
-    return Execution(workflow, instance_id, mode).run(old, new)
+    the new state. ``codec`` decodes payloads for the code (see :mod:`codecs`)."""
+    return Execution(workflow, instance_id, mode, codec).run(old, new)
 
 
 def replay(
-    workflow: Callable[..., Any], instance_id: str, history: Sequence[Event], *, mode: Mode = "strict"
+    workflow: Callable[..., Any],
+    instance_id: str,
+    history: Sequence[Event],
+    *,
+    mode: Mode = "strict",
+    codec: PlainCodec = PLAIN,
 ) -> StepResult:
     """Replay a complete recorded history; raises :class:`NonDeterminismError` on divergence."""
-    return execute(workflow, instance_id, history, [], mode=mode)
+    return execute(workflow, instance_id, history, [], mode=mode, codec=codec)

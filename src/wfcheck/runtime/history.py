@@ -17,7 +17,7 @@ import dataclasses
 import datetime as _dt
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 WORKFLOW_STARTED = "workflow_started"
@@ -66,6 +66,11 @@ class Event:
     ``timestamp`` is an ISO-8601 UTC string: the moment the event was recorded (for a fired
     timer under the virtual clock, its fire-at time). ``seq`` is the sequence number the code
     gave the scheduling call that an event belongs to.
+
+    ``version`` (on ``workflow_started``) is the instance's version: the Dapr named version the
+    instance runs (``versioned_workflow``), or durabletask's orchestration version.
+    ``patches`` (on the first input event of a step) lists the ``is_patched`` names that
+    returned true in that step, as Dapr records them on the step's ``OrchestratorStarted``.
     """
 
     kind: str
@@ -79,6 +84,8 @@ class Event:
     instance_id: str | None = None
     data: Any = None
     events: list[dict[str, Any]] | None = None
+    version: str | None = None
+    patches: list[str] | None = None
 
     @property
     def is_decision(self) -> bool:
@@ -111,6 +118,10 @@ class Event:
             parts.append(f"name={self.name!r}")
         if self.kind in (ACTIVITY_SCHEDULED, CHILD_WORKFLOW_SCHEDULED, WORKFLOW_STARTED, CONTINUED_AS_NEW):
             parts.append(f"input={canonical_json(self.input)}")
+        if self.version is not None:
+            parts.append(f"version={self.version!r}")
+        if self.patches:
+            parts.append(f"patches={','.join(self.patches)}")
         if self.instance_id is not None and self.kind != WORKFLOW_STARTED:
             parts.append(f"instance_id={self.instance_id!r}")
         if self.fire_at is not None:
@@ -160,7 +171,10 @@ def to_wire(value: Any) -> Any:
     """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return json.loads(json.dumps(value, default=_default))
+    try:
+        return json.loads(json.dumps(value, default=_default))
+    except RecursionError:
+        raise ValueError("workflow value is nested too deeply to store as JSON") from None
 
 
 def canonical_json(value: Any) -> str:
@@ -200,3 +214,37 @@ def history_to_json(events: Iterable[Event]) -> list[dict[str, Any]]:
 
 def history_from_json(raw: Iterable[dict[str, Any]]) -> list[Event]:
     return [Event.from_dict(item) for item in raw]
+
+
+def find_damage(events: Sequence[Event]) -> str | None:
+    """Why ``events`` cannot be a history this runtime recorded (whatever the code), or ``None``.
+
+    Checks only what holds for every workflow: one ``workflow_started``, first; nothing after
+    the end; every sequence number scheduled once; every completion answers a scheduling
+    event that came before it and was still open. A history that fails this was damaged (an
+    event deleted or edited), so replaying it would wrongly blame the code."""
+    if not events:
+        return None
+    if events[0].kind != WORKFLOW_STARTED:
+        return f"event #0 is {events[0].kind}, not workflow_started"
+    scheduled: set[int] = set()
+    open_seqs: set[int] = set()
+    ended_at: int | None = None
+    for index, event in enumerate(events[1:], 1):
+        if event.kind == WORKFLOW_STARTED:
+            return f"event #{index} is a second workflow_started"
+        if ended_at is not None:
+            return f"event #{index} ({event.kind}) comes after the workflow ended at event #{ended_at}"
+        if event.seq is not None and event.kind in DECISION_KINDS:
+            if event.seq in scheduled:
+                return f"event #{index} schedules seq={event.seq} a second time"
+            scheduled.add(event.seq)
+            open_seqs.add(event.seq)
+        elif event.seq is not None and event.kind in INPUT_KINDS:
+            if event.seq not in open_seqs:
+                why = "had already completed" if event.seq in scheduled else "was never scheduled"
+                return f"event #{index} ({event.kind}) answers seq={event.seq}, which {why}"
+            open_seqs.discard(event.seq)
+        if event.kind in TERMINAL_KINDS:
+            ended_at = index
+    return None

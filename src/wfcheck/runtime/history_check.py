@@ -269,15 +269,15 @@ class _Diverged(Exception):
 
 
 class _Replay:
-    def __init__(self, workflow: Callable[..., Any], history: RecordedHistory, mode: str) -> None:
+    def __init__(
+        self, workflow: Callable[..., Any], history: RecordedHistory, mode: str, codec: Any = None
+    ) -> None:
         self.history = history
         self.mode = mode
         self.strict = mode == "strict"
-        self.execution = Execution(workflow, history.instance_id)
+        options = {"codec": codec} if codec is not None else {}
+        self.execution = Execution(workflow, history.instance_id, **options)
         self.execution.is_replaying = True
-        prepare = getattr(self.execution, "prepare_recorded", None)
-        if callable(prepare):  # versions and patches, where the runtime knows them
-            prepare(version=history.version, patches=list(history.patches), engine=history.engine)
         self.made: dict[int, tuple[Event, str | None]] = {}
         self.ended: tuple[Event, str | None] | None = None
 
@@ -409,7 +409,7 @@ class _Replay:
                 f"the code now calls {actual.name!r}",
                 engine_problem="wrong-name",
             )
-        if self.strict and not same_decision(recorded, actual):
+        if self.strict and not same_decision(recorded, self._engine_named(index, recorded, actual)):
             raise self.diverge(
                 index,
                 "mismatch",
@@ -419,6 +419,20 @@ class _Replay:
                 f"history recorded {recorded.describe()}; the code now makes {actual.describe()}",
                 strict_only=True,
             )
+
+    def _engine_named(self, index: int, recorded: Event, actual: Event) -> Event:
+        """``actual`` with the child instance id the engine would have generated, when both
+        sides carry a generated one: the engines derive it from their task id
+        (``<instance>:<id as 4 hex digits>``), which differs from this runtime's sequence number
+        after a durabletask retry (durabletask schedules a retry under the same id again)."""
+        if actual.kind != h.CHILD_WORKFLOW_SCHEDULED or actual.seq is None:
+            return actual
+        engine_id = self.history.event_ids[index] if index < len(self.history.event_ids) else None
+        ours = f"{self.history.instance_id}:{actual.seq:04x}"
+        if engine_id is None or actual.instance_id != ours:
+            return actual
+        theirs = f"{self.history.instance_id}:{engine_id:04x}"
+        return dataclasses.replace(actual, instance_id=theirs) if recorded.instance_id == theirs else actual
 
     def check_end(self, index: int, recorded: Event) -> None:
         if not self.strict:
@@ -473,9 +487,15 @@ class _Replay:
 
 
 def check_history(
-    workflow: Callable[..., Any], history: RecordedHistory, mode: str = "engine", name: str | None = None
+    workflow: Callable[..., Any],
+    history: RecordedHistory,
+    mode: str = "engine",
+    name: str | None = None,
+    codec: Any = None,
 ) -> CheckResult:
-    """Replay ``history`` against ``workflow`` in ``mode``; never raises for a divergence."""
+    """Replay ``history`` against ``workflow`` in ``mode``; never raises for a divergence.
+    ``codec`` is the payload codec of the SDK the workflow's module uses, where the runtime
+    has one."""
     if mode not in MODES:
         raise ValueError(f"unknown mode {mode!r} (expected engine or strict)")
     result = CheckResult(
@@ -488,7 +508,7 @@ def check_history(
         events=len(history.events),
     )
     try:
-        _Replay(workflow, history, mode).run()
+        _Replay(workflow, history, mode, codec).run()
     except _Diverged as diverged:
         result.divergence = diverged.divergence
     except ValueError as exc:  # a malformed history (e.g. no workflow_started first)

@@ -51,6 +51,8 @@ TEMPORAL = "temporal"
 HISTORY_SUFFIXES = (".json", ".jsonl", ".json.gz", ".jsonl.gz", ".gz")
 
 _EPOCH = "1970-01-01T00:00:00+00:00"
+# Whether this runtime's events carry the instance's version and the Dapr patches of a step.
+_CARRIES_VERSIONS = {"version", "patches"} <= {f.name for f in dataclasses.fields(Event)}
 # Dapr's fireAt for the optional timer behind an indefinite wait (9999-12-31T23:59:59.999999999Z).
 _OPTIONAL_TIMER_PREFIX = "9999-12-31T23:59:59"
 
@@ -413,8 +415,14 @@ class _Converter:
         self.next_seq = 0
         self.seq_of: dict[tuple[str, int], int] = {}  # (family, engine id) -> sequence number
         self.dropped_timers: set[int] = set()
+        self.step_patches: list[str] = []
 
     def emit(self, event: Event, event_id: Any, index: int) -> None:
+        if event.kind in h.INPUT_KINDS and self.step_patches and _CARRIES_VERSIONS:
+            event.patches = list(self.step_patches)  # type: ignore[attr-defined,unused-ignore]
+            self.step_patches = []
+        if event.kind == h.WORKFLOW_STARTED and self.history.version and _CARRIES_VERSIONS:
+            event.version = self.history.version  # type: ignore[attr-defined,unused-ignore]
         self.history.events.append(event)
         self.history.event_ids.append(event_id if isinstance(event_id, int) else None)
         self.history.positions.append(index)
@@ -448,6 +456,10 @@ class _Converter:
                     for patch in version.get("patches") or []:
                         if patch not in self.history.patches:
                             self.history.patches.append(str(patch))
+                        # Dapr's replay learns a patch when it meets this workflowStarted:
+                        # this runtime, on the step's first input event
+                        if patch not in self.step_patches:
+                            self.step_patches.append(str(patch))
                 continue
             if kind in _INFORMATIONAL:
                 continue

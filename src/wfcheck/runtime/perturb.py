@@ -11,12 +11,15 @@ follows the shifted clock.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import os
 import random
+import sys
+import sysconfig
 import time
-from collections.abc import Mapping
-from typing import SupportsIndex
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any, SupportsIndex
 
 CLOCK_OFFSET_VAR = "WFCHECK_PERTURB_CLOCK_OFFSET"
 SEED_VAR = "WFCHECK_PERTURB_SEED"
@@ -52,8 +55,11 @@ _ESSENTIAL_PREFIXES = ("LC_", "PYTHON", "WFCHECK_", "PYTEST", "COV_", "__")
 _ZONES = ("Pacific/Kiritimati", "America/Los_Angeles", "Asia/Kolkata", "Europe/Berlin", "Pacific/Pago_Pago")
 
 
-def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> dict[str, str]:
-    """The environment for perturbed replay number ``run`` (1-based)."""
+def perturbed_environment(
+    base: Mapping[str, str], run: int, seed: int, unset_read: Iterable[str] = ()
+) -> dict[str, str]:
+    """The environment for perturbed replay number ``run`` (1-based). ``unset_read`` are
+    variables the recorded run read while they were unset: they are set here."""
     rng = random.Random(seed * 7919 + run)
     env: dict[str, str] = {}
     for key, value in base.items():
@@ -61,6 +67,9 @@ def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> dict[
             env[key] = value
         else:
             env[key] = f"{value}~perturbed{run}"
+    for key in unset_read:
+        if key not in base and not key.startswith(_ESSENTIAL_PREFIXES) and key not in _ESSENTIAL:
+            env[key] = f"wfcheck-perturbed{run}"
     days = rng.randint(1, 400)
     env[CLOCK_OFFSET_VAR] = str(days * 86400 + rng.randint(1, 86399) + rng.random())
     env[SEED_VAR] = str(rng.randint(1, 2**31 - 1))
@@ -68,6 +77,50 @@ def perturbed_environment(base: Mapping[str, str], run: int, seed: int) -> dict[
     env["TZ"] = _ZONES[(run + seed) % len(_ZONES)]
     env[MARKER_VAR] = str(run)
     return env
+
+
+_STDLIB_DIRS = tuple({sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")})
+_PACKAGE_DIRS = tuple({sysconfig.get_paths()[k] for k in ("purelib", "platlib")}) + (
+    os.path.dirname(os.path.dirname(os.path.abspath(__file__))),  # wfcheck itself
+)
+
+
+def _read_by_user_code() -> bool:
+    """Whether the nearest caller outside the standard library is user code (an SDK
+    reading its own settings is not perturbed)."""
+    frame: Any = sys._getframe(2)
+    while frame is not None:
+        filename = frame.f_code.co_filename
+        in_stdlib = filename.startswith("<") or (
+            filename.startswith(_STDLIB_DIRS) and not filename.startswith(_PACKAGE_DIRS)
+        )
+        if not in_stdlib:
+            return not filename.startswith(_PACKAGE_DIRS) and "site-packages" not in filename
+        frame = frame.f_back
+    return False
+
+
+@contextlib.contextmanager
+def unset_reads() -> Iterator[set[str]]:
+    """Collect the names of environment variables read (``os.environ[...]``, ``.get``,
+    ``in``, ``os.getenv``) while they are unset."""
+    names: set[str] = set()
+    environ_class = type(os.environ)
+    real_getitem = environ_class.__getitem__
+
+    def getitem(self: Any, key: Any) -> Any:
+        try:
+            return real_getitem(self, key)
+        except KeyError:  # `in`, .get() and os.getenv() come here too
+            if self is os.environ and isinstance(key, str) and _read_by_user_code():
+                names.add(key)
+            raise
+
+    environ_class.__getitem__ = getitem  # type: ignore[method-assign]
+    try:
+        yield names
+    finally:
+        environ_class.__getitem__ = real_getitem  # type: ignore[method-assign]
 
 
 def describe(env: Mapping[str, str], base: Mapping[str, str]) -> str:

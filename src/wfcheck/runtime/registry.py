@@ -13,11 +13,14 @@ import importlib
 import importlib.util
 import os
 import sys
+import sysconfig
+import traceback
 import types
 from typing import Any, Callable
 
+from wfcheck.runtime.codecs import PLAIN, PlainCodec
 from wfcheck.runtime.context import function_name
-from wfcheck.runtime.errors import WorkflowNotFoundError
+from wfcheck.runtime.errors import TargetError, WorkflowNotFoundError
 
 
 def unwrap_dapr(obj: Any) -> Any:
@@ -52,6 +55,42 @@ class Registry:
     def __init__(self) -> None:
         self.workflows: dict[str, Callable[..., Any]] = {}
         self.activities: dict[str, Callable[..., Any]] = {}
+        # Dapr named versions: name -> version name -> function, and the latest version name
+        self.versions: dict[str, dict[str, Callable[..., Any]]] = {}
+        self.latest_version: dict[str, str] = {}
+        self.codec: PlainCodec = PLAIN  # the loaded SDK's payload codec (see codecs.py)
+        self.converter: Any = None  # a durabletask worker's data_converter=, if one was given
+
+    def add_versioned_workflow(
+        self, fn: Callable[..., Any], name: str, version_name: str | None = None, is_latest: bool = False
+    ) -> str:
+        """Dapr ``versioned_workflow(name=, version_name=, is_latest=)``."""
+        target = unwrap_dapr(fn)
+        version = version_name or getattr(target, "__name__", None) or name
+        self.versions.setdefault(name, {})[version] = target
+        if is_latest:
+            self.latest_version[name] = version
+        return name
+
+    def resolve_workflow(
+        self, name: str, version: str | None = None
+    ) -> tuple[Callable[..., Any], str | None]:
+        """The function to run for ``name`` and the version it is (Dapr's ``get_orchestrator``:
+        a plain registration wins; a recorded version must be registered; else the latest)."""
+        if name in self.workflows:
+            return self.workflows[name], None
+        versions = self.versions.get(name)
+        if versions:
+            chosen = version or self.latest_version.get(name)
+            if chosen is None:
+                raise WorkflowNotFoundError(f"workflow {name!r} has versions but none is marked is_latest")
+            if chosen not in versions:
+                raise WorkflowNotFoundError(
+                    f"version {chosen!r} of workflow {name!r} is not registered"
+                    " (Dapr stalls such an instance: VersionNotRegistered)"
+                )
+            return versions[chosen], chosen
+        raise WorkflowNotFoundError(f"no workflow registered as {name!r}")
 
     def add_workflow(self, fn: Callable[..., Any], name: str | None = None) -> str:
         key = name or function_name(fn)
@@ -83,10 +122,10 @@ class Registry:
     orchestrator = workflow
 
     def get_workflow(self, name: str) -> Callable[..., Any]:
-        try:
-            return self.workflows[name]
-        except KeyError:
-            raise WorkflowNotFoundError(f"no workflow registered as {name!r}") from None
+        return self.resolve_workflow(name)[0]
+
+    def has_workflow(self, name: str) -> bool:
+        return name in self.workflows or name in self.versions
 
     def get_activity(self, name: str) -> Callable[..., Any]:
         try:
@@ -97,6 +136,11 @@ class Registry:
     def merge(self, other: Registry) -> None:
         self.workflows.update(other.workflows)
         self.activities.update(other.activities)
+        for name, versions in other.versions.items():
+            self.versions.setdefault(name, {}).update(versions)
+        self.latest_version.update(other.latest_version)
+        if other.converter is not None:
+            self.converter = other.converter
 
     def learn(self, kind: str, name: str, target: Any) -> None:
         """Remember a function the workflow passed by object (e.g. ``call_activity(fn)``)."""
@@ -105,13 +149,30 @@ class Registry:
 
 
 def registry_for_module(module: types.ModuleType) -> Registry:
+    """Everything registered in ``module``: Dapr-decorated functions, :class:`Registry`
+    objects, and what was registered on SDK runtime/worker objects the module holds (directly
+    or in a module it imported; see :mod:`standins`)."""
     registry = Registry()
-    for value in list(vars(module).values()):
+    values = list(vars(module).values())
+    for value in values:
+        if isinstance(value, types.ModuleType):
+            values.extend(
+                v for v in vars(value).values() if isinstance(getattr(v, "__dict__", None), dict)
+                and isinstance(v.__dict__.get("_wfcheck_registry"), Registry)
+            )
+    for value in values:
         if isinstance(value, Registry):
             registry.merge(value)
             continue
+        captured = getattr(value, "__dict__", {}).get("_wfcheck_registry") if not callable(value) else None
+        if isinstance(captured, Registry):
+            registry.merge(captured)
+            continue
         kind = dapr_kind(value) if callable(value) else None
-        if kind == "workflow":
+        version = getattr(unwrap_dapr(value), "__dict__", {}).get("_wfcheck_version") if kind else None
+        if version is not None:
+            registry.add_versioned_workflow(value, version[0], version[1], version[2])
+        elif kind == "workflow":
             registry.add_workflow(value)
         elif kind == "activity":
             registry.add_activity(value)
@@ -158,12 +219,73 @@ def load_target(target: str) -> tuple[Registry, str]:
         raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
     if len(module_spec) == 1 and module_spec.isalpha():  # a bare Windows drive letter
         raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
-    module = import_module_from(module_spec)
+    from wfcheck.runtime import standins
+    from wfcheck.runtime.codecs import codec_for_loaded_sdk
+
+    captured = Registry()
+    with standins.capture(captured):
+        module = import_module_from(module_spec)
     registry = registry_for_module(module)
+    registry.merge(captured)
+    registry.codec = codec_for_loaded_sdk(registry.converter)
     value = getattr(module, attr, None)
     if value is not None and callable(value) and not isinstance(value, Registry):
         name = function_name(value)
-        registry.workflows.setdefault(name, unwrap_dapr(value))
+        if not registry.has_workflow(name):
+            registry.workflows[name] = unwrap_dapr(value)
         return registry, name
     registry.get_workflow(attr)
     return registry, attr
+
+
+# Top-level packages of the workflow SDKs, and what to install for each.
+_SDK_PACKAGES = {
+    "dapr": "dapr-ext-workflow",
+    "durabletask": "durabletask",
+    "temporalio": "temporalio",
+    "azure": "azure-functions-durable",
+}
+
+
+_LIBRARY_DIRS = tuple(
+    {os.path.dirname(os.path.abspath(__file__))}
+    | {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _is_library(filename: str) -> bool:
+    """Python's own modules, installed packages and this runtime: not where the user looks."""
+    return filename.startswith(_LIBRARY_DIRS) or filename.startswith("<frozen")
+
+
+def load_target_checked(target: str) -> tuple[Registry, str]:
+    """:func:`load_target`, with every way ``target`` can be wrong (no ``:WORKFLOW``, a
+    missing file or module, a missing SDK, a syntax error, an exception while importing, an
+    unknown workflow) raised as a one-line :class:`TargetError`."""
+    module_spec, sep, attr = target.rpartition(":")
+    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
+        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    try:
+        return load_target(target)
+    except TargetError:
+        raise
+    except WorkflowNotFoundError:
+        raise TargetError(
+            f"{module_spec} has no workflow {attr!r} (neither a function of that name nor a registered name)"
+        ) from None
+    except FileNotFoundError as exc:
+        raise TargetError(str(exc)) from None
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        hint = ""
+        if missing in _SDK_PACKAGES:
+            hint = f" (the workflow SDK is not installed here: pip install {_SDK_PACKAGES[missing]})"
+        raise TargetError(f"cannot import {module_spec}: {exc}{hint}") from None
+    except SyntaxError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else module_spec
+        raise TargetError(f"{where}: syntax error: {exc.msg}") from None
+    except (Exception, SystemExit) as exc:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_library(f.filename)]
+        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        text = " ".join(str(exc).split())
+        raise TargetError(f"importing {module_spec} raised {type(exc).__name__}: {text}{where}") from None

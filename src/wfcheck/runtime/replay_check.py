@@ -11,7 +11,7 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
-from wfcheck.runtime.history_check import MODES, CheckResult, check_history
+from wfcheck.runtime.history_check import MODES, CheckResult, Divergence, check_history
 from wfcheck.runtime.importers import TEMPORAL, HistoryFormatError, history_files, load_histories
 from wfcheck.runtime.registry import Registry, import_module_from, load_target
 
@@ -53,14 +53,12 @@ class _Target:
 
 
 def _workflow_for(target: _Target, recorded_name: str | None, version: str | None) -> tuple[Any, str]:
+    """TARGET's workflow; for a Dapr workflow registered in named versions, the version the
+    history recorded (or the latest), as Dapr's worker picks it."""
     registry, name = target.registry()
-    pick = getattr(registry, "workflow_for_version", None)
-    if callable(pick) and recorded_name:
-        found = pick(recorded_name, version)
-        if found is not None:
-            return found, recorded_name
-    if recorded_name and recorded_name != name and recorded_name in registry.workflows:
-        return registry.workflows[recorded_name], recorded_name
+    resolve = getattr(registry, "resolve_workflow", None)
+    if callable(resolve):
+        return resolve(name, version)[0], name
     return registry.get_workflow(name), name
 
 
@@ -97,13 +95,36 @@ def check_path(target: str, path: str, mode: str = "engine") -> list[CheckResult
                     except (TemporalUnavailable, LookupError) as exc:
                         raise CheckUsageError(str(exc)) from None
                     continue
-                workflow, name = _workflow_for(code, history.workflow_name, history.version)
-                results.append(check_history(workflow, history, mode, name))
+                try:
+                    workflow, name = _workflow_for(code, history.workflow_name, history.version)
+                except LookupError as exc:  # a recorded Dapr version the code no longer has
+                    results.append(_unregistered_version(history, mode, str(exc).strip("'\"")))
+                    continue
+                codec = getattr(code.registry()[0], "codec", None)
+                results.append(check_history(workflow, history, mode, name, codec))
             except (HistoryFormatError, ValueError) as exc:
                 if isinstance(exc, CheckUsageError):
                     raise
                 results.append(_error_result(history.source, mode, str(exc), history.instance_id))
     return results
+
+
+def _unregistered_version(history: Any, mode: str, message: str) -> CheckResult:
+    result = CheckResult(
+        source=history.source,
+        instance_id=history.instance_id,
+        engine=history.engine,
+        format=history.format,
+        mode=mode,
+        workflow=history.workflow_name,
+        events=len(history.events),
+    )
+    result.divergence = Divergence(
+        kind="version-not-registered",
+        message=f"{message}; the engine cannot replay this instance at all",
+        engine_message="VersionNotRegistered" if history.engine == "dapr" else None,
+    )
+    return result
 
 
 def _error_result(source: str, mode: str, message: str, instance_id: str = "") -> CheckResult:

@@ -24,6 +24,7 @@ class Task(Generic[T]):
         self._exception: BaseException | None = None
         self._parent: Any = None  # set by Dapr's vendored durabletask composites
         self._parents: dict[int, Any] = {}  # used by durabletask 1.x composites and this module
+        self.expected_type: Any = None  # return_type= / data_type=, for the payload codec
 
     @property
     def is_complete(self) -> bool:

@@ -131,8 +131,8 @@ def _recorded_calls(history: RecordedHistory) -> list[tuple[int, str, str, list[
 def _location(cls: Any) -> str | None:
     from wfcheck.runtime.context import format_location
 
-    run = getattr(cls, "run", None)
-    for candidate in (run, cls):
+    candidates: list[Any] = [c for c in (getattr(cls, "run", None), cls) if c is not None]
+    for candidate in candidates:
         try:
             code_file = inspect.getsourcefile(candidate)
             _, line = inspect.getsourcelines(candidate)

@@ -27,6 +27,11 @@ def flaky_charge(ctx, amount):
     return amount
 
 
+def summarize(ctx: task.OrchestrationContext, order):
+    line = yield ctx.call_activity(notify, input=f"summary of {order['reservation']}")
+    return line
+
+
 RETRY = task.RetryPolicy(first_retry_interval=timedelta(milliseconds=50), max_number_of_attempts=3)
 
 
@@ -37,7 +42,14 @@ def order(ctx: task.OrchestrationContext, item):
     told = yield task.when_all([ctx.call_activity(notify, input=who) for who in ("buyer", "seller")])
     charged = yield ctx.call_activity(flaky_charge, input=offer["price"], retry_policy=RETRY)
     approval = yield ctx.wait_for_external_event("approve")
-    return {"reservation": reservation, "told": told, "charged": charged, "approval": approval}
+    summary = yield ctx.call_sub_orchestrator(summarize, input={"reservation": reservation})
+    return {
+        "reservation": reservation,
+        "told": told,
+        "charged": charged,
+        "approval": approval,
+        "summary": summary,
+    }
 
 
 ACTIVITIES = [quote, reserve, notify, flaky_charge]

@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from dt_order import RETRY, flaky_charge, notify, quote, reserve
+from dt_order import RETRY, flaky_charge, notify, quote, reserve, summarize
 from durabletask import task
 
 
@@ -13,4 +13,11 @@ def order(ctx: task.OrchestrationContext, item):
     told = yield task.when_all([ctx.call_activity(notify, input=who) for who in ("buyer", "seller")])
     charged = yield ctx.call_activity(flaky_charge, input=offer["price"], retry_policy=RETRY)
     approval = yield ctx.wait_for_external_event("approve")
-    return {"reservation": reservation, "told": told, "charged": charged, "approval": approval}
+    summary = yield ctx.call_sub_orchestrator(summarize, input={"reservation": reservation})
+    return {
+        "reservation": reservation,
+        "told": told,
+        "charged": charged,
+        "approval": approval,
+        "summary": summary,
+    }
