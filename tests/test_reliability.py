@@ -79,7 +79,7 @@ LATIN1_TRY_IMPORTS = (
 
 def test_an_import_is_inserted_below_the_shebang_and_the_coding_cookie() -> None:
     outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
-    assert [code for code, _, _ in outcome.applied] == ["WF102"]
+    assert [code for code, *_ in outcome.applied] == ["WF102"]
     lines = fixed.split(b"\n")
     assert lines[:3] == [
         b"#!/usr/bin/env python", b"# -*- coding: latin-1 -*-", b"from datetime import timedelta"
