@@ -529,3 +529,20 @@ def test_a_bom_with_a_latin1_cookie_is_reported_as_that_conflict() -> None:
         "coding cookie says latin-1 (remove one of them)"
     )
     assert diagnostic.line == 1
+
+
+def test_a_runtime_object_re_exported_through_a_long_chain_is_still_known(tmp_path: Path) -> None:
+    # `wfr` is made in r0 and imported through eight modules: what made it is still known, so
+    # the workflow is Dapr's (the origin of a value was cut off after five modules too, and the
+    # workflow was only found by its signature, engine unknown).
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "r0.py").write_text("import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n")
+    for n in range(1, 9):
+        (tmp_path / f"r{n}.py").write_text(f"from r{n - 1} import wfr\n")
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import uuid\nfrom r8 import wfr\n\n\n@wfr.workflow\ndef flow(ctx, payload):\n"
+        "    yield ctx.call_activity(act)\n    return str(uuid.uuid4())\n"
+    )
+    [diagnostic] = check_paths([str(app)], settings()).diagnostics
+    assert (diagnostic.code, diagnostic.framework) == ("WF202", "dapr")
