@@ -546,3 +546,47 @@ def test_a_runtime_object_re_exported_through_a_long_chain_is_still_known(tmp_pa
     )
     [diagnostic] = check_paths([str(app)], settings()).diagnostics
     assert (diagnostic.code, diagnostic.framework) == ("WF202", "dapr")
+
+
+KILLED_MIDWAY = """
+import os, signal, sys
+import wfcheck.fixes.write as write
+from wfcheck.cli import main
+
+calls = []
+nth = int(sys.argv[1])
+write_all = write._write_all
+
+def write_then_die(handle, data):
+    calls.append(handle)
+    if len(calls) == nth:
+        write_all(handle, data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    write_all(handle, data)
+
+write._write_all = write_then_die
+sys.argv = ["wfcheck", "check", "--no-cache", "--fix", sys.argv[2]]
+main()
+"""
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["replaced", "in-place"])
+def test_a_sigkill_midway_through_a_write_is_recovered_by_the_next_run(tmp_path: Path, linked: bool) -> None:
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    if linked:
+        os.link(target, tmp_path / "other-link.txt")
+    # Replaced: the first write is the temporary file's. In place: the first is the journal,
+    # the second the file itself.
+    nth = "2" if linked else "1"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MIDWAY, nth, str(tmp_path)],
+        capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": SRC},
+    )
+    assert killed.returncode == -9
+    assert list(tmp_path.glob(".wf.py.*.wfcheck-tmp"))  # what the killed run left
+    assert (target.read_bytes() == SAFE_FIX) != linked  # in place: torn
+    result = _wfcheck("check", "--no-cache", "--fix", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == SAFE_FIXED
+    assert not list(tmp_path.glob(".*.wfcheck-tmp"))
