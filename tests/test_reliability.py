@@ -79,7 +79,7 @@ LATIN1_TRY_IMPORTS = (
 
 def test_an_import_is_inserted_below_the_shebang_and_the_coding_cookie() -> None:
     outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
-    assert [code for code, _, _ in outcome.applied] == ["WF102"]
+    assert [code for code, *_ in outcome.applied] == ["WF102"]
     lines = fixed.split(b"\n")
     assert lines[:3] == [
         b"#!/usr/bin/env python", b"# -*- coding: latin-1 -*-", b"from datetime import timedelta"
@@ -95,7 +95,7 @@ def test_a_fix_whose_bytes_would_not_decode_with_the_files_encoding_is_dropped(
     monkeypatch.setattr(imports, "_first_line_after_header", lambda index: 1)
     outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
     assert fixed == LATIN1_TRY_IMPORTS
-    assert [code for code, _, _ in outcome.dropped] == ["WF102"]
+    assert [code for code, *_ in outcome.dropped] == ["WF102"]
 
 
 def test_a_file_the_parser_does_not_reproduce_exactly_is_reported_not_fixed() -> None:
