@@ -223,37 +223,59 @@ async def test_quick_fix_then_change_removes_the_finding(client: LanguageClient,
     path = project / "wf_order.py"
     doc = open_doc(client, path)
     diagnostics = await published(client, doc)
-    sleep = next(d for d in diagnostics if d.code == "WF102")
-    actions = await actions_at(client, doc, sleep, only=[lsp.CodeActionKind.QuickFix])
-    fix = next(a for a in actions if a.title.startswith("WF102: Replace"))
-    assert "(unsafe)" not in fix.title
+    clock = next(d for d in diagnostics if d.code == "WF101" and d.range.start.line == 13)
+    actions = await actions_at(client, doc, clock, only=[lsp.CodeActionKind.QuickFix])
+    fix = next(a for a in actions if a.title.startswith("WF101: Replace"))
+    # Safe on both axes: preferred, and no label.
+    assert fix.is_preferred and not fix.title.endswith(("history)", "unsafe)"))
     fixed = apply(WORKFLOW, fix.edit, doc)
-    assert "time.sleep(1)" not in fixed and "create_timer" in fixed
+    assert "time.time()" not in fixed.split("\n")[13]
     client.diagnostics.pop(doc)
     change_doc(client, doc, fixed, 2)
     after = await published(client, doc)
-    assert "WF102" not in {d.code for d in after}
+    assert ("WF101", 13) not in {(d.code, d.range.start.line) for d in after}
     assert shown(after) == expected(fixed, check_json(fixed, path))
 
 
 @pytest.mark.asyncio
-async def test_unsafe_fixes_are_offered_only_when_enabled_and_marked(
+async def test_fixes_plain_fix_leaves_are_offered_only_when_enabled_and_labelled(
     client: LanguageClient, project: Path
 ) -> None:
     doc = open_doc(client, project / "wf_order.py")
-    now = next(d for d in await published(client, doc) if d.code == "WF101" and d.range.start.line == 12)
-    titles = [a.title for a in await actions_at(client, doc, now)]
-    assert not any("current_utc_datetime" in t for t in titles)
+    diagnostics = await published(client, doc)
+    now = next(d for d in diagnostics if d.code == "WF101" and d.range.start.line == 12)
+    sleep = next(d for d in diagnostics if d.code == "WF102")
+
+    async def fix_titles(diagnostic: lsp.Diagnostic) -> list[str]:
+        actions = await actions_at(client, doc, diagnostic, only=[lsp.CodeActionKind.QuickFix])
+        return [a.title for a in actions if "noqa" not in a.title]
+
+    assert await fix_titles(now) == [] and await fix_titles(sleep) == []
     client.workspace_did_change_configuration(
         lsp.DidChangeConfigurationParams(settings={"wfcheck": {"unsafeFixes": True}})
     )
-    titles = [a.title for a in await actions_at(client, doc, now)]
-    unsafe = [t for t in titles if "current_utc_datetime" in t]
-    assert len(unsafe) == 1 and unsafe[0].endswith("(unsafe)")
+    [unsafe] = await fix_titles(now)
+    assert "current_utc_datetime" in unsafe and unsafe.endswith("(unsafe, keeps history)")
+    [history] = await fix_titles(sleep)
+    assert "create_timer" in history and history.endswith("(safe, changes history)")
+
+
+def check_fix(text: str, path: Path) -> str:
+    """`wfcheck check --fix` on ``text`` as the file at ``path``: the fixed buffer."""
+    result = subprocess.run(
+        [sys.executable, "-m", "wfcheck", "check", "--no-cache", "--fix", "--stdin-filename", str(path), "-"],
+        input=text.encode(),
+        capture_output=True,
+        env=ENV,
+        cwd=path.parent,
+        check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return result.stdout.decode()
 
 
 @pytest.mark.asyncio
-async def test_fix_all_applies_the_safe_fixes(client: LanguageClient, project: Path) -> None:
+async def test_fix_all_applies_what_check_fix_applies(client: LanguageClient, project: Path) -> None:
     path = project / "wf_order.py"
     doc = open_doc(client, path)
     await published(client, doc)
@@ -266,11 +288,11 @@ async def test_fix_all_applies_the_safe_fixes(client: LanguageClient, project: P
     )
     assert [a.kind for a in actions] == ["source.fixAll.wfcheck"]
     fixed = apply(WORKFLOW, actions[0].edit, doc)
+    assert fixed != WORKFLOW and fixed == check_fix(WORKFLOW, path)
     left = check_json(fixed, path)
-    # The two safe fixes (time.time(), time.sleep()) are applied, the unsafe ones are not.
-    assert sorted(f["code"] for f in left) == ["WF101", "WF604"]
-    assert all(f["fix"]["applicability"] == "unsafe" for f in left)
-    assert len(check_json(WORKFLOW, path)) == 4
+    # Only time.time() has a fix safe on both axes; the others are left.
+    assert sorted(f["code"] for f in left) == ["WF101", "WF102", "WF604"]
+    assert not any(f["fix"]["applicability"] == "safe" and f["fix"]["history"] == "keeps" for f in left)
 
 
 @pytest.mark.asyncio
@@ -430,3 +452,63 @@ def test_server_is_a_listed_command() -> None:
     from click.testing import CliRunner
 
     assert "server" in CliRunner().invoke(main, ["--help"]).output
+
+
+def test_editor_settings_are_validated_and_documented() -> None:
+    from wfcheck.server import SETTINGS, EditorSettings
+
+    settings, problems = EditorSettings.from_json(
+        {"wfcheck": {"unsafeFixes": True, "select": ["wf1"], "debounceMs": "soon", "colour": 1}}
+    )
+    assert settings.unsafe_fixes is True and settings.select == ["WF1"] and settings.debounce_ms == 100
+    assert problems == [
+        "settings: key 'debounceMs': unexpected value 'soon'",
+        "settings: unknown key 'colour'",
+    ]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    for key in SETTINGS:
+        assert f"`{key}`" in readme, f"README does not describe the `{key}` setting"
+
+
+@pytest.mark.asyncio
+async def test_files_changed_on_disk_are_watched_and_rechecked(project: Path) -> None:
+    client = await SERVER.start()
+    registrations: list[lsp.Registration] = []
+
+    @client.feature(lsp.CLIENT_REGISTER_CAPABILITY)
+    def register(params: lsp.RegistrationParams) -> None:
+        registrations.extend(params.registrations)
+
+    try:
+        capabilities = client_capabilities("neovim@0.9.1")
+        assert capabilities.workspace is not None
+        capabilities.workspace.did_change_watched_files = lsp.DidChangeWatchedFilesClientCapabilities(
+            dynamic_registration=True
+        )
+        await client.initialize_session(lsp.InitializeParams(capabilities=capabilities))
+        doc = open_doc(client, project / "wf_order.py")
+        assert {"WF101", "WF102", "WF604"} == {d.code for d in await published(client, doc)}
+        # The options arrive as plain JSON (LSPAny).
+        globs = {w["globPattern"] for r in registrations for w in r.register_options["watchers"]}
+        assert {"**/*.py", "**/pyproject.toml"} <= globs
+        # A helper edited outside the editor (it is not open here).
+        (project / "helpers.py").write_text("def stamp():\n    return 0\n")
+        client.diagnostics.pop(doc)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(uri(project / "helpers.py"), lsp.FileChangeType.Changed)]
+            )
+        )
+        assert "WF604" not in {d.code for d in await published(client, doc)}
+        # The configuration changed on disk.
+        (project / "pyproject.toml").write_text("[tool.wfcheck]\nignore = ['WF102']\n")
+        client.diagnostics.pop(doc)
+        client.workspace_did_change_watched_files(
+            lsp.DidChangeWatchedFilesParams(
+                [lsp.FileEvent(uri(project / "pyproject.toml"), lsp.FileChangeType.Changed)]
+            )
+        )
+        assert {d.code for d in await published(client, doc)} == {"WF101"}
+        await client.shutdown_session()
+    finally:
+        await stop(client)

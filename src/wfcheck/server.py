@@ -54,6 +54,8 @@ class EditorSettings:
 
     # Offer unsafe fixes as quick fixes (None: as the file's configuration says).
     unsafe_fixes: bool | None = None
+    # Write history-changing fixes inside the engine's patch API (None: as configured).
+    versioned_fixes: bool | None = None
     # A configuration file for every buffer (`--config`).
     configuration: str | None = None
     select: list[str] | None = None
@@ -72,22 +74,14 @@ class EditorSettings:
         problems: list[str] = []
         if not isinstance(data, dict):
             return settings, problems if data is None else [f"settings: expected an object, got {data!r}"]
-        checks: dict[str, tuple[str, Callable[[Any], bool]]] = {
-            "unsafeFixes": ("unsafe_fixes", lambda v: isinstance(v, bool)),
-            "configuration": ("configuration", lambda v: isinstance(v, str)),
-            "select": ("select", _is_codes),
-            "extendSelect": ("extend_select", _is_codes),
-            "ignore": ("ignore", _is_codes),
-            "debounceMs": ("debounce_ms", lambda v: type(v) is int and 0 <= v <= 10_000),
-        }
         for key, value in data.items():
-            if key not in checks:
+            if key not in SETTINGS:
                 problems.append(f"settings: unknown key {key!r}")
-            elif value is not None and not checks[key][1](value):
+            elif value is not None and not SETTINGS[key][1](value):
                 problems.append(f"settings: key {key!r}: unexpected value {value!r}")
             elif value is not None:
                 normalised = [c.upper() for c in value] if isinstance(value, list) else value
-                setattr(settings, checks[key][0], normalised)
+                setattr(settings, SETTINGS[key][0], normalised)
         return settings, problems
 
     def options(self) -> Options:
@@ -96,12 +90,25 @@ class EditorSettings:
             extend_select=list(self.extend_select),
             ignore=list(self.ignore),
             unsafe_fixes=self.unsafe_fixes,
+            versioned_fixes=self.versioned_fixes,
             config=self.configuration,
         )
 
 
 def _is_codes(value: Any) -> bool:
     return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+# Each editor setting: the EditorSettings field it sets, and what a valid value is.
+SETTINGS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "unsafeFixes": ("unsafe_fixes", lambda v: isinstance(v, bool)),
+    "versionedFixes": ("versioned_fixes", lambda v: isinstance(v, bool)),
+    "configuration": ("configuration", lambda v: isinstance(v, str)),
+    "select": ("select", _is_codes),
+    "extendSelect": ("extend_select", _is_codes),
+    "ignore": ("ignore", _is_codes),
+    "debounceMs": ("debounce_ms", lambda v: type(v) is int and 0 <= v <= 10_000),
+}
 
 
 @dataclass
@@ -168,24 +175,28 @@ class WfcheckServer(LanguageServer):
     def _settings_for(self, path: str) -> Settings | str:
         """The file's settings, or the one-line reason there are none."""
         key = None if self.editor.configuration else find_config(Path(path))
-        if key not in self._settings:
+        # Read once: the event loop may clear the table meanwhile (settings changed).
+        settings = self._settings.get(key)
+        if settings is None:
             try:
-                self._settings[key] = app.settings_for(path, self.editor.options())
+                settings = app.settings_for(path, self.editor.options())
             except app.UsageError as exc:
-                self._settings[key] = str(exc)
-        return self._settings[key]
+                settings = str(exc)
+            self._settings[key] = settings
+        return settings
 
     def _project_for(self, path: str, settings: Settings) -> ProjectIndex:
         config = None if self.editor.configuration else find_config(Path(path))
         key = (config, tuple(find_project_roots([path], settings.src)))
-        project = self._projects.get(key)
-        if project is None or self._checks >= _CHECKS_PER_INDEX:
-            if self._checks >= _CHECKS_PER_INDEX:
-                self._projects.clear()
-                self._checks = 0
-            project = self._projects[key] = make_project([path], settings)
-            project.read_source = self._read_source
         self._checks += 1
+        if self._checks > _CHECKS_PER_INDEX:
+            self._projects.clear()
+            self._checks = 1
+        project = self._projects.get(key)
+        if project is None:
+            project = make_project([path], settings)
+            project.read_source = self._read_source
+            self._projects[key] = project
         return project
 
     def _read_source(self, path: Path) -> bytes:
@@ -271,6 +282,15 @@ class WfcheckServer(LanguageServer):
         self._pending[uri] = asyncio.ensure_future(self._refresh(uri, delay, changed))
 
     async def _refresh(self, uri: str, delay: float, changed: bool) -> None:
+        try:
+            await self._refresh_now(uri, delay, changed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the editing session
+            self._done(uri)
+            self.show_error(f"wfcheck: internal error while checking {_path_of(uri)}: {exc!r}")
+
+    async def _refresh_now(self, uri: str, delay: float, changed: bool) -> None:
         if delay:
             await asyncio.sleep(delay)
         if self.pull:
@@ -330,6 +350,40 @@ class WfcheckServer(LanguageServer):
             return
         for document in list(self.workspace.text_documents):
             self.schedule(document)
+
+    async def watch_files(self) -> None:
+        """Ask the client to report changes on disk: configuration files (settings change)
+        and Python modules (helpers edited outside the editor, a branch checked out)."""
+        workspace = self.client_capabilities.workspace
+        watched = workspace.did_change_watched_files if workspace else None
+        if not (watched and watched.dynamic_registration):
+            return
+        globs = ["**/*.py", *(f"**/{name}" for name in CONFIG_FILES)]
+        options = lsp.DidChangeWatchedFilesRegistrationOptions([lsp.FileSystemWatcher(g) for g in globs])
+        registration = lsp.Registration(f"{SOURCE}-watch", lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES, options)
+        try:
+            await self.client_register_capability_async(lsp.RegistrationParams([registration]))
+        except Exception as exc:  # noqa: BLE001 - without it, files are re-read on open and save only
+            self.window_log_message(lsp.LogMessageParams(lsp.MessageType.Log, f"no file watching: {exc}"))
+
+    def files_changed(self, uris: Sequence[str]) -> None:
+        """Files changed on disk (not in the editor's buffers)."""
+        if any(_is_config(uri) for uri in uris):
+            self.settings_changed()
+            return
+        dependents: set[str] = set()
+        helpers = False
+        for uri in uris:
+            if _real(uri) in self._buffers:
+                continue  # the open buffer, not the file, is what analyses read
+            found = self._invalidate_dependents(uri)
+            helpers = helpers or found is not None
+            dependents.update(found or [])
+        if self.pull and helpers and self.can_refresh:
+            self.workspace_diagnostic_refresh(None)
+        elif not self.pull:
+            for other in dependents:
+                self.schedule(other, changed=False)
 
     # -- conversions -----------------------------------------------------------------------
 
@@ -409,13 +463,15 @@ class WfcheckServer(LanguageServer):
                     d, checked.lines, checked.settings.catalog.get(d.code) if checked.settings else None
                 )
                 if d.fix is not None and applicable(d, unsafe):
-                    marker = " (unsafe)" if d.fix.applicability == "unsafe" else ""
+                    # Anything short of safe on both axes says which (`unsafe, keeps history`, ...).
+                    trusted = d.fix.applicability == "safe" and d.fix.history == "keeps" and not d.fix.patch
+                    marker = "" if trusted else f" ({d.fix.label})"
                     actions.append(
                         lsp.CodeAction(
                             title=f"{d.code}: {d.fix.message}{marker}",
                             kind=lsp.CodeActionKind.QuickFix,
                             diagnostics=[shown],
-                            is_preferred=d.fix.applicability == "safe",
+                            is_preferred=trusted,
                             edit=self._workspace_edit(
                                 uri, checked, self.text_edits(checked.lines, d.fix.edits)
                             ),
@@ -517,12 +573,29 @@ def _is_config(uri: str) -> bool:
     return os.path.basename(_path_of(uri)) in CONFIG_FILES
 
 
+def _warm_up() -> None:
+    from wfcheck.analysis import diagnose  # noqa: F401 - imported for its side effect: loaded
+    from wfcheck.catalog import load_catalog
+
+    load_catalog()
+
+
 def create_server() -> WfcheckServer:
     server = WfcheckServer()
 
     @server.feature(lsp.INITIALIZE)
     def initialize(ls: WfcheckServer, params: lsp.InitializeParams) -> None:
         ls.configure(params.initialization_options)
+
+    @server.feature(lsp.INITIALIZED)
+    def initialized(ls: WfcheckServer, params: lsp.InitializedParams) -> None:
+        # Imports and the rule catalog, while the editor is still opening files.
+        ls._worker.submit(_warm_up)
+        asyncio.ensure_future(ls.watch_files())
+
+    @server.feature(lsp.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    def did_change_watched_files(ls: WfcheckServer, params: lsp.DidChangeWatchedFilesParams) -> None:
+        ls.files_changed([change.uri for change in params.changes])
 
     @server.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     def did_change_configuration(ls: WfcheckServer, params: lsp.DidChangeConfigurationParams) -> None:

@@ -50,8 +50,18 @@ def free_port() -> int:
 def record_durabletask(out: str) -> dict[str, str]:
     """Run dt_order.order on durabletask's in-memory backend twice (one instance completed, one
     left waiting for its approval) and save each history three ways: the history export
-    extension's JSON document and gzipped JSONL, and the HistoryEvent messages as protobuf JSON."""
+    extension's JSON document and gzipped JSONL, and the HistoryEvent messages as protobuf JSON;
+    then run the extension's own export job, which writes every finished instance (the
+    completed one and its child) to a folder beside OUT_DIR."""
+    from datetime import datetime, timedelta, timezone
+
     from durabletask import client, worker
+    from durabletask.extensions.history_export import (
+        ExportDestination,
+        ExportHistoryClient,
+        ExportJobCreationOptions,
+        ExportMode,
+    )
     from durabletask.extensions.history_export.models import ExportFormat, ExportFormatKind
     from durabletask.extensions.history_export.serialization import (
         orchestration_state_to_dict,
@@ -62,6 +72,7 @@ def record_durabletask(out: str) -> dict[str, str]:
     from google.protobuf import json_format
 
     app = load("dt_order")
+    began = datetime.now(timezone.utc) - timedelta(minutes=1)
     port = free_port()
     backend = create_test_backend(port=port)
     runner = worker.TaskHubGrpcWorker(host_address=f"localhost:{port}")
@@ -69,8 +80,11 @@ def record_durabletask(out: str) -> dict[str, str]:
     runner.add_orchestrator(app.summarize)
     for activity in app.ACTIVITIES:
         runner.add_activity(activity)
-    runner.start()
     hub = client.TaskHubGrpcClient(host_address=f"localhost:{port}")
+    job_folder = out.rstrip(os.sep) + "-export-job"
+    exporter = ExportHistoryClient(hub, FolderWriter(job_folder))
+    exporter.register_worker(runner)
+    runner.start()
     files = {}
     try:
         for label, approve in (("completed", True), ("inflight", False)):
@@ -124,10 +138,39 @@ def record_durabletask(out: str) -> dict[str, str]:
                 with open(path, "w") as handle:
                     json.dump([json_format.MessageToDict(m) for m in child], handle, indent=1)
                 files["child/protobuf.json"] = path
+        # and the extension's own export job, run by the worker, for every finished instance
+        job = exporter.create_job(
+            ExportJobCreationOptions(
+                mode=ExportMode.BATCH,
+                completed_time_from=began,
+                completed_time_to=datetime.now(timezone.utc) + timedelta(seconds=1),
+                destination=ExportDestination(container="histories"),
+                format=ExportFormat(kind=ExportFormatKind.JSONL_GZIP, schema_version="1.0"),
+            )
+        )
+        done = exporter.wait_for_job(job.job_id)
+        assert done is not None and done.exported_instances == 2 and not done.failures, done
+        files["export-job"] = os.path.join(job_folder, "histories")
     finally:
         runner.stop()
         backend.stop()
     return files
+
+
+class FolderWriter:
+    """A history export destination writing each blob to a local folder (the extension's
+    ``HistoryWriter`` protocol)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def write(
+        self, *, instance_id, container, blob_name, payload, content_type, content_encoding, metadata=None
+    ) -> None:
+        path = os.path.join(self.root, container, blob_name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as handle:
+            handle.write(payload)
 
 
 def _wait_until_waiting(hub, pb, instance: str):
@@ -204,6 +247,7 @@ class DaprSidecar:
         self.dw = dw
         self.registry = module.wfr._WorkflowRuntime__worker._registry
         self.history: list = []
+        self.children: dict[str, list] = {}
         self.now = __import__("datetime").datetime(2026, 1, 1, 9, 0, 0)
 
     def dispatch(self, instance: str, inputs: list) -> list:
@@ -244,6 +288,22 @@ class DaprSidecar:
             if timer.fireAt.seconds >= 253402300799:  # the optional timer: never fires
                 return []
             return [("timer", action.id, timer.fireAt.ToDatetime())]
+        if action.HasField("createChildWorkflow"):
+            call = action.createChildWorkflow
+            self.history.append(
+                ph.new_child_workflow_created_event(
+                    action.id, call.name, call.instanceId, call.input.value or None
+                )
+            )
+            child = DaprSidecar.__new__(DaprSidecar)
+            child.dw, child.registry, child.history, child.now = self.dw, self.registry, [], self.now
+            child.children = self.children
+            events = child.run(
+                call.name, call.instanceId, json.loads(call.input.value or "null"), approve=False
+            )
+            self.children[call.instanceId] = events
+            done = events[-1].executionCompleted
+            return [ph.new_child_workflow_completed_event(action.id, done.result.value or None)]
         if action.HasField("completeWorkflow"):
             done = action.completeWorkflow
             event = pb.HistoryEvent(eventId=-1, timestamp=ph.new_timestamp(self.now))
@@ -323,6 +383,14 @@ def record_dapr(out: str) -> dict[str, str]:
         with open(path, "w") as handle:
             json.dump([json_format.MessageToDict(e) for e in events], handle, indent=1)
         files[label] = path
+        for child_events in sidecar.children.values():
+            # beside OUT_DIR, not in it: a folder check of OUT_DIR is about the parents
+            folder = out.rstrip(os.sep) + "-children"
+            os.makedirs(folder, exist_ok=True)
+            path = os.path.join(folder, f"dapr_{label}_child.json")
+            with open(path, "w") as handle:
+                json.dump({"events": [json_format.MessageToDict(e) for e in child_events]}, handle, indent=1)
+            files[f"{label}/child"] = path
     return files
 
 
@@ -354,6 +422,8 @@ def main_dapr(out: str) -> None:
     files = record_dapr(out)
     verdicts = []
     for label, path in files.items():
+        if label.endswith("/child"):
+            continue
         family = label.split("-")[0]
         name = DAPR_RECORDINGS[label][1]
         for variant in DAPR_VARIANTS[family]:

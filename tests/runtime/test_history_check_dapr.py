@@ -25,12 +25,6 @@ if importlib.util.find_spec("dapr.ext.workflow") is None:
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def _runtime_has_dapr_versioning() -> bool:
-    from wfcheck.runtime.context import WorkflowContext
-
-    return hasattr(WorkflowContext, "is_patched")
-
-
 @pytest.fixture(scope="module")
 def recorded(tmp_path_factory):
     out = tmp_path_factory.mktemp("dapr-histories")
@@ -70,6 +64,25 @@ def test_dapr_histories_are_read_with_their_versions_patches_and_optional_timers
     assert shipping.version == "v1"
 
 
+def test_a_child_workflow_named_by_dapr_replays_and_its_own_history_too(recorded):
+    from wfcheck.runtime.importers import load_histories
+    from wfcheck.runtime.replay_check import check_path
+
+    (order,) = load_histories(recorded["files"]["order-completed"])
+    children = [e for e in order.events if e.kind == "child_workflow_scheduled"]
+    # Dapr's id counts the optional timer of the indefinite wait; this runtime's numbers do not
+    assert [(c.name, c.instance_id, c.seq) for c in children] == [("receipt", "dapr-order-completed:0005", 4)]
+    for mode in ("engine", "strict"):
+        found = row(recorded, "order-completed", "dapr_order")
+        assert found["wfcheck"][mode]["status"] == "ok"
+        (child,) = check_path(
+            os.path.join(HERE, "apps", "histories", "dapr_order.py") + ":receipt_workflow",
+            recorded["files"]["order-completed/child"],
+            mode,
+        )
+        assert child.ok and child.engine == "dapr", child.to_dict()
+
+
 CASES = [
     ("order-completed", "dapr_order"),
     ("order-completed", "dapr_order_renamed"),
@@ -96,8 +109,6 @@ VERSIONING_CASES = [
 
 @pytest.mark.parametrize("history, variant", CASES + VERSIONING_CASES)
 def test_engine_mode_gives_daprs_own_verdict(recorded, history, variant):
-    if (history, variant) in VERSIONING_CASES and not _runtime_has_dapr_versioning():
-        pytest.skip("the runtime has no is_patched / named versions yet")
     found = row(recorded, history, variant)
     result = found["wfcheck"]["engine"]
     assert result["error"] is None

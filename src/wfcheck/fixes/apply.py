@@ -112,6 +112,7 @@ def _writable(text: str, source: SourceText, python: bool) -> bool:
         return False
     return decoded.text == text and decoded.encoding == source.encoding
 
+
 def _reproduced(text: str) -> bool:
     """Does LibCST give the text back exactly? Positions come from its tree: where it does
     not (a form feed inside indentation), an edit would land on the wrong characters. The

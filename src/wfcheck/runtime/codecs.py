@@ -43,6 +43,10 @@ class PlainCodec:
     def activity_result_type(self, activity: Any) -> Any:
         return None
 
+    def error_type(self, exc: BaseException) -> str:
+        """The failure's type name as the SDK records it (Dapr: the class name)."""
+        return type(exc).__name__
+
 
 class DaprCodec(PlainCodec):
     name = "dapr"
@@ -109,6 +113,12 @@ class DurableTaskCodec(PlainCodec):
         if isinstance(activity, str):
             return None
         return self._types.activity_output_type(activity, self.converter)
+
+    def error_type(self, exc: BaseException) -> str:
+        """durabletask 1.x records the qualified name (``builtins.ValueError``)."""
+        from durabletask.internal.helpers import get_qualified_name
+
+        return str(get_qualified_name(type(exc)))
 
 
 PLAIN = PlainCodec()

@@ -399,7 +399,7 @@ class Execution:
             return
         try:
             wire = self.codec.encode(result)
-        except TypeError as exc:
+        except (TypeError, ValueError, RecursionError) as exc:  # not JSON, circular, too deep
             self._finish_failed(exc)
             return
         self._end(Event(h.WORKFLOW_COMPLETED, stamp, result=wire))
@@ -407,7 +407,11 @@ class Execution:
     def _finish_failed(self, exc: BaseException) -> None:
         text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
         self._end(
-            Event(h.WORKFLOW_FAILED, h.format_time(self.current_time), error=h.error_payload(exc, text))
+            Event(
+                h.WORKFLOW_FAILED,
+                h.format_time(self.current_time),
+                error={**h.error_payload(exc, text), "type": self.codec.error_type(exc)},
+            )
         )
 
     def _end(self, event: Event) -> None:

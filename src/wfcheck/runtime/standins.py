@@ -4,11 +4,11 @@ While ``replay`` imports user code (and from then on, in that process), these SD
 replaced in place on their classes; nothing else of the SDK changes:
 
 * durabletask ``durabletask.worker.TaskHubGrpcWorker`` (and subclasses such as
-  ``DurableTaskSchedulerWorker``): ``add_orchestrator``, ``add_named_orchestrator``,
-  ``add_activity``, ``add_named_activity`` still register with the SDK and are also captured
-  into the runtime's registry; ``add_entity``/``add_named_entity`` are captured as entities
-  (calling one fails the task: entities are not supported); the ``data_converter=`` given to
-  the constructor becomes the payload codec; ``start``, ``stop`` do nothing (no connection).
+  ``DurableTaskSchedulerWorker``): ``add_orchestrator`` and ``add_activity`` still register
+  with the SDK and are also captured into the runtime's registry; ``add_entity`` only notes
+  the entity (calling one fails the task: entities are not supported); the
+  ``data_converter=`` given to the constructor becomes the payload codec; ``start`` and
+  ``stop`` do nothing (no connection).
 * durabletask ``durabletask.client.TaskHubGrpcClient`` (and subclasses) and Dapr's vendored
   ``dapr.ext.workflow._durabletask.client.TaskHubGrpcClient`` (which ``DaprWorkflowClient``
   wraps): ``schedule_new_orchestration``, ``get_orchestration_state``,
@@ -34,7 +34,7 @@ import importlib.abc
 import importlib.machinery
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from wfcheck.runtime.registry import Registry
@@ -144,9 +144,9 @@ def _patch_durabletask_worker(module: Any) -> None:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         real_init(self, *args, **kwargs)
         converter = kwargs.get("data_converter")
+        _served["converter"] = converter  # the latest worker's converter serves the clients
         if converter is not None:
-            _served["converter"] = converter
-            for registry in [object_registry(self), *_capturing, served_registry()]:
+            for registry in [object_registry(self), *_capturing]:
                 registry.converter = converter
 
     def add_orchestrator(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -154,26 +154,15 @@ def _patch_durabletask_worker(module: Any) -> None:
         _capture(self, "workflow", fn, name if isinstance(name, str) else None)
         return name
 
-    def add_named_orchestrator(self: Any, name: str, fn: Any) -> None:
-        self._registry.add_named_orchestrator(name, fn)
-        _capture(self, "workflow", fn, name)
-
     def add_activity(self: Any, fn: Any, *args: Any, **kwargs: Any) -> Any:
         name = real_add_activity(self, fn, *args, **kwargs)
         _capture(self, "activity", fn, name if isinstance(name, str) else None)
         return name
 
-    def add_named_activity(self: Any, name: str, fn: Any) -> None:
-        self._registry.add_named_activity(name, fn)
-        _capture(self, "activity", fn, name)
-
     def add_entity(self: Any, fn: Any, name: str | None = None) -> str:
         entity = str(name or getattr(fn, "__name__", "entity"))
         _served.setdefault("entities", set()).add(entity)
         return entity
-
-    def add_named_entity(self: Any, name: str, fn: Any) -> None:
-        _served.setdefault("entities", set()).add(name)
 
     def start(self: Any) -> None:
         return None
@@ -182,9 +171,7 @@ def _patch_durabletask_worker(module: Any) -> None:
         return None
 
     cls.__init__ = __init__
-    cls.add_orchestrator, cls.add_named_orchestrator = add_orchestrator, add_named_orchestrator
-    cls.add_activity, cls.add_named_activity = add_activity, add_named_activity
-    cls.add_entity, cls.add_named_entity = add_entity, add_named_entity
+    cls.add_orchestrator, cls.add_activity, cls.add_entity = add_orchestrator, add_activity, add_entity
     cls.start, cls.stop = start, stop
 
 
@@ -240,11 +227,11 @@ def _served_worker() -> Any:
     from wfcheck.runtime.store import MemoryStore
     from wfcheck.runtime.worker import Worker
 
+    registry = served_registry()
     worker = _served.get("worker")
     if worker is None:
-        registry = served_registry()
-        registry.codec = codec_for_loaded_sdk(_served.get("converter"))
         worker = _served["worker"] = Worker(registry, MemoryStore())
+    worker.codec = registry.codec = codec_for_loaded_sdk(_served.get("converter"))
     return worker
 
 
@@ -290,10 +277,8 @@ def _patch_client(module: Any) -> None:
         worker = _served_worker()
         if not isinstance(orchestrator, str):
             served_registry().learn("workflow", _name(orchestrator), orchestrator)
-        new_id = worker.start(_name(orchestrator), input, instance_id=instance_id)
-        version = options.get("version")
-        if version:
-            worker.store.history(new_id)[0].version = version
+        version = options.get("version") or getattr(self, "default_version", None)
+        new_id = worker.start(_name(orchestrator), input, instance_id=instance_id, version=version)
         worker.run_until_idle(new_id)
         return new_id
 
@@ -303,10 +288,10 @@ def _patch_client(module: Any) -> None:
     def wait_for_orchestration_start(self: Any, instance_id: str, **_: Any) -> Any:
         return _state(instance_id)
 
-    def wait_for_orchestration_completion(self: Any, instance_id: str, **_: Any) -> Any:
-        worker = _served_worker()
-        record = worker.run_until_idle(instance_id)
-        if record.status == "running":
+    def wait_for_orchestration_completion(
+        self: Any, instance_id: str, *, timeout: float = 60, **_: Any
+    ) -> Any:
+        if _settle(instance_id, timeout) == "running":
             raise TimeoutError("Timed-out waiting for the orchestration to complete")
         return _state(instance_id)
 
@@ -328,6 +313,29 @@ def _patch_client(module: Any) -> None:
                    "purge_orchestration", "close"):
         if hasattr(cls, method):
             setattr(cls, method, nothing)
+
+
+def _settle(instance_id: str, timeout: float) -> str:
+    """Run the instance until it is idle; while it waits, fire the timers that a real client
+    waiting ``timeout`` seconds would see fire (virtual time: no waiting)."""
+    from wfcheck.runtime import history as h
+    from wfcheck.runtime.worker import pending_work
+
+    worker = _served_worker()
+    record = worker.run_until_idle(instance_id)
+    deadline = None
+    while record.status == "running":
+        history = worker.store.history(instance_id)
+        timers = pending_work(history).timers
+        if not timers:
+            break
+        if deadline is None:
+            deadline = h.parse_time(history[-1].timestamp) + timedelta(seconds=timeout)
+        if h.parse_time(str(timers[0].fire_at)) > deadline:
+            break
+        worker.run_until_idle(instance_id, fire_timers_while_waiting=True, max_steps=1)
+        record = worker.run_until_idle(instance_id)
+    return str(record.status)
 
 
 def _name(target: Any) -> str:

@@ -31,4 +31,16 @@ def order(ctx: wf.DaprWorkflowContext, item):
     reservation = yield ctx.call_activity(reserve, input=offer)
     yield ctx.create_timer(timedelta(minutes=5))
     approval = yield ctx.wait_for_external_event("approve")
-    return {"reservation": reservation, "approval": approval}
+    receipt = yield ctx.call_child_workflow(receipt_workflow, input={"reservation": reservation})
+    return {"reservation": reservation, "approval": approval, "receipt": receipt}
+
+
+@wfr.workflow(name="receipt")
+def receipt_workflow(ctx: wf.DaprWorkflowContext, order):
+    line = yield ctx.call_activity(describe, input=order["reservation"])
+    return line
+
+
+@wfr.activity(name="describe")
+def describe(ctx, text):
+    return f"receipt: {text}"
