@@ -37,6 +37,7 @@ _RULE_KEYS = {
     "alternatives",
     "docs",
     "snippets",
+    "messages",
 }
 _DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
 
@@ -91,6 +92,12 @@ class Rule:
     valid: tuple[str, ...]
     invalid: tuple[str, ...]
     source: str = field(default="", compare=False)
+    # Structural rules: one message per kind of finding, chosen by the finding's key
+    # (its `qualified`); `message` is the one for any other key.
+    messages: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def message_for(self, key: str) -> str:
+        return self.messages.get(key, self.message)
 
     def is_excluded(self, qualified: str) -> bool:
         for pattern in self.exclude:
