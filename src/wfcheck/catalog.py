@@ -285,6 +285,7 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
+    messages = _string_table(data, "messages", where)
     snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
@@ -303,6 +304,7 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         valid=valid,
         invalid=invalid,
         source=source,
+        messages=messages,
     )
 
 
