@@ -74,6 +74,8 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     func = call.func
     qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
     if qualified in _ORDER_CONSUMERS:
+        if _taken_whole_by_order_free(ctx, call):
+            return  # `sorted(list(s))`, `len(tuple(s))`: the order is not kept
         for arg in call.args:
             if arg.star != "**" and is_set_expression(ctx, arg.value):
                 ctx.report(arg.value, "WF602", "", qualified=SET_ITERATION)
@@ -100,6 +102,19 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and is_set_expression(ctx, call.args[0].value)
     ):
         ctx.report(call.args[0].value, "WF602", "", qualified=SET_ITERATION)
+
+
+def _taken_whole_by_order_free(ctx: CheckContext, node: cst.CSTNode) -> bool:
+    """Is ``node`` the first argument of `sorted()`, `set()`, `len()`, `min()`, ... (no `key=`)?"""
+    arg = ctx.facts.parents.get(node)
+    call = ctx.facts.parents.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg:
+        return False
+    if arg.keyword is not None or arg.star or any(a.keyword and a.keyword.value == "key" for a in call.args):
+        return False
+    func = call.func
+    qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    return qualified in _ORDER_FREE_CONSUMERS or qualified == "builtins.len"
 
 
 def is_set_expression(ctx: CheckContext, node: cst.BaseExpression, depth: int = 0) -> bool:
