@@ -23,6 +23,8 @@ else:  # pragma: no cover - exercised on older interpreters only
 FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
+# The `# expect: WF101` markers the snippet tests read; documentation shows the code without.
+_EXPECT_MARKER = re.compile(r"[ \t]*#[ \t]*expect:[ \t]*(?:WF[0-9]{3}[ \t]*)+$", re.MULTILINE)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _API_KEYS = {"name", "max_args", "frameworks", "use", "method"}
 _RULE_KEYS = {
@@ -37,6 +39,7 @@ _RULE_KEYS = {
     "alternatives",
     "docs",
     "snippets",
+    "messages",
 }
 _DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
 
@@ -91,6 +94,12 @@ class Rule:
     valid: tuple[str, ...]
     invalid: tuple[str, ...]
     source: str = field(default="", compare=False)
+    # Structural rules: one message per kind of finding, chosen by the finding's key
+    # (its `qualified`); `message` is the one for any other key.
+    messages: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def message_for(self, key: str) -> str:
+        return self.messages.get(key, self.message)
 
     def is_excluded(self, qualified: str) -> bool:
         for pattern in self.exclude:
@@ -100,6 +109,18 @@ class Rule:
             elif qualified == pattern:
                 return True
         return False
+
+    @property
+    def example(self) -> str:
+        """The documented *Example*: the first invalid snippet (tested to report this rule),
+        else the docs' own text, for a rule no snippet can show (WF999)."""
+        return _shown(self.invalid[0]) if self.invalid else self.docs.get("example", "")
+
+    @property
+    def use_instead(self) -> str:
+        """The documented *Use instead*: the first valid snippet (tested to report nothing),
+        else the docs' own text."""
+        return _shown(self.valid[0]) if self.valid else self.docs.get("use_instead", "")
 
     def alternative_for(self, framework: str | None) -> str | None:
         if framework and framework in self.alternatives:
@@ -117,8 +138,11 @@ class Catalog:
         returns: Mapping[str, str] | None = None,
         handles: Iterable[str] = (),
         allowed: Iterable[str] = (),
+        sandbox_passthrough: Iterable[str] = (),
     ) -> None:
         self.returns: dict[str, str] = dict(returns or {})
+        # Modules Temporal's sandbox passes through by default (rules/types.toml [sandbox]).
+        self.sandbox_passthrough: frozenset[str] = frozenset(sandbox_passthrough)
         # Qualified names (or `pkg.*` wildcards) a team vouches for: never matched.
         self.allowed: frozenset[str] = frozenset(allowed)
         # Constructors whose objects are stateful handles (see rules/types.toml).
@@ -200,7 +224,11 @@ class Catalog:
             for rule in self.rules.values()
         ]
         return Catalog(
-            rules + list(new_rules), self.returns, self.handles, self.allowed | set(allowed)
+            rules + list(new_rules),
+            self.returns,
+            self.handles,
+            self.allowed | set(allowed),
+            self.sandbox_passthrough,
         )
 
     def is_handle(self, qualified: str) -> bool:
@@ -266,15 +294,25 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     if bad:
         raise CatalogError(f"{where}: alternatives for unknown framework(s) {sorted(bad)}")
     docs = _string_table(data, "docs", where)
-    missing = {"what", "why", "example", "use_instead"} - set(docs)
+    missing = {"what", "why"} - set(docs)
     if missing:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
+    messages = _string_table(data, "messages", where)
     snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
     valid, invalid = (_strings(snippets, kind, f"{where}: snippets") for kind in ("valid", "invalid"))
+    # The documented Example / Use instead are the first invalid / valid snippets, so the
+    # tests run what the documentation shows; only a rule without such a snippet writes its own.
+    for key, shown, kind_name in (("example", invalid, "invalid"), ("use_instead", valid, "valid")):
+        if key in docs and shown:
+            raise CatalogError(
+                f"{where}: docs.{key} is the first {kind_name} snippet; drop the docs text"
+            )
+        if key not in docs and not shown:
+            raise CatalogError(f"{where}: docs lack {key} and there is no {kind_name} snippet")
     return Rule(
         code=code,
         name=name,
@@ -289,7 +327,13 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         valid=valid,
         invalid=invalid,
         source=source,
+        messages=messages,
     )
+
+
+def _shown(snippet: str) -> str:
+    """A snippet as documentation shows it: without the test markers."""
+    return _EXPECT_MARKER.sub("", snippet)
 
 
 def _table(data: Mapping[str, object], key: str, where: str) -> dict[str, object]:
@@ -336,12 +380,13 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
     rules: list[Rule] = []
     returns: dict[str, str] = {}
     handles: list[str] = []
+    passthrough: list[str] = []
     for path in paths:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path.name}: {exc}") from exc
-        unknown = set(data) - {"rules", "returns", "handles"}
+        unknown = set(data) - {"rules", "returns", "handles", "sandbox"}
         if unknown:
             raise CatalogError(f"{path.name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
         for entry in data.get("rules", []):
@@ -354,7 +399,11 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
         if set(handle_table) - {"apis"}:
             raise CatalogError(f"{path.name}: [handles] takes only 'apis'")
         handles.extend(handle_table.get("apis", []))
-    return Catalog(rules, returns, handles)
+        sandbox = data.get("sandbox", {})
+        if set(sandbox) - {"passthrough"}:
+            raise CatalogError(f"{path.name}: [sandbox] takes only 'passthrough'")
+        passthrough.extend(sandbox.get("passthrough", []))
+    return Catalog(rules, returns, handles, sandbox_passthrough=passthrough)
 
 
 MEANINGS = ("safe", "unsafe")

@@ -22,7 +22,6 @@ _MUTABLE_CONSTRUCTORS = frozenset(
      "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
      "collections.deque", "collections.ChainMap"}
 )
-_SHARED = "which outlives the workflow and is shared by every instance and replay"
 
 
 def module_mutables(module: Scope, resolve) -> frozenset[str]:
@@ -62,8 +61,16 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         return
     if isinstance(target, (cst.Subscript, cst.Attribute)):
         root = _root_name(target)
-        if root is not None and _is_module_mutable(ctx, root.value):
-            ctx.report(target, "WF603", f"writes into module-level `{root.value}`, {_SHARED}")
+        if root is None:
+            return
+        if _is_module_mutable(ctx, root.value):
+            ctx.report(target, "WF603", root.value, qualified="module-write")
+        elif _is_module_class(ctx, root.value):
+            ctx.report(target, "WF603", root.value, qualified="class-write")
+        else:
+            enclosing = _enclosing_mutable(ctx, root.value)
+            if enclosing is not None:
+                ctx.report(target, "WF603", root.value, enclosing, qualified="enclosing-write")
 
 
 def check_call(ctx: CheckContext, call: cst.Call) -> None:
@@ -71,21 +78,79 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if not (isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS):
         return
     root = _root_name(func.value)
-    if root is not None and _is_module_mutable(ctx, root.value):
-        ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, {_SHARED}")
+    if root is None:
+        return
+    if _is_module_mutable(ctx, root.value):
+        ctx.report(call, "WF603", f"{root.value}.{func.attr.value}", qualified="module-mutation")
+    elif _is_class_container(ctx, func.value, root):
+        attr = func.value.attr.value  # type: ignore[attr-defined]
+        ctx.report(call, "WF603", f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
+    else:
+        enclosing = _enclosing_mutable(ctx, root.value)
+        if enclosing is not None:
+            name = f"{root.value}.{func.attr.value}"
+            ctx.report(call, "WF603", name, enclosing, qualified="enclosing-mutation")
+
+
+_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
+
+
+def _is_class_container(ctx: CheckContext, node: cst.BaseExpression, root: cst.Name) -> bool:
+    """`Registry.items` where the module-level class `Registry` binds `items = []`."""
+    if not (isinstance(node, cst.Attribute) and node.value is root and _is_module_class(ctx, root.value)):
+        return False
+    owner = ctx.scope.owner_of(root.value)
+    cls = owner.bindings[root.value][0].node if owner is not None else None
+    if not isinstance(cls, cst.ClassDef):
+        return False
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+            targets = (
+                [t.target for t in small.targets] if isinstance(small, cst.Assign)
+                else [small.target] if isinstance(small, cst.AnnAssign) else []
+            )
+            if value is not None and any(
+                isinstance(t, cst.Name) and t.value == node.attr.value for t in targets
+            ):
+                return isinstance(value, _CONTAINER_LITERALS)
+    return False
+
+
+def _is_module_class(ctx: CheckContext, name: str) -> bool:
+    """A class defined at module level: `Counter.hits += 1` writes state every instance shares."""
+    owner = ctx.scope.owner_of(name)
+    if owner is None or owner.kind != "module":
+        return False
+    bindings = owner.bindings.get(name, ())
+    return len(bindings) == 1 and isinstance(bindings[0].node, cst.ClassDef)
+
+
+def _enclosing_mutable(ctx: CheckContext, name: str) -> str | None:
+    """The enclosing (non-workflow) function owning a mutable container ``name`` refers to:
+    a workflow defined inside a factory function closes over the factory's `results = []`."""
+    owner = ctx.scope.owner_of(name)
+    if owner is None or owner.kind != "function" or ctx.in_unit(owner):
+        return None
+    values = [b for b in owner.bindings.get(name, ()) if b.kind != "annotation"]
+    if not values or not all(_is_mutable(b, owner, ctx.resolver.expr) for b in values):
+        return None
+    node = owner.node
+    return f"{node.name.value}()" if isinstance(node, cst.FunctionDef) else "function"
 
 
 def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
-        ctx.report(target, "WF603", f"assigns the global `{name}`, {_SHARED}")
+        ctx.report(target, "WF603", name, qualified="global")
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
         if not ctx.in_unit(owner):
-            message = f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay"
-            ctx.report(target, "WF603", message)
+            ctx.report(target, "WF603", name, qualified="nonlocal")
 
 
 def _root_name(node: cst.BaseExpression) -> cst.Name | None:

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from wfcheck.analysis.findings import PASSED
+from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED
 from wfcheck.catalog import load_fix_catalog
+from wfcheck.checks import sandbox_imports
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
@@ -242,6 +243,8 @@ def _self_calls(method: cst.FunctionDef) -> set[str]:
     return finder.names
 
 
+# Rules whose fix replaces a value (not a wait or an order).
+_VALUE_RULES = frozenset({"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF604"})
 # Fixes that read and write nothing engine-specific.
 _ENGINE_FREE = frozenset({"WF601", "WF602"})
 
@@ -250,6 +253,10 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
     node, code, qualified = finding.node, finding.code, finding.qualified
     if finding.form == PASSED:
         return _why_not("passed-function")
+    if finding.form == CONTEXT_MANAGER:
+        return _why_not("context-manager")
+    if code == sandbox_imports.CODE:
+        return sandbox_imports.passthrough_fix(ctx)
     if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.
@@ -257,6 +264,8 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
     site = FixSite(ctx, node)
     if code == "WF101" and site.in_query_only():
         return _why_not("query-handler")
+    if code in _VALUE_RULES and in_replay_guard(node, site.facts.parents):
+        return _why_not("replay-guarded")
     builder = _BUILDERS.get(code)
     fix = builder(site, qualified) if builder is not None else None
     if fix is None and code in load_fix_catalog().extractable:
