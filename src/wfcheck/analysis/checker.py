@@ -36,7 +36,7 @@ from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
 from wfcheck.checks import ordering, replay_branch, sandbox_imports, state, tasks
 from wfcheck.checks.logging import in_replay_guard
-from wfcheck.frameworks import FrameworkSpec
+from wfcheck.frameworks import IN_WORKFLOW_CHECKS, FrameworkSpec
 
 _Result = TypeVar("_Result")
 
@@ -127,11 +127,28 @@ class CheckContext:
         qualified: str = "",
         form: str = "call",
     ) -> None:
-        if code not in self.enabled:
+        if code not in self.enabled or self._outside_workflow_branch(node):
             return
         self.findings.append(
             Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
         )
+
+
+    def _outside_workflow_branch(self, node: cst.CSTNode) -> bool:
+        """Under `if not workflow.in_workflow():` or the `else` of `if workflow.in_workflow():`:
+        code a helper runs only when it is called from outside workflow code."""
+        parents = self.facts.parents
+        child, current = node, parents.get(node)
+        while current is not None and current is not self.unit.node:
+            if isinstance(current, (cst.If, cst.IfExp)) and child is not current.test:
+                test, negated = current.test, False
+                if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                    test, negated = test.expression, True
+                if isinstance(test, cst.Call) and self.resolve(test.func) in IN_WORKFLOW_CHECKS:
+                    if (child is current.orelse) != negated:
+                        return True
+            child, current = current, parents.get(current)
+        return False
 
 
 class WorkflowChecker(cst.CSTVisitor):
