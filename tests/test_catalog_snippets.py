@@ -47,3 +47,31 @@ def test_every_rule_has_valid_and_invalid_snippets() -> None:
             assert rule.invalid, f"{rule.code} has no invalid snippet"
         if rule.code not in ("WF900", "WF999"):
             assert rule.valid, f"{rule.code} has no valid snippet"
+
+
+def test_documented_example_comes_from_the_snippets(tmp_path) -> None:
+    """A rule cannot carry an Example text besides its snippets: the docs show the snippet."""
+    from wfcheck.catalog import CatalogError, load_catalog_files
+
+    rule = """
+[[rules]]
+code = "WF010"
+name = "acme-rule"
+summary = "s"
+message = "m"
+kind = "structural"
+[rules.docs]
+what = "w"
+why = "y"
+{extra}
+[rules.snippets]
+valid = ['x = 1']
+invalid = ['x = 2  # expect: WF010']
+"""
+    path = tmp_path / "acme.toml"
+    path.write_text(rule.format(extra=""))
+    (loaded,) = load_catalog_files([path])
+    assert loaded.example == "x = 2" and loaded.use_instead == "x = 1"
+    path.write_text(rule.format(extra='example = "y = time.time()"'))
+    with pytest.raises(CatalogError, match="docs.example is the first invalid snippet"):
+        load_catalog_files([path])

@@ -444,3 +444,156 @@ def test_a_nested_configuration_applies_to_the_files_below_it(tmp_path: Path) ->
     ]
     concise = invoke("check", "--output-format", "concise", str(tmp_path))
     assert "(4 files checked)" in concise.stderr
+
+
+# -- what a new user trips on ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "pyproject",
+    [
+        '[project]\nname = "x"\n\n[tool.wfcheck]\nselect = ["WF1",\n',
+        '[tool.wfcheck.per-file-ignores]\n"a.py" = ["WF1"\n',
+        '[project]\nname = "x"\ntool.wfcheck.select = ["WF1"\n',
+    ],
+)
+def test_a_broken_pyproject_that_configures_wfcheck_exits_2(tmp_path: Path, pyproject: str) -> None:
+    files = {"wfcheck.toml": 'select = ["WF2"]\n', "proj/pyproject.toml": pyproject, "proj/wf.py": FLAGGED}
+    write(tmp_path, files)
+    result = invoke("check", str(tmp_path / "proj"))
+    assert result.exit_code == 2, result.output
+    assert f"{tmp_path / 'proj' / 'pyproject.toml'}: not valid TOML" in result.stderr
+
+
+def test_a_broken_pyproject_that_does_not_configure_wfcheck_is_not_ours(tmp_path: Path) -> None:
+    # Someone else's broken file: the configuration above still applies.
+    write(
+        tmp_path,
+        {
+            "wfcheck.toml": 'select = ["WF2"]\n',
+            "proj/pyproject.toml": '[project]\nname = "x"\ndependencies = ["wfcheck"\n',
+            "proj/wf.py": FLAGGED,
+        },
+    )
+    assert codes(str(tmp_path / "proj")) == (1, [("wf.py", 7, "WF202")])
+
+
+HELPER_WORKFLOW = '''\
+import time
+
+
+def process(ctx, order):
+    started = time.time()
+    yield ctx.call_activity("charge", input=started)
+'''
+
+
+def test_naming_the_engine_keeps_the_signature_fallback_and_drops_the_guess(tmp_path: Path) -> None:
+    # An orchestrator in a module that imports no engine (registered elsewhere) is found by
+    # its signature; naming the engine makes that engine's messages and fixes apply.
+    write(tmp_path, {"orch.py": HELPER_WORKFLOW})
+
+    def finding() -> dict:
+        result = invoke("check", "--no-cache", "--output-format", "json", str(tmp_path))
+        (found,) = json.loads(result.stdout)
+        return found
+
+    guessed = finding()
+    assert (guessed["code"], guessed["framework"]) == ("WF101", "durabletask")
+    assert guessed["fix"]["applicability"] == "display-only"
+    assert "imports no engine" in guessed["fix"]["message"]
+    write(tmp_path, {"wfcheck.toml": 'frameworks = ["dapr"]\n'})
+    named = finding()
+    assert (named["code"], named["framework"]) == ("WF101", "dapr")
+    assert named["fix"]["applicability"] == "safe"
+    assert named["fix"]["edits"][0]["content"].startswith("ctx.current_utc_datetime")
+    # An engine without generator workflows has no signature to fall back on.
+    write(tmp_path, {"wfcheck.toml": 'frameworks = ["temporal"]\n'})
+    assert codes(str(tmp_path)) == (0, [])
+
+
+def test_an_ignored_directory_named_explicitly_is_checked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".git").mkdir()
+    write(
+        tmp_path,
+        {
+            ".gitignore": "gen/\n*_pb2.py\n",
+            "gen/wf.py": FLAGGED,
+            "gen/sub/wf.py": FLAGGED,
+            "gen/api_pb2.py": FLAGGED,
+            "app/wf.py": FLAGGED,
+        },
+    )
+    # Walking the project: the ignored directory is skipped.
+    assert {(Path(*Path(f).parts[-2:])) for f in _files(str(tmp_path))} == {Path("app/wf.py")}
+    # Named, it is checked; the other patterns (`*_pb2.py`) still hold inside it.
+    expected = {str(tmp_path / "gen" / "wf.py"), str(tmp_path / "gen" / "sub" / "wf.py")}
+    assert set(_files(str(tmp_path / "gen"))) == expected
+    monkeypatch.chdir(tmp_path / "gen")
+    assert set(_files(".")) == {"wf.py", str(Path("sub/wf.py"))}
+
+
+def test_an_excluded_directory_named_explicitly_is_checked_unless_force_exclude(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "wfcheck.toml": 'exclude = ["generated/", "*_pb2.py"]\n',
+            "generated/wf.py": FLAGGED,
+            "generated/api_pb2.py": FLAGGED,
+            "kept.py": FLAGGED,
+        },
+    )
+    assert {name for name, _, _ in codes(str(tmp_path))[1]} == {"kept.py"}
+    named = str(tmp_path / "generated")
+    assert codes(named) == (1, [("wf.py", 6, "WF101"), ("wf.py", 7, "WF202")])
+    assert codes("--force-exclude", named) == (0, [])
+
+
+def _files(path: str) -> list[str]:
+    """The files one checked path stands for, as a run finds them (its configuration's
+    excludes and the .gitignore files applied)."""
+    from wfcheck.engine import files_to_check
+
+    ((settings, members),) = resolve([path], Options())
+    return files_to_check(members, settings)
+
+
+def test_a_table_header_in_wfcheck_toml_says_to_drop_it(tmp_path: Path) -> None:
+    write(tmp_path, {"wfcheck.toml": '[tool.wfcheck]\nselect = ["WF1"]\n', "wf.py": FLAGGED})
+    result = invoke("check", str(tmp_path))
+    assert result.exit_code == 2
+    assert "unknown key" not in result.stderr
+    assert "drop the `[tool.wfcheck]` line" in result.stderr
+
+
+def test_config_and_isolated_together_are_a_usage_error(tmp_path: Path) -> None:
+    write(tmp_path, {"alt.toml": 'select = ["WF2"]\n', "wf.py": FLAGGED})
+    result = invoke("check", "--isolated", "--config", str(tmp_path / "alt.toml"), str(tmp_path))
+    assert result.exit_code == 2
+    assert result.stderr == "wfcheck: error: options --config and --isolated cannot be used together\n"
+
+
+def test_a_banned_project_helper_is_reported_once(tmp_path: Path) -> None:
+    # `acme.clock.now` is banned and is also a project function that reads the clock: one
+    # finding at the call (the ban), not a second WF604 for the same call.
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "",
+            "acme/__init__.py": "",
+            "acme/clock.py": "import time\n\n\ndef now():\n    return time.time()\n",
+            "wf.py": (
+                "from durabletask import task\n\nfrom acme import clock\n\n\n"
+                "def orch(ctx: task.OrchestrationContext, _):\n"
+                "    started = clock.now()\n"
+                "    yield ctx.call_activity('hello', input=started)\n"
+            ),
+            "wfcheck.toml": '[banned-api]\n"acme.clock.now" = { code = "WF101" }\n',
+        },
+    )
+    assert codes("--no-cache", str(tmp_path / "wf.py")) == (1, [("wf.py", 7, "WF101")])
+    # Not banned, the helper is still followed.
+    write(tmp_path, {"wfcheck.toml": 'select = ["WF"]\n'})
+    assert codes("--no-cache", str(tmp_path / "wf.py")) == (1, [("wf.py", 7, "WF604")])

@@ -66,3 +66,32 @@ def test_readme_configuration_example_is_accepted(tmp_path: Path) -> None:
     config = read_config(path)
     assert config.extend_select == ["WF701"] and config.frameworks == ["dapr", "temporal"]
     assert config.banned["acme.clock.now"] == ("WF101", "use ctx.current_utc_datetime")
+
+
+def _documented_code(markdown: str, section: str) -> str:
+    body = markdown.split(f"\n### {section}\n", 1)[1]
+    return body.split("```python\n", 1)[1].split("```", 1)[0]
+
+
+def test_documented_examples_report_the_rule_and_use_instead_reports_nothing() -> None:
+    """What docs/rules.md shows, run as written: each Example reports its rule (only that
+    rule), each Use instead nothing. (They are the first invalid / valid snippets.)"""
+    from helpers import found
+
+    catalog = load_catalog()
+    defaults = [r.code for r in catalog if r.default]
+    docs = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    checked = 0
+    for rule in catalog:
+        if not rule.invalid:
+            continue  # WF999: no code makes wfcheck fail on purpose
+        chunk = docs.split(f"\n## {rule.name} ({rule.code})\n", 1)[1].split("\n## ", 1)[0]
+        select = None if rule.default else defaults + [rule.code]
+        example = _documented_code(chunk, "Example")
+        assert "# expect:" not in example
+        reported = {code for _line, code in found(example, select=select)}
+        assert reported == {rule.code}, f"{rule.code}'s documented Example reports {reported}"
+        use_instead = _documented_code(chunk, "Use instead")
+        assert found(use_instead, select=select) == {}, f"{rule.code}'s Use instead reports findings"
+        checked += 1
+    assert checked == len(catalog.codes()) - 1

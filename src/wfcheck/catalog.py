@@ -23,6 +23,8 @@ else:  # pragma: no cover - exercised on older interpreters only
 FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
+# The `# expect: WF101` markers the snippet tests read; documentation shows the code without.
+_EXPECT_MARKER = re.compile(r"[ \t]*#[ \t]*expect:[ \t]*(?:WF[0-9]{3}[ \t]*)+$", re.MULTILINE)
 _NAME_RE = re.compile(r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
 _API_KEYS = {"name", "max_args", "frameworks", "use", "method"}
 _RULE_KEYS = {
@@ -107,6 +109,18 @@ class Rule:
             elif qualified == pattern:
                 return True
         return False
+
+    @property
+    def example(self) -> str:
+        """The documented *Example*: the first invalid snippet (tested to report this rule),
+        else the docs' own text, for a rule no snippet can show (WF999)."""
+        return _shown(self.invalid[0]) if self.invalid else self.docs.get("example", "")
+
+    @property
+    def use_instead(self) -> str:
+        """The documented *Use instead*: the first valid snippet (tested to report nothing),
+        else the docs' own text."""
+        return _shown(self.valid[0]) if self.valid else self.docs.get("use_instead", "")
 
     def alternative_for(self, framework: str | None) -> str | None:
         if framework and framework in self.alternatives:
@@ -280,7 +294,7 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     if bad:
         raise CatalogError(f"{where}: alternatives for unknown framework(s) {sorted(bad)}")
     docs = _string_table(data, "docs", where)
-    missing = {"what", "why", "example", "use_instead"} - set(docs)
+    missing = {"what", "why"} - set(docs)
     if missing:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
@@ -290,6 +304,15 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
     valid, invalid = (_strings(snippets, kind, f"{where}: snippets") for kind in ("valid", "invalid"))
+    # The documented Example / Use instead are the first invalid / valid snippets, so the
+    # tests run what the documentation shows; only a rule without such a snippet writes its own.
+    for key, shown, kind_name in (("example", invalid, "invalid"), ("use_instead", valid, "valid")):
+        if key in docs and shown:
+            raise CatalogError(
+                f"{where}: docs.{key} is the first {kind_name} snippet; drop the docs text"
+            )
+        if key not in docs and not shown:
+            raise CatalogError(f"{where}: docs lack {key} and there is no {kind_name} snippet")
     return Rule(
         code=code,
         name=name,
@@ -306,6 +329,11 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         source=source,
         messages=messages,
     )
+
+
+def _shown(snippet: str) -> str:
+    """A snippet as documentation shows it: without the test markers."""
+    return _EXPECT_MARKER.sub("", snippet)
 
 
 def _table(data: Mapping[str, object], key: str, where: str) -> dict[str, object]:

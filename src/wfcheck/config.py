@@ -37,6 +37,13 @@ CONFIG_FILES = (".wfcheck.toml", "wfcheck.toml", "pyproject.toml")
 USER_CODES = re.compile(r"^WF0[0-9][1-9]$|^WF0[1-9]0$")
 _QUALIFIED = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*(\.\*)?$")
 _CODE = re.compile(r"^WF[0-9]{3}$")
+# A `[tool.wfcheck]` (or `[tool.wfcheck.<sub>]`) header or a `tool.wfcheck.<key> =` dotted key:
+# how a pyproject.toml that is not valid TOML still shows that it configures wfcheck.
+_OUR_TABLE = re.compile(
+    rb"""^[ \t]*(?:\[[ \t]*tool[ \t]*\.[ \t]*["']?wfcheck["']?[ \t]*[\].]"""
+    rb"""|tool[ \t]*\.[ \t]*["']?wfcheck["']?[ \t]*\.)""",
+    re.MULTILINE,
+)
 
 KEYS = (
     "select",
@@ -111,11 +118,18 @@ class FileConfig:
 
 
 def _has_wfcheck_table(pyproject: Path) -> bool:
+    """Does this pyproject.toml configure wfcheck? One that cannot be decoded or parsed counts
+    when its text has a `[tool.wfcheck]` header (or dotted key): reading it then fails with
+    exit 2, as a broken `wfcheck.toml` does, instead of the run going on with the defaults."""
     try:
-        data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-        # A broken pyproject.toml that is not ours to judge: keep walking up.
+        raw = pyproject.read_bytes()
+    except OSError:
         return False
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError):
+        # Broken: ours to report only when it means to configure wfcheck.
+        return _OUR_TABLE.search(raw) is not None
     return isinstance(data.get("tool"), dict) and "wfcheck" in data["tool"]
 
 
@@ -146,6 +160,12 @@ def read_config(path: Path) -> FileConfig:
         where = f"{path}: [tool.wfcheck]"
     else:
         table, where = data, str(path)
+        tool = data.get("tool")
+        if isinstance(tool, dict) and "wfcheck" in tool:
+            raise ConfigError(
+                f"{where}: a {path.name} takes the keys without a table header: drop the "
+                "`[tool.wfcheck]` line (that header is for pyproject.toml)"
+            )
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: expected a table")
     return parse_table(table, where, real_path(path.parent), path)
@@ -455,6 +475,9 @@ def resolve(
 ) -> list[tuple[Settings, list[str]]]:
     """The checked paths grouped by the settings that apply to them (one group per
     configuration file found), in the order the paths were given."""
+    if options.isolated and options.config is not None:
+        # As ruff: the two contradict each other.
+        raise ConfigError("options --config and --isolated cannot be used together")
     if options.isolated:
         return [(build_settings(FileConfig(), options, catalog), list(paths))]
     if options.config is not None:

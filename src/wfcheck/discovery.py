@@ -70,6 +70,23 @@ def _ignored(path: str, is_dir: bool, specs: Sequence[tuple[str, pathspec.PathSp
     return ignored
 
 
+def _unless_naming(
+    chain: list[tuple[str, pathspec.PathSpec]], directory: Path
+) -> list[tuple[str, pathspec.PathSpec]]:
+    """``chain`` without the patterns that match ``directory`` itself (or a directory above
+    it): a directory named on the command line is checked even when a `.gitignore` above it
+    lists it, as ruff does; the other patterns still hold below it."""
+    kept: list[tuple[str, pathspec.PathSpec]] = []
+    for base, spec in chain:
+        relative = Path(os.path.relpath(directory, base)).as_posix() + "/"
+        patterns = [p for p in spec.patterns if p.include is None or not p.match_file(relative)]
+        if len(patterns) == len(spec.patterns):
+            kept.append((base, spec))
+        elif patterns:
+            kept.append((base, pathspec.GitIgnoreSpec(patterns)))
+    return kept
+
+
 def _gitignore_chain(directory: Path) -> list[tuple[str, pathspec.PathSpec]]:
     """The .gitignore files above ``directory`` up to its repository root."""
     chain: list[tuple[str, pathspec.PathSpec]] = []
@@ -110,7 +127,11 @@ def _walk(root: str) -> Iterator[str]:
     # Strings, not Path objects: on a large tree (site-packages) path arithmetic costs more
     # than the system calls.
     absolute_root = real_path(root)
-    base_chain = _gitignore_chain(absolute_root.parent) if absolute_root.parent != absolute_root else []
+    base_chain = (
+        _unless_naming(_gitignore_chain(absolute_root.parent), absolute_root)
+        if absolute_root.parent != absolute_root
+        else []
+    )
     # Spelled as str(Path(...)) would spell them: no "./" in front.
     shown = str(Path(root))
     top = "" if shown == "." else shown

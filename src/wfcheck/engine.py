@@ -33,6 +33,7 @@ from wfcheck.settings import SYNTAX_ERROR as SYNTAX_ERROR
 from wfcheck.settings import UNUSED_SUPPRESSION as UNUSED_SUPPRESSION
 from wfcheck.settings import Settings as Settings
 from wfcheck.settings import default_enabled as default_enabled
+from wfcheck.settings import excluded_by
 from wfcheck.settings import select_codes as select_codes
 from wfcheck.settings import unknown_selectors as unknown_selectors
 
@@ -112,16 +113,31 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
 
 
 def files_to_check(paths: Sequence[str], settings: Settings) -> list[str]:
-    """The discovered files minus the excluded ones; a file named explicitly is excluded only
-    with ``force_exclude``."""
-    named = {str(Path(p)) for p in paths if not os.path.isdir(p)}
+    """The discovered files minus the excluded ones. A file named explicitly is excluded only
+    with ``force_exclude``; a directory named explicitly is walked even when an exclude
+    matches it (then only the other excludes hold inside it), and skipped with
+    ``force_exclude``."""
     nested = tuple(d + os.sep for d in settings.nested_configs)
-    return [
-        path
-        for path in discover_names(paths)
-        if (path in named or not nested or not os.path.abspath(path).startswith(nested))
-        and (not settings.is_excluded(path) or (path in named and not settings.force_exclude))
-    ]
+    files: list[str] = []
+    seen: set[str] = set()
+    for raw in paths:
+        if not os.path.isdir(raw):
+            path = str(Path(raw))
+            if path not in seen and not (settings.force_exclude and settings.is_excluded(path)):
+                seen.add(path)
+                files.append(path)
+            continue
+        if settings.force_exclude and settings.is_excluded(raw, directory=True):
+            continue
+        inside = settings.excludes_below(raw)
+        for path in discover_names([raw]):
+            if path in seen or (inside and excluded_by(inside, path)):
+                continue
+            if nested and os.path.abspath(path).startswith(nested):
+                continue
+            seen.add(path)
+            files.append(path)
+    return files
 
 
 class UnreadableFile(Exception):

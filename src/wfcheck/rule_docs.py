@@ -35,7 +35,12 @@ def render_rule(rule: Rule, level: int = 1) -> str:
     if not rule.default:
         out += [f"Not enabled by default: turn it on with `--extend-select {rule.code}`.", ""]
     for key, title in _SECTIONS:
-        text = rule.docs.get(key)
+        if key == "example":
+            text = rule.example
+        elif key == "use_instead":
+            text = rule.use_instead
+        else:
+            text = rule.docs.get(key, "")
         if not text:
             continue
         out += [f"{section_mark} {title}"]

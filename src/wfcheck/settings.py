@@ -59,11 +59,19 @@ class Settings:
     # files are checked with that configuration, in another group.
     nested_configs: tuple[str, ...] = ()
 
-    def is_excluded(self, path: str) -> bool:
-        if not self.exclude:
-            return False
-        absolute = real_path(path)
-        return any(_matches(root, pattern, absolute) for root, pattern in self.exclude)
+    def is_excluded(self, path: str, directory: bool = False) -> bool:
+        return bool(self.exclude) and excluded_by(self.exclude, path, directory)
+
+    def excludes_below(self, directory: str) -> tuple[tuple[str, str], ...]:
+        """The `exclude` patterns that hold inside a directory named on the command line:
+        those that match neither it nor a directory above it (as in ruff, naming an excluded
+        directory checks it)."""
+        absolute = real_path(directory)
+        return tuple(
+            (root, pattern)
+            for root, pattern in self.exclude
+            if not _matches(root, pattern, absolute, directory=True)
+        )
 
     def enabled_for(self, path: str) -> frozenset[str]:
         """The enabled codes minus this file's `per-file-ignores` (WF900 and WF999 stay)."""
@@ -95,13 +103,21 @@ def _resolved(path: str) -> Path:
     return real_path(path)
 
 
-def _matches(root: str, pattern: str, absolute: Path) -> bool:
+def excluded_by(exclude: Iterable[tuple[str, str]], path: str, directory: bool = False) -> bool:
+    """Does one of the (directory, pattern) ``exclude`` entries match ``path``?"""
+    absolute = real_path(path)
+    return any(_matches(root, pattern, absolute, directory) for root, pattern in exclude)
+
+
+def _matches(root: str, pattern: str, absolute: Path, directory: bool = False) -> bool:
     """Does a gitignore-style ``pattern`` relative to ``root`` match the resolved path
-    ``absolute`` (or, for a path outside ``root``, its file name)?"""
+    ``absolute`` (or, for a path outside ``root``, its file name)? A ``directory`` also
+    matches the patterns that name directories only (`build/`)."""
+    slash = "/" if directory else ""
     try:
-        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix())
+        return _spec(pattern).match_file(absolute.relative_to(_resolved(root)).as_posix() + slash)
     except ValueError:
-        return _spec(pattern).match_file(absolute.name)
+        return _spec(pattern).match_file(absolute.name + slash)
 
 
 def default_enabled(catalog: Catalog) -> frozenset[str]:

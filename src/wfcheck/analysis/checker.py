@@ -156,6 +156,8 @@ class WorkflowChecker(cst.CSTVisitor):
         self.ctx = ctx
         self.index = ctx.facts.index
         self.reported_calls: dict[int, frozenset[str]] = {}
+        # Names and attribute chains reported as an API on any use (`banned-api` entries).
+        self.reported_references: set[int] = set()
 
     # -- entry -----------------------------------------------------------------------------
 
@@ -289,6 +291,7 @@ class WorkflowChecker(cst.CSTVisitor):
         for rule, api in self.ctx.catalog.lookup(resolved.qualified):
             if api.use == "any" and self.ctx.framework in api.frameworks:
                 self.ctx.report(node, rule.code, api.name, qualified=api.name)
+                self.reported_references.add(id(node))
                 return True
         return False
 
@@ -300,7 +303,10 @@ class WorkflowChecker(cst.CSTVisitor):
         resolved = None
         if isinstance(func, (cst.Name, cst.Attribute)):
             resolved = self.ctx.resolve_full(func)
-            if resolved is None or not self._check_call_api(node, resolved):
+            # A callee already reported as an API (a `banned-api` entry that is also a project
+            # helper) is not reported a second time as a helper (WF604).
+            judged = resolved is not None and self._check_call_api(node, resolved)
+            if not judged and id(func) not in self.reported_references:
                 run_check("WF604", self._follow_project_call, node)
         elif isinstance(func, cst.Call):
             # `functools.partial(helper, x)()`

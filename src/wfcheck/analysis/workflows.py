@@ -489,22 +489,27 @@ class WorkflowFinder:
         walk(node.body, finder)
         if not finder.methods:
             return
-        spec = self._fallback_engine(finder.methods)
+        spec, guessed = self._fallback_engine(finder.methods)
         if spec is not None:
             self._mark_workflow(definition, spec, param.name.value, "signature")
-            self._workflows[id(node)].engine_guessed = spec not in self.engines
+            self._workflows[id(node)].engine_guessed = guessed
 
-    def _fallback_engine(self, methods: Iterable[str]) -> FrameworkSpec | None:
-        """The engine an unmarked generator workflow belongs to; None when the configuration
-        does not check that engine."""
+    def _fallback_engine(self, methods: Iterable[str]) -> tuple[FrameworkSpec | None, bool]:
+        """The engine an unmarked generator workflow belongs to (None when the configuration
+        checks no generator-based engine), and whether that is a guess. It is not when the
+        file imports the engine, or when the configuration checks only one generator-based
+        engine (`frameworks = ["dapr"]`): then its fixes and messages apply."""
         generator_engines = [s for s in self.engines if s.generator_based]
         if generator_engines:
-            return generator_engines[0]
+            return generator_engines[0], False
+        configured = [s for s in self.specs if s.generator_based]
+        if len(configured) <= 1:
+            return (configured[0] if configured else None), False
         name = next(
             (FALLBACK_TASK_METHODS[m] for m in sorted(methods) if FALLBACK_TASK_METHODS[m]),
             FALLBACK_FRAMEWORK,
         )
-        return next((s for s in self.specs if s.name == name), None)
+        return next((s for s in configured if s.name == name), configured[0]), True
 
 
 # Receivers resolved into these modules are never workflow runtimes or workers.

@@ -16,7 +16,6 @@ from wfcheck.diagnostics import Diagnostic
 from wfcheck.rule_docs import render_rule
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-INFORMATION_URI = "https://github.com/your-org/wfcheck"
 
 
 def _uri(path: str) -> str:
@@ -119,7 +118,6 @@ def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
                     "driver": {
                         "name": "wfcheck",
                         "version": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": [_rule(rule) for rule in rules],
                     }
                 },
