@@ -144,9 +144,12 @@ class CheckContext:
                 test, negated = current.test, False
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                     test, negated = test.expression, True
-                if isinstance(test, cst.Call) and self.resolve(test.func) in IN_WORKFLOW_CHECKS:
-                    if (child is current.orelse) != negated:
-                        return True
+                if (
+                    isinstance(test, cst.Call)
+                    and self.resolve(test.func) in IN_WORKFLOW_CHECKS
+                    and (child is current.orelse) != negated
+                ):
+                    return True
             child, current = current, parents.get(current)
         return False
 
