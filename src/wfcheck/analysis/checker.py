@@ -140,6 +140,10 @@ class CheckContext:
         parents = self.facts.parents
         child, current = node, parents.get(node)
         while current is not None and current is not self.unit.node:
+            if isinstance(current, cst.IndentedBlock) and self._after_in_workflow_exit(
+                current, child
+            ):
+                return True
             if isinstance(current, (cst.If, cst.IfExp)) and child is not current.test:
                 test, negated = current.test, False
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
@@ -152,6 +156,31 @@ class CheckContext:
                     return True
             child, current = current, parents.get(current)
         return False
+
+
+    def _after_in_workflow_exit(self, block: cst.IndentedBlock, statement: cst.CSTNode) -> bool:
+        """Does an earlier `if workflow.in_workflow(): raise/return` in ``block`` end the
+        function for workflow code before ``statement``?"""
+        for earlier in block.body:
+            if earlier is statement:
+                return False
+            if (
+                isinstance(earlier, cst.If)
+                and earlier.orelse is None
+                and isinstance(earlier.test, cst.Call)
+                and self.resolve(earlier.test.func) in IN_WORKFLOW_CHECKS
+                and _ends_with_exit(earlier.body)
+            ):
+                return True
+        return False
+
+
+def _ends_with_exit(body: cst.BaseSuite) -> bool:
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    last = statements[-1] if statements else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return bool(last.body) and isinstance(last.body[-1], (cst.Raise, cst.Return))
+    return False
 
 
 class WorkflowChecker(cst.CSTVisitor):
