@@ -22,7 +22,7 @@ from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
 from wfcheck.engine import check_paths, check_source
 from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
-from wfcheck.report import REPORTERS, summary
+from wfcheck.report import render, summary
 from wfcheck.report import statistics as stats
 from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
@@ -113,7 +113,7 @@ def merge(results: Sequence[RunResult]) -> RunResult:
 def _run_paths(groups: Groups, out: Output, sink: Sink) -> int:
     result = merge([check_paths(members, settings) for settings, members in groups])
     unsafe = any(settings.unsafe_fixes for settings, _ in groups)
-    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe), sink)
+    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe), sink, unsafe=unsafe)
     return exit_code(result, out.exit_zero)
 
 
@@ -144,7 +144,8 @@ def _run_stdin(
     rules = list(settings.catalog)
     if not fixing:
         result = RunResult([] if skipped else [check_source(data, name, settings, None)])
-        _report(result, out, rules, _check_summary(result, settings.unsafe_fixes), sink)
+        closing = _check_summary(result, settings.unsafe_fixes)
+        _report(result, out, rules, closing, sink, unsafe=settings.unsafe_fixes)
         return exit_code(result, out.exit_zero)
     outcome, fixed = (
         (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
@@ -166,16 +167,23 @@ def exit_code(result: RunResult, exit_zero: bool = False) -> int:
 
 
 def _report(
-    result: RunResult, out: Output, rules: list[Rule], closing: str, sink: Sink, err: bool = False
+    result: RunResult,
+    out: Output,
+    rules: list[Rule],
+    closing: str,
+    sink: Sink,
+    err: bool = False,
+    unsafe: bool = False,
 ) -> None:
-    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
+    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer);
+    ``unsafe``: unsafe fixes are on, so they count as fixable (`[*]`)."""
     diagnostics = result.diagnostics
     for path, error in result.errors:
         sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
         rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
-        rendered = REPORTERS[out.format](diagnostics, rules)
+        rendered = render(out.format, diagnostics, rules, unsafe_fixes=unsafe)
     show_summary = not out.quiet and out.format in ("full", "concise")
     if out.file is not None:
         try:
@@ -239,7 +247,7 @@ def _report_fix(
         fixable=fixable(diagnostics),
         unsafe=unsafe,
     )
-    _report(result, out, rules, text, sink, err)
+    _report(result, out, rules, text, sink, err, unsafe=unsafe)
     if out.show_fixes and fixed:
         applied = [
             (printable(o.path), [f"{code} [{label}]" for code, _, _, label in o.applied])
