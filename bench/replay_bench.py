@@ -1,12 +1,18 @@
 """Benchmarks for wfcheck's replay runtime (figures, not tests).
 
-    python bench/replay_bench.py
+    python bench/replay_bench.py [replay] [append] [worker] [sticky] [fanout]
 
-1. replay of a 10,000-event history (target: under 1 s);
-2. appending events to SQLite, one transaction per step of 2 events, as the worker does, and
-   one transaction for many events (target: at least 5,000 events/s);
-3. end-to-end worker runs: replaying the history at every step (quadratic, the default) and
-   sticky (each instance's execution kept in memory between steps).
+(no section named: all of them)
+
+1. ``replay``: replay of a 10,000-event history (target: under 1 s);
+2. ``append``: appending events to SQLite, one transaction per step of 2 events, as the worker
+   does, and one transaction for many events (target: at least 5,000 events/s);
+3. ``worker``: end-to-end worker runs on SQLite: replaying the history at every step
+   (quadratic, the default) and sticky (each instance's execution kept in memory);
+4. ``sticky``: sticky runs of 1k/2k/4k/8k sequential activities on SQLite, with the time per
+   activity: flat when sticky mode is linear, growing with n when it is quadratic;
+5. ``fanout``: a workflow that schedules 10 activities of 0.2 s each at once (``when_all``):
+   about 0.2 s when activities run concurrently, 2 s when one at a time.
 """
 
 from __future__ import annotations
@@ -114,8 +120,66 @@ def bench_worker():
             )
 
 
+def bench_sticky_scaling():
+    registry = Registry()
+    registry.add_workflow(sequential)
+    registry.add_activity(lambda ctx, payload: payload["i"], name="work")
+    for n in (1000, 2000, 4000, 8000):
+        with tempfile.TemporaryDirectory() as tmp:
+            worker = Worker(registry, SQLiteStore(os.path.join(tmp, "w.db")), sticky=True)
+            start, cpu = time.perf_counter(), time.process_time()
+            record = worker.run(sequential, n)
+            elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+            assert record.output == sum(range(n))
+            print(
+                f"sticky worker run, {n:,} sequential activities ({2 * n + 2:,} events):"
+                f" {elapsed:.2f} s ({cpu:.2f} s CPU), {elapsed / n * 1e6:.0f} us per activity"
+            )
+
+
+FAN_OUT = 10
+FAN_OUT_SLEEP = 0.2
+
+
+def fan_out(ctx, n):
+    results = yield ctx.when_all([ctx.call_activity("nap", input=i) for i in range(n)])
+    return sum(results)
+
+
+def nap(ctx, i):
+    time.sleep(FAN_OUT_SLEEP)
+    return i
+
+
+def bench_fan_out():
+    registry = Registry()
+    registry.add_workflow(fan_out)
+    registry.add_activity(nap)
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = Worker(registry, SQLiteStore(os.path.join(tmp, "f.db")))
+        start = time.perf_counter()
+        record = worker.run(fan_out, FAN_OUT)
+        elapsed = time.perf_counter() - start
+        assert record.output == sum(range(FAN_OUT))
+        print(
+            f"fan-out of {FAN_OUT} activities of {FAN_OUT_SLEEP} s each (when_all): {elapsed:.2f} s"
+            f" (one at a time: {FAN_OUT * FAN_OUT_SLEEP:.1f} s)"
+        )
+
+
+SECTIONS = {
+    "replay": bench_replay,
+    "append": bench_sqlite_append,
+    "worker": bench_worker,
+    "sticky": bench_sticky_scaling,
+    "fanout": bench_fan_out,
+}
+
 if __name__ == "__main__":
+    chosen = sys.argv[1:] or list(SECTIONS)
+    unknown = [name for name in chosen if name not in SECTIONS]
+    if unknown:
+        sys.exit(f"unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
     print(f"Python {sys.version.split()[0]}, {os.cpu_count()} CPUs")
-    bench_replay()
-    bench_sqlite_append()
-    bench_worker()
+    for name in chosen:
+        SECTIONS[name]()

@@ -30,11 +30,12 @@ RULE_FRAMEWORKS: dict[str, tuple] = {
         code: ALL_FRAMEWORKS
         for code in (
             "WF101", "WF102", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403",
-            "WF501", "WF601", "WF602", "WF603",
+            "WF404", "WF501", "WF601", "WF602", "WF603", "WF606",
         )
     },
     "WF502": GENERATOR_FRAMEWORKS,
     "WF503": ("temporal",),
+    "WF607": ("temporal",),
 }
 
 

@@ -131,8 +131,11 @@ class Catalog:
         returns: Mapping[str, str] | None = None,
         handles: Iterable[str] = (),
         allowed: Iterable[str] = (),
+        sandbox_passthrough: Iterable[str] = (),
     ) -> None:
         self.returns: dict[str, str] = dict(returns or {})
+        # Modules Temporal's sandbox passes through by default (rules/types.toml [sandbox]).
+        self.sandbox_passthrough: frozenset[str] = frozenset(sandbox_passthrough)
         # Qualified names (or `pkg.*` wildcards) a team vouches for: never matched.
         self.allowed: frozenset[str] = frozenset(allowed)
         # Constructors whose objects are stateful handles (see rules/types.toml).
@@ -214,7 +217,11 @@ class Catalog:
             for rule in self.rules.values()
         ]
         return Catalog(
-            rules + list(new_rules), self.returns, self.handles, self.allowed | set(allowed)
+            rules + list(new_rules),
+            self.returns,
+            self.handles,
+            self.allowed | set(allowed),
+            self.sandbox_passthrough,
         )
 
     def is_handle(self, qualified: str) -> bool:
@@ -364,12 +371,13 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
     rules: list[Rule] = []
     returns: dict[str, str] = {}
     handles: list[str] = []
+    passthrough: list[str] = []
     for path in paths:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, tomllib.TOMLDecodeError) as exc:
             raise CatalogError(f"{path.name}: {exc}") from exc
-        unknown = set(data) - {"rules", "returns", "handles"}
+        unknown = set(data) - {"rules", "returns", "handles", "sandbox"}
         if unknown:
             raise CatalogError(f"{path.name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
         for entry in data.get("rules", []):
@@ -382,7 +390,11 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
         if set(handle_table) - {"apis"}:
             raise CatalogError(f"{path.name}: [handles] takes only 'apis'")
         handles.extend(handle_table.get("apis", []))
-    return Catalog(rules, returns, handles)
+        sandbox = data.get("sandbox", {})
+        if set(sandbox) - {"passthrough"}:
+            raise CatalogError(f"{path.name}: [sandbox] takes only 'passthrough'")
+        passthrough.extend(sandbox.get("passthrough", []))
+    return Catalog(rules, returns, handles, sandbox_passthrough=passthrough)
 
 
 MEANINGS = ("safe", "unsafe")

@@ -175,24 +175,28 @@ class WfcheckServer(LanguageServer):
     def _settings_for(self, path: str) -> Settings | str:
         """The file's settings, or the one-line reason there are none."""
         key = None if self.editor.configuration else find_config(Path(path))
-        if key not in self._settings:
+        # Read once: the event loop may clear the table meanwhile (settings changed).
+        settings = self._settings.get(key)
+        if settings is None:
             try:
-                self._settings[key] = app.settings_for(path, self.editor.options())
+                settings = app.settings_for(path, self.editor.options())
             except app.UsageError as exc:
-                self._settings[key] = str(exc)
-        return self._settings[key]
+                settings = str(exc)
+            self._settings[key] = settings
+        return settings
 
     def _project_for(self, path: str, settings: Settings) -> ProjectIndex:
         config = None if self.editor.configuration else find_config(Path(path))
         key = (config, tuple(find_project_roots([path], settings.src)))
-        project = self._projects.get(key)
-        if project is None or self._checks >= _CHECKS_PER_INDEX:
-            if self._checks >= _CHECKS_PER_INDEX:
-                self._projects.clear()
-                self._checks = 0
-            project = self._projects[key] = make_project([path], settings)
-            project.read_source = self._read_source
         self._checks += 1
+        if self._checks > _CHECKS_PER_INDEX:
+            self._projects.clear()
+            self._checks = 1
+        project = self._projects.get(key)
+        if project is None:
+            project = make_project([path], settings)
+            project.read_source = self._read_source
+            self._projects[key] = project
         return project
 
     def _read_source(self, path: Path) -> bytes:
@@ -278,6 +282,15 @@ class WfcheckServer(LanguageServer):
         self._pending[uri] = asyncio.ensure_future(self._refresh(uri, delay, changed))
 
     async def _refresh(self, uri: str, delay: float, changed: bool) -> None:
+        try:
+            await self._refresh_now(uri, delay, changed)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a bug must not end the editing session
+            self._done(uri)
+            self.show_error(f"wfcheck: internal error while checking {_path_of(uri)}: {exc!r}")
+
+    async def _refresh_now(self, uri: str, delay: float, changed: bool) -> None:
         if delay:
             await asyncio.sleep(delay)
         if self.pull:

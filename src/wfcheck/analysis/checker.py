@@ -8,11 +8,12 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Callable, TypeVar
 
 import libcst as cst
 
-from wfcheck.analysis.findings import PASSED, Finding
+from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED, Finding
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
     ModuleFacts,
@@ -33,7 +34,8 @@ from wfcheck.analysis.scopes import (
 from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
-from wfcheck.checks import ordering, state, tasks
+from wfcheck.checks import ordering, replay_branch, sandbox_imports, state, tasks
+from wfcheck.checks.logging import in_replay_guard
 from wfcheck.frameworks import FrameworkSpec
 
 _Result = TypeVar("_Result")
@@ -139,6 +141,15 @@ class WorkflowChecker(cst.CSTVisitor):
     # -- entry -----------------------------------------------------------------------------
 
     def run(self) -> None:
+        start = len(self.ctx.findings)
+        unit = self.ctx.unit
+        if self.ctx.summary is None and unit is _first_unit_of(self.ctx.facts, unit.framework):
+            run_check(sandbox_imports.CODE, sandbox_imports.check_module, self.ctx)
+        self._run()
+        if self.ctx.summary is None:
+            _merge_repeated_causes(self.ctx, start)
+
+    def _run(self) -> None:
         node = self.ctx.unit.node
         if isinstance(node, cst.ClassDef):
             self._push(self._scope_for(node))
@@ -152,7 +163,7 @@ class WorkflowChecker(cst.CSTVisitor):
             self.ctx.scopes.pop()
             return
         if (
-            node.asynchronous is not None
+            getattr(node, "asynchronous", None) is not None
             and self.ctx.unit.framework.generator_based
             and self.ctx.summary is None
         ):
@@ -180,6 +191,10 @@ class WorkflowChecker(cst.CSTVisitor):
         for param in _all_params(node.params):
             if param.default is not None:
                 walk(param.default, self)
+        if self.ctx.summary is not None:
+            # A helper's nested function runs when it is called (followed as a call), not
+            # when it is defined: one only handed to a thread is not the helper's doing.
+            return False
         self._push(self._scope_for(node))
         walk(node.body, self)
         self.ctx.scopes.pop()
@@ -235,6 +250,7 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         if not self._check_reference(node):
+            run_check("WF604", self._check_implicit_calls, node)
             # Only the receiver is a use of a name; `.attr` is not.
             walk(node.value, self)
         return False
@@ -271,6 +287,9 @@ class WorkflowChecker(cst.CSTVisitor):
             judged = resolved is not None and self._check_call_api(node, resolved)
             if not judged and id(func) not in self.reported_references:
                 run_check("WF604", self._follow_project_call, node)
+        elif isinstance(func, cst.Call):
+            # `functools.partial(helper, x)()`
+            run_check("WF604", self._follow_project_call, node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 if self.ctx.framework in api.frameworks:
@@ -280,6 +299,7 @@ class WorkflowChecker(cst.CSTVisitor):
             run_check("", self._check_passed_functions, node, resolved)
         run_check("WF602", ordering.check_call, self.ctx, node)
         run_check("WF603", state.check_call, self.ctx, node)
+        run_check("WF606", replay_branch.check_call, self.ctx, node)
 
     def _check_passed_functions(self, node: cst.Call, callee: Resolved | None) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
@@ -293,7 +313,19 @@ class WorkflowChecker(cst.CSTVisitor):
             return
         for position, arg in enumerate(node.args):
             slot = arg.keyword.value if arg.keyword is not None else position
-            if slot not in slots or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+            if slot not in slots or not isinstance(arg.value, (cst.Name, cst.Attribute, cst.Call)):
+                continue
+            # A project function passed by reference runs here: `sorted(xs, key=_rank)`.
+            target = self.ctx.project.target_of(arg.value, self.ctx.scope, self.ctx.facts)
+            if target is not None:
+                caller = _render(func) if isinstance(func, (cst.Name, cst.Attribute)) else "..."
+                passed = "partial(...)" if isinstance(arg.value, cst.Call) else _render(arg.value)
+                shown = f"{caller}() calling {passed}"
+                run_check(
+                    "WF604", self._follow, arg.value, target, False, shown, PASSED
+                )
+                continue
+            if isinstance(arg.value, cst.Call):
                 continue
             resolved = self.ctx.resolve_full(arg.value)
             if resolved is None or resolved.instance:
@@ -359,42 +391,76 @@ class WorkflowChecker(cst.CSTVisitor):
         """WF604/WF605: a call into the project's own code."""
         ctx = self.ctx
         target = ctx.project.target_of(node.func, ctx.scope, ctx.facts)
-        if target is None and ctx.summary is None:
-            self._check_field_factories(node)
+        if target is None:
+            self._check_construction(node)
             return
-        if target is None or target.facts.in_workflow(target.parent_scope, target.node):
+        shown = ""
+        if not isinstance(node.func, cst.Name) or node.func.value != target.node_name:
+            # `stamp_now()` of a partial, `clock_ms()` of a lambda, `partial(f, x)()`
+            shown = f"{_render(node.func) if not isinstance(node.func, cst.Call) else 'partial(...)'}()"
+            if shown.rsplit(".", 1)[-1] == f"{target.node_name}()":
+                shown = ""
+        self._follow(node, target, direct=True, shown=shown)
+
+    def _follow(
+        self,
+        node: cst.CSTNode,
+        target: Target,
+        direct: bool = False,
+        shown: str = "",
+        form: str = "call",
+    ) -> None:
+        """Project code that runs at ``node``: recorded as an edge while summarising a
+        helper, else reported with the shortest chain to what makes it unsafe. ``direct``:
+        called by name here (an activity called so is WF605); ``shown``: how the code that
+        runs it reads when that is not a call of the function by its name."""
+        ctx = self.ctx
+        if target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
         if ctx.summary is not None:
             ctx.summary.calls.append(target)
             return
+        if in_replay_guard(node, ctx.facts.parents):
+            return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
         if target.is_activity:
-            ctx.report(node, "WF605", target.qualname + "()")
+            if direct:
+                ctx.report(node, "WF605", target.qualname + "()")
             return
         chain = ctx.project.chain(target, ctx.unit.framework)
         if chain is None:
             return
         names = " -> ".join(f"{step.qualname}()" for step in chain.steps)
         reason = chain.reason
-        message = f"{target.qualname}() is not replay-safe: {names} -> {reason.api} [{reason.code}]"
+        shown = shown or f"{target.qualname}()"
+        message = f"{shown} is not replay-safe: {names} -> {reason.api} [{reason.code}]"
         others = chain.total_reasons - 1
         if others:
             message += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", message, chain=steps)
+        ctx.report(node, "WF604", message, chain=steps, form=form)
 
-    def _check_field_factories(self, node: cst.Call) -> None:
+    def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
-        `default_factory=uuid.uuid4` (or `factory=`) run at construction, in the workflow."""
+        `default_factory=uuid.uuid4` (or `factory=`) run at construction, in the workflow,
+        unless the call passes that field; a dataclass's `__post_init__` runs too."""
         ctx = self.ctx
         found = ctx.project.class_of(node.func, ctx.scope, ctx.facts)
         if found is None:
             return
         facts, cls = found
-        if ctx.project.vouched_for(facts, cls, cls.name.value):
+        hook = _post_init_hook(cls)
+        if hook is not None:
+            post_init = ctx.project.special_method(facts, cls, hook)
+            if post_init is not None:
+                self._follow(node, post_init, shown=f"{cls.name.value}() (its `{hook}`)")
+        if ctx.summary is not None or ctx.project.vouched_for(facts, cls, cls.name.value):
             return
         scope = facts.index.module_scope
-        for factory in _field_factories(cls):
+        given, positional, unpacks = _given_fields(node)
+        for position, name, factory in _field_factories(cls):
+            if unpacks or name in given or (not cls.bases and position < positional):
+                continue  # the factory (maybe) never runs: the caller gives the value
             calls: list[cst.BaseExpression] = (
                 [factory] if isinstance(factory, (cst.Name, cst.Attribute)) else []
             )
@@ -408,18 +474,53 @@ class WorkflowChecker(cst.CSTVisitor):
                 for rule in self._rules_for(resolved.qualified, args=0):
                     where = facts.positions[func].start
                     api_name = display_name(resolved.qualified) + "()"
-                    name = cls.name.value
+                    cls_name = cls.name.value
                     ctx.report(
                         node,
                         "WF604",
-                        f"{name}() is not replay-safe: {name}() -> field default "
+                        f"{cls_name}() is not replay-safe: {cls_name}() -> field default "
                         f"{api_name} [{rule.code}]",
                         chain=(
-                            f"{name}() ({facts.path}:{facts.positions[cls.name].start.line})",
+                            f"{cls_name}() ({facts.path}:{facts.positions[cls.name].start.line})",
                             f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
                         ),
                     )
                     return
+
+    def _check_implicit_calls(self, node: cst.Attribute) -> None:
+        """`order.total` where `total` is a project `@property`: reading it runs the getter."""
+        parent = self.ctx.facts.parents.get(node)
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return  # a method call: followed as a call
+        if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.Del)):
+            return
+        resolved = self.ctx.resolve_full(node)
+        if resolved is None or not resolved.instance:
+            return
+        target = self.ctx.project.definition(resolved.qualified, self.ctx.facts.directory)
+        if target is not None and _is_property(target.node):
+            self._follow(node, target, shown=f"reading the property `.{node.attr.value}`")
+
+    def visit_With(self, node: cst.With) -> None:
+        """`with Timer():` runs the project class's `__enter__` and `__exit__` here."""
+        ctx = self.ctx
+        names = ("__aenter__", "__aexit__") if node.asynchronous else ("__enter__", "__exit__")
+        for item in node.items:
+            expr = item.item
+            found = None
+            if isinstance(expr, cst.Call):
+                found = ctx.project.class_of(expr.func, ctx.scope, ctx.facts)
+            elif isinstance(expr, (cst.Name, cst.Attribute)):
+                resolved = ctx.resolve_full(expr)
+                if resolved is not None and resolved.instance:
+                    found = ctx.project.class_of_name(resolved.qualified, ctx.facts)
+            if found is None:
+                continue
+            for name in names:
+                method = ctx.project.special_method(found[0], found[1], name)
+                if method is not None:
+                    shown = f"`with {_render(expr.func) if isinstance(expr, cst.Call) else _render(expr)}`"
+                    run_check("WF604", self._follow, expr, method, False, shown, CONTEXT_MANAGER)
 
     # -- statements --------------------------------------------------------------------------
 
@@ -467,6 +568,8 @@ def summarize(
         helper_unit(target, framework), target.facts, catalog, transitive, findings, project, summary
     )
     WorkflowChecker(ctx).run()
+    # A project decorator's wrapper runs whenever the decorated function is called.
+    summary.calls.extend(project.decorator_wrappers(target))
     facts = target.facts
     for finding in findings:
         start = facts.positions[finding.node].start
@@ -476,6 +579,49 @@ def summarize(
             Reason(finding.code, finding.api, facts.path, start.line, start.column + 1)
         )
     return summary
+
+
+def _first_unit_of(facts: ModuleFacts, framework: FrameworkSpec) -> WorkflowUnit | None:
+    """The module's first workflow unit of an engine: where once-per-file checks run."""
+    return next((u for u in facts.units if u.framework.name == framework.name), None)
+
+
+def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
+    """One WF604 finding per root cause in a workflow: the same helper, called the same way,
+    reaching the same reason from several call sites is reported at the first, naming the
+    others. A call site
+    with its own suppression comment keeps its finding (the comment decides about it)."""
+    findings = ctx.findings
+    first: dict[tuple[object, ...], Finding] = {}
+    others: dict[int, list[int]] = {}
+    kept: list[Finding] = []
+    positions = ctx.facts.positions
+    for finding in findings[start:]:
+        if finding.code != "WF604" or not finding.chain:
+            kept.append(finding)
+            continue
+        line = positions[finding.node].start.line
+        if ctx.facts.line_suppresses(line, "WF604"):
+            kept.append(finding)
+            continue
+        # The same helper spelled the same way: `label_for(...)` and `labels.make_label(...)`
+        # stay apart (each is how a reader finds the call).
+        func = finding.node.func if isinstance(finding.node, cst.Call) else finding.node
+        spelled = dotted_name(func) if isinstance(func, cst.BaseExpression) else None
+        key = (spelled or type(func).__name__, *finding.chain)
+        leader = first.get(key)
+        if leader is None:
+            first[key] = finding
+            kept.append(finding)
+        elif line != positions[leader.node].start.line:
+            others.setdefault(id(leader), []).append(line)
+    for index, finding in enumerate(kept):
+        lines = sorted(set(others.get(id(finding), ())))
+        if lines:
+            listed = ", ".join(str(n) for n in lines)
+            also = f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
+            kept[index] = replace(finding, api=finding.api + also)
+    findings[start:] = kept
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
@@ -513,21 +659,77 @@ def _render(node: cst.BaseExpression) -> str:
 _FACTORY_KEYWORDS = frozenset({"default_factory", "factory"})
 
 
-def _field_factories(cls: cst.ClassDef) -> list[cst.BaseExpression]:
-    """The default factories a class body's fields name (`x: T = field(default_factory=f)`)."""
-    factories: list[cst.BaseExpression] = []
+def _field_factories(cls: cst.ClassDef) -> list[tuple[int, str, cst.BaseExpression]]:
+    """The default factories a class body's fields name (`x: T = field(default_factory=f)`),
+    with the field's position among the annotated fields and its name."""
+    factories: list[tuple[int, str, cst.BaseExpression]] = []
+    position = 0
     for statement in cls.body.body:
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            value = small.value if isinstance(small, (cst.AnnAssign, cst.Assign)) else None
+            if isinstance(small, cst.AnnAssign):
+                name = small.target.value if isinstance(small.target, cst.Name) else ""
+                index, position = position, position + 1
+            elif isinstance(small, cst.Assign):
+                target = small.targets[0].target
+                name, index = (target.value if isinstance(target, cst.Name) else ""), -1
+            else:
+                continue
+            value = small.value
             if isinstance(value, cst.Call):
                 factories += [
-                    arg.value
+                    (index if index >= 0 else 1 << 30, name, arg.value)
                     for arg in value.args
                     if arg.keyword is not None and arg.keyword.value in _FACTORY_KEYWORDS
                 ]
     return factories
+
+
+def _given_fields(call: cst.Call) -> tuple[set[str], int, bool]:
+    """The keyword names a construction passes, how many positional arguments, and whether
+    it unpacks `*args`/`**kwargs` (then any field may be given)."""
+    names: set[str] = set()
+    positional = 0
+    unpacks = False
+    for arg in call.args:
+        if arg.star:
+            unpacks = True
+        elif arg.keyword is not None:
+            names.add(arg.keyword.value)
+        else:
+            positional += 1
+    return names, positional, unpacks
+
+
+def _decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
+    names = []
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        names.append(dotted_name(expr) or "")
+    return names
+
+
+def _is_property(node: cst.CSTNode) -> bool:
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return any(
+        name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in _decorator_names(node)
+    )
+
+
+def _post_init_hook(cls: cst.ClassDef) -> str | None:
+    """The hook a generated `__init__` calls: dataclasses' `__post_init__`, attrs'
+    `__attrs_post_init__`."""
+    for name in _decorator_names(cls):
+        last = name.rsplit(".", 1)[-1]
+        if last == "dataclass":
+            return "__post_init__"
+        if last in ("define", "frozen", "mutable", "s", "attrs"):
+            return "__attrs_post_init__"
+    return None
 
 
 class _Calls(cst.CSTVisitor):
@@ -552,6 +754,7 @@ _CALLERS: dict[str, tuple[object, ...]] = {
     "builtins.map": (0,),
     "builtins.filter": (0,),
 }
+
 
 __all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
 

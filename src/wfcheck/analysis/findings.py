@@ -20,6 +20,7 @@ CALL = "call"  # `time.time()`: the node is the call
 REFERENCE = "reference"  # `os.environ[...]`: the node is a use of the name
 PASSED = "passed"  # `sorted(xs, key=random.random)`: the function is passed to be called
 STATEMENT = "statement"  # structural findings on a statement or expression (WF601, WF602, ...)
+CONTEXT_MANAGER = "context-manager"  # `with Timer():`: the flagged code runs around a block
 
 
 @dataclass(frozen=True, eq=False)
@@ -49,4 +50,4 @@ class Finding:
         return self.scopes[-1]
 
 
-__all__ = ["CALL", "PASSED", "REFERENCE", "STATEMENT", "Finding"]
+__all__ = ["CALL", "CONTEXT_MANAGER", "PASSED", "REFERENCE", "STATEMENT", "Finding"]

@@ -114,10 +114,10 @@ class ModuleFacts:
 
 @dataclass(frozen=True)
 class Target:
-    """A project function a call reaches."""
+    """A project function a call reaches: a `def`, or a lambda bound to a name."""
 
     facts: ModuleFacts
-    node: cst.FunctionDef
+    node: cst.FunctionDef | cst.Lambda
     qualname: str
     parent_scope: Scope
 
@@ -129,8 +129,18 @@ class Target:
     def is_activity(self) -> bool:
         return id(self.node) in self.facts.activities
 
+    @property
+    def node_name(self) -> str:
+        """The `def`'s name (a lambda has none)."""
+        return self.node.name.value if isinstance(self.node, cst.FunctionDef) else ""
+
+    @property
+    def anchor(self) -> cst.CSTNode:
+        """Where the function is defined: its name, or the lambda itself."""
+        return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
+
     def location(self) -> str:
-        line = self.facts.positions[self.node.name].start.line
+        line = self.facts.positions[self.anchor].start.line
         return f"{self.facts.path}:{line}"
 
 
@@ -344,14 +354,25 @@ class ProjectIndex:
     def target_of(
         self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
     ) -> Target | None:
-        """The project function a call's callee names, if any."""
+        """The project function a call's callee names, if any: a `def`, a class (its
+        `__init__`), a lambda bound to a name, or what a `functools.partial` wraps."""
+        if isinstance(func, cst.Call):
+            return self._value_target(facts, scope, func, "", 0)
         if isinstance(func, cst.Name):
             owner = scope.owner_of(func.value)
-            if owner is None:
-                return None
-            for binding in owner.bindings.get(func.value, ()):
+            bindings = owner.bindings.get(func.value, ()) if owner is not None else ()
+            for binding in bindings:
                 if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
                     return self._target_in(facts, binding.node)
+            if (
+                owner is not None
+                and len(bindings) == 1
+                and bindings[0].kind == "value"
+                and bindings[0].node is not None
+            ):
+                value = self._value_target(facts, owner, bindings[0].node, func.value, 0)
+                if value is not None:
+                    return value
         elif isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name):
             receiver = func.value.value
             if scope.self_name == receiver and scope.class_scope is not None:
@@ -366,7 +387,16 @@ class ProjectIndex:
         resolved = facts.resolver.expr(func, scope)
         if resolved is None:
             return None
-        return self.definition(resolved.qualified, facts.directory)
+        found = self.definition(resolved.qualified, facts.directory)
+        if found is None and isinstance(func, cst.Name) and scope.owner_of(func.value) is None:
+            # Several star imports: the resolver guessed the last; try the others.
+            module = scope.module
+            for star in reversed(module.star_modules[:-1]):
+                origin = absolute_name(star, module.package)
+                found = self.definition(f"{origin}.{func.value}", facts.directory)
+                if found is not None:
+                    break
+        return found
 
     def definition(
         self, qualified: str, importer_dir: Path | None = None, depth: int = 0
@@ -376,6 +406,10 @@ class ProjectIndex:
         if found is None:
             return None
         facts, node, rest = found
+        if isinstance(node, (cst.Lambda, cst.Call)):
+            name = qualified.rpartition(".")[2]
+            scope = facts.index.module_scope
+            return None if rest else self._value_target(facts, scope, node, name, depth)
         if not rest:
             return self._target_in(facts, node)
         if isinstance(node, cst.ClassDef) and len(rest) == 1:
@@ -384,25 +418,26 @@ class ProjectIndex:
 
     def _definition_node(
         self, qualified: str, importer_dir: Path | None, depth: int = 0
-    ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]] | None:
+    ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]] | None:
         """The module-level def or class a qualified name reaches (following re-exports to
-        the end of the chain; a chain that comes back to a name it passed is a cycle: None),
+        the end of the chain, and star imports; a chain that comes back to a name it passed
+        is a cycle: None), or the lambda or `functools.partial(...)` call a name is bound to,
         and the attribute names left after it."""
         seen: set[tuple[str, Path | None]] = set()
         while qualified and not qualified.startswith("."):
             if (qualified, importer_dir) in seen:
                 return None
             seen.add((qualified, importer_dir))
-            step = self._definition_step(qualified, importer_dir)
+            step = self._definition_step(qualified, importer_dir, depth)
             if step is None or isinstance(step[0], ModuleFacts):
                 return step
             qualified, importer_dir = step
         return None
 
     def _definition_step(
-        self, qualified: str, importer_dir: Path | None
+        self, qualified: str, importer_dir: Path | None, depth: int
     ) -> (
-        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef, list[str]]
+        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]]
         | tuple[str, Path]
         | None
     ):
@@ -413,12 +448,25 @@ class ProjectIndex:
             if facts is None:
                 continue
             names = parts[split:]
-            for binding in facts.index.module_scope.bindings.get(names[0], ()):
+            module_scope = facts.index.module_scope
+            bindings = module_scope.bindings.get(names[0], ())
+            for binding in bindings:
                 if binding.kind == "import":
-                    target = absolute_name(binding.target, facts.index.module_scope.package)
+                    target = absolute_name(binding.target, module_scope.package)
                     return ".".join([target] + names[1:]), facts.directory
                 if isinstance(binding.node, (cst.FunctionDef, cst.ClassDef)):
                     return facts, binding.node, names[1:]
+            if len(bindings) == 1 and isinstance(bindings[0].node, (cst.Lambda, cst.Call)):
+                return facts, bindings[0].node, names[1:]
+            if not bindings and depth < 4:
+                # `from .base import *`: the last star-imported project module defining it.
+                for star in reversed(module_scope.star_modules):
+                    origin = absolute_name(star, module_scope.package)
+                    found = self._definition_node(
+                        ".".join([origin] + names), facts.directory, depth + 1
+                    )
+                    if found is not None:
+                        return found
             return None
         return None
 
@@ -437,6 +485,72 @@ class ProjectIndex:
         if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
             return found[0], found[1]
         return None
+
+    def _value_target(
+        self, facts: ModuleFacts, scope: Scope, value: cst.CSTNode, name: str, depth: int
+    ) -> Target | None:
+        """What calling a value runs: a lambda's body, or the function a
+        `functools.partial(f, ...)` wraps (resolved where the partial was made)."""
+        if isinstance(value, cst.Lambda):
+            return Target(facts, value, name or "<lambda>", scope)
+        if depth > 4 or not isinstance(value, cst.Call) or not value.args:
+            return None
+        func = (
+            facts.resolver.expr(value.func, scope)
+            if isinstance(value.func, (cst.Name, cst.Attribute))
+            else None
+        )
+        if func is None or func.instance or func.qualified not in _PARTIALS:
+            return None
+        wrapped = value.args[0].value
+        if isinstance(wrapped, cst.Lambda):
+            return Target(facts, wrapped, name or "<lambda>", scope)
+        if not isinstance(wrapped, (cst.Name, cst.Attribute, cst.Call)):
+            return None
+        return self.target_of(wrapped, scope, facts)
+
+    def decorator_wrappers(self, target: Target) -> list[Target]:
+        """The functions a project decorator on ``target`` defines inside itself (its
+        wrapper, or a factory's decorator and wrapper): what runs when ``target`` is called."""
+        node = target.node
+        if not isinstance(node, cst.FunctionDef):
+            return []
+        wrappers: list[Target] = []
+        for decorator in node.decorators:
+            expr = decorator.decorator
+            callee = expr.func if isinstance(expr, cst.Call) else expr
+            if not isinstance(callee, (cst.Name, cst.Attribute)):
+                continue
+            found = self.target_of(callee, target.parent_scope, target.facts)
+            if found is None or not isinstance(found.node, cst.FunctionDef):
+                continue
+            # `@timed` runs timed's inner function; `@retried(3)` the function inside the
+            # decorator that retried returns.
+            depth = 2 if isinstance(expr, cst.Call) else 1
+            prefix = found.qualname + ".<locals>."
+            wrappers += [
+                Target(found.facts, d.node, d.qualname, d.parent_scope)  # type: ignore[arg-type]
+                for d in found.facts.index.functions
+                if d.qualname.startswith(prefix)
+                and d.qualname[len(prefix):].count(".<locals>.") == depth - 1
+            ]
+        return wrappers
+
+    def class_of_name(
+        self, qualified: str, facts: ModuleFacts
+    ) -> tuple[ModuleFacts, cst.ClassDef] | None:
+        """The project class a qualified name (an instance's type) names."""
+        found = self._definition_node(qualified, facts.directory, 0)
+        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
+            return found[0], found[1]
+        return None
+
+    def special_method(
+        self, facts: ModuleFacts, cls: cst.ClassDef, name: str
+    ) -> Target | None:
+        """A dunder or property a class (or a project base class) defines: what `with`,
+        construction or attribute access runs implicitly."""
+        return self._method(facts, cls, name)
 
     def _target_in(
         self, facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef
@@ -472,12 +586,13 @@ class ProjectIndex:
         return self.vouched_for(target.facts, target.node, target.qualname)
 
     def vouched_for(
-        self, facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef, qualname: str
+        self, facts: ModuleFacts, node: cst.FunctionDef | cst.ClassDef | cst.Lambda, qualname: str
     ) -> bool:
         """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
         if self.allowed(f"{facts.name}.{qualname}"):
             return True
-        comment = facts.comments.get(facts.positions[node.name].start.line, "")
+        anchor = node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
+        comment = facts.comments.get(facts.positions[anchor].start.line, "")
         return bool(_TRUSTED.search(comment))
 
     def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
@@ -522,6 +637,10 @@ class ProjectIndex:
         return result
 
 
+# Callables that call the function they wrap later, with the arguments bound now.
+_PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+
+
 def _display(path: Path) -> str:
     """Paths under the working directory are shown relative to it, like checked paths."""
     try:
@@ -532,7 +651,8 @@ def _display(path: Path) -> str:
 
 def helper_unit(target: Target, framework: FrameworkSpec) -> WorkflowUnit:
     """A helper analysed like workflow code, to summarise what it does."""
-    return WorkflowUnit(target.node, target.qualname, framework, None, target.parent_scope, "helper")
+    node = target.node
+    return WorkflowUnit(node, target.qualname, framework, None, target.parent_scope, "helper")  # type: ignore[arg-type]
 
 
 __all__ = [

@@ -108,8 +108,9 @@ class _BindingCollector(cst.CSTVisitor):
         if isinstance(target, cst.Name):
             self._bind(target.value, binding)
         elif isinstance(target, (cst.Tuple, cst.List)):
+            part = binding if binding.kind == "unpacked" else Binding("other")
             for element in target.elements:
-                self._bind_target(element.value, Binding("other"))
+                self._bind_target(element.value, part)
         elif isinstance(target, cst.StarredElement):
             self._bind_target(target.value, Binding("other"))
 
@@ -161,7 +162,8 @@ class _BindingCollector(cst.CSTVisitor):
             if isinstance(target.target, cst.Name):
                 self._bind(target.target.value, Binding("value", node.value))
             elif not self._bind_pairwise(target.target, node.value):
-                self._bind_target(target.target, Binding("other"))
+                # `done, pending = await asyncio.wait(...)`: each name is a part of the value.
+                self._bind_target(target.target, Binding("unpacked", node.value))
 
     def _bind_pairwise(self, target: cst.BaseExpression, value: cst.BaseExpression) -> bool:
         """`A, B = [], {}` binds each name to its own value."""
@@ -232,8 +234,9 @@ class _BindingCollector(cst.CSTVisitor):
         return False
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if isinstance(node.names, cst.ImportStar) and not node.relative and node.module is not None:
-            self.star_modules.append(_module_name(node.module))
+        if isinstance(node.names, cst.ImportStar) and (node.relative or node.module is not None):
+            # `from .base import *` stays relative until the module's package is known.
+            self.star_modules.append("." * len(node.relative) + _module_name(node.module))
         for name, target in import_bindings(node):
             self._bind(name, Binding("import", target=target))
         return False
@@ -288,6 +291,7 @@ class Scope:
         self.self_name: str | None = None
         self.class_scope: Scope | None = None
         self._instance_attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] | None = None
+        self._instance_annotations: dict[str, cst.BaseExpression] = {}
         self._method_scopes: dict[int, Scope] = {}
         # For the module scope: its dotted name and package, when the project knows them, and
         # the modules it star-imports.
@@ -303,11 +307,18 @@ class Scope:
         return scope
 
     @property
+    def instance_annotations(self) -> dict[str, cst.BaseExpression]:
+        """For a class scope: ``self.<attr>: T`` annotations in its methods."""
+        self.instance_attrs  # noqa: B018 - computed together
+        return self._instance_annotations
+
+    @property
     def instance_attrs(self) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
         """For a class scope: ``self.<attr> = <value>`` assignments in its methods (lazy)."""
         if self._instance_attrs is None:
+            self._instance_annotations = {}
             if isinstance(self.node, cst.ClassDef):
-                self._instance_attrs = _instance_attributes(self.node)
+                self._instance_attrs = _instance_attributes(self.node, self._instance_annotations)
             else:
                 self._instance_attrs = {}
         return self._instance_attrs
@@ -397,9 +408,17 @@ def module_scope(module: cst.Module) -> Scope:
 
 
 class _SelfAssignments(cst.CSTVisitor):
-    def __init__(self, method: cst.FunctionDef, attrs: dict) -> None:
+    def __init__(self, method: cst.FunctionDef, attrs: dict, annotations: dict) -> None:
         self.method = method
         self.attrs = attrs
+        self.annotations = annotations
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        t = node.target
+        if isinstance(t, cst.Attribute) and isinstance(t.value, cst.Name) and t.value.value == "self":
+            self.annotations.setdefault(t.attr.value, node.annotation.annotation)
+            if node.value is not None:
+                self.attrs.setdefault(t.attr.value, []).append((node.value, self.method))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         return False
@@ -412,13 +431,14 @@ class _SelfAssignments(cst.CSTVisitor):
 
 
 def _instance_attributes(
-    node: cst.ClassDef,
+    node: cst.ClassDef, annotations: dict[str, cst.BaseExpression]
 ) -> dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]]:
-    """``self.<attr> = <value>`` assignments in the class's methods, with the method."""
+    """``self.<attr> = <value>`` assignments in the class's methods, with the method (and
+    the ``self.<attr>: T`` annotations into ``annotations``)."""
     attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] = {}
     for statement in node.body.body:
         if isinstance(statement, cst.FunctionDef):
-            walk(statement.body, _SelfAssignments(statement, attrs))
+            walk(statement.body, _SelfAssignments(statement, attrs, annotations))
     return attrs
 
 
@@ -490,8 +510,12 @@ class Resolver:
             if name in BUILTIN_NAMES:
                 return Resolved(f"builtins.{name}")
             # Unbound here but star-imported: the last `from M import *` is where it came from.
-            stars = scope.module.star_modules
-            return Resolved(f"{stars[-1]}.{name}") if stars else None
+            module = scope.module
+            stars = module.star_modules
+            if not stars:
+                return None
+            origin = absolute_name(stars[-1], module.package)
+            return Resolved(f"{origin}.{name}") if not origin.startswith(".") else None
         return self._bound(owner.bindings[name], owner, name)
 
     def _bound(self, bindings: Sequence[Binding], owner: Scope, name: str) -> Resolved | None:

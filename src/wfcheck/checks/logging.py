@@ -14,19 +14,19 @@ from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
 CODE = "WF701"
 
 
-def _is_flag(node: cst.BaseExpression) -> bool:
+def is_replay_flag(node: cst.BaseExpression) -> bool:
     """`ctx.is_replaying` or `workflow.unsafe.is_replaying()`."""
     if isinstance(node, cst.Call):
         node = node.func
     return isinstance(node, cst.Attribute) and node.attr.value in REPLAY_FLAG_ATTRIBUTES
 
 
-def _is_not_flag(node: cst.BaseExpression) -> bool:
+def is_not_replay_flag(node: cst.BaseExpression) -> bool:
     """`not <flag>`, alone or as one operand of an `and` chain."""
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
-        return _is_flag(node.expression)
+        return is_replay_flag(node.expression)
     if isinstance(node, cst.BooleanOperation) and isinstance(node.operator, cst.And):
-        return _is_not_flag(node.left) or _is_not_flag(node.right)
+        return is_not_replay_flag(node.left) or is_not_replay_flag(node.right)
     return False
 
 
@@ -36,8 +36,8 @@ def in_replay_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) 
     child, current = node, parents.get(node)
     while current is not None:
         if isinstance(current, cst.If) and (
-            (child is current.body and _is_not_flag(current.test))
-            or (child is current.orelse and _is_flag(current.test))
+            (child is current.body and is_not_replay_flag(current.test))
+            or (child is current.orelse and is_replay_flag(current.test))
         ):
             return True
         child, current = current, parents.get(current)

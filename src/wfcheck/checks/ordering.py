@@ -84,6 +84,18 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         message = "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)"
         ctx.report(call, "WF602", message, qualified="builtins.hash")
         return
+    if (
+        isinstance(func, cst.Attribute)
+        and func.attr.value == "pop"
+        and not call.args
+        and is_set_expression(ctx, func.value)
+    ):
+        message = (
+            "`set.pop()` removes an arbitrary element: which one depends on string hashing, "
+            "which differs between processes"
+        )
+        ctx.report(call, "WF602", message, qualified="set.pop")
+        return
     if qualified == "builtins.id":
         message = "`id()` is a memory address and differs between processes"
         ctx.report(call, "WF602", message, qualified="builtins.id")
@@ -105,35 +117,120 @@ def is_set_expression(ctx: CheckContext, node: cst.BaseExpression, depth: int = 
         return not all(isinstance(e.value, cst.Integer) for e in node.elements)
     if isinstance(node, cst.SetComp):
         return True
+    if isinstance(node, cst.Await):
+        return is_set_expression(ctx, node.expression, depth + 1)
     if isinstance(node, cst.Call):
         func = node.func
-        if isinstance(func, (cst.Name, cst.Attribute)) and ctx.resolve(func) in _SET_CONSTRUCTORS:
+        qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+        if qualified in _SET_CONSTRUCTORS:
             return True
+        if qualified == "builtins.dict.fromkeys" and node.args:
+            # `dict.fromkeys(<set>)` keeps the set's order in its keys.
+            return is_set_expression(ctx, node.args[0].value, depth + 1)
         if isinstance(func, cst.Attribute) and func.attr.value in _SET_METHODS:
             return is_set_expression(ctx, func.value, depth + 1)
         return False
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, _SET_OPERATORS):
-        return is_set_expression(ctx, node.left, depth + 1) or is_set_expression(
-            ctx, node.right, depth + 1
+        # `a.keys() - b.keys()`: set operations on dict views return sets.
+        return any(
+            _is_dict_view(operand) or is_set_expression(ctx, operand, depth + 1)
+            for operand in (node.left, node.right)
         )
     if isinstance(node, cst.Name):
         return _is_set_variable(ctx, node.value, depth)
+    if isinstance(node, cst.Attribute):
+        return _is_set_attribute(ctx, node, depth)
     return False
 
 
+def _is_dict_view(node: cst.BaseExpression) -> bool:
+    return (
+        isinstance(node, cst.Call)
+        and not node.args
+        and isinstance(node.func, cst.Attribute)
+        and node.func.attr.value in ("keys", "items")
+    )
+
+
+def is_set_annotation(node: cst.BaseExpression) -> bool:
+    """`set[str]`, `Set[int]`, `typing.FrozenSet[...]`, `frozenset`, `AbstractSet[...]`."""
+    if isinstance(node, cst.Subscript):
+        node = node.value
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return isinstance(value, str) and value.split("[", 1)[0].rsplit(".", 1)[-1] in _SET_TYPES
+    name = node.attr.value if isinstance(node, cst.Attribute) else (
+        node.value if isinstance(node, cst.Name) else ""
+    )
+    return name in _SET_TYPES
+
+
+_SET_TYPES = frozenset(
+    {"set", "frozenset", "Set", "FrozenSet", "AbstractSet", "MutableSet"}
+)
+# Calls whose tuple result holds sets: `done, pending = await asyncio.wait(tasks)`
+# (`temporalio.workflow.wait`, its deterministic twin, returns lists).
+_SET_PAIR_CALLS = frozenset({"asyncio.wait"})
+
+
 def _is_set_variable(ctx: CheckContext, name: str, depth: int) -> bool:
-    """A local whose every assignment is a set expression."""
+    """A local whose every assignment is a set expression, or that is annotated as a set."""
     owner = ctx.scope.owner_of(name)
     if owner is None or owner.kind == "module" or not ctx.in_unit(owner):
         return False
     values: list[cst.BaseExpression] = []
+    unpacked_sets = False
     for binding in owner.bindings[name]:
         if binding.kind == "augment":
+            continue
+        if binding.kind == "annotation" and isinstance(binding.node, cst.BaseExpression):
+            if is_set_annotation(binding.node):
+                return True
+            continue
+        if binding.kind == "unpacked" and isinstance(binding.node, cst.BaseExpression):
+            call = binding.node.expression if isinstance(binding.node, cst.Await) else binding.node
+            if not (isinstance(call, cst.Call) and ctx.resolve(call.func) in _SET_PAIR_CALLS):
+                return False
+            unpacked_sets = True
             continue
         if binding.kind != "value" or not isinstance(binding.node, cst.BaseExpression):
             return False
         values.append(binding.node)
-    return bool(values) and all(is_set_expression(ctx, v, depth + 1) for v in values)
+    return (bool(values) or unpacked_sets) and all(
+        is_set_expression(ctx, v, depth + 1) for v in values
+    )
+
+
+def _is_set_attribute(ctx: CheckContext, node: cst.Attribute, depth: int) -> bool:
+    """`self.<attr>` whose class assigns it only sets, or annotates it as a set."""
+    scope = ctx.scope
+    while scope is not None and scope.self_name is None and scope.kind != "class":
+        scope = scope.parent  # type: ignore[assignment]
+    if (
+        scope is None
+        or scope.class_scope is None
+        or not isinstance(node.value, cst.Name)
+        or node.value.value != scope.self_name
+    ):
+        return False
+    attr = node.attr.value
+    class_scope = scope.class_scope
+    for binding in class_scope.bindings.get(attr, ()):
+        if binding.kind == "annotation" and binding.node is not None:
+            return is_set_annotation(binding.node)  # type: ignore[arg-type]
+    annotated = class_scope.instance_annotations.get(attr)
+    if annotated is not None:
+        return is_set_annotation(annotated)
+    values = class_scope.instance_attrs.get(attr, ())
+    return bool(values) and all(
+        isinstance(value, (cst.Set, cst.SetComp))
+        or (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Name)
+            and value.func.value in ("set", "frozenset")
+        )
+        for value, _ in values
+    )
 
 
 def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:

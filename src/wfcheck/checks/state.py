@@ -23,6 +23,7 @@ _MUTABLE_CONSTRUCTORS = frozenset(
      "collections.deque", "collections.ChainMap"}
 )
 _SHARED = "which outlives the workflow and is shared by every instance and replay"
+_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 def module_mutables(module: Scope, resolve) -> frozenset[str]:
@@ -62,8 +63,24 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         return
     if isinstance(target, (cst.Subscript, cst.Attribute)):
         root = _root_name(target)
-        if root is not None and _is_module_mutable(ctx, root.value):
+        if root is None:
+            return
+        if _is_module_mutable(ctx, root.value):
             ctx.report(target, "WF603", f"writes into module-level `{root.value}`, {_SHARED}")
+        elif _is_module_class(ctx, root.value):
+            message = (
+                f"writes into the class `{root.value}`, whose attributes outlive the workflow "
+                "and are shared by every instance and replay"
+            )
+            ctx.report(target, "WF603", message)
+        else:
+            enclosing = _enclosing_mutable(ctx, root.value)
+            if enclosing is not None:
+                message = (
+                    f"writes into `{root.value}`, owned by the enclosing `{enclosing}` outside "
+                    "the workflow, which outlives a replay"
+                )
+                ctx.report(target, "WF603", message)
 
 
 def check_call(ctx: CheckContext, call: cst.Call) -> None:
@@ -71,8 +88,68 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if not (isinstance(func, cst.Attribute) and func.attr.value in MUTATING_METHODS):
         return
     root = _root_name(func.value)
-    if root is not None and _is_module_mutable(ctx, root.value):
+    if root is None:
+        return
+    if _is_module_mutable(ctx, root.value):
         ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, {_SHARED}")
+    elif isinstance(func.value, cst.Attribute) and _is_class_container(ctx, func.value, root):
+        attr = func.value.attr.value
+        message = f"`{root.value}.{attr}.{func.attr.value}()` mutates a class attribute, {_SHARED}"
+        ctx.report(call, "WF603", message)
+    else:
+        enclosing = _enclosing_mutable(ctx, root.value)
+        if enclosing is not None:
+            message = (
+                f"`{root.value}.{func.attr.value}()` mutates a container owned by the enclosing "
+                f"`{enclosing}` outside the workflow, which outlives a replay"
+            )
+            ctx.report(call, "WF603", message)
+
+
+def _is_class_container(ctx: CheckContext, node: cst.BaseExpression, root: cst.Name) -> bool:
+    """`Registry.items` where the module-level class `Registry` binds `items = []`."""
+    if not (isinstance(node, cst.Attribute) and node.value is root and _is_module_class(ctx, root.value)):
+        return False
+    owner = ctx.scope.owner_of(root.value)
+    cls = owner.bindings[root.value][0].node if owner is not None else None
+    if not isinstance(cls, cst.ClassDef):
+        return False
+    for statement in cls.body.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            value = small.value if isinstance(small, (cst.Assign, cst.AnnAssign)) else None
+            targets = (
+                [t.target for t in small.targets] if isinstance(small, cst.Assign)
+                else [small.target] if isinstance(small, cst.AnnAssign) else []
+            )
+            if value is not None and any(
+                isinstance(t, cst.Name) and t.value == node.attr.value for t in targets
+            ):
+                return isinstance(value, _CONTAINER_LITERALS)
+    return False
+
+
+def _is_module_class(ctx: CheckContext, name: str) -> bool:
+    """A class defined at module level: `Counter.hits += 1` writes state every instance shares."""
+    owner = ctx.scope.owner_of(name)
+    if owner is None or owner.kind != "module":
+        return False
+    bindings = owner.bindings.get(name, ())
+    return len(bindings) == 1 and isinstance(bindings[0].node, cst.ClassDef)
+
+
+def _enclosing_mutable(ctx: CheckContext, name: str) -> str | None:
+    """The enclosing (non-workflow) function owning a mutable container ``name`` refers to:
+    a workflow defined inside a factory function closes over the factory's `results = []`."""
+    owner = ctx.scope.owner_of(name)
+    if owner is None or owner.kind != "function" or ctx.in_unit(owner):
+        return None
+    values = [b for b in owner.bindings.get(name, ()) if b.kind != "annotation"]
+    if not values or not all(_is_mutable(b, owner, ctx.resolver.expr) for b in values):
+        return None
+    node = owner.node
+    return f"{node.name.value}()" if isinstance(node, cst.FunctionDef) else "function"
 
 
 def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:

@@ -19,7 +19,7 @@ def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
     spec = ctx.unit.framework
     func = call.func
     if spec.generator_based:
-        if _is_context_task(ctx, func):
+        if is_context_task(ctx, func):
             ctx.report(call, "WF601", (dotted_name(func) or "") + "()", verb="yield")
             return
         qualified = ctx.resolve(func)
@@ -31,7 +31,7 @@ def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
         ctx.report(call, "WF601", (dotted_name(func) or qualified) + "()", verb="await")
 
 
-def _is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
+def is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
     """``<the workflow's context parameter>.<task method>``, not a look-alike receiver."""
     if not (
         isinstance(func, cst.Attribute)

@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
-from wfcheck.analysis.findings import PASSED
+from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED
 from wfcheck.catalog import load_fix_catalog
+from wfcheck.checks import sandbox_imports
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.imports import ImportPlanner
@@ -250,6 +251,10 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
     node, code, qualified = finding.node, finding.code, finding.qualified
     if finding.form == PASSED:
         return _why_not("passed-function")
+    if finding.form == CONTEXT_MANAGER:
+        return _why_not("context-manager")
+    if code == sandbox_imports.CODE:
+        return sandbox_imports.passthrough_fix(ctx)
     if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.

@@ -35,6 +35,7 @@ _VERBS = {
     "WF401": "read",
     "WF402": "fetch",
     "WF403": "run",
+    "WF404": "ask",
     "WF604": "compute",
 }
 _WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",

@@ -76,8 +76,11 @@ def edits_overlap(a: Sequence[Edit], b: Sequence[Edit]) -> bool:
         for start_b, end_b, content_b in ranges(b):
             if start_a == end_a and start_b == end_b:
                 continue  # two insertions: both apply (identical ones once)
+            if start_a == start_b and end_a == end_b:
+                # The same edit (fixes sharing one rewrite) applies once; another clashes.
+                if content_a != content_b:
+                    return True
+                continue
             if start_a < end_b and start_b < end_a:
                 return True
-            if start_a == start_b and end_a == end_b:
-                return content_a != content_b
     return False

@@ -22,6 +22,13 @@ FALLBACK_TASK_METHODS: dict[str, str] = {
     "wait_for_external_event": "",
     "call_entity": "",
     "lock_entities": "durabletask",
+    # Azure's context-method composites and HTTP task (its test helpers take generators
+    # yielding only these).
+    "task_all": "azure",
+    "task_any": "azure",
+    "call_http": "azure",
+    "call_activity_with_retry": "azure",
+    "call_sub_orchestrator_with_retry": "azure",
 }
 FALLBACK_FRAMEWORK = "durabletask"
 
@@ -33,7 +40,7 @@ FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_
 # What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
 # durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
 # `if not <flag>:` runs once, not on every replay.
-REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying",)
+REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying", "is_replaying_history_events")
 # Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
 # a history recorded before the patch.
 PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")

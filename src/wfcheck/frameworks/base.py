@@ -78,6 +78,13 @@ class FrameworkSpec:
     # How a generated activity is registered: "runtime-decorator" (Dapr), "worker-call"
     # (durabletask add_activity), "app-decorator" (Azure v2), "activity-decorator" (Temporal).
     activity_registration: str | None = None
+    # -- import hygiene (Temporal's sandbox re-imports a workflow file's modules per run) -----
+    # The block that passes imports through the sandbox, as a `with` statement header, and
+    # the qualified call that opens it (to find an existing block).
+    passthrough_block_template: str | None = None
+    passthrough_call: str | None = None
+    # The workflow module's own modules, passed through by the engine itself.
+    passthrough_modules: tuple[str, ...] = ()
     # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
     # replays a history recorded without the patch; None: the engine has no patch API.
     patch_template: str | None = None

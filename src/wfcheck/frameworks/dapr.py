@@ -8,7 +8,15 @@ _RUNTIMES = (
     "dapr.ext.workflow.WorkflowRuntime",
     "dapr.ext.workflow.workflow_runtime.WorkflowRuntime",
 )
-_TASK_MODULES = ("dapr.ext.workflow", "dapr.ext.workflow.dapr_workflow_context")
+_TASK_MODULES = (
+    "dapr.ext.workflow",
+    "dapr.ext.workflow.dapr_workflow_context",
+    "dapr.ext.workflow._durabletask.task",
+)
+# The durabletask SDK Dapr vendors (`dapr.ext.workflow._durabletask`): orchestrators written
+# against it run on the Dapr sidecar; its OrchestrationContext has no `new_uuid`.
+_VENDORED = "dapr.ext.workflow._durabletask"
+_VENDORED_WORKERS = (f"{_VENDORED}.worker.TaskHubGrpcWorker",)
 
 SPEC = FrameworkSpec(
     name="dapr",
@@ -22,16 +30,24 @@ SPEC = FrameworkSpec(
     lenient_workflow_decorator_methods=frozenset({"workflow", "versioned_workflow"}),
     lenient_activity_decorator_methods=frozenset({"activity"}),
     workflow_registrations={
-        f"{rt}.{method}": Registration(0, ("fn", "workflow"))
-        for rt in _RUNTIMES
-        for method in ("register_workflow", "register_versioned_workflow")
+        **{
+            f"{rt}.{method}": Registration(0, ("fn", "workflow", "__fn"))
+            for rt in _RUNTIMES
+            # `wfr.versioned_workflow(fn, name=..., is_latest=...)` also works as a plain call.
+            for method in ("register_workflow", "register_versioned_workflow", "versioned_workflow")
+        },
+        **{f"{w}.add_orchestrator": Registration(0, ("fn",)) for w in _VENDORED_WORKERS},
+        **{f"{w}.add_named_orchestrator": Registration(1, ("fn",)) for w in _VENDORED_WORKERS},
     },
     activity_registrations={
-        f"{rt}.register_activity": Registration(0, ("fn", "activity")) for rt in _RUNTIMES
+        **{f"{rt}.register_activity": Registration(0, ("fn", "activity")) for rt in _RUNTIMES},
+        **{f"{w}.add_activity": Registration(0, ("fn",)) for w in _VENDORED_WORKERS},
+        **{f"{w}.add_named_activity": Registration(1, ("fn",)) for w in _VENDORED_WORKERS},
     },
     lenient_workflow_registrations={
         "register_workflow": Registration(0, ("fn", "workflow")),
         "register_versioned_workflow": Registration(0, ("fn", "workflow")),
+        "versioned_workflow": Registration(0, ("__fn",)),
     },
     lenient_activity_registrations={"register_activity": Registration(0, ("fn", "activity"))},
     workflow_context_types=frozenset(
@@ -40,16 +56,24 @@ SPEC = FrameworkSpec(
             "dapr.ext.workflow.dapr_workflow_context.DaprWorkflowContext",
             "dapr.ext.workflow.WorkflowContext",
             "dapr.ext.workflow.workflow_context.WorkflowContext",
+            f"{_VENDORED}.task.OrchestrationContext",
         }
     ),
     activity_context_types=frozenset(
         {
             "dapr.ext.workflow.WorkflowActivityContext",
             "dapr.ext.workflow.workflow_activity_context.WorkflowActivityContext",
+            f"{_VENDORED}.task.ActivityContext",
         }
     ),
     task_methods=frozenset(
-        {"call_activity", "call_child_workflow", "create_timer", "wait_for_external_event"}
+        {
+            "call_activity",
+            "call_child_workflow",
+            "call_sub_orchestrator",
+            "create_timer",
+            "wait_for_external_event",
+        }
     ),
     task_functions=frozenset(
         f"{module}.{fn}" for module in _TASK_MODULES for fn in ("when_all", "when_any")

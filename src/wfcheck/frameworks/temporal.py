@@ -49,5 +49,8 @@ SPEC = FrameworkSpec(
         "start_to_close_timeout={timedelta}(minutes=1)))"
     ),
     activity_registration="activity-decorator",
+    passthrough_block_template="with {workflow}.unsafe.imports_passed_through():",
+    passthrough_call="temporalio.workflow.unsafe.imports_passed_through",
+    passthrough_modules=("temporalio",),
     patch_template="{workflow}.patched({id})",
 )

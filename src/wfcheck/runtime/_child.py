@@ -11,6 +11,8 @@ import json
 import sys
 import traceback
 
+from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, DEFAULT_MAX_CONCURRENT_ACTIVITIES
+
 
 def _replay(history_path: str, target: str, mode: str) -> int:
     from wfcheck.runtime.errors import NonDeterminismError
@@ -47,7 +49,15 @@ def _work(args: argparse.Namespace) -> int:
         journal=args.journal,
     )
     store = SQLiteStore(args.db)
-    worker = Worker(registry, store, hooks=hooks, target=args.target, mode=args.mode)
+    worker = Worker(
+        registry,
+        store,
+        hooks=hooks,
+        target=args.target,
+        activity_timeout=args.activity_timeout,
+        max_concurrent_activities=args.max_concurrent_activities,
+        mode=args.mode,
+    )
     if store.find(args.instance_id) is None:
         start = parse_time(args.start_time) if args.start_time else None
         worker.start(name, json.loads(args.input), instance_id=args.instance_id, start_time=start)
@@ -73,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     work.add_argument("--seed", type=int, default=0)
     work.add_argument("--kill-after-commits", type=int)
     work.add_argument("--activity-kill-probability", type=float, default=0.0)
+    work.add_argument("--activity-timeout", type=float, default=DEFAULT_ACTIVITY_TIMEOUT)
+    work.add_argument("--max-concurrent-activities", type=int, default=DEFAULT_MAX_CONCURRENT_ACTIVITIES)
     work.add_argument("--mode", choices=("engine", "strict"), default="strict")
     args = parser.parse_args(argv)
     try:

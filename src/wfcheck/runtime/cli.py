@@ -1,24 +1,67 @@
-"""``wfcheck replay ...``: click commands only; the work happens in worker/verify/store."""
+"""``wfcheck replay ...``: click commands only; the work happens in worker/verify/store.
+
+Exit codes: 0 the instance completed or waits, 1 it failed or its replay diverged, 2 a usage
+error, a store that cannot be used, or an instance another process is running (one line on
+stderr, never a traceback).
+"""
 
 from __future__ import annotations
 
 import json
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
+from wfcheck.runtime.errors import InstanceLeasedError, StoreError, TargetError
+
 DEFAULT_DB = ".wfcheck-replay.db"
+EXIT_USAGE = 2
 
 
-def _json_option(value: str | None, what: str) -> Any:
-    if value is None:
-        return None
+def _fail(message: str) -> NoReturn:
+    click.echo(f"wfcheck replay: error: {' '.join(message.split())}", err=True)
+    sys.exit(EXIT_USAGE)
+
+
+class _ReplayGroup(click.Group):
+    """Turns every usage error, unusable store and held lease into one line and exit 2."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.UsageError as exc:
+            _fail(exc.format_message())
+        except (StoreError, InstanceLeasedError, TargetError) as exc:
+            _fail(str(exc))
+
+
+def _parse_json(text: str, what: str) -> Any:
     try:
-        return json.loads(value)
+        return json.loads(text)
     except json.JSONDecodeError as exc:
         raise click.BadParameter(f"{what} is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise click.BadParameter(f"{what} is nested too deeply") from None
+
+
+def _json_option(value: str | None, what: str, file: str | None = None, file_what: str = "") -> Any:
+    if value is not None and file is not None:
+        raise click.UsageError(f"give {what} or {file_what}, not both")
+    if file is not None:
+        try:
+            if file == "-":
+                text = sys.stdin.read()
+            else:
+                with open(file, encoding="utf-8") as handle:
+                    text = handle.read()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise click.BadParameter(f"cannot read {file_what} {file}: {exc}") from None
+        return _parse_json(text, f"{file_what} {file}")
+    if value is None:
+        return None
+    return _parse_json(value, what)
 
 
 def _absolute_target(target: str) -> str:
@@ -28,10 +71,25 @@ def _absolute_target(target: str) -> str:
     return target
 
 
-def _open(db: str):
+def _load(target: str):
+    from wfcheck.runtime.registry import load_target_checked
+
+    return load_target_checked(target)
+
+
+def _open(db: str, *, create: bool = True):
     from wfcheck.runtime.store import open_store
 
-    return open_store(db)
+    return open_store(db, create=create)
+
+
+def _get(store: Any, instance: str, db: str) -> Any:
+    from wfcheck.runtime.errors import InstanceNotFoundError
+
+    try:
+        return store.get(instance)
+    except InstanceNotFoundError:
+        raise click.UsageError(f"no instance {instance!r} in {db}") from None
 
 
 def _print_state(record: Any, waiting: Any = ()) -> None:
@@ -50,12 +108,64 @@ def _exit_for(record: Any) -> int:
     return 1 if record.status == "failed" else 0
 
 
+def _finish(worker: Any, record: Any, max_steps: int) -> NoReturn:
+    _print_state(record, worker.waiting_for(record.instance_id) if record.status == "running" else ())
+    if worker.hit_step_limit:
+        click.echo(f"stopped after {max_steps} steps (--max-steps); the instance can still make progress")
+    sys.exit(_exit_for(record))
+
+
 db_option = click.option(
     "--db",
     default=lambda: os.environ.get("WFCHECK_REPLAY_DB", DEFAULT_DB),
     show_default=DEFAULT_DB,
     help="SQLite history store (':memory:' for none).",
 )
+
+
+def activity_options(fn: Any) -> Any:
+    fn = click.option(
+        "--activity-timeout",
+        default=60.0,
+        show_default=True,
+        type=click.FloatRange(min=0, min_open=True),
+        help="Seconds one activity may run before it fails with TimeoutError.",
+    )(fn)
+    return click.option(
+        "--max-concurrent-activities",
+        default=16,
+        show_default=True,
+        type=click.IntRange(min=1),
+        help="Activities that run at the same time.",
+    )(fn)
+
+
+def run_options(fn: Any) -> Any:
+    """What every command that advances an instance takes."""
+    for option in reversed(
+        [
+            click.option(
+                "--real-time", is_flag=True, help="Wait for timers in real time (default: virtual clock)."
+            ),
+            click.option(
+                "--fire-timers", is_flag=True, help="Fire timers even while waiting for an external event."
+            ),
+            click.option(
+                "--sticky",
+                is_flag=True,
+                help="Keep the execution in memory between steps (no per-step check).",
+            ),
+            click.option(
+                "--max-steps",
+                default=10_000,
+                show_default=True,
+                type=click.IntRange(min=1),
+                help="Stop after this many steps.",
+            ),
+        ]
+    ):
+        fn = option(fn)
+    return activity_options(fn)
 
 
 def mode_option(default: str, why: str):
@@ -69,7 +179,27 @@ def mode_option(default: str, why: str):
     )
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def _worker(registry: Any, store: Any, target: str, options: dict[str, Any]) -> Any:
+    from wfcheck.runtime.worker import make_worker
+
+    return make_worker(
+        registry,
+        store,
+        real_time=options.get("real_time", False),
+        target=target,
+        sticky=options.get("sticky", False),
+        activity_timeout=options["activity_timeout"],
+        max_concurrent_activities=options["max_concurrent_activities"],
+        mode=options["mode"],
+    )
+
+
+def _diverged(exc: Exception) -> NoReturn:
+    click.echo(str(exc), err=True)
+    sys.exit(1)
+
+
+@click.group(cls=_ReplayGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def replay() -> None:
     """Run workflow code on wfcheck's reference replay runtime (executes user code)."""
 
@@ -77,95 +207,123 @@ def replay() -> None:
 @replay.command("run")
 @click.argument("target")
 @click.option("--input", "input_json", help="Workflow input as JSON.")
+@click.option(
+    "--input-file",
+    type=click.Path(dir_okay=False),
+    help="Read the workflow input (JSON) from a file ('-': stdin).",
+)
 @db_option
 @click.option("--instance-id", help="Instance id (default: random).")
-@click.option("--real-time", is_flag=True, help="Wait for timers in real time (default: virtual clock).")
-@click.option("--fire-timers", is_flag=True, help="Fire timers even while waiting for an external event.")
-@click.option(
-    "--sticky", is_flag=True, help="Keep the execution in memory between steps (no per-step check)."
-)
-@click.option(
-    "--max-steps",
-    default=10_000,
-    show_default=True,
-    type=click.IntRange(min=1),
-    help="Stop after this many steps.",
-)
+@run_options
 @mode_option("strict", "Default strict: one code version runs the instance, so any difference is a bug.")
 def run_command(
     target: str,
     input_json: str | None,
+    input_file: str | None,
     db: str,
     instance_id: str | None,
-    real_time: bool,
-    fire_timers: bool,
-    sticky: bool,
-    max_steps: int,
-    mode: str,
+    **options: Any,
 ) -> None:
     """Run FILE_OR_MODULE:WORKFLOW until it finishes or waits for an external event."""
     from wfcheck.runtime.errors import NonDeterminismError
-    from wfcheck.runtime.registry import load_target
-    from wfcheck.runtime.worker import make_worker
 
-    workflow_input = _json_option(input_json, "--input")
+    workflow_input = _json_option(input_json, "--input", input_file, "--input-file")
     target = _absolute_target(target)
-    registry, name = load_target(target)
-    worker = make_worker(
-        registry, _open(db), real_time=real_time, target=target, sticky=sticky, mode=mode
-    )
+    registry, name = _load(target)
+    worker = _worker(registry, _open(db), target, options)
     try:
         if instance_id and worker.store.find(instance_id) is not None:
             raise click.UsageError(f"instance {instance_id!r} already exists in {db}")
         new_id = worker.start(name, workflow_input, instance_id=instance_id)
-        record = worker.run_until_idle(new_id, fire_timers_while_waiting=fire_timers, max_steps=max_steps)
+        record = worker.run_until_idle(
+            new_id, fire_timers_while_waiting=options["fire_timers"], max_steps=options["max_steps"]
+        )
     except NonDeterminismError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    _print_state(record, worker.waiting_for(record.instance_id))
-    if worker.hit_step_limit:
-        click.echo(f"stopped after {max_steps} steps (--max-steps); the instance can still make progress")
-    sys.exit(_exit_for(record))
+        _diverged(exc)
+    _finish(worker, record, options["max_steps"])
+
+
+@replay.command("resume")
+@click.argument("instance")
+@db_option
+@click.option("--target", help="FILE_OR_MODULE:WORKFLOW to run (default: the one recorded at the start).")
+@run_options
+@mode_option("engine", "Default engine: the instance may have been recorded by an earlier deployment.")
+def resume_command(instance: str, db: str, target: str | None, **options: Any) -> None:
+    """Continue INSTANCE from where its history ends (after a crash, a kill or --max-steps):
+    run what is pending and record nothing else. A child workflow resumes through its root."""
+    from wfcheck.runtime.errors import NonDeterminismError
+
+    store = _open(db, create=False)
+    record = _get(store, instance, db)
+    while record.parent_id:
+        record = _get(store, record.parent_id, db)
+    if record.instance_id != instance:
+        click.echo(f"{instance} is a child workflow: resuming its root {record.instance_id}")
+    target = _absolute_target(target) if target else record.target
+    if not target:
+        raise click.UsageError(
+            f"instance {record.instance_id!r} has no recorded FILE_OR_MODULE:WORKFLOW; pass --target"
+        )
+    registry, _ = _load(target)
+    worker = _worker(registry, store, target, options)
+    try:
+        record = worker.run_until_idle(
+            record.instance_id,
+            fire_timers_while_waiting=options["fire_timers"],
+            max_steps=options["max_steps"],
+        )
+    except NonDeterminismError as exc:
+        _diverged(exc)
+    _finish(worker, record, options["max_steps"])
 
 
 @replay.command("raise-event")
 @click.argument("instance")
 @click.argument("name")
 @click.option("--data", "data_json", help="Event data as JSON.")
+@click.option(
+    "--data-file",
+    type=click.Path(dir_okay=False),
+    help="Read the event data (JSON) from a file ('-': stdin).",
+)
 @db_option
 @click.option("--fire-timers", is_flag=True, help="Then also fire timers while waiting.")
+@activity_options
 @mode_option("engine", "Default engine: the instance may have been recorded by an earlier deployment.")
 def raise_event_command(
-    instance: str, name: str, data_json: str | None, db: str, fire_timers: bool, mode: str
+    instance: str,
+    name: str,
+    data_json: str | None,
+    data_file: str | None,
+    db: str,
+    fire_timers: bool,
+    **options: Any,
 ) -> None:
     """Raise external event NAME on INSTANCE, then resume the instance."""
-    from wfcheck.runtime.errors import InstanceNotFoundError, NonDeterminismError
-    from wfcheck.runtime.registry import load_target
-    from wfcheck.runtime.worker import make_worker
+    from wfcheck.runtime.errors import NonDeterminismError
 
-    data = _json_option(data_json, "--data")
-    store = _open(db)
-    try:
-        record = store.get(instance)
-    except InstanceNotFoundError:
-        raise click.UsageError(f"no instance {instance!r} in {db}") from None
+    data = _json_option(data_json, "--data", data_file, "--data-file")
+    store = _open(db, create=False)
+    record = _get(store, instance, db)
     store.enqueue_event(instance, name, data)
     click.echo(f"raised {name!r} on {instance}")
     if not record.target:
         return
-    registry, _ = load_target(record.target)
-    worker = make_worker(registry, store, target=record.target, mode=mode)
+    registry, _ = _load(record.target)
+    worker = _worker(registry, store, record.target, options)
     root = record
     while root.parent_id:  # a child's event advances its parents too
-        root = store.get(root.parent_id)
+        root = _get(store, root.parent_id, db)
     try:
         worker.run_until_idle(root.instance_id, fire_timers_while_waiting=fire_timers)
         record = store.get(instance)
+    except InstanceLeasedError as exc:
+        click.echo(f"pid {exc.pid} on {exc.host} is running {exc.instance_id} and will deliver the event")
+        return
     except NonDeterminismError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    _print_state(record, worker.waiting_for(instance) if record.status == "running" else ())
-    sys.exit(_exit_for(record))
+        _diverged(exc)
+    _finish(worker, record, 100_000)
 
 
 @replay.command("status")
@@ -173,15 +331,9 @@ def raise_event_command(
 @db_option
 def status_command(instance: str | None, db: str) -> None:
     """Show one instance, or all instances in the store."""
-    from wfcheck.runtime.errors import InstanceNotFoundError
-
-    store = _open(db)
+    store = _open(db, create=False)
     if instance:
-        try:
-            record = store.get(instance)
-        except InstanceNotFoundError:
-            raise click.UsageError(f"no instance {instance!r} in {db}") from None
-        _print_state(record)
+        _print_state(_get(store, instance, db))
         return
     records = store.instances()
     if not records:
@@ -200,13 +352,9 @@ def status_command(instance: str | None, db: str) -> None:
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def history_command(instance: str, db: str, fmt: str) -> None:
     """Print the recorded history of INSTANCE (json: an export document, with children)."""
-    from wfcheck.runtime.errors import InstanceNotFoundError
-
-    store = _open(db)
-    try:
-        document = store.export_json(instance)
-    except InstanceNotFoundError:
-        raise click.UsageError(f"no instance {instance!r} in {db}") from None
+    store = _open(db, create=False)
+    _get(store, instance, db)
+    document = store.export_json(instance)
     if fmt == "json":
         click.echo(json.dumps(document, indent=2))
         return
@@ -225,27 +373,49 @@ def history_command(instance: str, db: str, fmt: str) -> None:
 @replay.command("verify")
 @click.argument("target")
 @click.option("--input", "input_json", help="Workflow input as JSON.")
+@click.option(
+    "--input-file",
+    type=click.Path(dir_okay=False),
+    help="Read the workflow input (JSON) from a file ('-': stdin).",
+)
 @click.option("--runs", default=5, show_default=True, type=click.IntRange(min=1), help="Perturbed replays.")
 @click.option(
     "--chaos", is_flag=True, help="Also SIGKILL and resume a worker at every step and inside activities."
 )
 @click.option("--seed", default=0, show_default=True, type=int, help="Seed for perturbations and chaos.")
+@click.option(
+    "--activity-timeout",
+    default=60.0,
+    show_default=True,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Seconds one activity may run before it fails with TimeoutError.",
+)
 @mode_option("strict", "Default strict: verify hunts values that change between replays.")
 def verify_command(
-    target: str, input_json: str | None, runs: int, chaos: bool, seed: int, mode: str
+    target: str,
+    input_json: str | None,
+    input_file: str | None,
+    runs: int,
+    chaos: bool,
+    seed: int,
+    activity_timeout: float,
+    mode: str,
 ) -> None:
     """Run FILE:WORKFLOW once, then replay its history in perturbed processes."""
     from wfcheck.runtime.verify import verify
 
-    workflow_input = _json_option(input_json, "--input")
+    workflow_input = _json_option(input_json, "--input", input_file, "--input-file")
+    target = _absolute_target(target)
+    _load(target)  # a usage error here is one line, before anything runs
     sys.exit(
         verify(
-            _absolute_target(target),
+            target,
             workflow_input,
             runs=runs,
             chaos=chaos,
             seed=seed,
             echo=click.echo,
+            activity_timeout=activity_timeout,
             mode=mode,  # type: ignore[arg-type]
         )
     )

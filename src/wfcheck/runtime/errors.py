@@ -144,3 +144,44 @@ class WorkflowNotFoundError(LookupError):
 
 class InstanceNotFoundError(LookupError):
     """No instance with this id in the store."""
+
+
+class StoreError(Exception):
+    """The history store cannot be read or written: missing, not a SQLite file, corrupt, or
+    holding a value that is not what this runtime wrote. Never the user's code's fault."""
+
+
+class DamagedHistoryError(StoreError):
+    """A stored history is structurally impossible (a missing event, a completion of a task
+    that was never scheduled, ...): the store was damaged, the code did not diverge."""
+
+
+class InstanceLeasedError(Exception):
+    """Another live process holds the single-writer lease of an instance."""
+
+    def __init__(self, instance_id: str, pid: int, host: str) -> None:
+        self.instance_id = instance_id
+        self.pid = pid
+        self.host = host
+        super().__init__(self._message())
+
+    def _message(self) -> str:
+        return (
+            f"instance {self.instance_id!r} is being run by pid {self.pid} on {self.host};"
+            " wait for it to finish or stop that process"
+        )
+
+
+class LeaseLostError(InstanceLeasedError):
+    """This worker's lease expired and another process took the instance over: this worker
+    stops without writing anything more."""
+
+    def _message(self) -> str:
+        return (
+            f"lost the lease on instance {self.instance_id!r} to pid {self.pid} on {self.host};"
+            " nothing more was recorded by this process"
+        )
+
+
+class TargetError(Exception):
+    """``FILE_OR_MODULE:WORKFLOW`` cannot be loaded (a usage error, one line)."""

@@ -399,7 +399,7 @@ class Execution:
             return
         try:
             wire = self.codec.encode(result)
-        except TypeError as exc:
+        except (TypeError, ValueError, RecursionError) as exc:  # not JSON, circular, too deep
             self._finish_failed(exc)
             return
         self._end(Event(h.WORKFLOW_COMPLETED, stamp, result=wire))

@@ -17,7 +17,7 @@ import dataclasses
 import datetime as _dt
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 WORKFLOW_STARTED = "workflow_started"
@@ -171,7 +171,10 @@ def to_wire(value: Any) -> Any:
     """
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
-    return json.loads(json.dumps(value, default=_default))
+    try:
+        return json.loads(json.dumps(value, default=_default))
+    except RecursionError:
+        raise ValueError("workflow value is nested too deeply to store as JSON") from None
 
 
 def canonical_json(value: Any) -> str:
@@ -211,3 +214,37 @@ def history_to_json(events: Iterable[Event]) -> list[dict[str, Any]]:
 
 def history_from_json(raw: Iterable[dict[str, Any]]) -> list[Event]:
     return [Event.from_dict(item) for item in raw]
+
+
+def find_damage(events: Sequence[Event]) -> str | None:
+    """Why ``events`` cannot be a history this runtime recorded (whatever the code), or ``None``.
+
+    Checks only what holds for every workflow: one ``workflow_started``, first; nothing after
+    the end; every sequence number scheduled once; every completion answers a scheduling
+    event that came before it and was still open. A history that fails this was damaged (an
+    event deleted or edited), so replaying it would wrongly blame the code."""
+    if not events:
+        return None
+    if events[0].kind != WORKFLOW_STARTED:
+        return f"event #0 is {events[0].kind}, not workflow_started"
+    scheduled: set[int] = set()
+    open_seqs: set[int] = set()
+    ended_at: int | None = None
+    for index, event in enumerate(events[1:], 1):
+        if event.kind == WORKFLOW_STARTED:
+            return f"event #{index} is a second workflow_started"
+        if ended_at is not None:
+            return f"event #{index} ({event.kind}) comes after the workflow ended at event #{ended_at}"
+        if event.seq is not None and event.kind in DECISION_KINDS:
+            if event.seq in scheduled:
+                return f"event #{index} schedules seq={event.seq} a second time"
+            scheduled.add(event.seq)
+            open_seqs.add(event.seq)
+        elif event.seq is not None and event.kind in INPUT_KINDS:
+            if event.seq not in open_seqs:
+                why = "had already completed" if event.seq in scheduled else "was never scheduled"
+                return f"event #{index} ({event.kind}) answers seq={event.seq}, which {why}"
+            open_seqs.discard(event.seq)
+        if event.kind in TERMINAL_KINDS:
+            ended_at = index
+    return None

@@ -13,12 +13,14 @@ import importlib
 import importlib.util
 import os
 import sys
+import sysconfig
+import traceback
 import types
 from typing import Any, Callable
 
 from wfcheck.runtime.codecs import PLAIN, PlainCodec
 from wfcheck.runtime.context import function_name
-from wfcheck.runtime.errors import WorkflowNotFoundError
+from wfcheck.runtime.errors import TargetError, WorkflowNotFoundError
 
 
 def unwrap_dapr(obj: Any) -> Any:
@@ -234,3 +236,56 @@ def load_target(target: str) -> tuple[Registry, str]:
         return registry, name
     registry.get_workflow(attr)
     return registry, attr
+
+
+# Top-level packages of the workflow SDKs, and what to install for each.
+_SDK_PACKAGES = {
+    "dapr": "dapr-ext-workflow",
+    "durabletask": "durabletask",
+    "temporalio": "temporalio",
+    "azure": "azure-functions-durable",
+}
+
+
+_LIBRARY_DIRS = tuple(
+    {os.path.dirname(os.path.abspath(__file__))}
+    | {sysconfig.get_paths()[key] for key in ("stdlib", "platstdlib", "purelib", "platlib")}
+)
+
+
+def _is_library(filename: str) -> bool:
+    """Python's own modules, installed packages and this runtime: not where the user looks."""
+    return filename.startswith(_LIBRARY_DIRS) or filename.startswith("<frozen")
+
+
+def load_target_checked(target: str) -> tuple[Registry, str]:
+    """:func:`load_target`, with every way ``target`` can be wrong (no ``:WORKFLOW``, a
+    missing file or module, a missing SDK, a syntax error, an exception while importing, an
+    unknown workflow) raised as a one-line :class:`TargetError`."""
+    module_spec, sep, attr = target.rpartition(":")
+    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
+        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    try:
+        return load_target(target)
+    except TargetError:
+        raise
+    except WorkflowNotFoundError:
+        raise TargetError(
+            f"{module_spec} has no workflow {attr!r} (neither a function of that name nor a registered name)"
+        ) from None
+    except FileNotFoundError as exc:
+        raise TargetError(str(exc)) from None
+    except ModuleNotFoundError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        hint = ""
+        if missing in _SDK_PACKAGES:
+            hint = f" (the workflow SDK is not installed here: pip install {_SDK_PACKAGES[missing]})"
+        raise TargetError(f"cannot import {module_spec}: {exc}{hint}") from None
+    except SyntaxError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.filename else module_spec
+        raise TargetError(f"{where}: syntax error: {exc.msg}") from None
+    except (Exception, SystemExit) as exc:
+        frames = [f for f in traceback.extract_tb(exc.__traceback__) if not _is_library(f.filename)]
+        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        text = " ".join(str(exc).split())
+        raise TargetError(f"importing {module_spec} raised {type(exc).__name__}: {text}{where}") from None

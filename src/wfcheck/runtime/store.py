@@ -3,20 +3,38 @@
 An instance has a row of metadata and, per *generation* (continue-as-new starts a new one),
 an append-only list of events. External events raised from outside wait in an inbox until a
 worker consumes them, in the same transaction that appends them to the history.
+
+One process at a time advances an instance: a worker holds the instance's *lease* (owner
+token, pid, host, expiry) while it runs it, and every write it makes checks, in the same
+transaction, that it still holds it. A lease whose process is dead (same host) or whose
+expiry has passed is taken over. A damaged store (not SQLite, corrupt pages, an event that is
+not valid JSON or of an unknown kind, a missing event) raises :class:`StoreError`, never a
+non-determinism error.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
+import os
+import socket
 import sqlite3
 import threading
+import time
+import uuid
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, Callable, TypeVar
 
-from wfcheck.runtime.errors import InstanceNotFoundError
-from wfcheck.runtime.history import Event, history_from_json, history_to_json
+from wfcheck.runtime.errors import (
+    DamagedHistoryError,
+    InstanceLeasedError,
+    InstanceNotFoundError,
+    LeaseLostError,
+    StoreError,
+)
+from wfcheck.runtime.history import Event, find_damage, history_from_json, history_to_json
 
 EXPORT_FORMAT = "wfcheck-history/1"
 
@@ -54,6 +72,53 @@ class Commit:
     # continue-as-new: the first events of the next generation and its input
     next_generation: Sequence[Event] | None = None
     next_input: Any = None
+    # the writer: the commit is refused (LeaseLostError) unless it still holds the lease
+    owner: Owner | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class Owner:
+    """Who holds a lease: a token unique to one worker, and where it runs (for messages and
+    for telling a dead holder from a live one)."""
+
+    token: str
+    pid: int
+    host: str
+
+    @classmethod
+    def this_process(cls) -> Owner:
+        return cls(uuid.uuid4().hex, os.getpid(), socket.gethostname())
+
+
+LEASE_SECONDS = 30.0
+
+
+def process_alive(pid: int) -> bool:
+    """Whether ``pid`` is a live (not zombie) process on this host."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    except OSError:
+        return True  # cannot tell (e.g. Windows): rely on the expiry
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as handle:
+            state = handle.read().rsplit(")", 1)[-1].split()[:1]
+    except OSError:
+        return True
+    return state != ["Z"]
+
+
+def lease_is_stale(pid: int, host: str, expires: float, now: float | None = None) -> bool:
+    """A lease may be taken over when it expired or its process died (same host only: a
+    pid on another machine cannot be checked)."""
+    if expires < (time.time() if now is None else now):
+        return True
+    return host == socket.gethostname() and not process_alive(pid)
 
 
 def _now() -> str:
@@ -63,7 +128,14 @@ def _now() -> str:
 class Store:
     """The interface both stores implement."""
 
-    def create(self, record: InstanceRecord, events: Sequence[Event], *, replace: bool = False) -> None:
+    def create(
+        self,
+        record: InstanceRecord,
+        events: Sequence[Event],
+        *,
+        replace: bool = False,
+        owner: Owner | None = None,
+    ) -> None:
         raise NotImplementedError
 
     def commit(self, instance_id: str, commit: Commit) -> None:
@@ -85,7 +157,19 @@ class Store:
         raise NotImplementedError
 
     def count(self, instance_id: str, generation: int) -> int:
-        """Number of events recorded for one generation."""
+        """Number of events recorded for one generation (cheap: not a scan)."""
+        raise NotImplementedError
+
+    def acquire_lease(self, instance_id: str, owner: Owner, ttl: float = LEASE_SECONDS) -> None:
+        """Take (or renew) the single-writer lease of ``instance_id``; raises
+        :class:`InstanceLeasedError` naming the holder when a live process holds it."""
+        raise NotImplementedError
+
+    def renew_leases(self, owner: Owner, ttl: float = LEASE_SECONDS) -> None:
+        """Push back the expiry of every lease ``owner`` holds."""
+        raise NotImplementedError
+
+    def release_leases(self, owner: Owner) -> None:
         raise NotImplementedError
 
     def instances(self) -> list[InstanceRecord]:
@@ -130,7 +214,14 @@ class Store:
         for item in document["instances"]:
             record = InstanceRecord(**item["record"])
             gens = sorted(item["generations"].items(), key=lambda kv: int(kv[0]))
-            self._import(record, [(int(g), history_from_json(evs)) for g, evs in gens])
+            histories = [(int(g), history_from_json(evs)) for g, evs in gens]
+            for generation, events in histories:
+                damage = find_damage(events)
+                if damage is not None:
+                    raise ValueError(
+                        f"instance {record.instance_id!r} generation {generation}: damaged history: {damage}"
+                    )
+            self._import(record, histories)
         return str(document["root"])
 
     def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:
@@ -143,10 +234,47 @@ class MemoryStore(Store):
         self._events: dict[tuple[str, int], list[Event]] = {}
         self._inbox: list[tuple[int, str, str, Any]] = []
         self._next_inbox = 1
+        self._leases: dict[str, tuple[Owner, float]] = {}
         self._lock = threading.Lock()
 
-    def create(self, record: InstanceRecord, events: Sequence[Event], *, replace: bool = False) -> None:
+    def _check_lease(self, instance_id: str, owner: Owner | None) -> None:
+        if owner is None:
+            return
+        held = self._leases.get(instance_id)
+        if held is None or held[0].token != owner.token:
+            holder = held[0] if held else owner
+            raise LeaseLostError(instance_id, holder.pid, holder.host)
+
+    def acquire_lease(self, instance_id: str, owner: Owner, ttl: float = LEASE_SECONDS) -> None:
         with self._lock:
+            held = self._leases.get(instance_id)
+            if held is not None and held[0].token != owner.token:
+                holder, expires = held
+                if not lease_is_stale(holder.pid, holder.host, expires):
+                    raise InstanceLeasedError(instance_id, holder.pid, holder.host)
+            self._leases[instance_id] = (owner, time.time() + ttl)
+
+    def renew_leases(self, owner: Owner, ttl: float = LEASE_SECONDS) -> None:
+        with self._lock:
+            for key, (holder, _) in list(self._leases.items()):
+                if holder.token == owner.token:
+                    self._leases[key] = (holder, time.time() + ttl)
+
+    def release_leases(self, owner: Owner) -> None:
+        with self._lock:
+            for key in [k for k, (holder, _) in self._leases.items() if holder.token == owner.token]:
+                del self._leases[key]
+
+    def create(
+        self,
+        record: InstanceRecord,
+        events: Sequence[Event],
+        *,
+        replace: bool = False,
+        owner: Owner | None = None,
+    ) -> None:
+        with self._lock:
+            self._check_lease(record.instance_id, owner)
             if record.instance_id in self._records and not replace:
                 raise ValueError(f"instance {record.instance_id!r} already exists")
             for key in [k for k in self._events if k[0] == record.instance_id]:
@@ -157,6 +285,7 @@ class MemoryStore(Store):
 
     def commit(self, instance_id: str, commit: Commit) -> None:
         with self._lock:
+            self._check_lease(instance_id, commit.owner)
             record = self._records.get(instance_id)
             if record is None:
                 raise InstanceNotFoundError(instance_id)
@@ -238,9 +367,18 @@ CREATE TABLE IF NOT EXISTS inbox (
     data TEXT,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS leases (
+    instance_id TEXT PRIMARY KEY,
+    token TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    expires REAL NOT NULL
+);
 """
 
 _JSON_COLUMNS = ("input", "output", "error", "custom_status")
+_TABLES = ("instances", "events", "inbox")
+_ENDED = ("completed", "failed")
 
 
 def _dump(value: Any) -> str | None:
@@ -251,17 +389,56 @@ def _load(text: str | None) -> Any:
     return None if text is None else json.loads(text)
 
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _guarded(method: F) -> F:
+    """SQLite's own errors (not a database, malformed pages, I/O) become :class:`StoreError`."""
+
+    @functools.wraps(method)
+    def call(self: SQLiteStore, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except sqlite3.DatabaseError as exc:
+            raise StoreError(f"history store {self.path}: {exc}") from None
+
+    return call  # type: ignore[return-value]
+
+
 class SQLiteStore(Store):
     """A SQLite file in WAL mode. ``synchronous=NORMAL``: a committed step survives the
-    process being killed (SIGKILL); only an OS crash or power loss may lose the last steps."""
+    process being killed (SIGKILL); only an OS crash or power loss may lose the last steps.
 
-    def __init__(self, path: str) -> None:
+    ``create=False`` opens an existing store only: a missing file or a SQLite file without
+    this runtime's tables is a :class:`StoreError`, and nothing is created."""
+
+    def __init__(self, path: str, *, create: bool = True, lease_seconds: float = LEASE_SECONDS) -> None:
         self.path = path
-        self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._conn.execute("PRAGMA synchronous=NORMAL")
-        self._conn.execute("PRAGMA busy_timeout=30000")
-        self._conn.executescript(_SCHEMA)
+        self.lease_seconds = lease_seconds
+        if not create and not os.path.isfile(path):
+            raise StoreError(f"no history store at {path}")
+        try:
+            self._conn = sqlite3.connect(path, isolation_level=None, timeout=30.0, check_same_thread=False)
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open history store {path}: {exc}") from None
+        try:
+            self._conn.execute("PRAGMA busy_timeout=30000")
+            if not create:
+                tables = {
+                    name
+                    for (name,) in self._conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                }
+                if not set(_TABLES) <= tables:
+                    raise StoreError(f"{path} is a SQLite file but not a wfcheck history store")
+            self._conn.execute("PRAGMA journal_mode=WAL")
+            self._conn.execute("PRAGMA synchronous=NORMAL")
+            self._conn.executescript(_SCHEMA)
+        except sqlite3.DatabaseError as exc:
+            self._conn.close()
+            raise StoreError(f"{path} is not a usable wfcheck history store: {exc}") from None
+        except StoreError:
+            self._conn.close()
+            raise
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -273,7 +450,11 @@ class SQLiteStore(Store):
         class _Tx:
             def __enter__(self_inner):
                 store._lock.acquire()
-                store._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    store._conn.execute("BEGIN IMMEDIATE")
+                except BaseException:
+                    store._lock.release()
+                    raise
                 return store._conn
 
             def __exit__(self_inner, exc_type, exc, tb):
@@ -299,6 +480,47 @@ class SQLiteStore(Store):
             ],
         )
 
+    def _check_lease(self, conn: sqlite3.Connection, instance_id: str, owner: Owner | None) -> None:
+        """Inside a write transaction: refuse unless ``owner`` still holds the lease; renew it."""
+        if owner is None:
+            return
+        row = conn.execute(
+            "SELECT token, pid, host FROM leases WHERE instance_id = ?", (instance_id,)
+        ).fetchone()
+        if row is None or row[0] != owner.token:
+            pid, host = (row[1], row[2]) if row is not None else (0, "nobody")
+            raise LeaseLostError(instance_id, pid, host)
+        conn.execute(
+            "UPDATE leases SET expires = ? WHERE instance_id = ?",
+            (time.time() + self.lease_seconds, instance_id),
+        )
+
+    @_guarded
+    def acquire_lease(self, instance_id: str, owner: Owner, ttl: float | None = None) -> None:
+        ttl = self.lease_seconds if ttl is None else ttl
+        with self._transaction() as conn:
+            row = conn.execute(
+                "SELECT token, pid, host, expires FROM leases WHERE instance_id = ?", (instance_id,)
+            ).fetchone()
+            if row is not None and row[0] != owner.token and not lease_is_stale(row[1], row[2], row[3]):
+                raise InstanceLeasedError(instance_id, row[1], row[2])
+            conn.execute(
+                "INSERT OR REPLACE INTO leases (instance_id, token, pid, host, expires)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (instance_id, owner.token, owner.pid, owner.host, time.time() + ttl),
+            )
+
+    @_guarded
+    def renew_leases(self, owner: Owner, ttl: float | None = None) -> None:
+        ttl = self.lease_seconds if ttl is None else ttl
+        with self._transaction() as conn:
+            conn.execute("UPDATE leases SET expires = ? WHERE token = ?", (time.time() + ttl, owner.token))
+
+    @_guarded
+    def release_leases(self, owner: Owner) -> None:
+        with self._transaction() as conn:
+            conn.execute("DELETE FROM leases WHERE token = ?", (owner.token,))
+
     def _write_record(self, conn: sqlite3.Connection, record: InstanceRecord) -> None:
         conn.execute(
             "INSERT OR REPLACE INTO instances (instance_id, name, status, generation, input, output, error,"
@@ -321,8 +543,17 @@ class SQLiteStore(Store):
             ),
         )
 
-    def create(self, record: InstanceRecord, events: Sequence[Event], *, replace: bool = False) -> None:
+    @_guarded
+    def create(
+        self,
+        record: InstanceRecord,
+        events: Sequence[Event],
+        *,
+        replace: bool = False,
+        owner: Owner | None = None,
+    ) -> None:
         with self._transaction() as conn:
+            self._check_lease(conn, record.instance_id, owner)
             exists = conn.execute(
                 "SELECT 1 FROM instances WHERE instance_id = ?", (record.instance_id,)
             ).fetchone()
@@ -334,8 +565,10 @@ class SQLiteStore(Store):
             )
             self._append(conn, record.instance_id, record.generation, events)
 
+    @_guarded
     def commit(self, instance_id: str, commit: Commit) -> None:
         with self._transaction() as conn:
+            self._check_lease(conn, instance_id, commit.owner)
             row = conn.execute(
                 "SELECT generation FROM instances WHERE instance_id = ?", (instance_id,)
             ).fetchone()
@@ -377,7 +610,13 @@ class SQLiteStore(Store):
         ]
         values = dict(zip(keys, row))
         for key in _JSON_COLUMNS:
-            values[key] = _load(values[key])
+            try:
+                values[key] = _load(values[key])
+            except (ValueError, RecursionError) as exc:
+                raise StoreError(
+                    f"history store {self.path}: the {key} of instance {values['instance_id']!r}"
+                    f" is not valid JSON ({_reason(exc)})"
+                ) from None
         return InstanceRecord(**values)
 
     _SELECT = (
@@ -385,6 +624,7 @@ class SQLiteStore(Store):
         " parent_id, parent_seq, created_at, updated_at FROM instances"
     )
 
+    @_guarded
     def get(self, instance_id: str) -> InstanceRecord:
         with self._lock:
             row = self._conn.execute(self._SELECT + " WHERE instance_id = ?", (instance_id,)).fetchone()
@@ -392,16 +632,48 @@ class SQLiteStore(Store):
             raise InstanceNotFoundError(instance_id)
         return self._row_to_record(row)
 
+    @_guarded
     def history(self, instance_id: str, generation: int | None = None) -> list[Event]:
+        """The events of one generation (default: the current one). Raises
+        :class:`DamagedHistoryError` when an event is unreadable or missing, or the history
+        is impossible whatever the code (see :func:`find_damage`)."""
+        record = self.get(instance_id)
         if generation is None:
-            generation = self.get(instance_id).generation
+            generation = record.generation
         with self._lock:
             rows = self._conn.execute(
-                "SELECT body FROM events WHERE instance_id = ? AND generation = ? ORDER BY idx",
+                "SELECT idx, body FROM events WHERE instance_id = ? AND generation = ? ORDER BY idx",
                 (instance_id, generation),
             ).fetchall()
-        return [Event.from_dict(json.loads(body)) for (body,) in rows]
+        where = f"history store {self.path}: instance {instance_id!r}" + (
+            f" generation {generation}" if generation else ""
+        )
+        events = []
+        for position, (idx, body) in enumerate(rows):
+            if idx != position:
+                missing = f"#{position}" if idx == position + 1 else f"#{position}-#{idx - 1}"
+                raise DamagedHistoryError(f"{where}: event {missing} is missing from the history")
+            try:
+                raw = json.loads(body)
+            except (ValueError, RecursionError) as exc:
+                raise DamagedHistoryError(
+                    f"{where}: event #{idx} is not valid JSON ({_reason(exc)})"
+                ) from None
+            try:
+                if not isinstance(raw, dict):
+                    raise ValueError(f"a JSON {type(raw).__name__}, not an object")
+                events.append(Event.from_dict(raw))
+            except (TypeError, ValueError) as exc:
+                raise DamagedHistoryError(f"{where}: event #{idx} is not a history event: {exc}") from None
+        damage = find_damage(events)
+        ended = bool(events) and events[-1].kind in ("workflow_completed", "workflow_failed")
+        if damage is None and generation == record.generation and record.status in _ENDED and not ended:
+            damage = f"the instance is {record.status} but its history does not end"
+        if damage is not None:
+            raise DamagedHistoryError(f"{where}: damaged history: {damage}")
+        return events
 
+    @_guarded
     def generations(self, instance_id: str) -> list[int]:
         with self._lock:
             rows = self._conn.execute(
@@ -410,19 +682,23 @@ class SQLiteStore(Store):
             ).fetchall()
         return [g for (g,) in rows]
 
+    @_guarded
     def count(self, instance_id: str, generation: int) -> int:
+        # MAX over the primary key is one index lookup; COUNT(*) would scan every event
         with self._lock:
-            (n,) = self._conn.execute(
-                "SELECT COUNT(*) FROM events WHERE instance_id = ? AND generation = ?",
+            (last,) = self._conn.execute(
+                "SELECT MAX(idx) FROM events WHERE instance_id = ? AND generation = ?",
                 (instance_id, generation),
             ).fetchone()
-        return int(n)
+        return 0 if last is None else int(last) + 1
 
+    @_guarded
     def instances(self) -> list[InstanceRecord]:
         with self._lock:
             rows = self._conn.execute(self._SELECT + " ORDER BY created_at, instance_id").fetchall()
         return [self._row_to_record(row) for row in rows]
 
+    @_guarded
     def children(self, instance_id: str) -> list[InstanceRecord]:
         with self._lock:
             rows = self._conn.execute(
@@ -430,6 +706,7 @@ class SQLiteStore(Store):
             ).fetchall()
         return [self._row_to_record(row) for row in rows]
 
+    @_guarded
     def enqueue_event(self, instance_id: str, name: str, data: Any) -> int:
         self.get(instance_id)
         with self._transaction() as conn:
@@ -437,15 +714,26 @@ class SQLiteStore(Store):
                 "INSERT INTO inbox (instance_id, name, data, created_at) VALUES (?, ?, ?, ?)",
                 (instance_id, name, _dump(data), _now()),
             )
-            return int(cursor.lastrowid)
+            return int(cursor.lastrowid or 0)
 
+    @_guarded
     def inbox(self, instance_id: str) -> list[tuple[int, str, Any]]:
         with self._lock:
             rows = self._conn.execute(
                 "SELECT id, name, data FROM inbox WHERE instance_id = ? ORDER BY id", (instance_id,)
             ).fetchall()
-        return [(i, n, _load(d)) for (i, n, d) in rows]
+        out = []
+        for ident, name, data in rows:
+            try:
+                out.append((ident, name, _load(data)))
+            except (ValueError, RecursionError) as exc:
+                raise StoreError(
+                    f"history store {self.path}: queued event {name!r} of instance {instance_id!r}"
+                    f" is not valid JSON ({_reason(exc)})"
+                ) from None
+        return out
 
+    @_guarded
     def _import(self, record: InstanceRecord, generations: list[tuple[int, list[Event]]]) -> None:
         with self._transaction() as conn:
             conn.execute("DELETE FROM events WHERE instance_id = ?", (record.instance_id,))
@@ -454,8 +742,13 @@ class SQLiteStore(Store):
                 self._append(conn, record.instance_id, generation, events)
 
 
-def open_store(path: str | None) -> Store:
-    """``None`` or ``":memory:"`` gives a :class:`MemoryStore`, anything else a SQLite file."""
+def _reason(exc: BaseException) -> str:
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+
+
+def open_store(path: str | None, *, create: bool = True) -> Store:
+    """``None`` or ``":memory:"`` gives a :class:`MemoryStore`, anything else a SQLite file
+    (``create=False``: an existing one only)."""
     if path is None or path == ":memory:":
         return MemoryStore()
-    return SQLiteStore(path)
+    return SQLiteStore(path, create=create)

@@ -8,7 +8,9 @@ the user's module, replays every instance and generation strictly, and reports t
 Chaos runs a real worker process (``python -m wfcheck.runtime._child work``) on a fresh SQLite
 file and kills it with SIGKILL — after every committed step, then at random points inside
 activities — restarting it each time, until the instance finishes; the final status and
-output must equal the uninterrupted run's.
+output must equal the uninterrupted run's. The after-every-step workers run one activity at a
+time (a kill there lands between steps, never inside an activity); the inside-activities
+workers run them concurrently, and a kill counts as inside every activity running then.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from wfcheck.runtime.executor import Mode, replay
 from wfcheck.runtime.perturb import describe, perturbed_environment, unset_reads
 from wfcheck.runtime.registry import Registry, load_target
 from wfcheck.runtime.store import MemoryStore, Store
-from wfcheck.runtime.worker import Hooks, Worker
+from wfcheck.runtime.worker import DEFAULT_ACTIVITY_TIMEOUT, Hooks, Worker
 
 Echo = Callable[[str], None]
 
@@ -81,11 +83,14 @@ def record_run(
     *,
     instance_id: str | None = None,
     store: Store | None = None,
+    activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
     mode: Mode = "strict",
 ) -> RecordedRun:
     with unset_reads() as unset:
         registry, name = load_target(target)
-        worker = Worker(registry, store or MemoryStore(), target=target, mode=mode)
+        worker = Worker(
+            registry, store or MemoryStore(), target=target, activity_timeout=activity_timeout, mode=mode
+        )
         instance_id = worker.start(name, workflow_input, instance_id=instance_id)
         record = worker.run_until_idle(instance_id, fire_timers_while_waiting=True)
     first = worker.store.history(instance_id, worker.store.generations(instance_id)[0])[0]
@@ -160,6 +165,7 @@ class ChaosHooks(Hooks):
         self.rng = random.Random(seed)
         self.journal = journal
         self.commits = 0
+        self.running: set[tuple[str, int]] = set()  # handed to a thread, outcome not committed
 
     def _log(self, line: str) -> None:
         if self.journal:
@@ -170,6 +176,8 @@ class ChaosHooks(Hooks):
 
     def _kill(self, why: str) -> None:
         self._log(f"kill {why}")
+        for instance_id, seq in sorted(self.running):
+            self._log(f"interrupted {instance_id} {seq}")
         import signal
 
         os.kill(os.getpid(), signal.SIGKILL)
@@ -181,9 +189,11 @@ class ChaosHooks(Hooks):
     def before_activity(self, instance_id: str, seq: int, name: str) -> None:
         self._maybe_kill_in_activity("before-activity", instance_id, seq)
         self._log(f"run {instance_id} {seq} {name}")
+        self.running.add((instance_id, seq))
 
     def after_activity(self, instance_id: str, seq: int, name: str) -> None:
         self._maybe_kill_in_activity("after-activity", instance_id, seq)
+        self.running.discard((instance_id, seq))
 
     def after_commit(self, instance_id: str) -> None:
         self.commits += 1
@@ -214,6 +224,7 @@ def run_chaos(
     activity_kill_probability: float = 0.3,
     max_launches: int = 500,
     cwd: str | None = None,
+    activity_timeout: float | None = None,
     divergence: Mode = "strict",
 ) -> ChaosReport:
     """Run the workflow in worker processes that are killed repeatedly (``mode`` is
@@ -245,8 +256,10 @@ def run_chaos(
                 "--mode",
                 divergence,
             ]
+            if activity_timeout is not None:
+                args += ["--activity-timeout", str(activity_timeout)]
             if mode == "steps":
-                args += ["--kill-after-commits", "1"]
+                args += ["--kill-after-commits", "1", "--max-concurrent-activities", "1"]
             else:
                 args += ["--activity-kill-probability", str(activity_kill_probability)]
             proc = subprocess.run(child_command(*args), env=env, capture_output=True, text=True, cwd=cwd)
@@ -277,6 +290,8 @@ def run_chaos(
                         runs[(parts[1], int(parts[2]))] += 1
                     elif parts[0] == "kill" and parts[1] in ("before-activity", "after-activity"):
                         killed_in.append((parts[2], int(parts[3])))
+                    elif parts[0] == "interrupted":
+                        killed_in.append((parts[1], int(parts[2])))
         return ChaosReport(
             kills, launches, record.status, record.output, record.error, runs, killed_in, document
         )
@@ -326,12 +341,13 @@ def verify(
     chaos: bool = False,
     seed: int = 0,
     echo: Echo = print,
+    activity_timeout: float | None = DEFAULT_ACTIVITY_TIMEOUT,
     mode: Mode = "strict",
 ) -> int:
     """The ``replay verify`` procedure; returns the exit code. ``mode`` is the divergence check
     of every replay (strict by default: verify hunts values that change between replays)."""
     try:
-        reference = record_run(target, workflow_input, mode=mode)
+        reference = record_run(target, workflow_input, activity_timeout=activity_timeout, mode=mode)
     except NonDeterminismError as exc:
         # every step of a run replays the history so far, so a workflow can diverge from itself
         echo(str(exc))
@@ -361,6 +377,7 @@ def verify(
             start_time=reference.start_time,
             mode=chaos_mode,
             seed=seed,
+            activity_timeout=activity_timeout,
             divergence=mode,
         )
         try:

@@ -1,0 +1,234 @@
+"""WF607 sandbox-import: a third-party module imported at the top of a Temporal workflow file.
+
+Temporal runs workflow code in a sandbox that re-imports the workflow file's modules for
+every workflow run, unless they are passed through (`with workflow.unsafe.imports_passed_through():`).
+A module whose import touches restricted APIs (clocks, the environment, files, threads)
+fails the sandbox at worker start with `RestrictedWorkflowAccessError`. The standard library,
+the modules the sandbox passes through itself (rules/types.toml `[sandbox]`) and the
+project's own modules that import only those are fine.
+
+The fix moves the flagged import statements into the passthrough block (an existing one, or a
+new one after the file's last top-level import).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from wfcheck.analysis.findings import STATEMENT
+from wfcheck.analysis.scopes import absolute_name, dotted_name
+from wfcheck.diagnostics import Edit, Fix
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.checker import CheckContext
+    from wfcheck.analysis.project import ModuleFacts
+    from wfcheck.fixes.plan import PlanContext
+
+CODE = "WF607"
+_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+_MAX_DEPTH = 4
+
+
+def check_module(ctx: CheckContext) -> None:
+    """Run once per workflow file, for its first unit of an engine with a sandbox."""
+    if CODE not in ctx.enabled:
+        return
+    for _, small, name, why in flagged_imports(ctx):
+        ctx.report(small, CODE, name, verb=why, form=STATEMENT)
+
+
+def flagged_imports(
+    ctx: CheckContext | PlanContext,
+) -> list[tuple[cst.SimpleStatementLine, cst.BaseSmallStatement, str, str]]:
+    """The file's top-level import statements the sandbox would re-import and that are not
+    known to be fine: (statement, import, module, why)."""
+    spec = ctx.unit.framework
+    if spec.passthrough_block_template is None:
+        return []
+    facts = ctx.facts
+    allowed = tuple(ctx.catalog.sandbox_passthrough) + spec.passthrough_modules
+    flagged: list[tuple[cst.SimpleStatementLine, cst.BaseSmallStatement, str, str]] = []
+    memo: dict[str, str | None] = {}
+    for statement in facts.module.body:
+        if not isinstance(statement, cst.SimpleStatementLine):
+            continue
+        for small in statement.body:
+            for name in _imported_modules(small, facts.index.module_scope.package):
+                problem = _problem(ctx, facts, name, allowed, memo, 0)
+                if problem is not None:
+                    flagged.append((statement, small, name, problem))
+                    break
+    return flagged
+
+
+def passthrough_fix(ctx: PlanContext) -> Fix | None:
+    """The fix of every WF607 finding of a file: all its flagged statements moved into the
+    passthrough block (the same edits for each finding; identical edits apply once)."""
+    flagged = flagged_imports(ctx)
+    if not flagged:
+        return None
+    return _passthrough_fix(ctx, [statement for statement, _, _, _ in flagged])
+
+
+def _imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
+    if isinstance(small, cst.Import):
+        return [dotted_name(alias.name) or "" for alias in small.names]
+    if not isinstance(small, cst.ImportFrom):
+        return []
+    base = "." * len(small.relative) + (dotted_name(small.module) or "" if small.module else "")
+    if not small.relative:
+        return [base]
+    if not package:
+        return []  # a relative import whose package is unknown cannot be judged
+    if small.module is None and not isinstance(small.names, cst.ImportStar):
+        # `from . import helpers`: each name is (most likely) a module of the package.
+        return [
+            absolute_name(f"{base}{alias.name.value}", package)
+            for alias in small.names
+            if isinstance(alias.name, cst.Name)
+        ]
+    return [absolute_name(base, package)]
+
+
+def _problem(
+    ctx: CheckContext | PlanContext,
+    facts: ModuleFacts,
+    name: str,
+    allowed: tuple[str, ...],
+    memo: dict[str, str | None],
+    depth: int,
+) -> str | None:
+    """None when importing ``name`` in the sandbox is fine; else a note on why not ("" when
+    it is a third-party module)."""
+    if not name or name.split(".", 1)[0] in _STDLIB:
+        return None
+    if any(name == a or name.startswith(a + ".") for a in allowed):
+        return None
+    if name in memo:
+        return memo[name]
+    memo[name] = None  # an import cycle is judged by its other imports
+    module = ctx.project.module(name, facts.directory)
+    if module is None:
+        result: str | None = ""
+    elif depth >= _MAX_DEPTH:
+        result = None
+    else:
+        result = None
+        for statement in module.module.body:
+            if not isinstance(statement, cst.SimpleStatementLine):
+                continue
+            for small in statement.body:
+                for inner in _imported_modules(small, module.index.module_scope.package):
+                    if _problem(ctx, module, inner, allowed, memo, depth + 1) is not None:
+                        result = f" (via the project module `{name}`, which imports `{inner}`)"
+                        break
+                if result is not None:
+                    break
+            if result is not None:
+                break
+    memo[name] = result
+    return result
+
+
+def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]) -> Fix:
+    facts = ctx.facts
+    spec = ctx.unit.framework
+    unique: list[cst.SimpleStatementLine] = []
+    for statement in statements:
+        if statement not in unique:
+            unique.append(statement)
+    if any(not isinstance(s, (cst.Import, cst.ImportFrom)) for st in unique for s in st.body):
+        return Fix("display-only", "No automatic fix: the import shares its line with other statements")
+    workflow = _workflow_spelling(ctx)
+    if workflow is None:
+        return Fix("display-only", "No automatic fix: the file does not import `temporalio.workflow`")
+    lines = facts.text.splitlines(keepends=True)
+    positions = facts.positions
+    newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+    edits: list[Edit] = []
+    moved: list[str] = []
+    removed: set[int] = set()
+    for statement in unique:
+        where = positions[statement]
+        text = "".join(lines[where.start.line - 1 : where.end.line])
+        moved.append(text if text.endswith(("\n", "\r")) else text + newline)
+        removed.update(range(where.start.line, where.end.line + 1))
+    edits += _deletions(sorted(removed), lines)
+    block = _existing_block(ctx)
+    if block is not None:
+        end = positions[block].end.line
+        indent = _block_indent(block, facts.module.default_indent)
+        content = "".join(indent + text for text in moved)
+        edits.append(Edit(content, end + 1, 1, end + 1, 1))
+    else:
+        last = max(
+            positions[s].end.line
+            for s in facts.module.body
+            if isinstance(s, cst.SimpleStatementLine)
+            and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in s.body)
+        )
+        header = spec.passthrough_block_template.format(workflow=workflow)  # type: ignore[union-attr]
+        indent = facts.module.default_indent
+        content = newline + header + newline + "".join(indent + text for text in moved)
+        edits.append(Edit(content, last + 1, 1, last + 1, 1))
+    return Fix(
+        "safe",
+        "Move the import into `imports_passed_through()` (imported once, outside the sandbox)",
+        tuple(edits),
+    )
+
+
+def _deletions(removed: list[int], lines: list[str]) -> list[Edit]:
+    """Whole-line deletions of the moved statements; a group of imports that disappears
+    takes one of the blank lines around it along (no double blank line is left behind)."""
+    edits: list[Edit] = []
+    runs: list[list[int]] = []
+    for number in removed:
+        if runs and runs[-1][-1] == number - 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+
+    def blank(number: int) -> bool:
+        return 1 <= number <= len(lines) and not lines[number - 1].strip()
+
+    for run in runs:
+        first, last = run[0], run[-1]
+        if blank(first - 1) and blank(last + 1):
+            last += 1
+        edits.append(Edit("", first, 1, last + 1, 1))
+    return edits
+
+
+def _workflow_spelling(ctx: PlanContext) -> str | None:
+    scope = ctx.facts.index.module_scope
+    for name, bindings in scope.bindings.items():
+        if any(b.kind == "import" and b.target == "temporalio.workflow" for b in bindings):
+            return name
+    if any(b.kind == "import" and b.target == "temporalio" for b in scope.bindings.get("temporalio", ())):
+        return "temporalio.workflow"
+    return None
+
+
+def _existing_block(ctx: PlanContext) -> cst.With | None:
+    call = ctx.unit.framework.passthrough_call
+    for statement in ctx.facts.module.body:
+        if isinstance(statement, cst.With) and len(statement.items) == 1:
+            item = statement.items[0].item
+            if (
+                isinstance(item, cst.Call)
+                and isinstance(item.func, (cst.Name, cst.Attribute))
+                and ctx.resolve(item.func) == call
+            ):
+                return statement
+    return None
+
+
+def _block_indent(block: cst.With, default: str) -> str:
+    body = block.body
+    if isinstance(body, cst.IndentedBlock):
+        return body.indent if body.indent is not None else default
+    return default
