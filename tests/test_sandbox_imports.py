@@ -103,5 +103,7 @@ def test_project_modules_are_judged_by_what_they_import(tmp_path: Path) -> None:
     result = _check("--select", "WF607", "--output-format", "concise", str(flows))
     lines = [line for line in result.stdout.splitlines() if "WF607" in line]
     assert len(lines) == 1, result.stdout
-    expected = ":3:1: WF607 [*] `app.clients` (via the project module `app.clients`, which imports `requests`)"
+    expected = (
+        ":3:1: WF607 [*] `app.clients` (via the project module `app.clients`, which imports `requests`)"
+    )
     assert expected in lines[0]
