@@ -399,3 +399,48 @@ def test_a_sorted_loop_that_schedules_tasks_changes_the_history() -> None:
     fixes = _fixes(data)
     assert (fixes[(8, "WF602")].applicability, fixes[(8, "WF602")].history) == ("unsafe", "changes")
     assert fixes[(10, "WF602")].history == "keeps"
+
+
+def test_a_value_read_only_when_not_replaying_is_not_rewritten() -> None:
+    data = _source(
+        '''
+        import time
+
+        import dapr.ext.workflow as wf
+
+        wfr = wf.WorkflowRuntime()
+        STARTED = {}
+
+
+        @wfr.workflow(name="timed")
+        def timed(ctx: wf.DaprWorkflowContext, order):
+            if not ctx.is_replaying:
+                STARTED[ctx.instance_id] = time.monotonic()
+            yield ctx.call_activity("work", input=order)
+        '''
+    )
+    fix = _fixes(data)[(12, "WF101")]
+    assert fix.applicability == "display-only" and "never replayed" in fix.message
+
+
+def test_a_broad_handler_does_not_keep_a_value_out_of_an_activity() -> None:
+    data = _source(
+        '''
+        import os
+
+        import dapr.ext.workflow as wf
+
+        wfr = wf.WorkflowRuntime()
+
+
+        @wfr.workflow(name="greet")
+        def greet(ctx: wf.DaprWorkflowContext, name):
+            try:
+                home = os.getenv("HOME")
+            except Exception:
+                home = "/"
+            yield ctx.call_activity("say", input=home)
+        '''
+    )
+    fix = _fixes(data)[(11, "WF301")]
+    assert fix.edits and fix.history == "changes"  # a failed activity raises into `except Exception`

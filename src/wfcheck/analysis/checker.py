@@ -40,6 +40,10 @@ from wfcheck.frameworks import FrameworkSpec
 
 _Result = TypeVar("_Result")
 
+# The key of a WF604 finding about a dataclass field's default factory (its message in the
+# catalog); other WF604 findings explain a chain of calls.
+FIELD_DEFAULT = "field-default"
+
 
 class CheckFailed(Exception):
     """A check raised unexpectedly; ``code`` is the rule it was checking for."""
@@ -432,13 +436,13 @@ class WorkflowChecker(cst.CSTVisitor):
         names = " -> ".join(f"{step.qualname}()" for step in chain.steps)
         reason = chain.reason
         shown = shown or f"{target.qualname}()"
-        message = f"{shown} is not replay-safe: {names} -> {reason.api} [{reason.code}]"
+        explained = f"{names} -> {reason.api} [{reason.code}]"
         others = chain.total_reasons - 1
         if others:
-            message += f" (and {others} other reason{'s' if others != 1 else ''})"
+            explained += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", message, chain=steps, form=form)
+        ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
 
     def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
@@ -478,8 +482,9 @@ class WorkflowChecker(cst.CSTVisitor):
                     ctx.report(
                         node,
                         "WF604",
-                        f"{cls_name}() is not replay-safe: {cls_name}() -> field default "
+                        f"{cls_name}()",
                         f"{api_name} [{rule.code}]",
+                        qualified=FIELD_DEFAULT,
                         chain=(
                             f"{cls_name}() ({facts.path}:{facts.positions[cls.name].start.line})",
                             f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
@@ -620,7 +625,7 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
         if lines:
             listed = ", ".join(str(n) for n in lines)
             also = f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
-            kept[index] = replace(finding, api=finding.api + also)
+            kept[index] = replace(finding, verb=finding.verb + also)
     findings[start:] = kept
 
 

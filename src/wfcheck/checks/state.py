@@ -22,8 +22,6 @@ _MUTABLE_CONSTRUCTORS = frozenset(
      "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
      "collections.deque", "collections.ChainMap"}
 )
-_SHARED = "which outlives the workflow and is shared by every instance and replay"
-_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 def module_mutables(module: Scope, resolve) -> frozenset[str]:
@@ -66,21 +64,13 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         if root is None:
             return
         if _is_module_mutable(ctx, root.value):
-            ctx.report(target, "WF603", f"writes into module-level `{root.value}`, {_SHARED}")
+            ctx.report(target, "WF603", root.value, qualified="module-write")
         elif _is_module_class(ctx, root.value):
-            message = (
-                f"writes into the class `{root.value}`, whose attributes outlive the workflow "
-                "and are shared by every instance and replay"
-            )
-            ctx.report(target, "WF603", message)
+            ctx.report(target, "WF603", root.value, qualified="class-write")
         else:
             enclosing = _enclosing_mutable(ctx, root.value)
             if enclosing is not None:
-                message = (
-                    f"writes into `{root.value}`, owned by the enclosing `{enclosing}` outside "
-                    "the workflow, which outlives a replay"
-                )
-                ctx.report(target, "WF603", message)
+                ctx.report(target, "WF603", root.value, enclosing, qualified="enclosing-write")
 
 
 def check_call(ctx: CheckContext, call: cst.Call) -> None:
@@ -91,19 +81,18 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if root is None:
         return
     if _is_module_mutable(ctx, root.value):
-        ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, {_SHARED}")
+        ctx.report(call, "WF603", f"{root.value}.{func.attr.value}", qualified="module-mutation")
     elif isinstance(func.value, cst.Attribute) and _is_class_container(ctx, func.value, root):
         attr = func.value.attr.value
-        message = f"`{root.value}.{attr}.{func.attr.value}()` mutates a class attribute, {_SHARED}"
-        ctx.report(call, "WF603", message)
+        ctx.report(call, "WF603", f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
     else:
         enclosing = _enclosing_mutable(ctx, root.value)
         if enclosing is not None:
-            message = (
-                f"`{root.value}.{func.attr.value}()` mutates a container owned by the enclosing "
-                f"`{enclosing}` outside the workflow, which outlives a replay"
-            )
-            ctx.report(call, "WF603", message)
+            name = f"{root.value}.{func.attr.value}"
+            ctx.report(call, "WF603", name, enclosing, qualified="enclosing-mutation")
+
+
+_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 def _is_class_container(ctx: CheckContext, node: cst.BaseExpression, root: cst.Name) -> bool:
@@ -156,13 +145,12 @@ def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
-        ctx.report(target, "WF603", f"assigns the global `{name}`, {_SHARED}")
+        ctx.report(target, "WF603", name, qualified="global")
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
         if not ctx.in_unit(owner):
-            message = f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay"
-            ctx.report(target, "WF603", message)
+            ctx.report(target, "WF603", name, qualified="nonlocal")
 
 
 def _root_name(node: cst.BaseExpression) -> cst.Name | None:

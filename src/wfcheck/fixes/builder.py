@@ -243,6 +243,8 @@ def _self_calls(method: cst.FunctionDef) -> set[str]:
     return finder.names
 
 
+# Rules whose fix replaces a value (not a wait or an order).
+_VALUE_RULES = frozenset({"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF604"})
 # Fixes that read and write nothing engine-specific.
 _ENGINE_FREE = frozenset({"WF601", "WF602"})
 
@@ -262,6 +264,8 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
     site = FixSite(ctx, node)
     if code == "WF101" and site.in_query_only():
         return _why_not("query-handler")
+    if code in _VALUE_RULES and in_replay_guard(node, site.facts.parents):
+        return _why_not("replay-guarded")
     builder = _BUILDERS.get(code)
     fix = builder(site, qualified) if builder is not None else None
     if fix is None and code in load_fix_catalog().extractable:

@@ -146,16 +146,18 @@ _HANDLER_SUPPRESSORS = frozenset({"contextlib.suppress"})
 
 
 def _handled(site: FixSite, expression: cst.CSTNode) -> bool:
-    """Is ``expression`` in the body of a `try` with handlers, or of `with suppress(...)`,
-    inside the workflow? Its error is then handled by the workflow; moved into an activity it
-    would fail the activity instead."""
+    """Is ``expression`` in the body of a `try` that catches specific errors, or of
+    `with suppress(...)`, inside the workflow? Its error is then handled by the workflow;
+    moved into an activity it would fail the activity instead, which that handler misses."""
     parents = site.facts.parents
     child, current = expression, parents.get(expression)
     method = site.method
     while current is not None and current is not method:
-        if isinstance(current, cst.Try) and child is current.body and current.handlers:
-            return True
-        if isinstance(current, cst.TryStar) and child is current.body:
+        if (
+            isinstance(current, (cst.Try, cst.TryStar))
+            and child is current.body
+            and any(_specific(site, handler.type) for handler in current.handlers)
+        ):
             return True
         if isinstance(current, cst.With) and child is current.body:
             for item in current.items:
@@ -164,6 +166,21 @@ def _handled(site: FixSite, expression: cst.CSTNode) -> bool:
                     return True
         child, current = current, parents.get(current)
     return False
+
+
+# Handlers that also catch the error a failed activity raises in the workflow.
+_BROAD_HANDLERS = frozenset({"builtins.Exception", "builtins.BaseException"})
+
+
+def _specific(site: FixSite, caught: cst.BaseExpression | None) -> bool:
+    """Does an `except` clause catch a specific error (`KeyError`, `(OSError, ValueError)`),
+    which a failed activity does not raise? A bare `except:` and `except Exception:` catch
+    the activity's failure as well."""
+    if caught is None:
+        return False
+    names = caught.elements if isinstance(caught, cst.Tuple) else None
+    parts = [element.value for element in names] if names is not None else [caught]
+    return any(site.ctx.resolve(part) not in _BROAD_HANDLERS for part in parts)
 
 
 def _local_runtime(site: FixSite) -> bool:
