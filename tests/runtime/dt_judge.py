@@ -42,7 +42,10 @@ def main(programs: list[str]) -> int:
             sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
             captured = io.StringIO()
             with contextlib.redirect_stdout(captured):
-                runpy.run_path(program, run_name="__main__")
+                try:
+                    runpy.run_path(program, run_name="__main__")
+                except SystemExit:  # a script may end with exit()
+                    pass
             backend.reset()
             printed = captured.getvalue().splitlines()
             print(
