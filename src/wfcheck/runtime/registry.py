@@ -200,6 +200,12 @@ def import_module_from(spec: str) -> types.ModuleType:
         sys.modules[name] = module
         try:
             module_spec.loader.exec_module(module)
+        except SystemExit as exc:
+            # a script that runs its own scenario at import and then calls exit() / exit(0):
+            # everything it defined and registered is there
+            if exc.code not in (None, 0):
+                sys.modules.pop(name, None)
+                raise
         except BaseException:
             sys.modules.pop(name, None)
             raise
