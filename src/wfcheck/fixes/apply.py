@@ -17,8 +17,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic, Fix
 from wfcheck.discovery import real_path
 from wfcheck.engine import (
@@ -29,7 +29,6 @@ from wfcheck.engine import (
     make_project,
     read_file,
 )
-from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomically: API
     FileChangedError,
@@ -41,6 +40,9 @@ from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomic
 from wfcheck.frameworks import using_specs
 from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.project import ProjectIndex
 
 MAX_PASSES = 10
 
@@ -164,6 +166,9 @@ def _fix_loop(
     project: ProjectIndex,
     outcome: FixOutcome,
 ) -> tuple[FixOutcome, bytes]:
+    # Imports LibCST: only once a file is parsed (see wfcheck.source).
+    from wfcheck.fixes.imports import drop_unused_imports
+
     text = outcome.original = source.text
     python = python_accepts(text)
     rejected: set[tuple[str, str]] = set()
