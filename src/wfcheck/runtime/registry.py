@@ -246,7 +246,7 @@ def load_target(target: str) -> tuple[Registry, str]:
 
 # Top-level packages of the workflow SDKs, and what to install for each.
 _SDK_PACKAGES = {
-    "dapr": "dapr-ext-workflow",
+    "dapr": '"dapr[workflow]"',
     "durabletask": "durabletask",
     "temporalio": "temporalio",
     "azure": "azure-functions-durable",
