@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from wfcheck.checks.registry import StructuralRule
+
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
@@ -259,3 +261,14 @@ def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:
         qualified: str | None = ctx.resolve(node.func)
         return qualified in _STABLE_HASH_CALLS
     return False
+
+
+def check_for(ctx: CheckContext, node: cst.For) -> None:
+    check_iteration(ctx, node.iter)
+
+
+RULE = StructuralRule(
+    "WF602",
+    visit={cst.For: check_for, cst.CompFor: check_comprehension},
+    leave={cst.Call: check_call},
+)

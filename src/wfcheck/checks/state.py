@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from wfcheck.analysis.scopes import Binding, Scope
+from wfcheck.checks.registry import StructuralRule
 
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
@@ -164,3 +165,30 @@ def _is_module_mutable(ctx: CheckContext, name: str) -> bool:
         return False
     owner = ctx.scope.owner_of(name)
     return owner is not None and owner.kind == "module"
+
+
+def _check_assign(ctx: CheckContext, node: cst.Assign) -> None:
+    for target in node.targets:
+        check_target(ctx, target.target)
+
+
+def _check_annotated(ctx: CheckContext, node: cst.AnnAssign) -> None:
+    if node.value is not None:  # `x: int` alone writes nothing
+        check_target(ctx, node.target)
+
+
+def _check_single_target(ctx: CheckContext, node: cst.AugAssign | cst.Del | cst.For) -> None:
+    check_target(ctx, node.target)
+
+
+RULE = StructuralRule(
+    "WF603",
+    visit={
+        cst.Assign: _check_assign,
+        cst.AnnAssign: _check_annotated,
+        cst.AugAssign: _check_single_target,
+        cst.Del: _check_single_target,
+        cst.For: _check_single_target,
+    },
+    leave={cst.Call: check_call},
+)
