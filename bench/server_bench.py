@@ -51,7 +51,7 @@ from shared import audit_stamp, normalise
 wfr = wf.WorkflowRuntime()
 '''
 
-WORKFLOW_BLOCK = '''
+WORKFLOW_BLOCK = """
 
 @wfr.workflow(name="order_{n}")
 def order_{n}(ctx: wf.DaprWorkflowContext, order):
@@ -79,7 +79,7 @@ def reserve_{n}(ctx, data):
 @wfr.activity(name="charge_{n}")
 def charge_{n}(ctx, data):
     return {{"charged": data["total"]}}
-'''
+"""
 
 SHARED = '''\
 """Helpers the workflows call."""
@@ -96,7 +96,7 @@ def normalise(order):
 '''
 SHARED_EDITED = SHARED.replace("return time.time()", "return 0.0")
 
-DEPENDENT = '''\
+DEPENDENT = """\
 import dapr.ext.workflow as wf
 
 from shared import audit_stamp
@@ -108,7 +108,7 @@ wfr = wf.WorkflowRuntime()
 def flow_{n}(ctx: wf.DaprWorkflowContext, payload):
     stamp = audit_stamp()
     yield ctx.call_activity("record", input={{"payload": payload, "stamp": stamp}})
-'''
+"""
 
 
 def make_project(root: Path) -> Path:
@@ -213,9 +213,31 @@ def cli_once(big: Path) -> float:
     start = time.perf_counter()
     subprocess.run(
         [sys.executable, "-m", "wfcheck", "check", "--no-cache", "-q", str(big)],
-        env=env, cwd=big.parent, capture_output=True, check=False,
+        env=env,
+        cwd=big.parent,
+        capture_output=True,
+        check=False,
     )
     return time.perf_counter() - start
+
+
+def in_process(big: Path, rounds: int) -> tuple[list[float], list[float]]:
+    """The check alone, in this process, as the server runs it on a change (steady state:
+    project index and imports warm): wall-clock and CPU seconds per check."""
+    sys.path.insert(0, str(PROJECT / "src"))
+    from wfcheck.server import WfcheckServer
+
+    server = WfcheckServer()
+    text, uri = big.read_text(), big.as_uri()
+    server._check(uri, 0, text)
+    wall, cpu = [], []
+    for version in range(1, rounds * 5 + 1):
+        edited = text + "\n" * (version % 2)
+        start, start_cpu = time.perf_counter(), time.process_time()
+        server._check(uri, version, edited)
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return wall, cpu
 
 
 def main() -> None:
@@ -228,19 +250,22 @@ def main() -> None:
         big = make_project(root)
         figures = asyncio.run(run(root, big, args.rounds, args.debounce_ms))
         cli = [cli_once(big) for _ in range(args.rounds)]
+        wall, cpu = in_process(big, args.rounds)
         lines = len(big.read_text().splitlines())
     debounce = "server default (100 ms)" if args.debounce_ms is None else f"{args.debounce_ms} ms"
     print(f"wfcheck server, {lines}-line workflow file, debounce {debounce}")
-    for key, label in (
-        ("first", "first diagnostics after didOpen (fresh server)"),
-        ("change", "diagnostics after didChange of that file"),
-        ("helper_first", f"helper change: first of {DEPENDENTS} dependents republished"),
-        ("helper_last", f"helper change: all {DEPENDENTS} dependents republished"),
-    ):
-        values = figures[key]
+    rows = [
+        ("first diagnostics after didOpen (fresh server)", figures["first"]),
+        ("diagnostics after didChange of that file", figures["change"]),
+        (f"helper change: first of {DEPENDENTS} dependents republished", figures["helper_first"]),
+        (f"helper change: all {DEPENDENTS} dependents republished", figures["helper_last"]),
+        ("the check alone, in process (wall clock)", wall),
+        ("the check alone, in process (CPU time)", cpu),
+        ("for scale: `wfcheck check --no-cache` on it, new process", cli),
+    ]
+    for label, values in rows:
         print(f"  {label:<58} median {statistics.median(values) * 1000:7.1f} ms  (n={len(values)})")
-    print(f"  {'for scale: `wfcheck check --no-cache` on it, new process':<58} median "
-          f"{statistics.median(cli) * 1000:7.1f} ms  (n={len(cli)})")
+    print(f"  load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
 
 
 if __name__ == "__main__":

@@ -95,7 +95,7 @@ def test_a_fix_whose_bytes_would_not_decode_with_the_files_encoding_is_dropped(
     monkeypatch.setattr(imports, "_first_line_after_header", lambda index: 1)
     outcome, fixed = fix_source(LATIN1_TRY_IMPORTS, "/nonexistent/flow.py", settings(), unsafe=True)
     assert fixed == LATIN1_TRY_IMPORTS
-    assert [code for code, _, _ in outcome.dropped] == ["WF102"]
+    assert [code for code, *_ in outcome.dropped] == ["WF102"]
 
 
 def test_a_file_the_parser_does_not_reproduce_exactly_is_reported_not_fixed() -> None:
@@ -529,3 +529,64 @@ def test_a_bom_with_a_latin1_cookie_is_reported_as_that_conflict() -> None:
         "coding cookie says latin-1 (remove one of them)"
     )
     assert diagnostic.line == 1
+
+
+def test_a_runtime_object_re_exported_through_a_long_chain_is_still_known(tmp_path: Path) -> None:
+    # `wfr` is made in r0 and imported through eight modules: what made it is still known, so
+    # the workflow is Dapr's (the origin of a value was cut off after five modules too, and the
+    # workflow was only found by its signature, engine unknown).
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "r0.py").write_text("import dapr.ext.workflow as wf\n\nwfr = wf.WorkflowRuntime()\n")
+    for n in range(1, 9):
+        (tmp_path / f"r{n}.py").write_text(f"from r{n - 1} import wfr\n")
+    app = tmp_path / "app.py"
+    app.write_text(
+        "import uuid\nfrom r8 import wfr\n\n\n@wfr.workflow\ndef flow(ctx, payload):\n"
+        "    yield ctx.call_activity(act)\n    return str(uuid.uuid4())\n"
+    )
+    [diagnostic] = check_paths([str(app)], settings()).diagnostics
+    assert (diagnostic.code, diagnostic.framework) == ("WF202", "dapr")
+
+
+KILLED_MIDWAY = """
+import os, signal, sys
+import wfcheck.fixes.write as write
+from wfcheck.cli import main
+
+calls = []
+nth = int(sys.argv[1])
+write_all = write._write_all
+
+def write_then_die(handle, data):
+    calls.append(handle)
+    if len(calls) == nth:
+        write_all(handle, data[: len(data) // 2])
+        os.kill(os.getpid(), signal.SIGKILL)
+    write_all(handle, data)
+
+write._write_all = write_then_die
+sys.argv = ["wfcheck", "check", "--no-cache", "--fix", sys.argv[2]]
+main()
+"""
+
+
+@pytest.mark.parametrize("linked", [False, True], ids=["replaced", "in-place"])
+def test_a_sigkill_midway_through_a_write_is_recovered_by_the_next_run(tmp_path: Path, linked: bool) -> None:
+    target = tmp_path / "wf.py"
+    target.write_bytes(SAFE_FIX)
+    if linked:
+        os.link(target, tmp_path / "other-link.txt")
+    # Replaced: the first write is the temporary file's. In place: the first is the journal,
+    # the second the file itself.
+    nth = "2" if linked else "1"
+    killed = subprocess.run(
+        [sys.executable, "-c", KILLED_MIDWAY, nth, str(tmp_path)],
+        capture_output=True, timeout=120, env={**os.environ, "PYTHONPATH": SRC},
+    )
+    assert killed.returncode == -9
+    assert list(tmp_path.glob(".wf.py.*.wfcheck-tmp"))  # what the killed run left
+    assert (target.read_bytes() == SAFE_FIX) != linked  # in place: torn
+    result = _wfcheck("check", "--no-cache", "--fix", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert target.read_bytes() == SAFE_FIXED
+    assert not list(tmp_path.glob(".*.wfcheck-tmp"))

@@ -148,3 +148,15 @@ def test_one_finding_per_root_cause_names_the_other_call_sites() -> None:
     assert str(line_of(path, "e = stamp()")) not in first
     heartbeat = messages[line_of(path, "h = start_heartbeat(5)")]
     assert "threading.Thread() [WF501]" in heartbeat and "time.sleep" not in heartbeat
+
+
+def test_structural_messages_come_from_the_catalog() -> None:
+    path = FIXTURES.parent / "rules" / "WF603" / "dapr_flagged_closures_and_classes.py"
+    result = check_paths([str(path)], settings())
+    messages = {d.line: d.message for d in result.diagnostics if d.code == "WF603"}
+    assert messages[line_of(path, "results.append(order)")] == (
+        "`results.append()` mutates a container owned by the enclosing `make_workflow()` "
+        "outside the workflow, which outlives a replay"
+    )
+    assert messages[line_of(path, "Stats.hits += 1")].startswith("writes into the class `Stats`")
+    assert messages[line_of(path, 'counter["n"] += 1')].startswith("writes into `counter`, owned by")

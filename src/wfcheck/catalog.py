@@ -39,6 +39,7 @@ _RULE_KEYS = {
     "alternatives",
     "docs",
     "snippets",
+    "messages",
 }
 _DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
 
@@ -93,6 +94,12 @@ class Rule:
     valid: tuple[str, ...]
     invalid: tuple[str, ...]
     source: str = field(default="", compare=False)
+    # Structural rules: one message per kind of finding, chosen by the finding's key
+    # (its `qualified`); `message` is the one for any other key.
+    messages: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    def message_for(self, key: str) -> str:
+        return self.messages.get(key, self.message)
 
     def is_excluded(self, qualified: str) -> bool:
         for pattern in self.exclude:
@@ -292,6 +299,7 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         raise CatalogError(f"{where}: docs lack {', '.join(sorted(missing))}")
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
+    messages = _string_table(data, "messages", where)
     snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
@@ -319,6 +327,7 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         valid=valid,
         invalid=invalid,
         source=source,
+        messages=messages,
     )
 
 

@@ -24,6 +24,7 @@ DT_VARIANTS = [
     "dt_order_reordered",
     "dt_order_input",
     "dt_order_appended",
+    "dt_order_inserted",
     "dt_order_versioned",
 ]
 

@@ -119,6 +119,7 @@ def test_the_child_workflows_own_history_replays_against_the_child(recorded):
         "dt_order_reordered",
         "dt_order_input",
         "dt_order_appended",
+        "dt_order_inserted",
         "dt_order_versioned",
     ],
 )
@@ -181,6 +182,24 @@ def test_an_activity_added_after_the_wait_point(recorded):
         assert row["engine"] is None and row["wfcheck"]["engine"]["status"] == "ok"
         divergence = row["wfcheck"]["strict"]["divergence"]
         assert divergence["strict_only"] and divergence["actual"]["name"] == "ship"
+
+
+def test_an_activity_inserted_before_the_wait_point(recorded):
+    # in flight at the wait: durabletask schedules it as new work; strict mode names it
+    for row in rows(recorded, "dt_order_inserted", "inflight"):
+        assert row["engine"] is None and row["wfcheck"]["engine"]["status"] == "ok"
+        divergence = row["wfcheck"]["strict"]["divergence"]
+        assert divergence["kind"] == "extra-call" and divergence["strict_only"]
+        assert divergence["actual"]["name"] == "notify"
+    # completed: history went past the wait, so the inserted call takes the child's number
+    for row in rows(recorded, "dt_order_inserted", "completed"):
+        assert row["engine"]["type"].endswith("NonDeterminismError")
+        divergence = row["wfcheck"]["engine"]["divergence"]
+        assert (divergence["recorded"]["kind"], divergence["actual"]["kind"]) == (
+            "child_workflow_scheduled",
+            "activity_scheduled",
+        )
+        assert divergence["engine_message"] == row["engine"]["message"]
 
 
 def test_a_change_behind_the_orchestration_version_replays(recorded):

@@ -34,11 +34,17 @@ from wfcheck.analysis.scopes import (
 from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import Catalog, Rule
-from wfcheck.checks import ordering, replay_branch, sandbox_imports, state, tasks
+from wfcheck.checks import RULES
 from wfcheck.checks.logging import in_replay_guard
-from wfcheck.frameworks import FrameworkSpec
+from wfcheck.checks.registry import Check
+from wfcheck.frameworks import IN_WORKFLOW_CHECKS, FrameworkSpec
 
 _Result = TypeVar("_Result")
+_Method = TypeVar("_Method", bound=Callable[..., object])
+
+# The key of a WF604 finding about a dataclass field's default factory (its message in the
+# catalog); other WF604 findings explain a chain of calls.
+FIELD_DEFAULT = "field-default"
 
 
 class CheckFailed(Exception):
@@ -123,11 +129,66 @@ class CheckContext:
         qualified: str = "",
         form: str = "call",
     ) -> None:
-        if code not in self.enabled:
+        if code not in self.enabled or self._outside_workflow_branch(node):
             return
         self.findings.append(
             Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
         )
+
+
+    def _outside_workflow_branch(self, node: cst.CSTNode) -> bool:
+        """Under `if not workflow.in_workflow():` or the `else` of `if workflow.in_workflow():`:
+        code a helper runs only when it is called from outside workflow code."""
+        parents = self.facts.parents
+        child, current = node, parents.get(node)
+        while current is not None and current is not self.unit.node:
+            if isinstance(current, cst.IndentedBlock) and self._after_in_workflow_exit(
+                current, child
+            ):
+                return True
+            if isinstance(current, (cst.If, cst.IfExp)) and child is not current.test:
+                test, negated = current.test, False
+                if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                    test, negated = test.expression, True
+                if (
+                    isinstance(test, cst.Call)
+                    and self.resolve(test.func) in IN_WORKFLOW_CHECKS
+                    and (child is current.orelse) != negated
+                ):
+                    return True
+            child, current = current, parents.get(current)
+        return False
+
+
+    def _after_in_workflow_exit(self, block: cst.IndentedBlock, statement: cst.CSTNode) -> bool:
+        """Does an earlier `if workflow.in_workflow(): raise/return` in ``block`` end the
+        function for workflow code before ``statement``?"""
+        for earlier in block.body:
+            if earlier is statement:
+                return False
+            if (
+                isinstance(earlier, cst.If)
+                and earlier.orelse is None
+                and isinstance(earlier.test, cst.Call)
+                and self.resolve(earlier.test.func) in IN_WORKFLOW_CHECKS
+                and _ends_with_exit(earlier.body)
+            ):
+                return True
+        return False
+
+
+def _ends_with_exit(body: cst.BaseSuite) -> bool:
+    statements = body.body if isinstance(body, cst.IndentedBlock) else [body]
+    last = statements[-1] if statements else None
+    if isinstance(last, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
+        return bool(last.body) and isinstance(last.body[-1], (cst.Raise, cst.Return))
+    return False
+
+
+def _dispatching(method: _Method) -> _Method:
+    """Marks a checker hook that also dispatches its node to the registered rules."""
+    method.dispatches = True  # type: ignore[attr-defined]
+    return method
 
 
 class WorkflowChecker(cst.CSTVisitor):
@@ -144,7 +205,8 @@ class WorkflowChecker(cst.CSTVisitor):
         start = len(self.ctx.findings)
         unit = self.ctx.unit
         if self.ctx.summary is None and unit is _first_unit_of(self.ctx.facts, unit.framework):
-            run_check(sandbox_imports.CODE, sandbox_imports.check_module, self.ctx)
+            for code, check in _PER_FILE:
+                run_check(code, check, self.ctx, self.ctx.facts.module)
         self._run()
         if self.ctx.summary is None:
             _merge_repeated_causes(self.ctx, start)
@@ -276,6 +338,7 @@ class WorkflowChecker(cst.CSTVisitor):
 
     # -- calls -------------------------------------------------------------------------------
 
+    @_dispatching
     def leave_Call(self, original_node: cst.Call) -> None:
         node = original_node
         func = node.func
@@ -297,9 +360,7 @@ class WorkflowChecker(cst.CSTVisitor):
         if node.args:
             # Any API rule may be the one a passed function is for: no single rule to blame.
             run_check("", self._check_passed_functions, node, resolved)
-        run_check("WF602", ordering.check_call, self.ctx, node)
-        run_check("WF603", state.check_call, self.ctx, node)
-        run_check("WF606", replay_branch.check_call, self.ctx, node)
+        self._dispatch(_LEAVE, node)
 
     def _check_passed_functions(self, node: cst.Call, callee: Resolved | None) -> None:
         """`sorted(xs, key=random.random)`, `map(time.time, xs)`: builtins that call the
@@ -432,13 +493,13 @@ class WorkflowChecker(cst.CSTVisitor):
         names = " -> ".join(f"{step.qualname}()" for step in chain.steps)
         reason = chain.reason
         shown = shown or f"{target.qualname}()"
-        message = f"{shown} is not replay-safe: {names} -> {reason.api} [{reason.code}]"
+        explained = f"{names} -> {reason.api} [{reason.code}]"
         others = chain.total_reasons - 1
         if others:
-            message += f" (and {others} other reason{'s' if others != 1 else ''})"
+            explained += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", message, chain=steps, form=form)
+        ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
 
     def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
@@ -478,8 +539,9 @@ class WorkflowChecker(cst.CSTVisitor):
                     ctx.report(
                         node,
                         "WF604",
-                        f"{cls_name}() is not replay-safe: {cls_name}() -> field default "
+                        f"{cls_name}()",
                         f"{api_name} [{rule.code}]",
+                        qualified=FIELD_DEFAULT,
                         chain=(
                             f"{cls_name}() ({facts.path}:{facts.positions[cls.name].start.line})",
                             f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
@@ -522,35 +584,46 @@ class WorkflowChecker(cst.CSTVisitor):
                     shown = f"`with {_render(expr.func) if isinstance(expr, cst.Call) else _render(expr)}`"
                     run_check("WF604", self._follow, expr, method, False, shown, CONTEXT_MANAGER)
 
-    # -- statements --------------------------------------------------------------------------
+    # -- structural rules (wfcheck.checks) ----------------------------------------------------
 
-    def visit_Expr(self, node: cst.Expr) -> None:
-        run_check("WF601", tasks.check_expression_statement, self.ctx, node)
+    def _dispatch(self, table: dict[type, list[tuple[str, Check]]], node: cst.CSTNode) -> None:
+        for code, check in table.get(type(node), ()):
+            run_check(code, check, self.ctx, node)
 
-    def visit_For(self, node: cst.For) -> None:
-        run_check("WF602", ordering.check_iteration, self.ctx, node.iter)
-        self._check_target(node.target)
 
-    def visit_CompFor(self, node: cst.CompFor) -> None:
-        run_check("WF602", ordering.check_comprehension, self.ctx, node)
+# Node type -> the registered checks for it, in registration order.
+_VISIT: dict[type, list[tuple[str, Check]]] = {}
+_LEAVE: dict[type, list[tuple[str, Check]]] = {}
+_PER_FILE: list[tuple[str, Check]] = []
+for _rule in RULES:
+    for _kind, _check in _rule.visit.items():
+        _VISIT.setdefault(_kind, []).append((_rule.code, _check))
+    for _kind, _check in _rule.leave.items():
+        _LEAVE.setdefault(_kind, []).append((_rule.code, _check))
+    if _rule.per_file is not None:
+        _PER_FILE.append((_rule.code, _rule.per_file))
 
-    def visit_Assign(self, node: cst.Assign) -> None:
-        for target in node.targets:
-            self._check_target(target.target)
 
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        if node.value is not None:
-            self._check_target(node.target)
+def _install_hooks() -> None:
+    """A `visit_<Node>`/`leave_<Node>` for each node type a rule handles. Types the checker
+    itself handles dispatch from its own method (it calls `_dispatch` first)."""
+    for table, prefix in ((_VISIT, "visit_"), (_LEAVE, "leave_")):
+        for kind in table:
+            name = prefix + kind.__name__
+            own = WorkflowChecker.__dict__.get(name)
+            if own is not None:
+                if not getattr(own, "dispatches", False):
+                    raise TypeError(f"WorkflowChecker.{name} must dispatch to the registered rules")
+                continue
 
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        self._check_target(node.target)
+            def hook(self: WorkflowChecker, node: cst.CSTNode, table=table) -> None:
+                self._dispatch(table, node)
 
-    def visit_Del(self, node: cst.Del) -> None:
-        self._check_target(node.target)
+            hook.__name__ = name
+            setattr(WorkflowChecker, name, hook)
 
-    def _check_target(self, target: cst.BaseExpression) -> None:
-        run_check("WF603", state.check_target, self.ctx, target)
 
+_install_hooks()
 
 def summarize(
     target: Target,
@@ -620,7 +693,7 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
         if lines:
             listed = ", ".join(str(n) for n in lines)
             also = f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
-            kept[index] = replace(finding, api=finding.api + also)
+            kept[index] = replace(finding, verb=finding.verb + also)
     findings[start:] = kept
 
 

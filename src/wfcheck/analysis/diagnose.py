@@ -161,7 +161,7 @@ def _to_diagnostics(
         if (rule.code, finding.api) in banned:
             message = f"`{finding.api}` is banned: {banned[(rule.code, finding.api)]}"
         else:
-            message = rule.message.format(
+            message = rule.message_for(finding.qualified).format(
                 api=finding.api, name=finding.api, framework=framework, verb=finding.verb
             )
         diagnostics.append(

@@ -325,28 +325,32 @@ class ProjectIndex:
         directory = real_path(path).parent
         return lambda qualified: self.value_origin(qualified, directory)
 
-    def value_origin(
-        self, qualified: str, importer_dir: Path | None = None, depth: int = 0
-    ) -> str | None:
+    def value_origin(self, qualified: str, importer_dir: Path | None = None) -> str | None:
         """What made a module-level value of a project module: `shop.runtime.wfr` is made by
-        `dapr.ext.workflow.WorkflowRuntime` after `wfr = wf.WorkflowRuntime()` there."""
-        module_name, _, attr = qualified.rpartition(".")
-        if depth > 4 or not module_name or module_name.startswith("."):
+        `dapr.ext.workflow.WorkflowRuntime` after `wfr = wf.WorkflowRuntime()` there. Imports
+        of it are followed to the end of the chain (a cycle ends it: None)."""
+        seen: set[tuple[str, Path | None]] = set()
+        while (qualified, importer_dir) not in seen:
+            seen.add((qualified, importer_dir))
+            module_name, _, attr = qualified.rpartition(".")
+            if not module_name or module_name.startswith("."):
+                return None
+            facts = self.module(module_name, importer_dir)
+            if facts is None:
+                return None
+            scope = facts.index.module_scope
+            bindings = scope.bindings.get(attr, ())
+            if len(bindings) != 1:
+                return None
+            binding = bindings[0]
+            if binding.kind == "import":
+                qualified = absolute_name(binding.target, scope.package)
+                importer_dir = facts.directory
+                continue
+            if binding.kind == "value" and isinstance(binding.node, cst.Call):
+                resolved = facts.resolver.expr(binding.node.func, scope)
+                return resolved.qualified if resolved is not None else None
             return None
-        facts = self.module(module_name, importer_dir)
-        if facts is None:
-            return None
-        scope = facts.index.module_scope
-        bindings = scope.bindings.get(attr, ())
-        if len(bindings) != 1:
-            return None
-        binding = bindings[0]
-        if binding.kind == "import":
-            target = absolute_name(binding.target, scope.package)
-            return self.value_origin(target, facts.directory, depth + 1)
-        if binding.kind == "value" and isinstance(binding.node, cst.Call):
-            resolved = facts.resolver.expr(binding.node.func, scope)
-            return resolved.qualified if resolved is not None else None
         return None
 
     # -- call targets ----------------------------------------------------------------------

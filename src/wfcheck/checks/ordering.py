@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import libcst as cst
 
+from wfcheck.checks.registry import StructuralRule
+
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
@@ -21,11 +23,9 @@ _SET_OPERATORS = (cst.BitOr, cst.BitAnd, cst.Subtract, cst.BitXor)
 _STABLE_HASH_CALLS = frozenset({"builtins.int", "builtins.float", "builtins.len", "builtins.bool"})
 _STABLE_HASH_TYPES = frozenset({"builtins.int", "builtins.float", "builtins.bool", "builtins.complex"})
 
-# The `qualified` a set-iteration finding carries (hash()/id() findings carry the builtin).
+# The `qualified` a set-iteration finding carries (hash()/id() findings carry the builtin);
+# each names its message in rules/WF6-structure.toml.
 SET_ITERATION = "set-iteration"
-ITERATION_MESSAGE = (
-    "iterating over a set: the order depends on string hashing, which differs between processes"
-)
 
 
 # Consumers of a comprehension whose result does not depend on the order they see its
@@ -38,7 +38,7 @@ _ORDER_FREE_CONSUMERS = frozenset(
 
 def check_iteration(ctx: CheckContext, iterable: cst.BaseExpression) -> None:
     if is_set_expression(ctx, iterable):
-        ctx.report(iterable, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
+        ctx.report(iterable, "WF602", "", qualified=SET_ITERATION)
 
 
 def check_comprehension(ctx: CheckContext, comp_for: cst.CompFor) -> None:
@@ -76,13 +76,14 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     func = call.func
     qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
     if qualified in _ORDER_CONSUMERS:
+        if _taken_whole_by_order_free(ctx, call):
+            return  # `sorted(list(s))`, `len(tuple(s))`: the order is not kept
         for arg in call.args:
             if arg.star != "**" and is_set_expression(ctx, arg.value):
-                ctx.report(arg.value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
+                ctx.report(arg.value, "WF602", "", qualified=SET_ITERATION)
         return
     if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
-        message = "`hash()` of a str, bytes or object value differs between processes (PYTHONHASHSEED)"
-        ctx.report(call, "WF602", message, qualified="builtins.hash")
+        ctx.report(call, "WF602", "hash", qualified="builtins.hash")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -90,15 +91,10 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and not call.args
         and is_set_expression(ctx, func.value)
     ):
-        message = (
-            "`set.pop()` removes an arbitrary element: which one depends on string hashing, "
-            "which differs between processes"
-        )
-        ctx.report(call, "WF602", message, qualified="set.pop")
+        ctx.report(call, "WF602", "set.pop", qualified="set.pop")
         return
     if qualified == "builtins.id":
-        message = "`id()` is a memory address and differs between processes"
-        ctx.report(call, "WF602", message, qualified="builtins.id")
+        ctx.report(call, "WF602", "id", qualified="builtins.id")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -107,7 +103,20 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and call.args
         and is_set_expression(ctx, call.args[0].value)
     ):
-        ctx.report(call.args[0].value, "WF602", ITERATION_MESSAGE, qualified=SET_ITERATION)
+        ctx.report(call.args[0].value, "WF602", "", qualified=SET_ITERATION)
+
+
+def _taken_whole_by_order_free(ctx: CheckContext, node: cst.CSTNode) -> bool:
+    """Is ``node`` the first argument of `sorted()`, `set()`, `len()`, `min()`, ... (no `key=`)?"""
+    arg = ctx.facts.parents.get(node)
+    call = ctx.facts.parents.get(arg) if isinstance(arg, cst.Arg) else None
+    if not isinstance(call, cst.Call) or not call.args or call.args[0] is not arg:
+        return False
+    if arg.keyword is not None or arg.star or any(a.keyword and a.keyword.value == "key" for a in call.args):
+        return False
+    func = call.func
+    qualified = ctx.resolve(func) if isinstance(func, (cst.Name, cst.Attribute)) else None
+    return qualified in _ORDER_FREE_CONSUMERS or qualified == "builtins.len"
 
 
 def is_set_expression(ctx: CheckContext, node: cst.BaseExpression, depth: int = 0) -> bool:
@@ -252,3 +261,14 @@ def _stable_hash_argument(ctx: CheckContext, node: cst.BaseExpression) -> bool:
         qualified: str | None = ctx.resolve(node.func)
         return qualified in _STABLE_HASH_CALLS
     return False
+
+
+def check_for(ctx: CheckContext, node: cst.For) -> None:
+    check_iteration(ctx, node.iter)
+
+
+RULE = StructuralRule(
+    "WF602",
+    visit={cst.For: check_for, cst.CompFor: check_comprehension},
+    leave={cst.Call: check_call},
+)

@@ -15,6 +15,7 @@ import libcst as cst
 
 from wfcheck.analysis.scopes import dotted_name
 from wfcheck.checks.logging import is_not_replay_flag, is_replay_flag
+from wfcheck.checks.registry import StructuralRule
 from wfcheck.checks.tasks import is_context_task
 
 if TYPE_CHECKING:
@@ -63,3 +64,6 @@ def replay_branch(
                     return True  # the `else` of a plain `if not <flag>:`
         child, current = current, parents.get(current)
     return None
+
+
+RULE = StructuralRule(CODE, leave={cst.Call: check_call})

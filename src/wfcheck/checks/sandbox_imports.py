@@ -20,6 +20,7 @@ import libcst as cst
 
 from wfcheck.analysis.findings import STATEMENT
 from wfcheck.analysis.scopes import absolute_name, dotted_name
+from wfcheck.checks.registry import StructuralRule
 from wfcheck.diagnostics import Edit, Fix
 
 if TYPE_CHECKING:
@@ -232,3 +233,6 @@ def _block_indent(block: cst.With, default: str) -> str:
     if isinstance(body, cst.IndentedBlock):
         return body.indent if body.indent is not None else default
     return default
+
+
+RULE = StructuralRule(CODE, per_file=lambda ctx, _module: check_module(ctx))

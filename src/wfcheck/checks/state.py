@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from wfcheck.analysis.scopes import Binding, Scope
+from wfcheck.checks.registry import StructuralRule
 
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
@@ -22,7 +23,6 @@ _MUTABLE_CONSTRUCTORS = frozenset(
      "collections.defaultdict", "collections.OrderedDict", "collections.Counter",
      "collections.deque", "collections.ChainMap"}
 )
-_SHARED = "which outlives the workflow and is shared by every instance and replay"
 
 
 def module_mutables(module: Scope, resolve) -> frozenset[str]:
@@ -65,13 +65,13 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         if root is None:
             return
         if _is_module_mutable(ctx, root.value):
-            ctx.report(target, "WF603", f"writes into module-level `{root.value}`, {_SHARED}")
+            ctx.report(target, "WF603", root.value, qualified="module-write")
         elif _is_module_class(ctx, root.value):
-            ctx.report(target, "WF603", f"writes into the class `{root.value}`, whose attributes outlive the workflow and are shared by every instance and replay")
+            ctx.report(target, "WF603", root.value, qualified="class-write")
         else:
             enclosing = _enclosing_mutable(ctx, root.value)
             if enclosing is not None:
-                ctx.report(target, "WF603", f"writes into `{root.value}`, owned by the enclosing `{enclosing}` outside the workflow, which outlives a replay")
+                ctx.report(target, "WF603", root.value, enclosing, qualified="enclosing-write")
 
 
 def check_call(ctx: CheckContext, call: cst.Call) -> None:
@@ -82,14 +82,18 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if root is None:
         return
     if _is_module_mutable(ctx, root.value):
-        ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates module-level state, {_SHARED}")
-    elif _is_class_container(ctx, func.value, root):
-        attr = func.value.attr.value  # type: ignore[attr-defined]
-        ctx.report(call, "WF603", f"`{root.value}.{attr}.{func.attr.value}()` mutates a class attribute, which outlives the workflow and is shared by every instance and replay")
+        ctx.report(call, "WF603", f"{root.value}.{func.attr.value}", qualified="module-mutation")
+    elif isinstance(func.value, cst.Attribute) and _is_class_container(ctx, func.value, root):
+        attr = func.value.attr.value
+        ctx.report(call, "WF603", f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
     else:
         enclosing = _enclosing_mutable(ctx, root.value)
         if enclosing is not None:
-            ctx.report(call, "WF603", f"`{root.value}.{func.attr.value}()` mutates a container owned by the enclosing `{enclosing}` outside the workflow, which outlives a replay")
+            name = f"{root.value}.{func.attr.value}"
+            ctx.report(call, "WF603", name, enclosing, qualified="enclosing-mutation")
+
+
+_CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
 
 
 def _is_class_container(ctx: CheckContext, node: cst.BaseExpression, root: cst.Name) -> bool:
@@ -112,7 +116,7 @@ def _is_class_container(ctx: CheckContext, node: cst.BaseExpression, root: cst.N
             if value is not None and any(
                 isinstance(t, cst.Name) and t.value == node.attr.value for t in targets
             ):
-                return isinstance(value, (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp))
+                return isinstance(value, _CONTAINER_LITERALS)
     return False
 
 
@@ -142,13 +146,12 @@ def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
-        ctx.report(target, "WF603", f"assigns the global `{name}`, {_SHARED}")
+        ctx.report(target, "WF603", name, qualified="global")
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
         if not ctx.in_unit(owner):
-            message = f"assigns `{name}` in a scope outside the workflow (nonlocal), which outlives a replay"
-            ctx.report(target, "WF603", message)
+            ctx.report(target, "WF603", name, qualified="nonlocal")
 
 
 def _root_name(node: cst.BaseExpression) -> cst.Name | None:
@@ -162,3 +165,30 @@ def _is_module_mutable(ctx: CheckContext, name: str) -> bool:
         return False
     owner = ctx.scope.owner_of(name)
     return owner is not None and owner.kind == "module"
+
+
+def _check_assign(ctx: CheckContext, node: cst.Assign) -> None:
+    for target in node.targets:
+        check_target(ctx, target.target)
+
+
+def _check_annotated(ctx: CheckContext, node: cst.AnnAssign) -> None:
+    if node.value is not None:  # `x: int` alone writes nothing
+        check_target(ctx, node.target)
+
+
+def _check_single_target(ctx: CheckContext, node: cst.AugAssign | cst.Del | cst.For) -> None:
+    check_target(ctx, node.target)
+
+
+RULE = StructuralRule(
+    "WF603",
+    visit={
+        cst.Assign: _check_assign,
+        cst.AnnAssign: _check_annotated,
+        cst.AugAssign: _check_single_target,
+        cst.Del: _check_single_target,
+        cst.For: _check_single_target,
+    },
+    leave={cst.Call: check_call},
+)

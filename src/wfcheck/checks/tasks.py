@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 
 from wfcheck.analysis.scopes import dotted_name
+from wfcheck.checks.registry import StructuralRule
 
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
@@ -45,3 +46,6 @@ def is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
     owner = ctx.scope.owner_of(name)
     # The parameter of the workflow function itself (the unit's first scope).
     return owner is not None and len(ctx.scopes) > 1 and owner is ctx.scopes[1]
+
+
+RULE = StructuralRule("WF601", visit={cst.Expr: check_expression_statement})

@@ -211,5 +211,11 @@ def _restore(directory: Path, name: str, journal: bytes) -> bool:
 def _torn(current: bytes, original: bytes, new: bytes) -> bool:
     """Is ``current`` what an in-place write of ``new`` over ``original`` leaves when it is
     cut short: the start of ``new``, then the rest of ``original`` from there on?"""
-    common = len(os.path.commonprefix([current, new]))
-    return any(current[k:] == original[k:] for k in range(common, -1, -1))
+    if len(current) > len(original):
+        # Cut short after writing past the original's end: a prefix of ``new``.
+        return new.startswith(current)
+    if len(current) < len(original):
+        return False  # the file is truncated only once ``new`` is whole
+    same_start = len(os.path.commonprefix([current, new]))
+    same_end = len(os.path.commonprefix([current[::-1], original[::-1]]))
+    return len(current) - same_end <= same_start

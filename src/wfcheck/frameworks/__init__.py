@@ -44,6 +44,9 @@ REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying", "is_replaying_history
 # Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
 # a history recorded before the patch.
 PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
+# Calls that tell whether code runs inside a workflow at all: the other branch of
+# `if workflow.in_workflow():` never runs as workflow code.
+IN_WORKFLOW_CHECKS: frozenset[str] = frozenset({"temporalio.workflow.in_workflow"})
 
 # The engines detection uses in this run (config can restrict them and add in-house markers).
 _ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)

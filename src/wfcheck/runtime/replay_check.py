@@ -197,7 +197,9 @@ def format_text(results: Sequence[CheckResult]) -> str:
             lines.append(f"  at history {', '.join(where)}")
         if d.recorded is not None or d.actual is not None:
             lines.append(f"  history recorded: {_side_text(d.recorded)}")
-            lines.append(f"  code did now:     {_side_text(d.actual)}")
+            # a replayer that only names the history event (Temporal's) says what the code did
+            if d.actual is not None or d.kind != "mismatch":
+                lines.append(f"  code did now:     {_side_text(d.actual)}")
         if d.location:
             lines.append(f"  workflow line:    {_rel(d.location)}")
         lines.append(f"  {d.message}")
