@@ -13,9 +13,12 @@ import threading
 import tokenize
 import warnings
 from dataclasses import dataclass
-from typing import Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar
 
-import libcst as cst
+if TYPE_CHECKING:
+    # LibCST costs ~0.3 s CPU to import: only the functions that parse import it, so a run
+    # that parses nothing (`--version`, a tree the prefilter empties) never pays for it.
+    import libcst as cst
 
 
 @dataclass(frozen=True)
@@ -198,6 +201,8 @@ def on_deep_stack(
 
 
 def _parse(text: str, python: bool = False) -> cst.Module:
+    import libcst as cst
+
     # CPython judges nesting first: it refuses deep files quickly and cleanly (too many nested
     # parentheses, RecursionError or MemoryError), where LibCST takes time quadratic in the
     # depth. Its verdict also names the line of a syntax error.
@@ -222,6 +227,8 @@ def _parse(text: str, python: bool = False) -> cst.Module:
 
 
 def _parse_expression(text: str) -> cst.BaseExpression:
+    import libcst as cst
+
     if isinstance(_python_syntax_error(text, "eval"), _TooDeep):
         raise SourceError(TOO_DEEP)
     try:

@@ -146,3 +146,87 @@ def test_a_timer_where_history_has_an_activity_is_rejected_by_both():
 def test_unknown_mode_is_a_value_error():
     with pytest.raises(ValueError, match="unknown divergence mode"):
         execute(v1, "i-1", [], [started(ORDER)], mode="lenient")  # type: ignore[arg-type]
+
+
+# -- Dapr named versions and patches -------------------------------------------------------------
+
+
+def versions_registry(latest: str):
+    from wfcheck.runtime import Registry
+
+    registry = Registry()
+    registry.add_activity(lambda ctx, x: f"[{x}]", "describe")
+
+    def order_v1(ctx, order_id):
+        first = yield ctx.call_activity("describe", input=f"v1 {order_id}")
+        yield ctx.wait_for_external_event("go")
+        return first
+
+    def order_v2(ctx, order_id):
+        first = yield ctx.call_activity("describe", input=f"v2 {order_id}")
+        second = yield ctx.call_activity("describe", input="audit")
+        yield ctx.wait_for_external_event("go")
+        return first + second
+
+    registry.add_versioned_workflow(order_v1, "order", "v1", is_latest=latest == "v1")
+    if latest == "v2":
+        registry.add_versioned_workflow(order_v2, "order", "v2", is_latest=True)
+    return registry
+
+
+@pytest.mark.parametrize("mode", ["engine", "strict"])
+def test_an_in_flight_named_version_keeps_running_after_a_new_latest_version(mode):
+    from wfcheck.runtime import MemoryStore, Worker
+
+    store = MemoryStore()
+    first = Worker(versions_registry("v1"), store, mode=mode)
+    old = first.start("order", "o-1", instance_id="old")
+    assert first.run_until_idle(old).status == "running"
+    assert store.history(old)[0].version == "v1"
+    # deploy v2 as the latest: the in-flight instance replays as v1, a new one starts as v2
+    second = Worker(versions_registry("v2"), store, mode=mode)
+    second.raise_event(old, "go")
+    assert second.run_until_idle(old).output == "[v1 o-1]"
+    new = second.start("order", "o-2", instance_id="new")
+    second.raise_event(new, "go")
+    assert second.run_until_idle(new).output == "[v2 o-2][audit]"
+    assert store.history(new)[0].version == "v2"
+
+
+def patched(ctx, _):
+    first = yield ctx.call_activity("note", input="start")
+    audit = "no audit"
+    if ctx.is_patched("add-audit"):
+        audit = yield ctx.call_activity("note", input="audited")
+    yield ctx.wait_for_external_event("finish")
+    return [first, audit]
+
+
+def unpatched(ctx, _):
+    first = yield ctx.call_activity("note", input="start")
+    yield ctx.wait_for_external_event("finish")
+    return [first, "no audit"]
+
+
+def test_is_patched_is_false_for_history_that_predates_the_patch_and_true_for_new_work():
+    recorded = [started(None), sched(1, "note", "start"), done(1, "start")]
+    finish = [ev("event_raised", name="finish")]
+    for mode in ("engine", "strict"):
+        result = execute(patched, "i-1", recorded, finish, mode=mode)
+        assert result.output == ["start", "no audit"]
+        assert engine_verdict(patched, recorded, finish) is None
+    # a new instance takes the patch and records it on the step's first event, as Dapr does
+    fresh = execute(patched, "i-1", [], [started(None)])
+    step = execute(patched, "i-1", fresh.tail, [done(1, "start")])
+    assert [(e.kind, e.patches) for e in step.tail] == [
+        ("activity_completed", ["add-audit"]),
+        ("activity_scheduled", None),
+    ]
+    last = execute(patched, "i-1", fresh.tail + step.tail, [done(2, "audited")])
+    history = fresh.tail + step.tail + last.tail
+    # Dapr's executor accepts that history with the patch, and rejects it without the patch
+    assert engine_verdict(patched, history, finish) is None
+    assert engine_verdict(unpatched, history, finish) == "NonDeterminismError"
+    assert execute(patched, "i-1", history, finish, mode="engine").output == ["start", "audited"]
+    with pytest.raises(NonDeterminismError):
+        execute(unpatched, "i-1", history, finish, mode="engine")

@@ -47,3 +47,16 @@ def test_perturbed_environment_changes_what_it_promises():
     for key in ("PYTHONHASHSEED", "WFCHECK_PERTURB_CLOCK_OFFSET", "WFCHECK_PERTURB_SEED"):
         assert one[key] != two[key]
     assert float(one["WFCHECK_PERTURB_CLOCK_OFFSET"]) >= 86400
+
+
+def test_a_variable_unset_at_record_time_is_set_in_the_perturbed_replays(monkeypatch):
+    monkeypatch.delenv("ORDERS_NEW_PRICING", raising=False)
+    target = app("env_flag.py") + ":checkout"
+    recorded = record_run(target, 100)
+    assert recorded.output == 100
+    assert "ORDERS_NEW_PRICING" in recorded.unset_read
+    outcomes = perturbed_replays(target, recorded.document, runs=1, unset_read=recorded.unset_read)
+    assert not outcomes[0].ok
+    assert "name='new_price'" in outcomes[0].message
+    # without the names the run read, nothing sets the flag and the replay holds
+    assert perturbed_replays(target, recorded.document, runs=1)[0].ok

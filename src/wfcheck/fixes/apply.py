@@ -17,8 +17,8 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from wfcheck.analysis.project import ProjectIndex
 from wfcheck.diagnostics import Diagnostic, Fix
 from wfcheck.discovery import real_path
 from wfcheck.engine import (
@@ -29,7 +29,6 @@ from wfcheck.engine import (
     make_project,
     read_file,
 )
-from wfcheck.fixes.imports import drop_unused_imports
 from wfcheck.fixes.text import OverlappingEdits, apply_edits, edits_overlap
 from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomically: API
     FileChangedError,
@@ -41,6 +40,9 @@ from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomic
 from wfcheck.frameworks import using_specs
 from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
+
+if TYPE_CHECKING:
+    from wfcheck.analysis.project import ProjectIndex
 
 MAX_PASSES = 10
 
@@ -74,15 +76,9 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    """Plain `--fix` applies fixes that are safe on both axes: the meaning stays and so does
-    the history shape (running instances replay the fixed code). Everything else that has
-    edits needs `--unsafe-fixes`."""
-    fix = diagnostic.fix
-    if fix is None or not fix.edits or fix.applicability not in ("safe", "unsafe"):
-        return False
-    if fix.applicability == "safe" and fix.history == "keeps":
-        return True
-    return unsafe
+    """Does `--fix` (with ``unsafe``: `--fix --unsafe-fixes`) apply the diagnostic's fix?
+    (:meth:`Fix.applies`: both axes decide.)"""
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe)
 
 
 def _encode(text: str, source: SourceText) -> bytes:
@@ -164,6 +160,9 @@ def _fix_loop(
     project: ProjectIndex,
     outcome: FixOutcome,
 ) -> tuple[FixOutcome, bytes]:
+    # Imports LibCST: only once a file is parsed (see wfcheck.source).
+    from wfcheck.fixes.imports import drop_unused_imports
+
     text = outcome.original = source.text
     python = python_accepts(text)
     rejected: set[tuple[str, str]] = set()

@@ -108,6 +108,11 @@ class WorkflowContext:
         """Dapr ``is_patched``: true for new work, false where history predates the patch."""
         return self._execution.is_patched(patch_name)
 
+    def get_propagated_history(self) -> Any:
+        """Dapr history propagation: ``None``, what Dapr returns when the caller propagated no
+        history (this runtime does not propagate histories between instances)."""
+        return None
+
     def create_replay_safe_logger(self, logger: Any) -> Any:
         """durabletask: a logger that drops records while the code is replaying."""
         return _ReplaySafeLogger(logger, self)
@@ -250,3 +255,7 @@ class ActivityContext:
         self.orchestration_id = instance_id
         self.task_id = task_id
         self.task_execution_id = f"{instance_id}:{task_id}"
+
+    def get_propagated_history(self) -> Any:
+        """Dapr history propagation: ``None`` (no history is propagated here)."""
+        return None
