@@ -293,13 +293,17 @@ def test_broken_symlinks_loops_and_fifos_get_one_line_each(tmp_path: Path) -> No
 
 
 def test_a_check_that_raises_becomes_wf999_and_the_run_goes_on(tmp_path: Path, monkeypatch) -> None:
-    from wfcheck.checks import ordering
+    import libcst as cst
+
+    from wfcheck.analysis import checker
 
     def broken(ctx, call):
         if call.func.value == "print":
             raise KeyError("boom")
 
-    monkeypatch.setattr(ordering, "check_call", broken)
+    # The checker dispatches a call to the checks registered for it (wfcheck.checks.RULES).
+    registered = [(code, broken if code == "WF602" else check) for code, check in checker._LEAVE[cst.Call]]
+    monkeypatch.setitem(checker._LEAVE, cst.Call, registered)
     (tmp_path / "a_bad.py").write_text(WORKFLOW + '    print("x")\n')
     (tmp_path / "b_wf.py").write_text(WORKFLOW)
     result = cli_runner().invoke(main, ["check", "--output-format", "json", str(tmp_path)])
