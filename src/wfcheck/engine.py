@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
+from wfcheck.collector import tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots
 from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec, using_specs
 
@@ -219,7 +220,7 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
                 results[index] = cache.lookup(absolute[index], path, st)
         if results[index] is None:
             todo.append(index)
-    with using_specs(settings.specs):
+    with using_specs(settings.specs), tuned_for_parsing():
         fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
