@@ -54,7 +54,7 @@ def test_python_dash_m_runs_the_cli(project: Path) -> None:
     )
     assert proc.returncode == 1
     assert proc.stdout == (
-        f"{project / 'flagged.py'}:5:15: WF101 `time.time()` reads the wall clock, "
+        f"{project / 'flagged.py'}:5:15: WF101 [*] `time.time()` reads the wall clock, "
         "which returns a different value on every replay\n"
     )
     assert "Found 1 finding in 1 file (2 files checked)." in proc.stderr
@@ -71,7 +71,7 @@ def test_full_format_shows_source_caret_workflow_and_help(project: Path) -> None
     assert result.exit_code == 1
     lines = result.output.splitlines()
     assert lines[0].endswith(
-        "flagged.py:5:15: WF101 `time.time()` reads the wall clock, "
+        "flagged.py:5:15: WF101 [*] `time.time()` reads the wall clock, "
         "which returns a different value on every replay"
     )
     assert "5 |     started = time.time()" in lines

@@ -14,15 +14,16 @@ disk with :func:`settings_for` and checks or fixes it with :func:`check_buffer` 
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Protocol
 
 from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
-from wfcheck.engine import check_paths, check_source
+from wfcheck.engine import check_paths, check_source, files_to_check
 from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
-from wfcheck.report import REPORTERS, summary
+from wfcheck.report import render, summary
 from wfcheck.report import statistics as stats
 from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
@@ -62,6 +63,17 @@ class Output:
     quiet: bool = False
     show_fixes: bool = False
     exit_zero: bool = False
+    # `-v`: say which configuration applies, how many files, what the run cost (stderr).
+    verbose: bool = False
+    # A live count of the files checked, on stderr, for runs that take a while (a terminal).
+    progress: bool = False
+
+
+# A run shows progress once it has taken this long (short runs print nothing extra).
+PROGRESS_AFTER_SECONDS = 1.0
+# ...and redraws its line at most this often.
+PROGRESS_EVERY_SECONDS = 0.1
+NO_FILES_WARNING = "wfcheck: warning: No Python files found under the given path(s)\n"
 
 
 def usable_cpus() -> int:
@@ -105,15 +117,136 @@ def run_check(
     return _run_paths(groups, out, sink)
 
 
+def show_files(paths: Sequence[str], options: Options, sink: Sink) -> int:
+    """`--show-files`: every file a check of ``paths`` would check, sorted, one a line."""
+    groups = configure(list(paths) or ["."], options)
+    files = sorted({f for settings, members in groups for f in files_to_check(members, settings)})
+    for path in files:
+        sink.out(printable(path) + "\n")
+    if not files:
+        sink.err(NO_FILES_WARNING)
+    return EXIT_CLEAN
+
+
+def show_settings(paths: Sequence[str], options: Options, sink: Sink) -> int:
+    """`--show-settings`: the effective settings of each group of ``paths`` (its configuration
+    file, then the command line), as `key = value` lines."""
+    for settings, members in configure(list(paths) or ["."], options):
+        sink.out(describe_settings(settings, members) + "\n")
+    return EXIT_CLEAN
+
+
+def describe_settings(settings: Settings, members: Sequence[str]) -> str:
+    def listing(values: Sequence[str]) -> str:
+        return "[" + ", ".join(f'"{v}"' for v in values) + "]"
+
+    lines = [
+        f"# {', '.join(members)}",
+        f"configuration = {settings.config_path or 'none (defaults)'}",
+        f"enabled = {listing(sorted(settings.enabled))}",
+        f"frameworks = {listing([spec.name for spec in settings.specs])}",
+        f"exclude = {listing([os.path.join(root, pattern) for root, pattern in settings.exclude])}",
+        f"force-exclude = {str(settings.force_exclude).lower()}",
+        "per-file-ignores = "
+        + listing([f"{os.path.join(r, p)}:{','.join(c)}" for r, p, c in settings.per_file_ignores]),
+        f"src = {listing(settings.src)}",
+        f"unsafe-fixes = {str(settings.unsafe_fixes).lower()}",
+        f"versioned-fixes = {str(settings.versioned_fixes).lower()}",
+        f"cache-dir = {settings.cache_dir or 'none (cache off)'}",
+        f"jobs = {settings.jobs}",
+    ]
+    if settings.nested_configs:
+        lines.append(f"checked with their own configuration = {listing(settings.nested_configs)}")
+    return "\n".join(lines) + "\n"
+
+
+def add_noqa(paths: Sequence[str], options: Options, sink: Sink) -> int:
+    """`--add-noqa`: a `# noqa: WFxxx` comment on every line with findings (the existing
+    `# noqa:` lists extended), so that the code as it is passes and new code is held to the
+    rules. Exit 0; 2 when a check failed inside wfcheck."""
+    from wfcheck.fixes.noqa import add_noqa_to_file
+
+    groups = configure(list(paths) or ["."], options)
+    result = merge([check_paths(members, settings) for settings, members in groups])
+    added = 0
+    for file in result.files:
+        count, problem = add_noqa_to_file(file.path, file.diagnostics)
+        added += count
+        if problem:
+            sink.err(printable(f"wfcheck: {file.path}: {problem}") + "\n")
+    for path, error in result.errors:
+        sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
+    if not result.files:
+        sink.err(NO_FILES_WARNING)
+    sink.err(f"Added {summary.plural(added, 'noqa directive')}.\n")
+    internal = any(d.code == INTERNAL_ERROR for d in result.diagnostics)
+    return EXIT_ERROR if internal else EXIT_CLEAN
+
+
 def merge(results: Sequence[RunResult]) -> RunResult:
     """One result for a run made of several configuration groups."""
-    return RunResult([f for r in results for f in r.files], sum(r.helper_modules for r in results))
+    return RunResult(
+        [f for r in results for f in r.files],
+        sum(r.helper_modules for r in results),
+        sum(r.from_cache for r in results),
+    )
+
+
+class _ProgressLine:
+    """`checked 1200/2600 files` rewritten in place on stderr, once the run has taken
+    :data:`PROGRESS_AFTER_SECONDS`; cleared when the run ends."""
+
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+        self.started = time.monotonic()
+        self.shown = False
+        self.last = 0.0
+
+    def __call__(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - self.started < PROGRESS_AFTER_SECONDS or (
+            self.shown and now - self.last < PROGRESS_EVERY_SECONDS
+        ):
+            return
+        self.shown, self.last = True, now
+        self.sink.err(f"\rwfcheck: checked {done}/{summary.plural(total, 'file')}")
+
+    def clear(self) -> None:
+        if self.shown:
+            self.sink.err("\r\x1b[K")
+
+
+def _say_groups(groups: Groups, sink: Sink) -> None:
+    """`-v`: the configuration each group of paths is checked with."""
+    for settings, members in groups:
+        where = settings.config_path or "no configuration file (defaults)"
+        sink.err(f"wfcheck: {', '.join(members)}: {where}\n")
 
 
 def _run_paths(groups: Groups, out: Output, sink: Sink) -> int:
-    result = merge([check_paths(members, settings) for settings, members in groups])
+    if out.verbose:
+        _say_groups(groups, sink)
+    started = time.monotonic()
+    progress = _ProgressLine(sink) if out.progress else None
+    results = []
+    try:
+        for settings, members in groups:
+            results.append(check_paths(members, settings, progress))
+    finally:
+        if progress is not None:
+            progress.clear()
+    result = merge(results)
+    if out.verbose:
+        sink.err(
+            f"wfcheck: checked {summary.plural(len(result.files), 'file')} in "
+            f"{time.monotonic() - started:.2f} s: {result.from_cache} unchanged (cache), "
+            f"{len(result.files) - result.from_cache} read again, "
+            f"{summary.plural(result.helper_modules, 'helper module')} parsed\n"
+        )
+    if not result.files:
+        sink.err(NO_FILES_WARNING)
     unsafe = any(settings.unsafe_fixes for settings, _ in groups)
-    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe), sink)
+    _report(result, out, list(groups[0][0].catalog), _check_summary(result, unsafe), sink, unsafe=unsafe)
     return exit_code(result, out.exit_zero)
 
 
@@ -144,7 +277,8 @@ def _run_stdin(
     rules = list(settings.catalog)
     if not fixing:
         result = RunResult([] if skipped else [check_source(data, name, settings, None)])
-        _report(result, out, rules, _check_summary(result, settings.unsafe_fixes), sink)
+        closing = _check_summary(result, settings.unsafe_fixes)
+        _report(result, out, rules, closing, sink, unsafe=settings.unsafe_fixes)
         return exit_code(result, out.exit_zero)
     outcome, fixed = (
         (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
@@ -166,19 +300,28 @@ def exit_code(result: RunResult, exit_zero: bool = False) -> int:
 
 
 def _report(
-    result: RunResult, out: Output, rules: list[Rule], closing: str, sink: Sink, err: bool = False
+    result: RunResult,
+    out: Output,
+    rules: list[Rule],
+    closing: str,
+    sink: Sink,
+    err: bool = False,
+    unsafe: bool = False,
 ) -> None:
-    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer)."""
+    """Print the report (to stderr with ``err``, when stdout carries a fixed buffer);
+    ``unsafe``: unsafe fixes are on, so they count as fixable (`[*]`)."""
     diagnostics = result.diagnostics
     for path, error in result.errors:
         sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
         rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
-        rendered = REPORTERS[out.format](diagnostics, rules)
+        rendered = render(out.format, diagnostics, rules, unsafe_fixes=unsafe)
     show_summary = not out.quiet and out.format in ("full", "concise")
     if out.file is not None:
         try:
+            # As ruff: the report's folder is made when it does not exist yet.
+            os.makedirs(os.path.dirname(out.file) or ".", exist_ok=True)
             with open(out.file, "w", encoding="utf-8", newline="") as handle:
                 handle.write(rendered)
         except OSError as exc:
@@ -239,7 +382,7 @@ def _report_fix(
         fixable=fixable(diagnostics),
         unsafe=unsafe,
     )
-    _report(result, out, rules, text, sink, err)
+    _report(result, out, rules, text, sink, err, unsafe=unsafe)
     if out.show_fixes and fixed:
         applied = [
             (printable(o.path), [f"{code} [{label}]" for code, _, _, label in o.applied])

@@ -40,7 +40,7 @@ _CACHEDIR_TAG = (
 # granularity without its mtime changing: its stat is not trusted (git's "racy" entries).
 _RACY_NS = 2_000_000_000
 # Settings fields that say where and how fast to run, not what a file's result is.
-_RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs"})
+_RUN_ONLY_FIELDS = frozenset({"cache_dir", "jobs", "config_path"})
 # A cache file above this size is not read (it is rewritten by the next save).
 MAX_CACHE_BYTES = 256 * 1024 * 1024
 

@@ -120,6 +120,19 @@ def _codes_option(name: str, help: str):
     type=click.Path(file_okay=False),
     help="An import root for following calls into project modules (repeatable).",
 )
+@click.option("-v", "--verbose", is_flag=True, help="Say which configuration applies and what the run cost.")
+@click.option(
+    "--progress/--no-progress",
+    default=None,
+    help="Count the files checked on a long run (default: when stderr is a terminal).",
+)
+@click.option("--show-settings", is_flag=True, help="Print the effective settings for PATHS, then exit.")
+@click.option("--show-files", is_flag=True, help="Print the files that would be checked, then exit.")
+@click.option(
+    "--add-noqa",
+    is_flag=True,
+    help="Add `# noqa: WFxxx` to every line with findings (adopting wfcheck on existing code).",
+)
 def check(
     paths: tuple[str, ...],
     select: tuple[str, ...],
@@ -146,6 +159,11 @@ def check(
     cache_dir: str | None,
     jobs: int | None,
     src: tuple[str, ...],
+    verbose: bool,
+    progress: bool | None,
+    show_settings: bool,
+    show_files: bool,
+    add_noqa: bool,
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
     options = Options(
@@ -165,8 +183,27 @@ def check(
         cache_dir=cache_dir,
         jobs=jobs or app.usable_cpus(),
     )
-    out = app.Output(output_format, output_file, statistics, quiet, show_fixes, exit_zero)
+    if progress is None:
+        progress = not quiet and sys.stderr.isatty()
+    out = app.Output(
+        output_format, output_file, statistics, quiet, show_fixes, exit_zero, verbose, progress
+    )
+    # Modes that do something else than check: one at a time, on files.
+    flags = (("--show-settings", show_settings), ("--show-files", show_files), ("--add-noqa", add_noqa))
+    modes = [name for name, on in flags if on]
+    if modes:
+        others = modes[1:] + [name for name, on in (("--fix", fix), ("--diff", diff)) if on]
+        if others:
+            _fail(f"option {modes[0]} cannot be used with {others[0]}")
+        if paths == ("-",):
+            _fail(f"option {modes[0]} works on files, not on stdin")
     try:
+        if show_settings:
+            sys.exit(app.show_settings(paths, options, _ClickSink()))
+        if show_files:
+            sys.exit(app.show_files(paths, options, _ClickSink()))
+        if add_noqa:
+            sys.exit(app.add_noqa(paths, options, _ClickSink()))
         code = app.run_check(
             paths,
             options,

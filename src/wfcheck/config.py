@@ -449,6 +449,7 @@ def build_settings(config: FileConfig, options: Options, catalog: Catalog | None
         ),
         cache_dir=_cache_dir(config, options),
         jobs=options.jobs,
+        config_path=str(config.path) if config.path is not None else None,
     )
 
 

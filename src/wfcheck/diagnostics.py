@@ -45,6 +45,17 @@ class Fix:
     history: str = "keeps"
     patch: str = ""
 
+    def applies(self, unsafe: bool) -> bool:
+        """Does `--fix` apply it? Plain `--fix` applies fixes that are safe on both axes: the
+        meaning stays and so does the history shape (running instances replay the fixed code;
+        a versioned fix keeps it). Everything else that has edits needs ``unsafe``
+        (`--unsafe-fixes`)."""
+        if not self.edits or self.applicability not in ("safe", "unsafe"):
+            return False
+        if self.applicability == "safe" and self.history == "keeps":
+            return True
+        return unsafe
+
     @property
     def label(self) -> str:
         """Both axes in words: `safe, keeps history`, `unsafe, changes history`, ..."""

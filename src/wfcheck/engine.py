@@ -17,7 +17,7 @@ import sys
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Callable, cast
 
 from wfcheck.collector import tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots
@@ -37,6 +37,9 @@ from wfcheck.settings import default_enabled as default_enabled
 from wfcheck.settings import excluded_by
 from wfcheck.settings import select_codes as select_codes
 from wfcheck.settings import unknown_selectors as unknown_selectors
+
+# progress(done, total): how many of the run's files are done.
+Progress = Callable[[int, int], None]
 
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex, Summary, Target
@@ -201,9 +204,12 @@ class FileChecker:
         return diagnose.diagnose_source(data, path, self.settings, self.project), digest(data)
 
 
-def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
+def check_paths(
+    paths: Sequence[str], settings: Settings, progress: Progress | None = None
+) -> RunResult:
     """Every file under ``paths`` (minus excludes), in discovery order: unchanged ones from
-    the cache, the rest checked here or in worker processes."""
+    the cache, the rest checked here or in worker processes. ``progress(done, total)`` is
+    called as files are done."""
     files = files_to_check(paths, settings)
     results: list[FileResult | None] = [None] * len(files)
     cache = _open_cache(paths, settings)
@@ -220,8 +226,16 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
                 results[index] = cache.lookup(absolute[index], path, st)
         if results[index] is None:
             todo.append(index)
+    from_cache = len(files) - len(todo)
+    if progress is not None:
+        progress(from_cache, len(files))
+
+    def advanced(done: int) -> None:
+        if progress is not None:
+            progress(from_cache + done, len(files))
+
     with using_specs(settings.specs), tuned_for_parsing():
-        fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths)
+        fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths, advanced)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
         checked_stat = stats[index]
@@ -229,7 +243,7 @@ def check_paths(paths: Sequence[str], settings: Settings) -> RunResult:
             cache.store(absolute[index], checked_stat, result, content_hash)
     if cache is not None:
         cache.save()
-    return RunResult([r for r in results if r is not None], helper_modules)
+    return RunResult([r for r in results if r is not None], helper_modules, from_cache)
 
 
 def _absolute_paths(files: list[str]) -> list[str]:
@@ -252,7 +266,10 @@ def _open_cache(paths: Sequence[str], settings: Settings) -> ResultCache | None:
 
 
 def _check_all(
-    files: list[str], settings: Settings, run_paths: Sequence[str]
+    files: list[str],
+    settings: Settings,
+    run_paths: Sequence[str],
+    advanced: Callable[[int], None] = lambda done: None,
 ) -> tuple[list[tuple[FileResult, str | None]], int]:
     """Results in the order of ``files``, from worker processes when there are enough."""
     jobs = settings.jobs if len(files) >= PARALLEL_MIN_FILES else 1
@@ -269,13 +286,20 @@ def _check_all(
                 initializer=_start_worker,
                 initargs=(settings, list(run_paths)),
             ) as pool:
-                parts = list(pool.map(_check_chunk, chunks))
+                parts = []
+                for part in pool.map(_check_chunk, chunks):
+                    parts.append(part)
+                    advanced(sum(len(results) for results, _ in parts))
         except (OSError, BrokenProcessPool):
             pass  # no processes here (a sandbox, a full process table): check in this one
         else:
             return [r for part, _ in parts for r in part], sum(count for _, count in parts)
     checker = FileChecker(settings, run_paths)
-    return [checker.check(path) for path in files], checker.helper_modules
+    checked = []
+    for path in files:
+        checked.append(checker.check(path))
+        advanced(len(checked))
+    return checked, checker.helper_modules
 
 
 def _pool_context():

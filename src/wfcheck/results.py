@@ -39,6 +39,8 @@ class RunResult:
     files: list[FileResult]
     # Project modules parsed only because workflow code calls into them.
     helper_modules: int = 0
+    # Files whose result came from the cache (unchanged since the last run).
+    from_cache: int = 0
 
     @property
     def diagnostics(self) -> list[Diagnostic]:

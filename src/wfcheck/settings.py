@@ -58,6 +58,8 @@ class Settings:
     # Directories (absolute) below a checked one with a configuration of their own: their
     # files are checked with that configuration, in another group.
     nested_configs: tuple[str, ...] = ()
+    # The configuration file these settings were read from (None: defaults and options).
+    config_path: str | None = None
 
     def is_excluded(self, path: str, directory: bool = False) -> bool:
         return bool(self.exclude) and excluded_by(self.exclude, path, directory)

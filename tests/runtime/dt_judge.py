@@ -41,7 +41,8 @@ def main(programs: list[str]) -> int:
         for program in programs:
             sys.path.insert(0, os.path.dirname(os.path.abspath(program)))
             captured = io.StringIO()
-            with contextlib.redirect_stdout(captured):
+            # a script may end with exit()
+            with contextlib.redirect_stdout(captured), contextlib.suppress(SystemExit):
                 runpy.run_path(program, run_name="__main__")
             backend.reset()
             printed = captured.getvalue().splitlines()

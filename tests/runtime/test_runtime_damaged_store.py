@@ -183,7 +183,7 @@ def test_usage_errors_are_one_line_and_exit_2(tmp_path, monkeypatch):
     needs_sdk = tmp_path / "needs_sdk.py"
     needs_sdk.write_text("import dapr.ext.workflow as wf\n")
     monkeypatch.setitem(sys.modules, "dapr", None)  # as if the SDK were not installed
-    assert_one_line_usage_error(invoke("run", f"{needs_sdk}:wf", "--db", db), "pip install dapr-ext-workflow")
+    assert_one_line_usage_error(invoke("run", f"{needs_sdk}:wf", "--db", db), 'pip install "dapr[workflow]"')
 
 
 def test_input_file(tmp_path):

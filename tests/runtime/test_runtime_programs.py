@@ -94,6 +94,7 @@ DT_SCENARIOS = [
         "workflow": "voting",
         "events": [["VOTE_B", "bob"], ["vote_a", "ann"]],
     },
+    {"program": "dt_exit_at_import.py", "workflow": "doubler", "input": 5},
 ]
 
 

@@ -83,8 +83,8 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         return
     if _is_module_mutable(ctx, root.value):
         ctx.report(call, "WF603", f"{root.value}.{func.attr.value}", qualified="module-mutation")
-    elif _is_class_container(ctx, func.value, root):
-        attr = func.value.attr.value  # type: ignore[attr-defined]
+    elif isinstance(func.value, cst.Attribute) and _is_class_container(ctx, func.value, root):
+        attr = func.value.attr.value
         ctx.report(call, "WF603", f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
     else:
         enclosing = _enclosing_mutable(ctx, root.value)

@@ -76,15 +76,9 @@ class FixOutcome:
 
 
 def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    """Plain `--fix` applies fixes that are safe on both axes: the meaning stays and so does
-    the history shape (running instances replay the fixed code). Everything else that has
-    edits needs `--unsafe-fixes`."""
-    fix = diagnostic.fix
-    if fix is None or not fix.edits or fix.applicability not in ("safe", "unsafe"):
-        return False
-    if fix.applicability == "safe" and fix.history == "keeps":
-        return True
-    return unsafe
+    """Does `--fix` (with ``unsafe``: `--fix --unsafe-fixes`) apply the diagnostic's fix?
+    (:meth:`Fix.applies`: both axes decide.)"""
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe)
 
 
 def _encode(text: str, source: SourceText) -> bytes:

@@ -3,8 +3,10 @@ which SARIF lists) to text."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Callable
 
+from wfcheck.diagnostics import Diagnostic
 from wfcheck.report import concise, full, github, gitlab, json_format, json_lines, junit, sarif
 
 # render(diagnostics, rules=()) -> text
@@ -20,3 +22,15 @@ REPORTERS: dict[str, Reporter] = {
     "junit": junit.render,
     "gitlab": gitlab.render,
 }
+# The human formats mark what `--fix` would fix with `[*]`, which depends on whether unsafe
+# fixes are on; the machine formats carry each fix's applicability and history instead.
+FIX_MARKED = frozenset({"full", "concise"})
+
+
+def render(
+    fmt: str, diagnostics: Sequence[Diagnostic], rules: Sequence = (), unsafe_fixes: bool = False
+) -> str:
+    """``diagnostics`` in the format ``fmt``; ``unsafe_fixes``: `--unsafe-fixes` is on."""
+    if fmt in FIX_MARKED:
+        return REPORTERS[fmt](diagnostics, rules, unsafe_fixes=unsafe_fixes)
+    return REPORTERS[fmt](diagnostics, rules)

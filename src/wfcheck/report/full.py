@@ -31,10 +31,10 @@ def _excerpt(d: Diagnostic) -> list[str]:
     ]
 
 
-def render(diagnostics: Sequence[Diagnostic], rules: Sequence = ()) -> str:
+def render(diagnostics: Sequence[Diagnostic], rules: Sequence = (), unsafe_fixes: bool = False) -> str:
     blocks = []
     for d in diagnostics:
-        lines = [format_line(d)]
+        lines = [format_line(d, unsafe_fixes)]
         lines += _excerpt(d)
         if d.workflow:
             lines.append(printable(f"  = in workflow `{d.workflow}` ({d.framework})"))

@@ -200,6 +200,12 @@ def import_module_from(spec: str) -> types.ModuleType:
         sys.modules[name] = module
         try:
             module_spec.loader.exec_module(module)
+        except SystemExit as exc:
+            # a script that runs its own scenario at import and then calls exit() / exit(0):
+            # everything it defined and registered is there
+            if exc.code not in (None, 0):
+                sys.modules.pop(name, None)
+                raise
         except BaseException:
             sys.modules.pop(name, None)
             raise
@@ -240,7 +246,7 @@ def load_target(target: str) -> tuple[Registry, str]:
 
 # Top-level packages of the workflow SDKs, and what to install for each.
 _SDK_PACKAGES = {
-    "dapr": "dapr-ext-workflow",
+    "dapr": '"dapr[workflow]"',
     "durabletask": "durabletask",
     "temporalio": "temporalio",
     "azure": "azure-functions-durable",
