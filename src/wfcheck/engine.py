@@ -19,6 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, cast
 
+from wfcheck.collector import tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots
 from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec, using_specs
 
@@ -233,7 +234,7 @@ def check_paths(
         if progress is not None:
             progress(from_cache + done, len(files))
 
-    with using_specs(settings.specs):
+    with using_specs(settings.specs), tuned_for_parsing():
         fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths, advanced)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result

@@ -1,0 +1,54 @@
+"""The garbage collector is tuned while files are checked and given back as it was: the
+language server and library callers go on with their own thresholds and nothing stays frozen.
+(What the tuning saves is measured by bench/dense_bench.py, not asserted here.)"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+
+import pytest
+from helpers import settings
+
+from wfcheck import engine
+from wfcheck.collector import CHECK_THRESHOLDS
+
+WORKFLOW = """\
+import datetime
+
+import dapr.ext.workflow as wf
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.workflow(name="w")
+def w(ctx: wf.DaprWorkflowContext, x: int):
+    yield ctx.create_timer(datetime.datetime.now())
+"""
+
+
+def test_the_collector_is_tuned_during_the_check_and_restored_after(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "app.py").write_text(WORKFLOW)
+    seen: list[tuple[tuple[int, ...], int]] = []
+    check_all = engine._check_all
+
+    def spy(*args, **kwargs):  # type: ignore[no-untyped-def]
+        seen.append((gc.get_threshold(), gc.get_freeze_count()))
+        return check_all(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "_check_all", spy)
+    before = gc.get_threshold()
+    gc.set_threshold(900, 11, 12)
+    try:
+        result = engine.check_paths([str(tmp_path)], settings())
+        after = gc.get_threshold(), gc.get_freeze_count()
+    finally:
+        gc.set_threshold(*before)
+    assert [d.code for d in result.diagnostics] == ["WF101"]
+    assert len(seen) == 1
+    thresholds, frozen = seen[0]
+    assert thresholds == CHECK_THRESHOLDS
+    assert frozen > 0  # the heap of the imports is out of the collector's sight
+    assert after == ((900, 11, 12), 0)
