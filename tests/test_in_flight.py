@@ -307,3 +307,21 @@ def test_versioned_temporal_fixes_replay_a_history_of_the_old_code(tmp_path) -> 
     assert "await workflow.sleep(0.01)" in unsafe.read_text()
     failure = _temporal_verdict(unsafe)
     assert failure is not None and "Nondeterminism" in str(failure)
+
+
+def test_replay_verify_passes_on_the_versioned_new_path(tmp_path) -> None:
+    """The fixed demo takes the patched branch in a new instance: wfcheck's runtime records the
+    patch (as Dapr does) and replays it deterministically under perturbed clocks, seeds and
+    environments."""
+    pytest.importorskip("dapr.ext.workflow")
+    demo = Path(__file__).parent.parent / "examples" / "replay_demo" / "order_workflow_buggy.py"
+    target = tmp_path / "order_workflow.py"
+    shutil.copy(demo, target)
+    run = fix_paths([str(target)], replace(settings(), versioned_fixes=True), unsafe=True)
+    assert [o.error for o in run.outcomes] == [None]
+    assert 'if ctx.is_patched("wfcheck-wf202-' in target.read_text()
+    verify = [sys.executable, "-m", "wfcheck", "replay", "verify", f"{target}:order_workflow"]
+    order = ["--input", '{"item": "book", "amount": 12}', "--runs", "2"]
+    done = subprocess.run(verify + order, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "deterministic under 2 perturbed replays" in done.stdout
