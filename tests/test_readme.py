@@ -376,3 +376,15 @@ def test_local_pre_commit_hook_recipe_runs_the_installed_wfcheck(tmp_path: Path)
     (root / "app" / "flow.py").write_text(FLAGGED.replace("time.time()", "time.time()  # noqa: WF101"))
     passed = run()
     assert passed.returncode == 0, passed.stdout + passed.stderr
+
+
+def test_checking_the_repository_root_finds_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A user running `wfcheck check` at the root sees a clean project: the deliberate
+    workflows in the runtime's tests carry a `# noqa: WFxxx` with the reason."""
+    from click.testing import CliRunner
+
+    from wfcheck.cli import main
+
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(main, ["check", "--no-cache", "--output-format", "concise"])
+    assert result.exit_code == 0, result.output
