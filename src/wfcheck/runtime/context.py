@@ -213,6 +213,20 @@ class WorkflowContext:
         ``timeout`` fails with ``TimeoutError`` when the timer fires first."""
         return self._execution.wait_for_event(name, timeout, caller_location(), data_type)
 
+    def send_event(self, instance_id: str, event_name: str, *, data: Any = None) -> None:
+        """durabletask ``send_event``: one-way; the target (if it exists) receives ``event_name``
+        in its inbox once this step is committed, otherwise the event is dropped silently."""
+        if not instance_id or not instance_id.strip():
+            raise ValueError("instance_id cannot be empty")
+        if instance_id.startswith("@"):
+            raise ValueError(
+                "Instance IDs starting with '@' are reserved for entities; "
+                "use signal_entity() to send an entity operation."
+            )
+        if not event_name or not event_name.strip():
+            raise ValueError("event_name cannot be empty")
+        self._execution.send_event(instance_id, event_name, data, caller_location())
+
     def continue_as_new(self, new_input: Any = None, *, save_events: bool = False, **_ignored: Any) -> None:
         """Restart this instance with ``new_input`` once the code returns; with
         ``save_events`` unprocessed external events carry over."""

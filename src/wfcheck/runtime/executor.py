@@ -240,6 +240,19 @@ class Execution:
             task.timer_seq, _ = self._create_timer(self._absolute(timeout), ("event_timeout", task), location)
         return task
 
+    def send_event(self, instance_id: str, name: str, data: Any, location: str | None) -> None:
+        """A fire-and-forget decision (durabletask's SendEvent action): a sequence number, no
+        task, no completion."""
+        event = Event(
+            h.EVENT_SENT,
+            h.format_time(self.current_time),
+            seq=self._next_seq(),
+            name=name,
+            instance_id=instance_id,
+            data=self.codec.encode(data),
+        )
+        self._decide(event, location)
+
     def failed_task(self, message: str) -> CompletableTask:
         task: CompletableTask = CompletableTask()
         task.fail(task_failed_error({"type": "NotImplementedError", "message": message}))
@@ -594,6 +607,12 @@ def same_decision(recorded: Event, now: Event) -> bool:
             and h.canonical_json(recorded.input) == h.canonical_json(now.input)
             and (recorded.kind == h.ACTIVITY_SCHEDULED or recorded.instance_id == now.instance_id)
         )
+    if recorded.kind == h.EVENT_SENT:
+        return (
+            recorded.name == now.name
+            and recorded.instance_id == now.instance_id
+            and h.canonical_json(recorded.data) == h.canonical_json(now.data)
+        )
     if recorded.kind == h.TIMER_CREATED:
         return h.parse_time(str(recorded.fire_at)) == h.parse_time(str(now.fire_at))
     if recorded.kind == h.WORKFLOW_COMPLETED:
@@ -608,13 +627,18 @@ def same_decision(recorded: Event, now: Event) -> bool:
 
 def engine_same_decision(recorded: Event, now: Event) -> bool:
     """What durabletask's executor compares: kind, and name (and a child's instance id) for
-    scheduling calls; for an end only that it is the same kind of end."""
+    scheduling calls, target instance and name (casefolded) for ``send_event``; for an end only
+    that it is the same kind of end."""
     if recorded.kind != now.kind:
         return False
     if recorded.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED):
         return recorded.name == now.name and (
             recorded.kind == h.ACTIVITY_SCHEDULED or recorded.instance_id == now.instance_id
         )
+    if recorded.kind == h.EVENT_SENT:  # durabletask checks the target, then the name (casefolded)
+        return recorded.instance_id == now.instance_id and str(recorded.name).casefold() == str(
+            now.name
+        ).casefold()
     return True
 
 

@@ -30,6 +30,7 @@ EVENT_RAISED = "event_raised"
 CHILD_WORKFLOW_SCHEDULED = "child_workflow_scheduled"
 CHILD_WORKFLOW_COMPLETED = "child_workflow_completed"
 CHILD_WORKFLOW_FAILED = "child_workflow_failed"
+EVENT_SENT = "event_sent"
 CONTINUED_AS_NEW = "continued_as_new"
 WORKFLOW_COMPLETED = "workflow_completed"
 WORKFLOW_FAILED = "workflow_failed"
@@ -39,6 +40,7 @@ DECISION_KINDS = frozenset(
         ACTIVITY_SCHEDULED,
         TIMER_CREATED,
         CHILD_WORKFLOW_SCHEDULED,
+        EVENT_SENT,
         CONTINUED_AS_NEW,
         WORKFLOW_COMPLETED,
         WORKFLOW_FAILED,
@@ -69,6 +71,8 @@ class Event:
 
     ``version`` (on ``workflow_started``) is the instance's version: the Dapr named version the
     instance runs (``versioned_workflow``), or durabletask's orchestration version.
+    ``event_sent`` (durabletask ``send_event``) is a decision with no completion: ``name`` is
+    the event's name, ``instance_id`` the target instance, ``data`` the payload.
     ``patches`` (on the first input event of a step) lists the ``is_patched`` names that
     returned true in that step, as Dapr records them on the step's ``OrchestratorStarted``.
     """
@@ -128,7 +132,7 @@ class Event:
             parts.append(f"fire_at={self.fire_at}")
         if self.kind in (ACTIVITY_COMPLETED, CHILD_WORKFLOW_COMPLETED, WORKFLOW_COMPLETED):
             parts.append(f"result={canonical_json(self.result)}")
-        if self.kind == EVENT_RAISED:
+        if self.kind in (EVENT_RAISED, EVENT_SENT):
             parts.append(f"data={canonical_json(self.data)}")
         if self.error is not None:
             parts.append(f"error={self.error.get('type')}: {self.error.get('message')}")

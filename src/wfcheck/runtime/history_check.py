@@ -45,12 +45,14 @@ _METHOD = {
     h.ACTIVITY_SCHEDULED: "call_activity",
     h.TIMER_CREATED: "create_timer",
     h.CHILD_WORKFLOW_SCHEDULED: "call_sub_orchestrator",
+    h.EVENT_SENT: "send_event",
 }
 _ACTION_TYPE = {
     "durabletask": {
         h.ACTIVITY_SCHEDULED: "scheduleTask",
         h.TIMER_CREATED: "createTimer",
         h.CHILD_WORKFLOW_SCHEDULED: "createSubOrchestration",
+        h.EVENT_SENT: "sendEvent",
     },
     "dapr": {
         h.ACTIVITY_SCHEDULED: "scheduleTask",
@@ -156,6 +158,8 @@ def side_of(event: Event) -> Side:
     if event.kind in (h.ACTIVITY_SCHEDULED, h.CHILD_WORKFLOW_SCHEDULED):
         detail = f"instance_id={event.instance_id}" if event.kind == h.CHILD_WORKFLOW_SCHEDULED else None
         return Side(event.kind, name, digest(event.input), detail)
+    if event.kind == h.EVENT_SENT:
+        return Side(event.kind, name, digest(event.data), f"instance_id={event.instance_id}")
     if event.kind == h.WORKFLOW_COMPLETED:
         return Side(event.kind, None, digest(event.result), None)
     if event.kind == h.CONTINUED_AS_NEW:
@@ -227,6 +231,15 @@ def engine_words(
             if action_type is None:
                 return None
             return str(module._get_wrong_action_type_error(task_id, method, _ActionStub(action_type)))
+        if problem == "wrong-target" and actual is not None:
+            return str(
+                module._get_wrong_action_target_error(
+                    task_id,
+                    method_name=method,
+                    expected_instance_id=recorded.instance_id,
+                    actual_instance_id=actual.instance_id,
+                )
+            )
         if problem == "wrong-name" and actual is not None:
             return str(
                 module._get_wrong_action_name_error(
@@ -252,6 +265,12 @@ def _own_words(problem: str, task_id: int, method: str, recorded: Event, actual:
             f"A previous execution called {method} with ID={task_id}, but the current execution "
             f"is instead trying to call {_METHOD.get(actual.kind, actual.kind)}."
         )
+    if problem == "wrong-target" and actual is not None:
+        return (
+            f"A previous execution called {method} with target instance ID='{recorded.instance_id}' "
+            f"and sequence number {task_id}, but the current execution is instead targeting "
+            f"instance ID='{actual.instance_id}'."
+        )
     return (
         f"A previous execution called {method} with name='{recorded.name}' and sequence number "
         f"{task_id}, but the current execution is instead trying to call "
@@ -260,6 +279,13 @@ def _own_words(problem: str, task_id: int, method: str, recorded: Event, actual:
 
 
 # -- the replay -----------------------------------------------------------------------------------
+
+
+def _same_name(recorded: Event, actual: Event) -> bool:
+    """durabletask compares a sent event's name casefolded, every other name exactly."""
+    if recorded.kind == h.EVENT_SENT:
+        return str(actual.name).casefold() == str(recorded.name).casefold()
+    return actual.name == recorded.name
 
 
 class _Diverged(Exception):
@@ -398,7 +424,18 @@ class _Replay:
                 f"history recorded {recorded.kind} #{seq}; the code now makes {actual.kind}",
                 engine_problem="wrong-type",
             )
-        if recorded.kind != h.TIMER_CREATED and actual.name != recorded.name:
+        if recorded.kind == h.EVENT_SENT and actual.instance_id != recorded.instance_id:
+            raise self.diverge(
+                index,
+                "mismatch",
+                recorded,
+                actual,
+                location,
+                f"history recorded {recorded.kind} #{seq} to instance {recorded.instance_id!r}; "
+                f"the code now sends it to {actual.instance_id!r}",
+                engine_problem="wrong-target",
+            )
+        if recorded.kind != h.TIMER_CREATED and not _same_name(recorded, actual):
             raise self.diverge(
                 index,
                 "mismatch",

@@ -26,8 +26,8 @@ the next number as it does here; a Dapr optional timer (the sentinel behind an i
 converted event keeps the engine's event id and its position in the file, for the report.
 
 Every event kind the engines write is mapped: to an event, to nothing (bookkeeping such as
-``orchestratorCompleted``), or to a clear "not replayable here" error (entities,
-``sendEvent``); an unknown kind is an error naming it. Standard library only.
+``orchestratorCompleted``), or to a clear "not replayable here" error (entities, including
+``eventSent`` entity messages); an unknown kind is an error naming it. Standard library only.
 """
 
 from __future__ import annotations
@@ -279,7 +279,7 @@ _INFORMATIONAL = {
     "continueAsNew",
 }
 _NOT_REPLAYABLE = {
-    "eventSent": "send_event",
+    "eventSent": "send_event to an entity",
     "entityOperationSignaled": "signal_entity",
     "entityOperationCalled": "call_entity",
     "entityOperationCompleted": "call_entity",
@@ -316,6 +316,7 @@ _HANDLED = {
     "timerCreated",
     "timerFired",
     "eventRaised",
+    "eventSent",
 }
 KNOWN_KINDS = frozenset(_HANDLED | _INFORMATIONAL | set(_NOT_REPLAYABLE))
 _ENVELOPE = {"eventId", "event_id", "timestamp", "router"}
@@ -463,6 +464,9 @@ class _Converter:
                 continue
             if kind in _INFORMATIONAL:
                 continue
+            if kind == "eventSent" and not str(body.get("instanceId") or "").startswith("@"):
+                self.convert(kind, body, event_id, index)  # an entity message ("@...") is not
+                continue
             if kind in _NOT_REPLAYABLE:
                 raise HistoryFormatError(
                     f"{self.history.source}: event #{index} ({kind}) records {_NOT_REPLAYABLE[kind]}, "
@@ -542,6 +546,15 @@ class _Converter:
                 now,
                 seq=self.completed_seq("task", body.get("taskScheduledId")),
                 error=_failure(body.get("failureDetails")),
+            )
+        elif kind == "eventSent":  # send_event: a decision with no completion
+            event = Event(
+                h.EVENT_SENT,
+                now,
+                seq=self.decision_seq("task", int(event_id)),
+                name=body.get("name"),
+                instance_id=body.get("instanceId"),
+                data=_payload(body.get("input")),
             )
         elif kind == "eventRaised":
             event = Event(h.EVENT_RAISED, now, name=body.get("name"), data=_payload(body.get("input")))

@@ -390,6 +390,7 @@ class Worker:
             custom_status=result.custom_status,
         )
         self.store.create(record, result.tail, replace=record.parent_id is not None, owner=self.owner)
+        self._deliver_sent(result.tail)
         self._after_commit(record.instance_id)
 
     def _execute(
@@ -488,7 +489,16 @@ class Worker:
         if cached is not None and cached[1] is history:
             cached[1].extend(result.tail)
             cached[2].add(result.tail)
+        self._deliver_sent(result.tail)
         self._after_commit(record.instance_id)
+
+    def _deliver_sent(self, events: Sequence[Event]) -> None:
+        """durabletask ``send_event``, once the sending step is committed: the event goes to the
+        target's inbox (as ``raise-event`` puts it), or is dropped silently when the target does
+        not exist. The target is not run here (a one-way message), only its inbox filled."""
+        for event in events:
+            if event.kind == h.EVENT_SENT and event.instance_id and self.store.find(event.instance_id):
+                self.store.enqueue_event(event.instance_id, str(event.name), event.data)
 
     def _after_commit(self, instance_id: str) -> None:
         self.steps += 1
@@ -524,6 +534,7 @@ class Worker:
                 owner=self.owner,
             ),
         )
+        self._deliver_sent(result.tail)
         self._after_commit(record.instance_id)
 
     def _now(self, history: Sequence[Event]) -> datetime:
