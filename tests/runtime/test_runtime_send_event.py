@@ -186,3 +186,18 @@ def test_send_event_rejects_what_durabletask_rejects():
         reg, _ = _programs(name, target)
         record = Worker(reg, MemoryStore()).run("sender", None, instance_id="a")
         assert record.status == "failed" and record.error["type"] == "ValueError", record.error
+
+
+def test_an_entity_message_recorded_as_event_sent_stays_not_replayable(engine, tmp_path):
+    from wfcheck.runtime.importers import HistoryFormatError, load_histories
+
+    with open(engine["history"]) as handle:
+        raw = json.load(handle)
+    (first,) = [e for e in raw["events"] if "eventSent" in e][:1]
+    first["eventSent"]["instanceId"] = "@counter@x"  # Durable Functions' legacy entity shape
+    path = tmp_path / "entity.json"
+    path.write_text(json.dumps(raw))
+    with pytest.raises(HistoryFormatError, match="send_event to an entity"):
+        load_histories(str(path))
+    (converted,) = load_histories(engine["history"])
+    assert [e.instance_id for e in converted.events if e.kind == "event_sent"] == ["greeter", "nobody-home"]
