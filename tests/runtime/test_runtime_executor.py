@@ -249,6 +249,22 @@ def test_new_uuid_is_stable_across_replays():
     assert a.tail[1].input[0] != a.tail[1].input[1]
 
 
+def test_send_event_is_a_decision_with_a_number_and_no_completion():
+    def wf(ctx, target):
+        ctx.send_event(target, "ping", data={"n": 1})
+        return (yield ctx.call_activity("a"))
+
+    history = [
+        started("b"),
+        ev("event_sent", seq=1, name="ping", instance_id="b", data={"n": 1}),
+        sched(2, "a"),
+    ]
+    result = execute(wf, "i-1", history, [done(2, "x")])
+    assert result.output == "x"
+    first = execute(wf, "i-1", [], [started("b")])
+    assert [e.to_dict() for e in first.tail[1:]] == [e.to_dict() for e in history[1:]]
+
+
 def test_every_kind_is_exercised_here():
     # guard: the lists above cover each kind the history module defines
     kinds = DECISION_KINDS | INPUT_KINDS
@@ -263,6 +279,7 @@ def test_every_kind_is_exercised_here():
         "child_workflow_scheduled",
         "child_workflow_completed",
         "child_workflow_failed",
+        "event_sent",
         "continued_as_new",
         "workflow_completed",
         "workflow_failed",
