@@ -215,16 +215,33 @@ def import_module_from(spec: str) -> types.ModuleType:
     return importlib.import_module(spec)
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """``FILE_OR_MODULE:WORKFLOW`` -> (``FILE_OR_MODULE``, ``WORKFLOW``); a :class:`TargetError`
+    when either part is missing (a bare Windows drive letter is not a module)."""
+    module_spec, sep, attr = target.rpartition(":")
+    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
+        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    return module_spec, attr
+
+
+def absolute_target(target: str) -> str:
+    """The target with a file path made absolute (a module name stays as it is), so it names
+    the same code from any working directory."""
+    module_spec, sep, attr = target.rpartition(":")
+    if sep and (module_spec.endswith(".py") or "/" in module_spec or os.sep in module_spec):
+        return f"{os.path.abspath(module_spec)}:{attr}"
+    return target
+
+
 def load_target(target: str) -> tuple[Registry, str]:
     """``FILE_OR_MODULE:WORKFLOW`` -> the module's registry and the workflow's registered name.
 
     ``WORKFLOW`` is a module attribute (a Dapr-decorated or plain function) or a registered name.
     """
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr:
-        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
-    if len(module_spec) == 1 and module_spec.isalpha():  # a bare Windows drive letter
-        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    try:
+        module_spec, attr = split_target(target)
+    except TargetError as exc:
+        raise ValueError(str(exc)) from None
     from wfcheck.runtime import standins
     from wfcheck.runtime.codecs import codec_for_loaded_sdk
 
@@ -268,9 +285,7 @@ def load_target_checked(target: str) -> tuple[Registry, str]:
     """:func:`load_target`, with every way ``target`` can be wrong (no ``:WORKFLOW``, a
     missing file or module, a missing SDK, a syntax error, an exception while importing, an
     unknown workflow) raised as a one-line :class:`TargetError`."""
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
-        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    module_spec, attr = split_target(target)
     try:
         return load_target(target)
     except TargetError:
