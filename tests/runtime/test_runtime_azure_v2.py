@@ -1,6 +1,7 @@
 """Azure Functions v2 apps (``df.DFApp``): the decorators leave ``FunctionBuilder`` objects in
 the module; the loader finds the orchestrators and activities behind them under the names
-Azure registers, ignores HTTP starters, and ``wfcheck replay run`` runs the orchestrator."""
+Azure registers, ignores HTTP starters, and ``wfcheck replay run`` runs the orchestrator to the
+result the Azure SDK's own orchestrator executor gives (``azure_judge.py``)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import json
 import os
 
 import pytest
+from azure_judge import run as azure_run
 from click.testing import CliRunner
 
 from wfcheck.runtime.cli import replay
@@ -73,10 +75,12 @@ def test_replay_run_chains_the_activities(tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert "instance c1: completed" in result.output
-    assert 'output: "total 41.25"' in result.output
+    expected, expected_calls = azure_run(CHAINING, "chain_orders", ORDER)
+    assert expected == "total 41.25"
+    assert f"output: {json.dumps(expected)}" in result.output
     document = json.loads(
         CliRunner().invoke(replay, ["history", "c1", "--db", db, "--format", "json"]).output
     )
     events = document["instances"][0]["generations"]["0"]
     scheduled = [e["name"] for e in events if e["kind"] == "activity_scheduled"]
-    assert scheduled == ["price_order", "add_tax", "format_receipt"]
+    assert scheduled == expected_calls == ["price_order", "add_tax", "format_receipt"]
