@@ -66,6 +66,38 @@ def test_trigger_names_are_aliases(tmp_path):
     assert {"shout", "Shout"} <= set(registry.activities)
 
 
+def test_blueprint_functions_registered_on_the_app_are_found(tmp_path):
+    (tmp_path / "df_greetings_bp.py").write_text(
+        "import azure.durable_functions as df\n"
+        "bp = df.Blueprint()\n"
+        "@bp.orchestration_trigger(context_name='context')\n"
+        "def greet_all(context):\n"
+        "    names = context.get_input()\n"
+        "    return (yield context.task_all([context.call_activity('greet', n) for n in names]))\n"
+        "@bp.activity_trigger(input_name='name')\n"
+        "def greet(name):\n"
+        "    return 'hi ' + name\n"
+    )
+    app = tmp_path / "df_function_app.py"
+    app.write_text(
+        "import azure.durable_functions as df\n"
+        "from df_greetings_bp import bp\n"
+        "app = df.DFApp()\n"
+        "app.register_functions(bp)\n"
+    )
+    registry, name = load_target(f"{app}:greet_all")
+    assert name == "greet_all" and set(registry.activities) == {"greet"}
+    result = CliRunner().invoke(
+        replay,
+        ["run", f"{app}:greet_all", "--input", '["ann", "bob"]', "--db", ":memory:"],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    expected, calls = azure_run(str(tmp_path / "df_greetings_bp.py"), "greet_all", ["ann", "bob"])
+    assert expected == ["hi ann", "hi bob"] and calls == ["greet", "greet"]
+    assert f"output: {json.dumps(expected)}" in result.output
+
+
 def test_replay_run_chains_the_activities(tmp_path):
     db = str(tmp_path / "df.db")
     result = CliRunner().invoke(

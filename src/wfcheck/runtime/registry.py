@@ -11,7 +11,8 @@ and ``@app.activity_trigger`` leave an ``azure.functions`` ``FunctionBuilder`` i
 :func:`azure_function` finds the user's function in it (orchestrators are wrapped once more by
 ``Orchestrator.create``, which keeps the original as ``orchestrator_function``) and the name
 Azure registers it under (``get_function_name()``: the ``@app.function_name`` setting, else the
-Python name). HTTP starters and other triggers are ignored.
+Python name), also when they are registered on a ``DFApp`` from a ``df.Blueprint`` in
+another module. HTTP starters and other triggers are ignored.
 """
 
 from __future__ import annotations
@@ -213,6 +214,12 @@ def registry_for_module(module: types.ModuleType) -> Registry:
                 v for v in vars(value).values() if isinstance(getattr(v, "__dict__", None), dict)
                 and isinstance(v.__dict__.get("_wfcheck_registry"), Registry)
             )
+    for value in list(values):
+        # an Azure DFApp/Blueprint: its functions, including a blueprint's from another module
+        # (app.register_functions(bp) copies them)
+        builders = getattr(value, "_function_builders", None) if not callable(value) else None
+        if isinstance(builders, list):
+            values.extend(builders)
     for value in values:
         if isinstance(value, Registry):
             registry.merge(value)
