@@ -27,6 +27,7 @@ import os
 from wfcheck.runtime.history_check import CheckResult
 from wfcheck.runtime.importers import HistoryFormatError
 from wfcheck.runtime.importers import history_files as _history_files
+from wfcheck.runtime.registry import absolute_target
 from wfcheck.runtime.replay_check import check_path, format_text
 
 __all__ = ["HistoryReplayError", "assert_histories_replay", "history_files"]
@@ -56,10 +57,7 @@ def assert_histories_replay(
     Returns the results when all replay; raises :class:`HistoryReplayError` with the report
     when one diverges or cannot be read, and when ``path`` holds no history at all (an empty
     folder would otherwise pass silently)."""
-    module_spec, sep, attr = target.rpartition(":")
-    if sep and (module_spec.endswith(".py") or os.sep in module_spec or "/" in module_spec):
-        target = f"{os.path.abspath(module_spec)}:{attr}"
-    results = check_path(target, os.fspath(path), mode)
+    results = check_path(absolute_target(target), os.fspath(path), mode)
     if any(not result.ok for result in results):
         raise HistoryReplayError(format_text(results), results)
     return results

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 import click
 
 from wfcheck.runtime.errors import InstanceLeasedError, StoreError, TargetError
+from wfcheck.runtime.registry import absolute_target
 
 DEFAULT_DB = ".wfcheck-replay.db"
 EXIT_USAGE = 2
@@ -62,13 +63,6 @@ def _json_option(value: str | None, what: str, file: str | None = None, file_wha
     if value is None:
         return None
     return _parse_json(value, what)
-
-
-def _absolute_target(target: str) -> str:
-    module_spec, sep, attr = target.rpartition(":")
-    if sep and (module_spec.endswith(".py") or "/" in module_spec or os.sep in module_spec):
-        return f"{os.path.abspath(module_spec)}:{attr}"
-    return target
 
 
 def _load(target: str):
@@ -228,7 +222,7 @@ def run_command(
     from wfcheck.runtime.errors import NonDeterminismError
 
     workflow_input = _json_option(input_json, "--input", input_file, "--input-file")
-    target = _absolute_target(target)
+    target = absolute_target(target)
     registry, name = _load(target)
     worker = _worker(registry, _open(db), target, options)
     try:
@@ -260,7 +254,7 @@ def resume_command(instance: str, db: str, target: str | None, **options: Any) -
         record = _get(store, record.parent_id, db)
     if record.instance_id != instance:
         click.echo(f"{instance} is a child workflow: resuming its root {record.instance_id}")
-    target = _absolute_target(target) if target else record.target
+    target = absolute_target(target) if target else record.target
     if not target:
         raise click.UsageError(
             f"instance {record.instance_id!r} has no recorded FILE_OR_MODULE:WORKFLOW; pass --target"
@@ -405,7 +399,7 @@ def verify_command(
     from wfcheck.runtime.verify import verify
 
     workflow_input = _json_option(input_json, "--input", input_file, "--input-file")
-    target = _absolute_target(target)
+    target = absolute_target(target)
     _load(target)  # a usage error here is one line, before anything runs
     sys.exit(
         verify(
@@ -453,7 +447,7 @@ def check_command(target: str, history_path: str, mode: str, output_format: str)
     from wfcheck.runtime.replay_check import FORMATTERS, CheckUsageError, check_path, exit_code
 
     try:
-        results = check_path(_absolute_target(target), history_path, mode)
+        results = check_path(absolute_target(target), history_path, mode)
     except CheckUsageError as exc:
         click.echo(f"error: {exc}", err=True)
         sys.exit(2)

@@ -5,6 +5,14 @@ also collects functions registered with the real Dapr SDK: ``@wfr.workflow``/``@
 replace the function with a no-argument wrapper (``innerfn``) that *returns* the original and
 carries ``_dapr_alternate_name``; the original gets ``_workflow_registered`` or
 ``_activity_registered`` in its ``__dict__``. This module unwraps them without importing Dapr.
+
+It also collects Azure Functions v2 (``df.DFApp``) functions: ``@app.orchestration_trigger``
+and ``@app.activity_trigger`` leave an ``azure.functions`` ``FunctionBuilder`` in the module;
+:func:`azure_function` finds the user's function in it (orchestrators are wrapped once more by
+``Orchestrator.create``, which keeps the original as ``orchestrator_function``) and the name
+Azure registers it under (``get_function_name()``: the ``@app.function_name`` setting, else the
+Python name), also when they are registered on a ``DFApp`` from a ``df.Blueprint`` in
+another module. HTTP starters and other triggers are ignored.
 """
 
 from __future__ import annotations
@@ -47,6 +55,52 @@ def dapr_kind(obj: Any) -> str | None:
     if attrs.get("_activity_registered"):
         return "activity"
     return None
+
+
+_AZURE_KINDS = {"orchestrationTrigger": "workflow", "activityTrigger": "activity"}
+
+
+def azure_function(obj: Any) -> tuple[str, list[str], Callable[..., Any]] | None:
+    """For an Azure Functions v2 ``FunctionBuilder`` of an orchestrator or activity: its kind
+    (``"workflow"``/``"activity"``), the names it answers to (the function name, then a
+    different name given as ``orchestration=``/``activity=`` on the trigger) and a function the
+    runtime can call. ``None`` for anything else (HTTP starters included)."""
+    function = getattr(obj, "_function", None)
+    get_trigger = getattr(function, "get_trigger", None)
+    get_name = getattr(function, "get_function_name", None)
+    user = getattr(function, "_func", None)
+    if not callable(get_trigger) or not callable(get_name) or not callable(user):
+        return None
+    try:
+        trigger = get_trigger()
+        name = get_name()
+    except Exception:  # not the FunctionBuilder this was written against
+        return None
+    kind = _AZURE_KINDS.get(str(getattr(trigger, "type", "")))
+    if kind is None or not isinstance(name, str) or not name:
+        return None
+    names = [name]
+    alias = getattr(trigger, "orchestration" if kind == "workflow" else "activity", None)
+    if isinstance(alias, str) and alias and alias != name:
+        names.append(alias)
+    if kind == "workflow":
+        original = getattr(user, "orchestrator_function", user)
+        return kind, names, original if callable(original) else user
+    return kind, names, _azure_activity(user)
+
+
+def _azure_activity(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """An Azure activity takes only its input (the ``input_name`` parameter); the runtime calls
+    activities as ``fn(context, input)``."""
+
+    def activity(context: Any, value: Any) -> Any:
+        return fn(value)
+
+    activity.__name__ = getattr(fn, "__name__", "activity")
+    activity.__qualname__ = getattr(fn, "__qualname__", activity.__name__)
+    activity.__module__ = getattr(fn, "__module__", activity.__module__)
+    activity.__dict__["_wfcheck_azure_activity"] = fn
+    return activity
 
 
 class Registry:
@@ -160,6 +214,12 @@ def registry_for_module(module: types.ModuleType) -> Registry:
                 v for v in vars(value).values() if isinstance(getattr(v, "__dict__", None), dict)
                 and isinstance(v.__dict__.get("_wfcheck_registry"), Registry)
             )
+    for value in list(values):
+        # an Azure DFApp/Blueprint: its functions, including a blueprint's from another module
+        # (app.register_functions(bp) copies them)
+        builders = getattr(value, "_function_builders", None) if not callable(value) else None
+        if isinstance(builders, list):
+            values.extend(builders)
     for value in values:
         if isinstance(value, Registry):
             registry.merge(value)
@@ -167,6 +227,15 @@ def registry_for_module(module: types.ModuleType) -> Registry:
         captured = getattr(value, "__dict__", {}).get("_wfcheck_registry") if not callable(value) else None
         if isinstance(captured, Registry):
             registry.merge(captured)
+            continue
+        azure = azure_function(value) if callable(value) else None
+        if azure is not None:
+            azure_kind, names, fn = azure
+            for name in names:
+                if azure_kind == "workflow":
+                    registry.add_workflow(fn, name)
+                else:
+                    registry.add_activity(fn, name)
             continue
         kind = dapr_kind(value) if callable(value) else None
         version = getattr(unwrap_dapr(value), "__dict__", {}).get("_wfcheck_version") if kind else None
@@ -215,16 +284,33 @@ def import_module_from(spec: str) -> types.ModuleType:
     return importlib.import_module(spec)
 
 
+def split_target(target: str) -> tuple[str, str]:
+    """``FILE_OR_MODULE:WORKFLOW`` -> (``FILE_OR_MODULE``, ``WORKFLOW``); a :class:`TargetError`
+    when either part is missing (a bare Windows drive letter is not a module)."""
+    module_spec, sep, attr = target.rpartition(":")
+    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
+        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    return module_spec, attr
+
+
+def absolute_target(target: str) -> str:
+    """The target with a file path made absolute (a module name stays as it is), so it names
+    the same code from any working directory."""
+    module_spec, sep, attr = target.rpartition(":")
+    if sep and (module_spec.endswith(".py") or "/" in module_spec or os.sep in module_spec):
+        return f"{os.path.abspath(module_spec)}:{attr}"
+    return target
+
+
 def load_target(target: str) -> tuple[Registry, str]:
     """``FILE_OR_MODULE:WORKFLOW`` -> the module's registry and the workflow's registered name.
 
     ``WORKFLOW`` is a module attribute (a Dapr-decorated or plain function) or a registered name.
     """
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr:
-        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
-    if len(module_spec) == 1 and module_spec.isalpha():  # a bare Windows drive letter
-        raise ValueError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    try:
+        module_spec, attr = split_target(target)
+    except TargetError as exc:
+        raise ValueError(str(exc)) from None
     from wfcheck.runtime import standins
     from wfcheck.runtime.codecs import codec_for_loaded_sdk
 
@@ -235,6 +321,13 @@ def load_target(target: str) -> tuple[Registry, str]:
     registry.merge(captured)
     registry.codec = codec_for_loaded_sdk(registry.converter)
     value = getattr(module, attr, None)
+    azure = azure_function(value) if value is not None else None
+    if azure is not None and azure[0] == "workflow":
+        return registry, azure[1][0]
+    if azure is not None or callable(getattr(getattr(value, "_function", None), "get_trigger", None)):
+        # an Azure activity, HTTP starter or other non-orchestrator function
+        registry.get_workflow(attr)
+        return registry, attr
     if value is not None and callable(value) and not isinstance(value, Registry):
         name = function_name(value)
         if not registry.has_workflow(name):
@@ -268,9 +361,7 @@ def load_target_checked(target: str) -> tuple[Registry, str]:
     """:func:`load_target`, with every way ``target`` can be wrong (no ``:WORKFLOW``, a
     missing file or module, a missing SDK, a syntax error, an exception while importing, an
     unknown workflow) raised as a one-line :class:`TargetError`."""
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
-        raise TargetError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
+    module_spec, attr = split_target(target)
     try:
         return load_target(target)
     except TargetError:

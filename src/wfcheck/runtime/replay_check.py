@@ -11,9 +11,10 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from wfcheck.runtime.errors import TargetError
 from wfcheck.runtime.history_check import MODES, CheckResult, Divergence, check_history
 from wfcheck.runtime.importers import TEMPORAL, HistoryFormatError, history_files, load_histories
-from wfcheck.runtime.registry import Registry, import_module_from, load_target
+from wfcheck.runtime.registry import Registry, import_module_from, load_target, split_target
 
 OUTPUT_FORMATS = ("text", "json", "github")
 
@@ -23,10 +24,10 @@ class CheckUsageError(ValueError):
 
 
 def _split_target(target: str) -> tuple[str, str]:
-    module_spec, sep, attr = target.rpartition(":")
-    if not sep or not module_spec or not attr or (len(module_spec) == 1 and module_spec.isalpha()):
-        raise CheckUsageError(f"expected FILE_OR_MODULE:WORKFLOW, got {target!r}")
-    return module_spec, attr
+    try:
+        return split_target(target)
+    except TargetError as exc:
+        raise CheckUsageError(str(exc)) from None
 
 
 class _Target:
