@@ -116,3 +116,24 @@ def test_replay_run_chains_the_activities(tmp_path):
     events = document["instances"][0]["generations"]["0"]
     scheduled = [e["name"] for e in events if e["kind"] == "activity_scheduled"]
     assert scheduled == expected_calls == ["price_order", "add_tax", "format_receipt"]
+
+
+def test_an_activity_passed_as_its_function_object_is_called_by_its_azure_name(tmp_path):
+    app = tmp_path / "df_by_object.py"
+    app.write_text(
+        "import azure.durable_functions as df\n"
+        "app = df.DFApp()\n"
+        "@app.activity_trigger(input_name='n')\n"
+        "def double(n):\n"
+        "    return n * 2\n"
+        "@app.orchestration_trigger(context_name='context')\n"
+        "def doubler(context):\n"
+        "    return (yield context.call_activity(double, context.get_input()))\n"
+    )
+    result = CliRunner().invoke(
+        replay, ["run", f"{app}:doubler", "--input", "21", "--db", ":memory:"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    expected, calls = azure_run(str(app), "doubler", 21)
+    assert expected == 42 and calls == ["double"]
+    assert f"output: {json.dumps(expected)}" in result.output

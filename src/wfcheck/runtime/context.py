@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TYPE_CHECKING, Any, Callable
 
+from wfcheck.runtime.azure_apps import azure_function
 from wfcheck.runtime.tasks import Task, WhenAllTask, WhenAnyTask, when_all, when_any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,10 +59,16 @@ def caller_location() -> str | None:
 
 
 def function_name(target: Any) -> str:
-    """The registered name of an activity/workflow given as a name, a Dapr-decorated function
-    (whose ``_dapr_alternate_name`` holds the name) or a plain function."""
+    """The registered name of an activity/workflow given as a name, an Azure v2 function, a
+    Dapr-decorated function (whose ``_dapr_alternate_name`` holds the name) or a plain function."""
     if isinstance(target, str):
         return target
+    azure = azure_function(target)
+    if azure is not None:
+        # An Azure Functions v2 function passed by object: the SDK schedules it under its
+        # builder's `_name` (the Python name), as `DurableOrchestrationContext` does.
+        sdk_name = getattr(target._function, "_name", None)
+        return sdk_name if isinstance(sdk_name, str) and sdk_name else azure[1][0]
     alternate = getattr(target, "_dapr_alternate_name", None)
     if isinstance(alternate, str):
         return alternate
