@@ -255,26 +255,20 @@ def engine_words(
 
 
 def _own_words(problem: str, task_id: int, method: str, recorded: Event, actual: Event | None) -> str:
+    """The engine's verdict in wfcheck's words, when its SDK cannot phrase it."""
+    now = _METHOD.get(actual.kind, actual.kind) if actual is not None else None
     if problem == "missing-call":
-        return (
-            f"A previous execution called {method} with ID={task_id}, but the current execution "
-            "doesn't have this action with this ID."
-        )
-    if problem == "wrong-type" and actual is not None:
-        return (
-            f"A previous execution called {method} with ID={task_id}, but the current execution "
-            f"is instead trying to call {_METHOD.get(actual.kind, actual.kind)}."
-        )
+        return f"history has {method} as task {task_id}; the code makes no such call any more"
+    if problem == "wrong-type":
+        return f"history has {method} as task {task_id}; the code now makes {now} there"
     if problem == "wrong-target" and actual is not None:
         return (
-            f"A previous execution called {method} with target instance ID='{recorded.instance_id}' "
-            f"and sequence number {task_id}, but the current execution is instead targeting "
-            f"instance ID='{actual.instance_id}'."
+            f"history has {method} as task {task_id} for instance '{recorded.instance_id}'; "
+            f"the code now targets '{actual.instance_id}'"
         )
     return (
-        f"A previous execution called {method} with name='{recorded.name}' and sequence number "
-        f"{task_id}, but the current execution is instead trying to call "
-        f"{actual.name if actual else None}."
+        f"history has {method} '{recorded.name}' as task {task_id}; the code now calls "
+        f"'{actual.name if actual is not None else None}' there"
     )
 
 
