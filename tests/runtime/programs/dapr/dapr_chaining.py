@@ -1,4 +1,6 @@
-"""Task chaining (Dapr style: a WorkflowRuntime, decorators, a main() that starts it)."""
+"""Task chaining (Dapr style: a WorkflowRuntime, decorators, a main() that starts it): a parcel's
+weight is normalised, priced and rounded, each activity feeding the next; a failure is logged
+by a compensating activity and re-raised."""
 
 import dapr.ext.workflow as wf
 
@@ -6,43 +8,43 @@ wfr = wf.WorkflowRuntime()
 
 
 @wfr.workflow(name="chaining")
-def chaining_workflow(ctx: wf.DaprWorkflowContext, wf_input: int):
+def parcel_pricing(ctx: wf.DaprWorkflowContext, grams: int):
     try:
-        result1 = yield ctx.call_activity(step1, input=wf_input)
-        result2 = yield ctx.call_activity(step2, input=result1)
-        result3 = yield ctx.call_activity(step3, input=result2)
-    except Exception as e:
-        yield ctx.call_activity(error_handler, input=str(e))
+        kilos = yield ctx.call_activity(to_kilos, input=grams)
+        price = yield ctx.call_activity(price_for, input=kilos)
+        rounded = yield ctx.call_activity(round_up, input=price)
+    except Exception as failure:
+        yield ctx.call_activity(log_failure, input=str(failure))
         raise
-    return [result1, result2, result3]
+    return {"kilos": kilos, "price": price, "charged": rounded}
 
 
-@wfr.activity(name="step10")
-def step1(ctx, activity_input):
-    return activity_input + 1
+@wfr.activity(name="to_kilos")
+def to_kilos(ctx, grams):
+    return grams / 1000
 
 
-@wfr.activity(name="step20")
-def step2(ctx, activity_input):
-    return activity_input * 2
-
-
-@wfr.activity(name="step30")
-def step3(ctx, activity_input):
-    return activity_input ^ 2
+@wfr.activity(name="price")
+def price_for(ctx, kilos):
+    return 4.5 + 12 * kilos
 
 
 @wfr.activity
-def error_handler(ctx, error):
-    print(f"Executing error handler: {error}.")
+def round_up(ctx, price):
+    return -(-int(price * 100) // 50) * 50 / 100
+
+
+@wfr.activity
+def log_failure(ctx, message):
+    print(f"pricing failed: {message}")
 
 
 def main():
     wfr.start()
     client = wf.DaprWorkflowClient()
-    instance_id = client.schedule_new_workflow(workflow=chaining_workflow, input=42)
+    instance_id = client.schedule_new_workflow(workflow=parcel_pricing, input=42)
     state = client.wait_for_workflow_completion(instance_id)
-    print(f"Workflow completed! Status: {state.runtime_status}, output: {state.serialized_output}")
+    print(f"{state.runtime_status}: {state.serialized_output}")
     wfr.shutdown()
 
 

@@ -1,4 +1,5 @@
-"""Human approval with a timeout: a dataclass order, an approval event or a 24 h timer."""
+"""Approval with a deadline: a dataclass expense claim above a limit waits for a manager's
+decision event or a 24 h timer, whichever comes first."""
 
 from dataclasses import dataclass
 from datetime import timedelta
@@ -9,39 +10,38 @@ wfr = wf.WorkflowRuntime()
 
 
 @dataclass
-class Order:
+class Claim:
     cost: float
     product: str
     quantity: int
 
 
 @wfr.workflow(name="purchase_order_wf")
-def purchase_order_workflow(ctx: wf.DaprWorkflowContext, order: Order):
-    if order.cost < 1000:
-        return "Auto-approved"
-    yield ctx.call_activity(send_approval_request, input=order)
-    approval_event = ctx.wait_for_external_event("approval_received")
-    timeout_event = ctx.create_timer(timedelta(hours=24))
-    winner = yield wf.when_any([approval_event, timeout_event])
-    if winner == timeout_event:
-        return "Cancelled"
-    yield ctx.call_activity(place_order, input=order)
-    approval = approval_event.get_result()
-    return f"Approved by '{approval['approver']}' for {order.quantity} x {order.product}"
+def expense_claim(ctx: wf.DaprWorkflowContext, claim: Claim):
+    if claim.cost * claim.quantity <= 500:
+        return f"{claim.product}: within the limit"
+    yield ctx.call_activity(notify_manager, input=claim)
+    decision = ctx.wait_for_external_event("approval_received")
+    deadline = ctx.create_timer(timedelta(hours=24))
+    first = yield wf.when_any([decision, deadline])
+    if first is deadline:
+        return f"{claim.product}: expired without a decision"
+    receipt = yield ctx.call_activity(book_expense, input=claim)
+    return f"{receipt}, signed off by {decision.get_result()['approver']}"
 
 
 @wfr.activity
-def send_approval_request(_, order: Order) -> None:
-    print(f"*** Requesting approval from user for order: {order.product}")
+def notify_manager(_, claim: Claim) -> None:
+    print(f"manager asked about {claim.product} ({claim.cost})")
 
 
 @wfr.activity
-def place_order(_, order: Order) -> None:
-    print(f"*** Placing order: {order.product}")
+def book_expense(_, claim: Claim) -> str:
+    return f"booked {claim.quantity} x {claim.product} at {claim.cost:.2f}"
 
 
 if __name__ == "__main__":
     wfr.start()
     client = wf.DaprWorkflowClient()
-    instance_id = client.schedule_new_workflow(purchase_order_workflow, input=Order(2000, "MyProduct", 1))
-    client.raise_workflow_event(instance_id, "approval_received", data={"approver": "Me"})
+    instance_id = client.schedule_new_workflow(expense_claim, input=Claim(2000, "laptop", 1))
+    client.raise_workflow_event(instance_id, "approval_received", data={"approver": "dana"})

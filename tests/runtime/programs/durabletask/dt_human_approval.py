@@ -1,4 +1,5 @@
-"""Human approval: a dataclass order, an approval event (data_type=) or a 24 h timeout."""
+"""Approval with a deadline: a dataclass purchase above a limit waits for a typed decision
+event (data_type=) or a 24 h timer; the worker and client start at import."""
 
 import os
 from dataclasses import dataclass
@@ -19,32 +20,32 @@ class Approval:
     approver: str
 
 
-def send_approval_request(_: task.ActivityContext, order: Order) -> None:
-    print(f"*** Sending approval request for order: {order.product}")
+def ask_buyer(_: task.ActivityContext, order: Order) -> None:
+    print(f"buyer asked to confirm {order.quantity} x {order.product}")
 
 
-def place_order(_: task.ActivityContext, order: Order) -> str:
-    return f"placed {order.quantity} x {order.product}"
+def reserve_budget(_: task.ActivityContext, order: Order) -> str:
+    return f"reserved {order.cost * order.quantity:.0f} for {order.product}"
 
 
 def purchase_order_workflow(ctx: task.OrchestrationContext, order: Order):
-    if order.cost < 1000:
-        return "Auto-approved"
-    yield ctx.call_activity(send_approval_request, input=order)
-    approval_event = ctx.wait_for_external_event("approval_received", data_type=Approval)
-    timeout_event = ctx.create_timer(timedelta(hours=24))
-    winner = yield task.when_any([approval_event, timeout_event])
-    if winner == timeout_event:
-        return "Cancelled"
-    placed = yield ctx.call_activity(place_order, input=order)
-    return f"{placed}, approved by '{approval_event.get_result().approver}'"
+    if order.cost * order.quantity <= 500:
+        return f"{order.product}: no sign-off needed"
+    yield ctx.call_activity(ask_buyer, input=order)
+    decision = ctx.wait_for_external_event("approval_received", data_type=Approval)
+    deadline = ctx.create_timer(timedelta(hours=24))
+    first = yield task.when_any([decision, deadline])
+    if first is deadline:
+        return f"{order.product}: no decision in time"
+    reserved = yield ctx.call_activity(reserve_budget, input=order)
+    return f"{reserved}; decided by {decision.get_result().approver}"
 
 
 host = os.getenv("DURABLETASK_HOST", "localhost:4001")
 with worker.TaskHubGrpcWorker(host_address=host) as w:
     w.add_orchestrator(purchase_order_workflow)
-    w.add_activity(send_approval_request)
-    w.add_activity(place_order)
+    w.add_activity(ask_buyer)
+    w.add_activity(reserve_budget)
     w.start()
     c = client.TaskHubGrpcClient(host_address=host)
     instance_id = c.schedule_new_orchestration(purchase_order_workflow, input=Order(2000, "MyProduct", 2))

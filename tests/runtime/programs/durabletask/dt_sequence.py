@@ -1,25 +1,26 @@
-"""Activity sequence; the worker and client are built and started at import (as the examples)."""
+"""Activity sequence; the worker and client are built and started at import, the way the
+durabletask examples do it: three stops of a delivery route, each a separate activity."""
 
 import os
 
 from durabletask import client, task, worker
 
 
-def hello(ctx: task.ActivityContext, name: str) -> str:
-    return f"Hello {name}!"
+def arrive(ctx: task.ActivityContext, stop: str) -> str:
+    return f"arrived at {stop}"
 
 
 def sequence(ctx: task.OrchestrationContext, _):
-    result1 = yield ctx.call_activity(hello, input="Tokyo")
-    result2 = yield ctx.call_activity(hello, input="Seattle")
-    result3 = yield ctx.call_activity(hello, input="London")
-    return [result1, result2, result3]
+    log = []
+    for stop in ("depot", "market", "harbour"):
+        log.append((yield ctx.call_activity(arrive, input=stop)))
+    return log
 
 
 host = os.getenv("DURABLETASK_HOST", "localhost:4001")
 with worker.TaskHubGrpcWorker(host_address=host) as w:
     w.add_orchestrator(sequence)
-    w.add_activity(hello)
+    w.add_activity(arrive)
     w.start()
     c = client.TaskHubGrpcClient(host_address=host)
     instance_id = c.schedule_new_orchestration(sequence)
