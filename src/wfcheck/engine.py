@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, cast
 
 from wfcheck.collector import tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots
-from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec, using_specs
+from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, using_specs
 
 # Re-exported: callers of the engine have always found these here.
 from wfcheck.results import FileResult as FileResult
@@ -104,8 +104,8 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
     from wfcheck.analysis.checker import summarize
     from wfcheck.analysis.project import ProjectIndex
 
-    def summarizer(target: Target, framework: FrameworkSpec) -> Summary:
-        return summarize(target, framework, settings.catalog, settings.enabled, project)
+    def summarizer(target: Target) -> tuple[Summary, list[Target]]:
+        return summarize(target, settings.catalog, settings.enabled, project)
 
     project = ProjectIndex(
         find_project_roots(paths, settings.src),
