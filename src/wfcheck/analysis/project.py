@@ -69,6 +69,7 @@ class ModuleFacts:
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
+        self._may_trust: bool | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -77,6 +78,14 @@ class ModuleFacts:
         if self._words is None:
             self._words = frozenset(_WORDS.findall(self.text))
         return self._words
+
+    @property
+    def may_trust(self) -> bool:
+        """Can any line of the module carry `# wfcheck: trusted`? (A text search, so most
+        modules need no comment table to answer.)"""
+        if self._may_trust is None:
+            self._may_trust = _TRUSTED.search(self.text) is not None
+        return self._may_trust
 
     @property
     def positions(self) -> Positions:
@@ -595,6 +604,9 @@ class ProjectIndex:
         """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
         if self.allowed(f"{facts.name}.{qualname}"):
             return True
+        if not facts.may_trust:
+            # No such comment anywhere in the module: no position or comment table needed.
+            return False
         anchor = node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
         comment = facts.comments.get(facts.positions[anchor].start.line, "")
         return bool(_TRUSTED.search(comment))
