@@ -11,10 +11,15 @@ from pathlib import Path
 import libcst as cst
 import pytest
 from helpers import cli_runner, settings
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    WhitespaceInclusivePositionProvider,
+)
 
 from wfcheck.analysis.diagnose import diagnose_source
-from wfcheck.analysis.positions import Positions, parent_map
+from wfcheck.analysis.positions import Positions, _statement_lines, parent_map
 from wfcheck.analysis.walk import children, walk
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
@@ -95,11 +100,48 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
     expected_parents = wrapper.resolve(ParentNodeProvider)
     parents = parent_map(module)
     assert parents == dict(expected_parents)
-    # Looked up in file order (statements generated as far as needed) and in reverse.
+    text = parse_source(path.read_bytes())[0]
+    # Looked up in file order (statements generated as far as needed) and in reverse; lines
+    # counted by code generation, and from the stdlib parser's line numbers.
     for order in (list, lambda nodes: list(reversed(list(nodes)))):
-        positions = Positions(module, parents)
-        for node in order(expected_positions):
-            assert positions[node] == expected_positions[node], node
+        for source in (None, text):
+            positions = Positions(module, parents, source)
+            for node in order(expected_positions):
+                assert positions[node] == expected_positions[node], node
+            if source is not None and _statement_lines(module, source):
+                # The stdlib parser's lines were used, not replaced by counted ones.
+                assert positions._hinted != {}
+
+
+TRICKY_LAYOUTS = [
+    "# header\n\nimport os; import sys\n\n\n# lead\n@deco  # c\n# between\n@other(1)\n"
+    "\ndef f():\n\treturn 1\n\n# footer\n",
+    "x = 1\r\n\x0c\r\nclass A:\r\n    y = 'é'  # é\r\n\r\n    def m(self): pass\r\n",
+    "a = 1\rb = (\r 2)\r",
+    "if x:\n    pass\nelif y:\n    pass\nelse:\n    z = \\\n        3\nz = 4",
+    "\x0cdef g():\n\x0c    return '''a\nb'''\n\n\n@(lambda f: f)\ndef h(): ...\n",
+    "try:\n    pass\nexcept* E:\n    pass\nasync def k():\n    async with a: pass\n",
+    "",
+    "# only a comment",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY_LAYOUTS)
+def test_statement_lines_from_the_stdlib_parser_match_libcst(source: str) -> None:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(module, parent_map(module), source)
+    for node in reversed(list(expected)):
+        assert positions[node] == expected[node], node
+    # Where each statement's code starts: its leading blank and comment lines included.
+    starts = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+        WhitespaceInclusivePositionProvider
+    )
+    hinted = _statement_lines(module, source)
+    if "@(" not in source:
+        assert set(hinted) == set(module.body)
+    for top, line in hinted.items():
+        assert line == starts[top].start.line
 
 
 # -- cache and parallelism ------------------------------------------------------------------

@@ -35,6 +35,9 @@ from wfcheck.suppression import comments_by_line, parse_line_suppression, suppre
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
+# What every comment a check reads contains: suppressions (`noqa`, in any case, and
+# `wfcheck: ignore`) and `# wfcheck: trusted`.
+_DIRECTIVE = re.compile(r"noqa|wfcheck", re.IGNORECASE)
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
@@ -90,7 +93,7 @@ class ModuleFacts:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self.parents)
+            self._positions = Positions(self.module, self.parents, self.text)
         return self._positions
 
     @property
@@ -102,8 +105,12 @@ class ModuleFacts:
 
     @property
     def comments(self) -> dict[int, str]:
+        """The module's comments by line. Only comments naming `noqa` or `wfcheck` mean
+        anything to a check, so a module whose text has neither word is not tokenised."""
         if self._comments is None:
-            self._comments = comments_by_line(self.text)
+            self._comments = (
+                comments_by_line(self.text) if _DIRECTIVE.search(self.text) is not None else {}
+            )
         return self._comments
 
     def line_suppresses(self, line: int, code: str) -> bool:
