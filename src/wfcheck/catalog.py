@@ -40,6 +40,8 @@ _RULE_KEYS = {
     "docs",
     "snippets",
     "messages",
+    "frameworks",
+    "flags",
 }
 _DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
 
@@ -97,6 +99,10 @@ class Rule:
     # Structural rules: one message per kind of finding, chosen by the finding's key
     # (its `qualified`); `message` is the one for any other key.
     messages: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The engines the rule applies to (an API rule: those its APIs name, unless it says).
+    frameworks: tuple[str, ...] = FRAMEWORKS
+    # What it flags, in a phrase (the README's rule table); the summary when empty.
+    flags: str = ""
 
     def message_for(self, key: str) -> str:
         return self.messages.get(key, self.message)
@@ -300,6 +306,13 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
     messages = _string_table(data, "messages", where)
+    named = set(_strings(data, "frameworks", where)) if "frameworks" in data else None
+    if named is not None and (not named or named - set(FRAMEWORKS)):
+        raise CatalogError(f"{where}: 'frameworks' must name some of {', '.join(FRAMEWORKS)}")
+    applies = named if named is not None else {f for api in apis for f in api.frameworks} or set(FRAMEWORKS)
+    flags = data.get("flags", "")
+    if not isinstance(flags, str):
+        raise CatalogError(f"{where}: 'flags' must be a string")
     snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
@@ -328,6 +341,8 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         invalid=invalid,
         source=source,
         messages=messages,
+        frameworks=tuple(f for f in FRAMEWORKS if f in applies),
+        flags=flags,
     )
 
 
