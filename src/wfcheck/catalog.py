@@ -457,8 +457,13 @@ class FixCatalog:
     rows: tuple[FixRow, ...]
     no_fix: Mapping[str, str]
     versioning: Mapping[str, str]
-    # Rules whose value moves into a generated activity when no API rewrite applies.
-    extractable: frozenset[str] = frozenset()
+    # Rules whose value moves into a generated activity when no API rewrite applies, and the
+    # verb the activity's name starts with.
+    extractable: Mapping[str, str] = field(default_factory=dict)
+    # Rules whose fix replaces a value: no fix under a replay guard.
+    replaces_value: frozenset[str] = frozenset()
+    # Rules whose fixes are the same whatever the engine: offered when it is a guess.
+    engine_free: frozenset[str] = frozenset()
 
     def row(self, code: str, qualified: str, case: str) -> FixRow | None:
         for row in self.rows:
@@ -509,7 +514,9 @@ def load_fix_catalog() -> FixCatalog:
         tuple(rows),
         dict(data.get("no_fix", {})),
         dict(data.get("versioning", {})),
-        frozenset(data.get("extractable", ())),
+        dict(data.get("extractable", {})),
+        frozenset(data.get("replaces_value", ())),
+        frozenset(data.get("engine_free", ())),
     )
 
 
