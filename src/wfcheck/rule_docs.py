@@ -36,6 +36,8 @@ def render_rule(rule: Rule, level: int = 1) -> str:
     out = [f"{title_mark} {rule.name} ({rule.code})", "", rule.summary, ""]
     if not rule.default:
         out += [f"Not enabled by default: turn it on with `--extend-select {rule.code}`.", ""]
+    if rule.frameworks != FRAMEWORKS:
+        out += ["Applies to " + ", ".join(f"`{name}`" for name in rule.frameworks) + " only.", ""]
     for key, title in _SECTIONS:
         if key == "example":
             text = rule.example
