@@ -219,19 +219,18 @@ def interface_digest(path: str, data: bytes) -> str | None:
     statement_start = True
     for index, token in enumerate(tokens):
         kind = token.type
-        if kind == tokenize.ENDMARKER:
-            parts.append("END")
-            continue
-        if kind == tokenize.NEWLINE:
-            # Where a line ends depends on the comment after it: the kind is enough.
-            parts.append("NEWLINE")
-            statement_start = True
+        if kind in (tokenize.ENDMARKER, tokenize.DEDENT, tokenize.NEWLINE):
+            # Where a line ends depends on the comment after it, and the end of the file (where
+            # the last dedents are) on the comment lines before it: the kind is enough.
+            parts.append(str(kind))
+            statement_start = kind != tokenize.ENDMARKER
             continue
         if kind == tokenize.STRING and statement_start and _bare_string(tokens, index):
-            parts.append(f"DOC {token.start} {token.end}")
+            # Nothing follows it on its last line: the rows it spans are what counts.
+            parts.append(f"DOC {token.start} {token.end[0]}")
             continue
         if kind != tokenize.COMMENT:
-            statement_start = kind in (tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING)
+            statement_start = kind in (tokenize.INDENT, tokenize.ENCODING)
         parts.append(f"{kind} {token.string!r} {token.start} {token.end}")
     return digest("\n".join(parts).encode())
 
