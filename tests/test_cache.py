@@ -6,6 +6,8 @@ Every cached run's results equal a run without the cache."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +271,24 @@ def test_the_interface_digest_ignores_only_what_no_dependent_reads(
         assert second is None
     else:
         assert first is not None and (first == second) == same
+
+
+def test_two_runs_at_once_share_the_cache(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(WORKFLOWS, 40):
+        (project / "app" / f"flow{n}.py").write_text(WORKFLOW.format(n=n))
+    _age(*(project / "app").glob("*.py"))
+    command = [
+        sys.executable, "-m", "wfcheck", "check", "--cache-dir", str(project / ".cache"),
+        str(project),
+    ]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parent.parent / "src")}
+    runs = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for _ in range(3)
+    ]
+    for run in runs:
+        out, err = run.communicate(timeout=120)
+        assert run.returncode == 0, out + err
+        assert "Traceback" not in err and "warning" not in err
+    runs_after, checked = _run(project, monkeypatch)
+    assert checked == [] and sum(r.from_cache for r in runs_after) == 42
