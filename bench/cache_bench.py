@@ -10,7 +10,8 @@ generated project (bench/dense.py), each command in a fresh process:
 - comment: after a comment-only edit of `common/shared0.py` (imported by every package's
   helpers, so by every workflow): a trailing comment on one of its lines;
 - docstring: after a docstring edit of the same module (same lines);
-- effect: after an edit that adds `datetime.datetime.now()` to a pure function there;
+- effect: after an edit that adds `datetime.datetime.now()` to a pure function there
+  (`--no-effect` skips it: on a large tree it rechecks most of it);
 - ten warm / ten cold: `wfcheck check F1 .. F10` (as pre-commit runs it) after editing ten
   workflow modules, with the warm cache of the whole tree and with an empty one;
 - the cache's size on disk after the runs.
@@ -64,7 +65,7 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def bench(src: str, template: Path, work: Path, jobs: int) -> None:
+def bench(src: str, template: Path, work: Path, jobs: int, effect: bool = True) -> None:
     tree = work / "tree"
     shutil.copytree(template, tree)
     cache = work / "cache"
@@ -81,10 +82,11 @@ def bench(src: str, template: Path, work: Path, jobs: int) -> None:
     show("comment", run(src, [*common, "."], tree))
     edit(shared, "arithmetic and formatting", "arithmetic, formatting")
     show("docstring", run(src, [*common, "."], tree))
-    clock = "    result = result + datetime.datetime.now().second\n"
-    edit(shared, "    return result\n", clock + "    return result\n")
-    show("effect", run(src, [*common, "."], tree))
-    show("warm", run(src, [*common, "."], tree))
+    if effect:
+        clock = "    result = result + datetime.datetime.now().second\n"
+        edit(shared, "    return result\n", clock + "    return result\n")
+        show("effect", run(src, [*common, "."], tree))
+        show("warm", run(src, [*common, "."], tree))
     flows = sorted(str(p.relative_to(tree)) for p in tree.glob("pkg*/flows*.py"))[::7][:10]
     for name in flows:
         with open(tree / name, "a", encoding="utf-8") as handle:
@@ -101,6 +103,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--src", action="append", default=[], help="wfcheck sources to run")
+    parser.add_argument("--no-effect", action="store_true", help="skip the effect edit (a large recheck)")
     args = parser.parse_args()
     sources = [str(Path(s).resolve()) for s in args.src] or [str(HERE.parent / "src")]
     work = Path(tempfile.mkdtemp(prefix="wfcheck-cache-"))
@@ -108,7 +111,7 @@ def main() -> int:
         template = work / "template"
         generate(template, args.modules, args.seed)
         for number, src in enumerate(sources):
-            bench(src, template, work / str(number), args.jobs)
+            bench(src, template, work / str(number), args.jobs, not args.no_effect)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
