@@ -437,6 +437,10 @@ class ProjectIndex:
         if found is None:
             return None
         facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+            made_by = self.class_of(node.func, facts.index.module_scope, facts)
+            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
