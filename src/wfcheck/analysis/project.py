@@ -47,6 +47,9 @@ from wfcheck.suppression import comments_by_line, parse_line_suppression, suppre
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
+# What every comment a check reads contains: suppressions (`noqa`, in any case, and
+# `wfcheck: ignore`) and `# wfcheck: trusted`.
+_DIRECTIVE = re.compile(r"noqa|wfcheck", re.IGNORECASE)
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
@@ -63,6 +66,8 @@ class ModuleFacts:
         module: cst.Module,
         returns: dict[str, str] | None = None,
         origin_of: Callable[[str], str | None] | None = None,
+        *,
+        specs: Sequence[FrameworkSpec],
     ):
         self.path = path
         real = real_path(path)
@@ -78,13 +83,16 @@ class ModuleFacts:
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]
         self.resolver = Resolver(returns)
-        self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
+        self.units, self.activities = WorkflowFinder(
+            self.index, self.resolver, origin_of, specs=specs
+        ).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions: Positions | None = None
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
+        self._may_trust: bool | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -95,9 +103,17 @@ class ModuleFacts:
         return self._words
 
     @property
+    def may_trust(self) -> bool:
+        """Can any line of the module carry `# wfcheck: trusted`? (A text search, so most
+        modules need no comment table to answer.)"""
+        if self._may_trust is None:
+            self._may_trust = _TRUSTED.search(self.text) is not None
+        return self._may_trust
+
+    @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self.parents)
+            self._positions = Positions(self.module, self.parents, self.text)
         return self._positions
 
     @property
@@ -109,8 +125,12 @@ class ModuleFacts:
 
     @property
     def comments(self) -> dict[int, str]:
+        """The module's comments by line. Only comments naming `noqa` or `wfcheck` mean
+        anything to a check, so a module whose text has neither word is not tokenised."""
         if self._comments is None:
-            self._comments = comments_by_line(self.text)
+            self._comments = (
+                comments_by_line(self.text) if _DIRECTIVE.search(self.text) is not None else {}
+            )
         return self._comments
 
     def line_suppresses(self, line: int, code: str) -> bool:
@@ -260,7 +280,12 @@ class ProjectIndex:
         summarizer: Summarizer,
         returns: dict[str, str] | None = None,
         allowed: Callable[[str], bool] = lambda qualified: False,
+        *,
+        specs: Sequence[FrameworkSpec],
     ) -> None:
+        # The run's engines (configuration can restrict and extend them): what every module's
+        # workflow detection applies.
+        self.specs = tuple(specs)
         self.returns = returns or {}
         # `allowed-api`: qualified names the team vouches for, like `# wfcheck: trusted`.
         self.allowed = allowed
@@ -348,7 +373,8 @@ class ProjectIndex:
         if cached is not None:
             self._forget(cached)
         facts = ModuleFacts(
-            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+            display, name, is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
         )
         self._by_file[key] = facts
         return facts
@@ -391,7 +417,8 @@ class ProjectIndex:
             return None
         self.modules_parsed += 1
         facts = ModuleFacts(
-            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+            display, name, is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
         )
         self._by_file[key] = facts
         return facts
@@ -485,6 +512,10 @@ class ProjectIndex:
         if found is None:
             return None
         facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+            made_by = self.class_of(node.func, facts.index.module_scope, facts)
+            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
@@ -670,6 +701,9 @@ class ProjectIndex:
         """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
         if self.allowed(f"{facts.name}.{qualname}"):
             return True
+        if not facts.may_trust:
+            # No such comment anywhere in the module: no position or comment table needed.
+            return False
         anchor = node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
         comment = facts.comments.get(facts.positions[anchor].start.line, "")
         return bool(_TRUSTED.search(comment))
