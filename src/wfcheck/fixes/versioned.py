@@ -115,8 +115,8 @@ def _guarded(site: FixSite, finding: Finding, fix: Fix, template: str) -> Fix | 
         f"instances started before it keep the old code; remove the old branch once they have "
         f"finished"
     )
-    if site.spec.name == "temporal":
-        message += " (first replace `workflow.patched` with `workflow.deprecate_patch`)"
+    if site.spec.patch_removal_step is not None:
+        message += f" ({site.spec.patch_removal_step})"
     return Fix(fix.applicability, message, (guard_edit, *outside, *extra), KEEPS, ident)
 
 
