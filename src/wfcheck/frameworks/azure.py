@@ -18,6 +18,7 @@ _CONTEXTS = (
 
 SPEC = FrameworkSpec(
     name="azure",
+    title="Azure Durable Functions",
     packages=("azure.durable_functions",),
     markers=(b"durable_functions",),
     generator_based=True,

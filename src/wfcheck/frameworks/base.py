@@ -54,6 +54,8 @@ class ActivityRegistration:
 @dataclass(frozen=True)
 class FrameworkSpec:
     name: str
+    # The engine's name in prose (documentation, help).
+    title: str
     # Top-level import prefixes that mark a module as using the engine.
     packages: tuple[str, ...]
     # Bytes any file importing the engine must contain (the prefilter's markers).
@@ -128,6 +130,13 @@ class FrameworkSpec:
     # Decorators of workflow-class methods that only answer queries: not replayed, so they
     # cannot wait for anything.
     query_decorators: frozenset[str] = frozenset()
+
+    def patch_example(self, patch_id: str = '"..."', ctx: str = "ctx") -> str | None:
+        """The patch check as a reader sees it (`ctx.is_patched("...")`); None: the engine
+        has no patch API."""
+        if self.patch_template is None:
+            return None
+        return self.patch_template.format(ctx=ctx, id=patch_id, **{m: m for m in self.modules})
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

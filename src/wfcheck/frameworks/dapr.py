@@ -20,6 +20,7 @@ _VENDORED_WORKERS = (f"{_VENDORED}.worker.TaskHubGrpcWorker",)
 
 SPEC = FrameworkSpec(
     name="dapr",
+    title="Dapr",
     packages=("dapr.ext.workflow",),
     markers=(b"dapr",),
     generator_based=True,

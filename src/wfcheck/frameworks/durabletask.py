@@ -11,6 +11,7 @@ _WORKERS = (
 
 SPEC = FrameworkSpec(
     name="durabletask",
+    title="durabletask",
     packages=("durabletask",),
     markers=(b"durabletask",),
     generator_based=True,

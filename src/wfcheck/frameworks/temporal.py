@@ -20,6 +20,7 @@ _AWAITABLES = (
 
 SPEC = FrameworkSpec(
     name="temporal",
+    title="Temporal",
     packages=("temporalio",),
     markers=(b"temporalio",),
     generator_based=False,
