@@ -243,10 +243,12 @@ def test_a_cache_entry_of_any_unexpected_shape_is_a_miss(tmp_path: Path, tamper)
     assert again.diagnostics == fresh
 
 
-def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path, suffix: str) -> None:
     stored, fresh = _cache_file(tmp_path)
-    stored.unlink()
-    os.mkfifo(stored)
+    fifo = Path(f"{stored}{suffix}")
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
     result = _run_cli_with_cache(tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "WF604" in result.stdout

@@ -358,17 +358,17 @@ class ResultCache:
         self._opened = True
         import sqlite3
 
-        try:
-            st = os.lstat(self.file)
-        except FileNotFoundError:
+        # The journals too: SQLite opens them without asking what they are.
+        files = [f"{self.file}{suffix}" for suffix in ("", "-wal", "-shm")]
+        if not os.path.lexists(self.file):
             if not create:
                 return None
-        except OSError:
-            return None
-        else:
-            unusable = not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES
-            if (unusable or self._damaged) and (not create or not self._discard()):
+            if not all(map(_absent_or_regular, files)) and not self._discard():
                 return None
+        elif (not all(map(_absent_or_regular, files)) or self._damaged) and (
+            not create or not self._discard()
+        ):
+            return None
         for attempt in range(2):
             try:
                 self._db = self._open(sqlite3, create)
@@ -664,6 +664,17 @@ class ResultCache:
                 "INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?)",
                 (number(module.path), *module.stat, module.hash, interface),
             )
+
+
+def _absent_or_regular(path: str) -> bool:
+    """Nothing at ``path``, or a regular file below :data:`MAX_CACHE_BYTES`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES
 
 
 def _read_bytes(path: str) -> bytes | None:
