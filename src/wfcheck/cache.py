@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -263,7 +264,7 @@ CREATE TABLE IF NOT EXISTS paths (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT N
 CREATE TABLE IF NOT EXISTS entries (
     path TEXT PRIMARY KEY, display TEXT NOT NULL, context TEXT NOT NULL,
     mtime INTEGER, size INTEGER, hash TEXT, deps TEXT NOT NULL, absent TEXT NOT NULL,
-    result TEXT
+    result BLOB
 );
 CREATE TABLE IF NOT EXISTS modules (
     id INTEGER PRIMARY KEY, mtime INTEGER, size INTEGER, hash TEXT NOT NULL, interface TEXT
@@ -358,17 +359,17 @@ class ResultCache:
         self._opened = True
         import sqlite3
 
-        try:
-            st = os.lstat(self.file)
-        except FileNotFoundError:
+        # The journals too: SQLite opens them without asking what they are.
+        files = [f"{self.file}{suffix}" for suffix in ("", "-wal", "-shm")]
+        if not os.path.lexists(self.file):
             if not create:
                 return None
-        except OSError:
-            return None
-        else:
-            unusable = not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES
-            if (unusable or self._damaged) and (not create or not self._discard()):
+            if not all(map(_absent_or_regular, files)) and not self._discard():
                 return None
+        elif (not all(map(_absent_or_regular, files)) or self._damaged) and (
+            not create or not self._discard()
+        ):
+            return None
         for attempt in range(2):
             try:
                 self._db = self._open(sqlite3, create)
@@ -471,7 +472,7 @@ class ResultCache:
         try:
             return self._valid_result(absolute, display, st, *row)
         except (InvalidEntry, KeyError, TypeError, ValueError, AttributeError, IndexError,
-                RecursionError, MemoryError):
+                RecursionError, MemoryError, zlib.error):
             return None
 
     def _valid_result(
@@ -502,7 +503,7 @@ class ResultCache:
             paths.append(path)
         if result is None:
             return FileResult(display)
-        return result_from_data(display, json.loads(_expect(result, str)), tuple(sorted(paths)))
+        return result_from_data(display, json.loads(_unpack(result)), tuple(sorted(paths)))
 
     def _path(self, number: int) -> str | None:
         if number not in self._path_of:
@@ -592,7 +593,7 @@ class ResultCache:
             content_hash if interesting else None,
             dependencies,
             absent,
-            json.dumps(result_to_data(result), separators=(",", ":")) if interesting else None,
+            _pack(json.dumps(result_to_data(result), separators=(",", ":"))) if interesting else None,
         )
 
     def _interface_of_read(self, path: str, read: str) -> str | None:
@@ -664,6 +665,31 @@ class ResultCache:
                 "INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?)",
                 (number(module.path), *module.stat, module.hash, interface),
             )
+
+
+def _pack(text: str) -> bytes:
+    """A result as stored: its JSON, compressed (a quarter of the size)."""
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _unpack(blob: Any) -> bytes:
+    """The JSON of a stored result; never more than :data:`MAX_ENTRY_BYTES` of it."""
+    inflate = zlib.decompressobj()
+    data = inflate.decompress(_expect(blob, bytes), MAX_ENTRY_BYTES)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise InvalidEntry("a stored result too large or cut short")
+    return data
+
+
+def _absent_or_regular(path: str) -> bool:
+    """Nothing at ``path``, or a regular file below :data:`MAX_CACHE_BYTES`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES
 
 
 def _read_bytes(path: str) -> bytes | None:
