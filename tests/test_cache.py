@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from wfcheck import engine
+from wfcheck import cache, engine
 from wfcheck.cache import interface_digest
 from wfcheck.config import Options, resolve
 from wfcheck.engine import FileChecker, RunResult, check_paths
@@ -175,6 +175,16 @@ def test_an_edit_inside_a_helper_that_keeps_its_effects_rechecks_only_the_helper
     made: list[object] = []
     monkeypatch.setattr(engine, "make_project", lambda *args: made.append(args))
     assert _run(project, monkeypatch)[1] == [] and made == []
+
+
+def test_past_its_budget_of_effect_comparisons_a_run_rechecks_the_dependents(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(project, monkeypatch)
+    _edit(project / "app" / "helpers.py", 'return f"id-{value}"', 'return f"key-{value}"')
+    monkeypatch.setattr(cache, "MAX_EFFECT_COMPARISONS", -1)
+    checked = _same_as_without_cache(project, monkeypatch)
+    assert checked == sorted(["helpers.py", *ALL_FLOWS])
 
 
 def test_a_helper_edit_that_looks_up_another_name_rechecks_its_dependents(

@@ -273,6 +273,9 @@ CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 # A stored result above this size is not read (a miss).
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
+# Effect digests are computed in this process, two per changed module (a branch switch may
+# change hundreds): past this many modules, a changed one simply rechecks its dependents.
+MAX_EFFECT_COMPARISONS = 24
 # How long a run waits for another run's write to the database to end.
 _BUSY_SECONDS = 2.0
 _warned = False
@@ -342,6 +345,7 @@ class ResultCache:
         # (ProjectIndex.effect_digest): asked only when a module's interface digest changed.
         self.effects = effects
         self._effects: dict[tuple[str, str], str | None] = {}
+        self._compared: dict[tuple[str, str], bool] = {}
         self._db: Any = None
         self._opened = False
         # Set when reading found the database damaged: it is replaced at save.
@@ -546,7 +550,13 @@ class ResultCache:
             return True
         if isinstance(interface, str) and self._interface(module) == interface:
             return True
-        if self.effects is None:
+        key = (module.path, read)
+        if key not in self._compared:
+            self._compared[key] = self._same_effects(module, read)
+        return self._compared[key]
+
+    def _same_effects(self, module: _Module, read: str) -> bool:
+        if self.effects is None or len(self._compared) > MAX_EFFECT_COMPARISONS:
             return False
         old = self._source(read)
         new = self._data(module)
