@@ -37,7 +37,6 @@ from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomic
     write_atomically,
     write_fixed,
 )
-from wfcheck.frameworks import using_specs
 from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
@@ -258,16 +257,15 @@ def fix_paths(
     # The checked tree: a symbolic link may not lead a write out of it.
     tree = [real_path(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths]
     cleaned: set[Path] = set()
-    with using_specs(settings.specs):
-        project = make_project(paths, settings)
-        project.generated_names = set()
-        for path in files_to_check(paths, settings):
-            if write:
-                directory = real_path(path).parent
-                if directory not in cleaned:
-                    cleaned.add(directory)
-                    clean_stale(directory)
-            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
+    project = make_project(paths, settings)
+    project.generated_names = set()
+    for path in files_to_check(paths, settings):
+        if write:
+            directory = real_path(path).parent
+            if directory not in cleaned:
+                cleaned.add(directory)
+                clean_stale(directory)
+        outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
     return FixRun(outcomes)
 
 
