@@ -193,10 +193,14 @@ def test_lines_moving_trust_and_suppressions_change_the_digest(tmp_path: Path) -
     assert _digest(tmp_path, trusted) != before
 
 
-def test_a_callee_moving_in_another_module_changes_the_callers_digest(tmp_path: Path) -> None:
+def test_a_callee_moving_in_another_module_changes_that_modules_digest(tmp_path: Path) -> None:
     before = _digest(tmp_path, LABELS)
-    # `stamp()` calls `ids.short`, named by where it is defined.
-    assert _digest(tmp_path, LABELS, "\n" + IDS) != before
+    ids_before = make_project([str(tmp_path)], settings()).effect_digest(tmp_path / "shop" / "ids.py")
+    # `stamp()` calls `ids.short`: the caller names it by module and name, and where it is
+    # defined is what the digest of `ids` covers (a dependent reading both depends on both).
+    assert _digest(tmp_path, LABELS, "\n" + IDS) == before
+    ids_after = make_project([str(tmp_path)], settings()).effect_digest(tmp_path / "shop" / "ids.py")
+    assert ids_after is not None and ids_after != ids_before
 
 
 def test_no_digest_for_what_is_not_a_project_module(tmp_path: Path) -> None:

@@ -558,7 +558,7 @@ class WorkflowChecker(cst.CSTVisitor):
         others = chain.total_reasons - 1
         if others:
             explained += f" (and {others} other reason{'s' if others != 1 else ''})"
-        steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
+        steps = tuple(f"{step.qualname}() ({ctx.project.location(step)})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
         ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
 
