@@ -21,17 +21,18 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
+from wfcheck.diagnostics import fixable
 from wfcheck.engine import check_paths, check_source, files_to_check
-from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
 from wfcheck.report import render, summary
-from wfcheck.report import statistics as stats
 from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
-from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 from wfcheck.settings import INTERNAL_ERROR, Settings
 
+# Imported where used: the fixes (`--fix`, `--diff`, a buffer's fixes), the statistics format
+# and the rule documentation are not needed to check and report.
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex
+    from wfcheck.fixes.apply import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -251,6 +252,8 @@ def _run_paths(groups: Groups, out: Output, sink: Sink) -> int:
 
 
 def _run_fix(groups: Groups, diff: bool, out: Output, sink: Sink) -> int:
+    from wfcheck.fixes.apply import fix_paths
+
     outcomes = [
         outcome
         for settings, members in groups
@@ -280,6 +283,8 @@ def _run_stdin(
         closing = _check_summary(result, settings.unsafe_fixes)
         _report(result, out, rules, closing, sink, unsafe=settings.unsafe_fixes)
         return exit_code(result, out.exit_zero)
+    from wfcheck.fixes.apply import FixOutcome, fix_source
+
     outcome, fixed = (
         (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
     )
@@ -314,6 +319,8 @@ def _report(
     for path, error in result.errors:
         sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
+        from wfcheck.report import statistics as stats
+
         rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
         rendered = render(out.format, diagnostics, rules, unsafe_fixes=unsafe)
@@ -423,6 +430,8 @@ def find_rule(catalog: Catalog, code: str) -> Rule | None:
 
 def describe_rules(code: str | None, show_all: bool = False, show_list: bool = False) -> str:
     """The `rule` command's text: one rule's documentation, every rule's, or the list."""
+    from wfcheck.rule_docs import render_all, render_rule, render_rule_list
+
     catalog = rule_catalog()
     if show_list:
         return render_rule_list(list(catalog))
@@ -463,6 +472,8 @@ def fix_buffer(
     data: bytes, path: str, settings: Settings, unsafe: bool, project: ProjectIndex | None = None
 ) -> tuple[FixOutcome, bytes]:
     """Fix one buffer as the file at ``path`` (nothing is written); an excluded file stays."""
+    from wfcheck.fixes.apply import FixOutcome, fix_source
+
     if settings.is_excluded(path):
         return FixOutcome(path), data
     return fix_source(data, path, settings, unsafe, project)

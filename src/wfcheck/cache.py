@@ -27,10 +27,10 @@ from typing import Any
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.results import FileResult
+from wfcheck.settings import CACHE_DIR_NAME as CACHE_DIR_NAME
 from wfcheck.settings import Settings
 from wfcheck.source import content_digest
 
-CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wfcheck.\n"

@@ -21,11 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wfcheck.cache import CACHE_DIR_NAME
 from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
 from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
 from wfcheck.frameworks import MARKERS, configured_specs
-from wfcheck.settings import Settings, select_codes, unknown_selectors
+from wfcheck.settings import CACHE_DIR_NAME, Settings, select_codes, unknown_selectors
 
 if sys.version_info >= (3, 11):
     import tomllib
