@@ -13,7 +13,6 @@ cannot be read or written is ignored, never an error.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import os
 import stat
@@ -71,7 +70,7 @@ def settings_key(settings: Settings) -> str:
         if f.name not in _RUN_ONLY_FIELDS
     }
     text = json.dumps(fields, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return content_digest(text.encode())
 
 
 def _canonical(value: Any) -> Any:
@@ -87,7 +86,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     if hasattr(value, "rules") and hasattr(value, "returns"):
-        # The catalog: its rules as shipped or extended by configuration.
+        if getattr(value, "fingerprint", ""):
+            # The catalog as read from its files: their digest stands for every rule.
+            return {"fingerprint": value.fingerprint}
+        # The catalog extended by configuration: its rules.
         return {
             "rules": [_canonical(rule) for rule in value],
             "returns": _canonical(value.returns),
