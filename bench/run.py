@@ -53,7 +53,7 @@ for path in open(sys.argv[1], encoding="utf-8").read().splitlines():
 IN_PROCESS = """
 import sys, time, libcst
 from wfcheck.config import Options, resolve
-from wfcheck.engine import check_source, using_specs
+from wfcheck.engine import check_source
 paths = open(sys.argv[1], encoding="utf-8").read().splitlines()
 data = [open(p, "rb").read() for p in paths]
 [(settings, _)] = resolve([paths[0]], Options(isolated=True))

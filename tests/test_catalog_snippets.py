@@ -75,3 +75,14 @@ invalid = ['x = 2  # expect: WF010']
     path.write_text(rule.format(extra='example = "y = time.time()"'))
     with pytest.raises(CatalogError, match="docs.example is the first invalid snippet"):
         load_catalog_files([path])
+
+
+def test_the_catalog_owns_every_message() -> None:
+    """No message is a bare placeholder that code fills with its own words."""
+    import re
+
+    for rule in CATALOG:
+        for key, message in [("", rule.message), *rule.messages.items()]:
+            words = re.sub(r"\{\w+\}", "", message)
+            assert re.search(r"[a-z]{3}", words), f"{rule.code} message {key!r} is {message!r}"
+

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from pathlib import Path
 
+import libcst as cst
 import pytest
 from helpers import cli_runner
 
 from wfcheck.cli import main
 from wfcheck.config import Options, find_config, read_config, resolve
+from wfcheck.engine import make_project
 
 FLAGGED = '''\
 import time
@@ -192,6 +195,33 @@ def test_frameworks_restricts_detection(tmp_path: Path) -> None:
     assert codes(str(tmp_path))[1] == [("tp.py", 8, "WF101")]
     write(tmp_path, {"wfcheck.toml": 'frameworks = "auto"\nselect = ["WF101"]\n'})
     assert codes(str(tmp_path))[1] == [("dt.py", 6, "WF101"), ("tp.py", 8, "WF101")]
+
+
+def test_each_project_index_applies_its_own_settings_engines(tmp_path: Path) -> None:
+    # The engines travel with the settings into the project index, not through state shared
+    # by the process: two indexes used in turn each keep their own.
+    write(tmp_path, {"only/wfcheck.toml": 'frameworks = ["temporal"]\n', "all/wfcheck.toml": ""})
+    for name in ("only", "all"):
+        write(tmp_path, {f"{name}/dt.py": FLAGGED, f"{name}/tp.py": TEMPORAL})
+    groups = resolve([str(tmp_path / "only"), str(tmp_path / "all")], Options())
+    assert [[s.name for s in settings.specs] for settings, _ in groups] == [
+        ["temporal"],
+        ["dapr", "durabletask", "azure", "temporal"],
+    ]
+    projects = [make_project(paths, settings) for settings, paths in groups]
+    found = []
+    for ((_, (directory,)), project), file in itertools.product(
+        zip(groups, projects), ("dt.py", "tp.py")
+    ):
+        text = (Path(directory) / file).read_text()
+        facts = project.facts_for(Path(directory) / file, file, text, cst.parse_module(text))
+        found.append((Path(directory).name, file, [u.framework.name for u in facts.units]))
+    assert found == [
+        ("only", "dt.py", []),
+        ("only", "tp.py", ["temporal"]),
+        ("all", "dt.py", ["durabletask"]),
+        ("all", "tp.py", ["temporal"]),
+    ]
 
 
 IN_HOUSE = '''\

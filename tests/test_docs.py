@@ -8,7 +8,13 @@ from helpers import cli_runner
 
 from wfcheck.catalog import load_catalog
 from wfcheck.cli import check, main
-from wfcheck.rule_docs import render_all
+from wfcheck.rule_docs import (
+    README_TABLE_END,
+    README_TABLE_START,
+    render_all,
+    render_readme_table,
+    with_readme_table,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix safety")
@@ -17,7 +23,27 @@ SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead", "Fix s
 def test_docs_rules_md_is_up_to_date() -> None:
     generated = render_all(list(load_catalog()))
     current = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
-    assert current == generated, "docs/rules.md is stale: run `wfcheck rule --all > docs/rules.md`"
+    assert current == generated, "docs/rules.md is stale: run `python scripts/generate_docs.py`"
+
+
+def test_readme_rule_table_is_generated_from_the_catalog() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split(README_TABLE_START + "\n", 1)[1].split(README_TABLE_END, 1)[0]
+    current, wanted = table.splitlines(), render_readme_table(list(load_catalog())).splitlines()
+    missing = [row for row in wanted if row not in current]
+    extra = [row for row in current if row not in wanted]
+    assert current == wanted, (
+        "the README's rule table is stale: run `python scripts/generate_docs.py`"
+        + "".join(f"\n  add:    {row}" for row in missing)
+        + "".join(f"\n  remove: {row}" for row in extra)
+    )
+
+
+def test_readme_table_regeneration_replaces_only_the_table() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    stale = readme.replace("| WF101 | wall-clock-read |", "| WF101 | clock |", 1)
+    assert stale != readme
+    assert with_readme_table(stale, list(load_catalog())) == readme
 
 
 def test_rule_all_prints_every_rule_with_every_section() -> None:
@@ -95,3 +121,17 @@ def test_documented_examples_report_the_rule_and_use_instead_reports_nothing() -
         assert found(use_instead, select=select) == {}, f"{rule.code}'s Use instead reports findings"
         checked += 1
     assert checked == len(catalog.codes()) - 1
+
+
+def test_generate_docs_script_finds_nothing_stale() -> None:
+    """The one command that regenerates docs/rules.md and the README's table agrees with the
+    tests above (its `--check` mode writes nothing)."""
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "generate_docs.py"), "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

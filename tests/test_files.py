@@ -345,6 +345,12 @@ def test_a_codec_that_raises_a_plain_unicode_error_is_reported() -> None:
     assert diagnostic.message.startswith("file is not valid punycode: ")
 
 
+
+def test_an_unknown_coding_cookie_is_reported_in_the_decoders_words() -> None:
+    [diagnostic] = run_bytes(b"# -*- coding: nosuch -*-\n" + WORKFLOW.encode())
+    assert (diagnostic.code, diagnostic.line) == ("WF900", 1)
+    assert diagnostic.message == "invalid encoding declaration: unknown encoding: nosuch"
+
 def test_check_never_imports_the_helpers_it_follows(tmp_path: Path) -> None:
     """The transitive pass reads helper modules; importing one would run this."""
     marker = tmp_path / "imported.txt"

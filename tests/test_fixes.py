@@ -97,8 +97,8 @@ def test_a_fix_that_would_not_parse_is_dropped(monkeypatch) -> None:
 
     original = builder._random
 
-    def broken(site, qualified):
-        fix = original(site, qualified)
+    def broken(site, code, qualified):
+        fix = original(site, code, qualified)
         if fix is None:
             return None
         edits = tuple(
@@ -229,8 +229,8 @@ def test_fixes_that_never_settle_are_reported(monkeypatch) -> None:
 
     original = builder._BUILDERS["WF202"]
 
-    def restless(site, qualified):
-        fix = original(site, qualified)
+    def restless(site, code, qualified):
+        fix = original(site, code, qualified)
         first = fix.edits[0]
         # Adds a comment line and keeps the call: the same finding comes back every pass.
         comment = first.__class__("# again\n", first.line, 1, first.line, 1)

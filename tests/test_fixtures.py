@@ -19,23 +19,30 @@ from pathlib import Path
 import pytest
 from helpers import expected, found
 
+from wfcheck.catalog import load_catalog
+from wfcheck.checks import REGISTRY
+
 FIXTURES = Path(__file__).parent / "fixtures"
 CORPORA = ("rules", "negatives", "suppression")
 
-GENERATOR_FRAMEWORKS = ("dapr", "durabletask", "azure")
-ALL_FRAMEWORKS = GENERATOR_FRAMEWORKS + ("temporal",)
-# rule code -> the frameworks it applies to (spec section 3).
-RULE_FRAMEWORKS: dict[str, tuple] = {
-    **{
-        code: ALL_FRAMEWORKS
-        for code in (
-            "WF101", "WF102", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403",
-            "WF404", "WF501", "WF601", "WF602", "WF603", "WF606",
-        )
-    },
-    "WF502": GENERATOR_FRAMEWORKS,
-    "WF503": ("temporal",),
-    "WF607": ("temporal",),
+CATALOG = load_catalog()
+
+
+def _reported_by_checks(code: str) -> bool:
+    """An API rule, or a structural rule the checks of one workflow report (not the project
+    analysis or the engine: their fixtures are transitive/ and tests/test_files.py)."""
+    return code not in REGISTRY or not REGISTRY[code].reported_by
+
+
+# rule code -> the engines it applies to (its catalog entry), for each rule that keeps flagged
+# and clean fixtures under rules/<CODE>/: every rule of the default selection the checks report
+# (an opt-in rule cannot show in a corpus checked with the default selection), and any other
+# rule with a directory there (WF502).
+RULE_FRAMEWORKS: dict[str, tuple[str, ...]] = {
+    rule.code: rule.frameworks
+    for rule in CATALOG
+    if (rule.default and _reported_by_checks(rule.code))
+    or (FIXTURES / "rules" / rule.code).is_dir()
 }
 
 
@@ -97,7 +104,7 @@ def test_every_rule_has_flagged_and_clean_fixtures_per_framework(code: str) -> N
 
 def test_rule_directories_only_hold_known_frameworks() -> None:
     for directory in sorted((FIXTURES / "rules").iterdir()):
-        assert directory.name in RULE_FRAMEWORKS, f"unknown rule directory {directory.name}"
+        assert directory.name in CATALOG.rules, f"unknown rule directory {directory.name}"
         for path in directory.glob("*.py"):
             # <framework>_<flagged|clean>.py, or <framework>_<flagged|clean>_<topic>.py
             framework, _, rest = path.stem.partition("_")

@@ -28,3 +28,35 @@ def test_every_registered_node_type_has_a_checker_hook() -> None:
                 assert hook is not getattr(checker.cst.CSTVisitor, prefix + kind.__name__), (
                     f"{rule.code}: no {prefix}{kind.__name__} on the checker"
                 )
+
+
+def test_a_module_dropped_into_the_package_is_registered_without_a_list(tmp_path, monkeypatch) -> None:
+    """What adding a structural rule takes on the code side: one module declaring RULE."""
+    import sys
+
+    import pytest
+
+    from wfcheck.checks.registry import discover
+
+    package = tmp_path / "toy_checks"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "registry.py").write_text("")  # the registry module itself is skipped
+    (package / "toy.py").write_text(
+        "import libcst as cst\n"
+        "from wfcheck.checks.registry import StructuralRule\n"
+        "RULE = StructuralRule('WF698', visit={cst.Global: lambda ctx, node: None})\n"
+    )
+    (package / "helpers.py").write_text("X = 1\n")  # a module without a rule
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        rules = discover("toy_checks", [str(package)])
+        assert [rule.code for rule in rules] == ["WF698"]
+        (package / "again.py").write_text(
+            "from wfcheck.checks.registry import StructuralRule\nRULES = (StructuralRule('WF698'),)\n"
+        )
+        with pytest.raises(ValueError, match="WF698 is declared twice"):
+            discover("toy_checks", [str(package)])
+    finally:
+        for name in [m for m in sys.modules if m.startswith("toy_checks")]:
+            del sys.modules[name]

@@ -52,6 +52,8 @@ _RULE_KEYS = {
     "docs",
     "snippets",
     "messages",
+    "frameworks",
+    "flags",
 }
 _DOC_KEYS = {"what", "why", "example", "use_instead", "fix_safety"}
 
@@ -109,6 +111,10 @@ class Rule:
     # Structural rules: one message per kind of finding, chosen by the finding's key
     # (its `qualified`); `message` is the one for any other key.
     messages: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # The engines the rule applies to (an API rule: those its APIs name, unless it says).
+    frameworks: tuple[str, ...] = FRAMEWORKS
+    # What it flags, in a phrase (the README's rule table); the summary when empty.
+    flags: str = ""
 
     def message_for(self, key: str) -> str:
         return self.messages.get(key, self.message)
@@ -317,6 +323,13 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
     if set(docs) - _DOC_KEYS:
         raise CatalogError(f"{where}: unknown docs key(s) {sorted(set(docs) - _DOC_KEYS)}")
     messages = _string_table(data, "messages", where)
+    named = set(_strings(data, "frameworks", where)) if "frameworks" in data else None
+    if named is not None and (not named or named - set(FRAMEWORKS)):
+        raise CatalogError(f"{where}: 'frameworks' must name some of {', '.join(FRAMEWORKS)}")
+    applies = named if named is not None else {f for api in apis for f in api.frameworks} or set(FRAMEWORKS)
+    flags = data.get("flags", "")
+    if not isinstance(flags, str):
+        raise CatalogError(f"{where}: 'flags' must be a string")
     snippets = _table(data, "snippets", where)
     if set(snippets) - {"valid", "invalid"}:
         raise CatalogError(f"{where}: snippets take only 'valid' and 'invalid'")
@@ -345,6 +358,8 @@ def _parse_rule(data: Mapping[str, object], source: str) -> Rule:
         invalid=invalid,
         source=source,
         messages=messages,
+        frameworks=tuple(f for f in FRAMEWORKS if f in applies),
+        flags=flags,
     )
 
 
@@ -509,8 +524,13 @@ class FixCatalog:
     rows: tuple[FixRow, ...]
     no_fix: Mapping[str, str]
     versioning: Mapping[str, str]
-    # Rules whose value moves into a generated activity when no API rewrite applies.
-    extractable: frozenset[str] = frozenset()
+    # Rules whose value moves into a generated activity when no API rewrite applies, and the
+    # verb the activity's name starts with.
+    extractable: Mapping[str, str] = field(default_factory=dict)
+    # Rules whose fix replaces a value: no fix under a replay guard.
+    replaces_value: frozenset[str] = frozenset()
+    # Rules whose fixes are the same whatever the engine: offered when it is a guess.
+    engine_free: frozenset[str] = frozenset()
 
     def row(self, code: str, qualified: str, case: str) -> FixRow | None:
         for row in self.rows:
@@ -562,7 +582,9 @@ def load_fix_catalog() -> FixCatalog:
         tuple(rows),
         dict(data.get("no_fix", {})),
         dict(data.get("versioning", {})),
-        frozenset(data.get("extractable", ())),
+        dict(data.get("extractable", {})),
+        frozenset(data.get("replaces_value", ())),
+        frozenset(data.get("engine_free", ())),
     )
 
 

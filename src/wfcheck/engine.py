@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Callable, cast
 
 from wfcheck.collector import tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots
-from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec, using_specs
+from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec
 
 # Re-exported: callers of the engine have always found these here.
 from wfcheck.results import FileResult as FileResult
@@ -112,6 +112,7 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
         summarizer,
         settings.catalog.returns,
         settings.catalog.is_allowed,
+        specs=settings.specs,
     )
     return project
 
@@ -234,7 +235,7 @@ def check_paths(
         if progress is not None:
             progress(from_cache + done, len(files))
 
-    with using_specs(settings.specs), tuned_for_parsing():
+    with tuned_for_parsing():
         fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths, advanced)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
@@ -322,19 +323,15 @@ def _start_worker(settings: Settings, run_paths: list[str]) -> None:
 def _check_chunk(files: list[str]) -> tuple[list[tuple[FileResult, str | None]], int]:
     assert _worker is not None
     before = _worker.helper_modules
-    with using_specs(_worker.settings.specs):
-        results = [_worker.check(path) for path in files]
+    results = [_worker.check(path) for path in files]
     return results, _worker.helper_modules - before
 
 
 def check_source(
     data: bytes, path: str, settings: Settings, project: ProjectIndex | None = None
 ) -> FileResult:
-    with using_specs(settings.specs):
-        if not has_workflow_marker(data, settings.markers):
-            return FileResult(path)
-        from wfcheck.analysis import diagnose
+    if not has_workflow_marker(data, settings.markers):
+        return FileResult(path)
+    from wfcheck.analysis import diagnose
 
-        return diagnose.diagnose_source(
-            data, path, settings, project or make_project([path], settings)
-        )
+    return diagnose.diagnose_source(data, path, settings, project or make_project([path], settings))

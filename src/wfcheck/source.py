@@ -11,7 +11,7 @@ import sys
 import threading
 import tokenize
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
 
 try:
@@ -34,15 +34,28 @@ class SourceText:
 
 
 class SourceError(Exception):
-    """The bytes cannot be turned into Python source text."""
+    """The bytes cannot be turned into Python source text. ``key`` names the WF900 message
+    (rules/WF9-errors.toml) and ``fields`` fill it in (the parser's ``detail``, an ``encoding``)."""
 
-    def __init__(self, message: str, line: int = 1, column: int = 1, text: str = "") -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(
+        self, key: str, line: int = 1, column: int = 1, text: str = "", **fields: str
+    ) -> None:
+        self.key = key
+        self.fields = fields
+        self.message = syntax_error_message(key, **fields)
+        super().__init__(self.message)
         self.line = line
         self.column = column
         # The decoded text when decoding succeeded (for showing the offending line).
         self.text = text
+
+
+def syntax_error_message(key: str, **fields: str) -> str:
+    """The syntax-error rule's message for ``key`` (the catalog owns the words)."""
+    from wfcheck.catalog import load_catalog
+    from wfcheck.settings import SYNTAX_ERROR
+
+    return load_catalog().rules[SYNTAX_ERROR].message_for(key).format(**fields)
 
 
 def content_digest(data: bytes) -> str:
@@ -58,11 +71,7 @@ def decode_source(data: bytes) -> SourceText:
         conflict = _bom_cookie_conflict(data) if bom else None
         if conflict is not None:
             name, line = conflict
-            raise SourceError(
-                f"invalid encoding declaration: the file starts with a UTF-8 byte order mark "
-                f"but its coding cookie says {name} (remove one of them)",
-                line,
-            ) from None
+            raise SourceError("bom-and-cookie", line, encoding=name) from None
         # Undecodable bytes in the first two lines land here too; report where they are.
         encoding = "utf-8"
         try:
@@ -70,25 +79,21 @@ def decode_source(data: bytes) -> SourceText:
         except UnicodeDecodeError:
             pass
         else:
-            raise SourceError(f"invalid encoding declaration: {exc.msg}", exc.lineno or 1) from None
+            raise SourceError("encoding-declaration", exc.lineno or 1, detail=exc.msg) from None
     try:
         text = data.decode(encoding)
     # UnicodeError, not only UnicodeDecodeError: codecs such as idna and punycode raise it.
     except (UnicodeError, LookupError) as exc:
         line, column = _locate(data, getattr(exc, "start", 0))
         name = "utf-8" if encoding in ("utf-8", "utf-8-sig") else encoding
-        raise SourceError(
-            f"file is not valid {name}: {getattr(exc, 'reason', exc)} "
-            f"(declare the encoding with a PEP 263 coding comment)",
-            line,
-            column,
-        ) from None
+        reason = str(getattr(exc, "reason", exc))
+        raise SourceError("undecodable", line, column, encoding=name, detail=reason) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     if "\0" in text:
         # Neither CPython nor LibCST says where the null byte is.
         line, column = _locate(text, text.index("\0"))
-        raise SourceError("syntax error: source code cannot contain null bytes", line, column, text)
+        raise SourceError("null-bytes", line, column, text)
     return SourceText(text=text, encoding=encoding, bom=bom)
 
 
@@ -126,7 +131,13 @@ MAX_FILE_BYTES = 10 * 1024 * 1024
 
 
 class FileTooLarge(SourceError):
-    """The file is above :data:`MAX_FILE_BYTES`; it is skipped, not judged."""
+    """The file is above :data:`MAX_FILE_BYTES`; it is skipped, not judged (no finding: a
+    note on the file's result)."""
+
+    def __init__(self, message: str) -> None:
+        Exception.__init__(self, message)
+        self.key, self.fields, self.message = "", {}, message
+        self.line, self.column, self.text = 1, 1, ""
 
 
 def parse_source(data: bytes) -> tuple[str, cst.Module]:
@@ -213,20 +224,22 @@ def _parse(text: str, python: bool = False) -> cst.Module:
     # depth. Its verdict also names the line of a syntax error.
     python_error = _python_syntax_error(text)
     if isinstance(python_error, _TooDeep):
-        raise SourceError(python_error.message, python_error.line, python_error.column, text)
+        raise SourceError(
+            python_error.key, python_error.line, python_error.column, text, **python_error.fields
+        )
     if python and python_error is not None:
         line, column = python_error.lineno or 1, python_error.offset or 1
-        raise SourceError(f"syntax error: {python_error.msg}", line, column, text)
+        raise SourceError("syntax", line, column, text, detail=str(python_error.msg))
     try:
         return cst.parse_module(text)
     except cst.ParserSyntaxError as exc:
         if python_error is not None:
-            message = f"syntax error: {python_error.msg}"
+            key, detail = "syntax", str(python_error.msg)
             line, column = python_error.lineno or 1, python_error.offset or 1
         else:
-            message = f"cannot parse: {exc.message}"
+            key, detail = "cannot-parse", exc.message
             line, column = exc.raw_line, exc.raw_column + 1
-        raise SourceError(message, line, column, text) from None
+        raise SourceError(key, line, column, text, detail=detail) from None
     except RecursionError:
         raise SourceError(TOO_DEEP, text=text) from None
 
@@ -239,17 +252,19 @@ def _parse_expression(text: str) -> cst.BaseExpression:
     try:
         return cst.parse_expression(text)
     except (cst.ParserSyntaxError, RecursionError):
-        raise SourceError("not an expression") from None
+        raise SourceError("syntax", detail="not an expression") from None
 
 
-TOO_DEEP = "file is too deeply nested to parse"
+# The key of the syntax-error message for a file nested deeper than the parsers allow.
+TOO_DEEP = "too-deep"
 
 
 @dataclass(frozen=True)
 class _TooDeep:
-    message: str
+    key: str = TOO_DEEP
     line: int = 1
     column: int = 1
+    fields: dict[str, str] = field(default_factory=dict)
 
 
 def python_accepts(text: str) -> bool:
@@ -268,10 +283,10 @@ def _python_syntax_error(text: str, mode: str = "exec") -> None | SyntaxError | 
             compile(text, "<wfcheck>", mode, dont_inherit=True)
     except SyntaxError as exc:
         if "too many nested" in exc.msg or "too complex" in exc.msg:
-            return _TooDeep(f"{TOO_DEEP}: {exc.msg}", exc.lineno or 1, exc.offset or 1)
+            return _TooDeep("too-deep-detail", exc.lineno or 1, exc.offset or 1, {"detail": exc.msg})
         return exc
     except (RecursionError, MemoryError):
-        return _TooDeep(TOO_DEEP)
+        return _TooDeep()
     except ValueError:
         # Python < 3.11.4 raises ValueError for null bytes; LibCST reports where they are.
         pass

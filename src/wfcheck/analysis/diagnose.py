@@ -74,9 +74,8 @@ def diagnose_source(
             )
         except RecursionError:
             # Parsed, but deeper than the analysis can walk even on the deep stack.
-            result.diagnostics = [
-                _file_diagnostic(settings, path, "file is too deeply nested to check", 1, 1)
-            ]
+            message = settings.catalog.rules[SYNTAX_ERROR].message_for("too-deep-to-check")
+            result.diagnostics = [_file_diagnostic(settings, path, message, 1, 1)]
         except Exception as exc:  # noqa: BLE001 - one file's bug must not stop the run
             rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
             result.diagnostics = [internal_error(settings, path, rule, error)]
@@ -102,7 +101,7 @@ def internal_error(
     while where is not None and where.tb_next is not None:
         where = where.tb_next
     origin = (
-        f" at {Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
+        f"{Path(where.tb_frame.f_code.co_filename).name}:{where.tb_lineno}"
         if where is not None
         else ""
     )
@@ -111,7 +110,9 @@ def internal_error(
     # An exception can carry a whole syntax tree (`KeyError(If(...))`): one line is enough.
     text = " ".join(str(error).split())
     text = text if len(text) <= 200 else text[:199] + "…"
-    message = f"internal error in {blamed}: {type(error).__name__}: {text}{origin}"
+    message = settings.catalog.rules[INTERNAL_ERROR].message_for("located" if origin else "").format(
+        stage=blamed, exception=type(error).__name__, detail=text, origin=origin
+    )
     return _file_diagnostic(settings, path, message, 1, 1, code=INTERNAL_ERROR)
 
 

@@ -51,6 +51,8 @@ class ModuleFacts:
         module: cst.Module,
         returns: dict[str, str] | None = None,
         origin_of: Callable[[str], str | None] | None = None,
+        *,
+        specs: Sequence[FrameworkSpec],
     ):
         self.path = path
         self.directory = real_path(path).parent
@@ -62,7 +64,9 @@ class ModuleFacts:
         scope.module_name = name
         scope.package = name if is_package else name.rpartition(".")[0]
         self.resolver = Resolver(returns)
-        self.units, self.activities = WorkflowFinder(self.index, self.resolver, origin_of).find()
+        self.units, self.activities = WorkflowFinder(
+            self.index, self.resolver, origin_of, specs=specs
+        ).find()
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions: Positions | None = None
@@ -192,7 +196,12 @@ class ProjectIndex:
         summarizer: Summarizer,
         returns: dict[str, str] | None = None,
         allowed: Callable[[str], bool] = lambda qualified: False,
+        *,
+        specs: Sequence[FrameworkSpec],
     ) -> None:
+        # The run's engines (configuration can restrict and extend them): what every module's
+        # workflow detection applies.
+        self.specs = tuple(specs)
         self.returns = returns or {}
         # `allowed-api`: qualified names the team vouches for, like `# wfcheck: trusted`.
         self.allowed = allowed
@@ -273,7 +282,8 @@ class ProjectIndex:
         if cached is not None and cached.text == text:
             return cached
         facts = ModuleFacts(
-            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+            display, name, is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
         )
         self._by_file[key] = facts
         return facts
@@ -316,7 +326,8 @@ class ProjectIndex:
             return None
         self.modules_parsed += 1
         facts = ModuleFacts(
-            display, name, is_package, text, module, self.returns, self._origin_finder(path)
+            display, name, is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
         )
         self._by_file[key] = facts
         return facts

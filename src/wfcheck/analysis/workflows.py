@@ -28,7 +28,6 @@ from wfcheck.frameworks import (
     SPECS,
     FrameworkSpec,
     Registration,
-    active_specs,
 )
 
 Definition = Union[cst.FunctionDef, cst.ClassDef]
@@ -292,13 +291,15 @@ class WorkflowFinder:
         index: ModuleIndex,
         resolver: Resolver,
         origin_of: Callable[[str], str | None] | None = None,
+        *,
+        specs: Sequence[FrameworkSpec],
     ) -> None:
         self.index = index
         self.resolver = resolver
         # What made a value imported from another project module (a shared runtime).
         self.origin_of = origin_of
         # The run's engines: all of them, or those the configuration allows and extends.
-        self.specs = active_specs()
+        self.specs = tuple(specs)
         self.engines = [
             spec for spec in self.specs if any(spec.marks_module(i) for i in index.imports)
         ]

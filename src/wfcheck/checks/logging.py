@@ -10,8 +10,7 @@ from __future__ import annotations
 import libcst as cst
 
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
-
-CODE = "WF701"
+from wfcheck.settings import REPLAY_UNSAFE_LOG as CODE
 
 
 def is_replay_flag(node: cst.BaseExpression) -> bool:

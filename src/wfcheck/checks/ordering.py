@@ -11,6 +11,8 @@ from wfcheck.checks.registry import StructuralRule
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
+CODE = "WF602"
+
 # Builtins whose result depends on the order they iterate their argument in.
 _ORDER_CONSUMERS = frozenset(
     {"builtins.list", "builtins.tuple", "builtins.enumerate", "builtins.iter", "builtins.zip",
@@ -38,7 +40,7 @@ _ORDER_FREE_CONSUMERS = frozenset(
 
 def check_iteration(ctx: CheckContext, iterable: cst.BaseExpression) -> None:
     if is_set_expression(ctx, iterable):
-        ctx.report(iterable, "WF602", "", qualified=SET_ITERATION)
+        ctx.report(iterable, CODE, "", qualified=SET_ITERATION)
 
 
 def check_comprehension(ctx: CheckContext, comp_for: cst.CompFor) -> None:
@@ -80,10 +82,10 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
             return  # `sorted(list(s))`, `len(tuple(s))`: the order is not kept
         for arg in call.args:
             if arg.star != "**" and is_set_expression(ctx, arg.value):
-                ctx.report(arg.value, "WF602", "", qualified=SET_ITERATION)
+                ctx.report(arg.value, CODE, "", qualified=SET_ITERATION)
         return
     if qualified == "builtins.hash" and call.args and not _stable_hash_argument(ctx, call.args[0].value):
-        ctx.report(call, "WF602", "hash", qualified="builtins.hash")
+        ctx.report(call, CODE, "hash", qualified="builtins.hash")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -91,10 +93,10 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and not call.args
         and is_set_expression(ctx, func.value)
     ):
-        ctx.report(call, "WF602", "set.pop", qualified="set.pop")
+        ctx.report(call, CODE, "set.pop", qualified="set.pop")
         return
     if qualified == "builtins.id":
-        ctx.report(call, "WF602", "id", qualified="builtins.id")
+        ctx.report(call, CODE, "id", qualified="builtins.id")
         return
     if (
         isinstance(func, cst.Attribute)
@@ -103,7 +105,7 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
         and call.args
         and is_set_expression(ctx, call.args[0].value)
     ):
-        ctx.report(call.args[0].value, "WF602", "", qualified=SET_ITERATION)
+        ctx.report(call.args[0].value, CODE, "", qualified=SET_ITERATION)
 
 
 def _taken_whole_by_order_free(ctx: CheckContext, node: cst.CSTNode) -> bool:
@@ -268,7 +270,7 @@ def check_for(ctx: CheckContext, node: cst.For) -> None:
 
 
 RULE = StructuralRule(
-    "WF602",
+    CODE,
     visit={cst.For: check_for, cst.CompFor: check_comprehension},
     leave={cst.Call: check_call},
 )

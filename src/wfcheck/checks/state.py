@@ -12,6 +12,8 @@ from wfcheck.checks.registry import StructuralRule
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
+CODE = "WF603"
+
 MUTATING_METHODS = frozenset(
     {"append", "extend", "insert", "remove", "pop", "popitem", "clear", "update", "add",
      "discard", "setdefault", "sort", "reverse", "appendleft", "extendleft", "popleft",
@@ -65,13 +67,13 @@ def check_target(ctx: CheckContext, target: cst.BaseExpression) -> None:
         if root is None:
             return
         if _is_module_mutable(ctx, root.value):
-            ctx.report(target, "WF603", root.value, qualified="module-write")
+            ctx.report(target, CODE, root.value, qualified="module-write")
         elif _is_module_class(ctx, root.value):
-            ctx.report(target, "WF603", root.value, qualified="class-write")
+            ctx.report(target, CODE, root.value, qualified="class-write")
         else:
             enclosing = _enclosing_mutable(ctx, root.value)
             if enclosing is not None:
-                ctx.report(target, "WF603", root.value, enclosing, qualified="enclosing-write")
+                ctx.report(target, CODE, root.value, enclosing, qualified="enclosing-write")
 
 
 def check_call(ctx: CheckContext, call: cst.Call) -> None:
@@ -82,15 +84,15 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
     if root is None:
         return
     if _is_module_mutable(ctx, root.value):
-        ctx.report(call, "WF603", f"{root.value}.{func.attr.value}", qualified="module-mutation")
+        ctx.report(call, CODE, f"{root.value}.{func.attr.value}", qualified="module-mutation")
     elif isinstance(func.value, cst.Attribute) and _is_class_container(ctx, func.value, root):
         attr = func.value.attr.value
-        ctx.report(call, "WF603", f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
+        ctx.report(call, CODE, f"{root.value}.{attr}.{func.attr.value}", qualified="class-mutation")
     else:
         enclosing = _enclosing_mutable(ctx, root.value)
         if enclosing is not None:
             name = f"{root.value}.{func.attr.value}"
-            ctx.report(call, "WF603", name, enclosing, qualified="enclosing-mutation")
+            ctx.report(call, CODE, name, enclosing, qualified="enclosing-mutation")
 
 
 _CONTAINER_LITERALS = (cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)
@@ -146,12 +148,12 @@ def _check_name_write(ctx: CheckContext, target: cst.Name) -> None:
     name = target.value
     scope = ctx.scope
     if name in scope.globals:
-        ctx.report(target, "WF603", name, qualified="global")
+        ctx.report(target, CODE, name, qualified="global")
         return
     if name in scope.nonlocals:
         owner = scope.parent.owner_of(name) if scope.parent is not None else None
         if not ctx.in_unit(owner):
-            ctx.report(target, "WF603", name, qualified="nonlocal")
+            ctx.report(target, CODE, name, qualified="nonlocal")
 
 
 def _root_name(node: cst.BaseExpression) -> cst.Name | None:
@@ -182,7 +184,7 @@ def _check_single_target(ctx: CheckContext, node: cst.AugAssign | cst.Del | cst.
 
 
 RULE = StructuralRule(
-    "WF603",
+    CODE,
     visit={
         cst.Assign: _check_assign,
         cst.AnnAssign: _check_annotated,

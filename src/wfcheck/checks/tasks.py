@@ -12,6 +12,8 @@ from wfcheck.checks.registry import StructuralRule
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
 
+CODE = "WF601"
+
 
 def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
     call = statement.value
@@ -21,15 +23,15 @@ def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
     func = call.func
     if spec.generator_based:
         if is_context_task(ctx, func):
-            ctx.report(call, "WF601", (dotted_name(func) or "") + "()", verb="yield")
+            ctx.report(call, CODE, (dotted_name(func) or "") + "()", verb="yield")
             return
         qualified = ctx.resolve(func)
         if qualified is not None and qualified in spec.task_functions:
-            ctx.report(call, "WF601", (dotted_name(func) or qualified) + "()", verb="yield")
+            ctx.report(call, CODE, (dotted_name(func) or qualified) + "()", verb="yield")
         return
     qualified = ctx.resolve(func)
     if qualified is not None and qualified in spec.awaitable_functions:
-        ctx.report(call, "WF601", (dotted_name(func) or qualified) + "()", verb="await")
+        ctx.report(call, CODE, (dotted_name(func) or qualified) + "()", verb="await")
 
 
 def is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
@@ -48,4 +50,4 @@ def is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:
     return owner is not None and len(ctx.scopes) > 1 and owner is ctx.scopes[1]
 
 
-RULE = StructuralRule("WF601", visit={cst.Expr: check_expression_statement})
+RULE = StructuralRule(CODE, visit={cst.Expr: check_expression_statement})

@@ -14,6 +14,7 @@ from dataclasses import replace
 import libcst as cst
 
 from wfcheck.analysis.findings import STATEMENT, Finding
+from wfcheck.checks.registry import StructuralRule
 from wfcheck.frameworks import PATCH_CHECK_ATTRIBUTES
 
 CODE = "WF801"
@@ -74,3 +75,7 @@ def split_legacy(
                 form=STATEMENT,
             )
     return kept + list(guards.values())
+
+
+# Reported after the checks, from their findings (wfcheck.analysis.diagnose calls split_legacy).
+RULE = StructuralRule(CODE, reported_by="wfcheck.analysis.diagnose (split_legacy, after the checks)")

@@ -38,7 +38,6 @@ from wfcheck.fixes.write import (  # noqa: F401 - FileChangedError, write_atomic
     write_atomically,
     write_fixed,
 )
-from wfcheck.frameworks import using_specs
 from wfcheck.report.printable import printable
 from wfcheck.source import SourceError, SourceText, decode_source, parse_text, python_accepts
 
@@ -267,14 +266,13 @@ def fix_paths(
             projects[0].generated_names = set()
         return projects[0]
 
-    with using_specs(settings.specs):
-        for path in files_to_check(paths, settings):
-            if write:
-                directory = real_path(path).parent
-                if directory not in cleaned:
-                    cleaned.add(directory)
-                    clean_stale(directory)
-            outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
+    for path in files_to_check(paths, settings):
+        if write:
+            directory = real_path(path).parent
+            if directory not in cleaned:
+                cleaned.add(directory)
+                clean_stale(directory)
+        outcomes.append(_fix_file(Path(path), settings, unsafe, project, write, tree))
     return FixRun(outcomes)
 
 

@@ -243,12 +243,6 @@ def _self_calls(method: cst.FunctionDef) -> set[str]:
     return finder.names
 
 
-# Rules whose fix replaces a value (not a wait or an order).
-_VALUE_RULES = frozenset({"WF101", "WF201", "WF202", "WF301", "WF401", "WF402", "WF403", "WF604"})
-# Fixes that read and write nothing engine-specific.
-_ENGINE_FREE = frozenset({"WF601", "WF602"})
-
-
 def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
     node, code, qualified = finding.node, finding.code, finding.qualified
     if finding.form == PASSED:
@@ -257,18 +251,19 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
         return _why_not("context-manager")
     if code == sandbox_imports.CODE:
         return sandbox_imports.passthrough_fix(ctx)
-    if ctx.unit.engine_guessed and code not in _ENGINE_FREE:
+    fixes = load_fix_catalog()
+    if ctx.unit.engine_guessed and code not in fixes.engine_free:
         # The engines' context APIs differ (`new_uuid`, aware or naive time, timers): a
         # rewrite for a guessed engine could call what the real one lacks.
         return _why_not("guessed-engine")
     site = FixSite(ctx, node)
     if code == "WF101" and site.in_query_only():
         return _why_not("query-handler")
-    if code in _VALUE_RULES and in_replay_guard(node, site.facts.parents):
+    if code in fixes.replaces_value and in_replay_guard(node, site.facts.parents):
         return _why_not("replay-guarded")
     builder = _BUILDERS.get(code)
-    fix = builder(site, qualified) if builder is not None else None
-    if fix is None and code in load_fix_catalog().extractable:
+    fix = builder(site, code, qualified) if builder is not None else None
+    if fix is None and code in fixes.extractable:
         from wfcheck.fixes.extract import extract_fix
 
         # Start the imports afresh: a replacement that gave up may have planned some.
@@ -312,7 +307,7 @@ def _from_row(
 # -- WF101 wall clock ----------------------------------------------------------------------
 
 
-def _clock(site: FixSite, qualified: str) -> Fix | None:
+def _clock(site: FixSite, code: str, qualified: str) -> Fix | None:
     call = site.node
     if not isinstance(call, cst.Call) or site.spec.now_template is None:
         return None
@@ -330,7 +325,7 @@ def _clock(site: FixSite, qualified: str) -> Fix | None:
             case = "tz-call" if isinstance(tz, cst.Call) else "tz-variable"
     else:
         return None
-    row = load_fix_catalog().row("WF101", qualified, case)
+    row = load_fix_catalog().row(code, qualified, case)
     if row is None:
         return None
     now = site.render(site.spec.now_template)
@@ -354,13 +349,13 @@ def _clock(site: FixSite, qualified: str) -> Fix | None:
         "epoch-nanoseconds": lambda: utc_aware("int({}.timestamp() * 1_000_000_000)"),
         "utc-time-tuple": lambda: f"{now}.utctimetuple()",
     }
-    return _from_row(site, "WF101", qualified, case, call, rewrites[row.rewrite]())
+    return _from_row(site, code, qualified, case, call, rewrites[row.rewrite]())
 
 
 # -- WF201 / WF202: randomness -----------------------------------------------------------
 
 
-def _random(site: FixSite, qualified: str) -> Fix | None:
+def _random(site: FixSite, code: str, qualified: str) -> Fix | None:
     call = site.node
     if qualified == "random.seed":
         # Moving the seeding into an activity would seed another process's generator.
@@ -380,22 +375,22 @@ def _random(site: FixSite, qualified: str) -> Fix | None:
     # `random.seed(42)` first: the original drew a fixed sequence, the rewrite another.
     case = "seeded" if "seed(" in site.code(site.unit.node) else "unseeded"
     return _from_row(
-        site, "WF201", qualified, case, call.func, new_func, say=f"Replace with `{new_func}(...)`"
+        site, code, qualified, case, call.func, new_func, say=f"Replace with `{new_func}(...)`"
     )
 
 
-def _uuid(site: FixSite, qualified: str) -> Fix | None:
+def _uuid(site: FixSite, code: str, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.uuid_template
     if template is None or not isinstance(call, cst.Call) or call.args:
         return None
-    return _from_row(site, "WF202", qualified, "no-args", call, site.render(template))
+    return _from_row(site, code, qualified, "no-args", call, site.render(template))
 
 
 # -- WF102 blocking sleep ------------------------------------------------------------------
 
 
-def _sleep(site: FixSite, qualified: str) -> Fix | None:
+def _sleep(site: FixSite, code: str, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.sleep_template
     if template is None or not isinstance(call, cst.Call) or len(call.args) != 1:
@@ -407,31 +402,31 @@ def _sleep(site: FixSite, qualified: str) -> Fix | None:
     if problem is not None:
         return _display(site, f"a durable timer needs `{site.spec.wait_keyword}`: {problem}")
     content = site.render(template, seconds=site.code(call.args[0].value))
-    return _from_row(site, "WF102", qualified, "statement", call, content)
+    return _from_row(site, code, qualified, "statement", call, content)
 
 
 # -- WF503 asyncio ordering ----------------------------------------------------------------
 
 
-def _asyncio(site: FixSite, qualified: str) -> Fix | None:
+def _asyncio(site: FixSite, code: str, qualified: str) -> Fix | None:
     call = site.node
     template = site.spec.asyncio_replacements.get(qualified)
     if template is None or not isinstance(call, cst.Call):
         return None
-    return _from_row(site, "WF503", qualified, "call", call.func, site.render(template))
+    return _from_row(site, code, qualified, "call", call.func, site.render(template))
 
 
 # -- WF601 unyielded task ------------------------------------------------------------------
 
 
-def _unyielded(site: FixSite, qualified: str) -> Fix | None:
+def _unyielded(site: FixSite, code: str, qualified: str) -> Fix | None:
     keyword = site.spec.wait_keyword
     problem = site.wait_problem()
     if problem is not None:
         return _display(site, problem)
     content = f"{keyword} {site.code(site.node)}"
     return _from_row(
-        site, "WF601", "unyielded-task", "statement", site.node, content,
+        site, code, "unyielded-task", "statement", site.node, content,
         say=f"`{keyword}` the task",
     )
 
@@ -439,7 +434,7 @@ def _unyielded(site: FixSite, qualified: str) -> Fix | None:
 # -- WF602 unordered iteration -------------------------------------------------------------
 
 
-def _ordering(site: FixSite, qualified: str) -> Fix | None:
+def _ordering(site: FixSite, code: str, qualified: str) -> Fix | None:
     node = site.node
     if qualified != "set-iteration":
         return None  # hash()/id(): no mechanical rewrite
@@ -447,7 +442,7 @@ def _ordering(site: FixSite, qualified: str) -> Fix | None:
         return _display(site, "`sorted` is not the builtin here")
     content = f"sorted({site.code(node)})"
     case = "schedules-tasks" if site.loop_waits() else "no-tasks"
-    return _from_row(site, "WF602", qualified, case, node, content, say=f"Iterate `{content}`")
+    return _from_row(site, code, qualified, case, node, content, say=f"Iterate `{content}`")
 
 
 def _display(site: FixSite, why: str) -> Fix:

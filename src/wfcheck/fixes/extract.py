@@ -27,17 +27,6 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-_VERBS = {
-    "WF101": "read",
-    "WF201": "draw",
-    "WF202": "new",
-    "WF301": "read",
-    "WF401": "read",
-    "WF402": "fetch",
-    "WF403": "run",
-    "WF404": "ask",
-    "WF604": "compute",
-}
 _WRAPPERS = frozenset({"builtins.str", "builtins.int", "builtins.float", "builtins.bool",
                        "builtins.len", "builtins.list", "builtins.dict"})
 
@@ -368,7 +357,7 @@ def _free_variables(site: FixSite, expression: cst.CSTNode) -> tuple[list[str], 
 
 
 def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNode) -> str:
-    verb = _VERBS.get(code, "compute")
+    verb = load_fix_catalog().extractable.get(code, "compute")
     subject = _assigned_name(site, expression)
     if subject is None:
         last = qualified.rpartition(".")[2] if qualified else ""

@@ -16,13 +16,14 @@ from pathlib import Path
 
 from wfcheck.diagnostics import Diagnostic
 from wfcheck.fixes.write import NotWritten, write_fixed
+from wfcheck.settings import ALWAYS_ON
 from wfcheck.source import SourceError, SourceText, decode_source
 
 # A `# noqa: CODES` list that new codes are appended to.
 _NOQA_CODES = re.compile(r"#\s*noqa:\s*[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*", re.IGNORECASE)
 _LINE_END = re.compile(r"(\r\n|\r|\n)")
 # Codes a suppression comment does not hide: a file that does not parse, a bug in wfcheck.
-_NOT_SUPPRESSIBLE = frozenset({"WF900", "WF999"})
+_NOT_SUPPRESSIBLE = ALWAYS_ON
 
 
 def noqa_rows(diagnostics: Iterable[Diagnostic]) -> dict[int, set[str]]:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
@@ -48,23 +46,6 @@ PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
 # `if workflow.in_workflow():` never runs as workflow code.
 IN_WORKFLOW_CHECKS: frozenset[str] = frozenset({"temporalio.workflow.in_workflow"})
 
-# The engines detection uses in this run (config can restrict them and add in-house markers).
-_ACTIVE_SPECS: ContextVar[tuple[FrameworkSpec, ...]] = ContextVar("wfcheck_specs", default=SPECS)
-
-
-def active_specs() -> tuple[FrameworkSpec, ...]:
-    return _ACTIVE_SPECS.get()
-
-
-@contextmanager
-def using_specs(specs: tuple[FrameworkSpec, ...]) -> Iterator[None]:
-    token = _ACTIVE_SPECS.set(specs)
-    try:
-        yield
-    finally:
-        _ACTIVE_SPECS.reset(token)
-
-
 def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
     """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
     base = next((s for s in SPECS if s.name == spec.name), None)
@@ -100,10 +81,8 @@ def configured_specs(
 __all__ = [
     "PATCH_CHECK_ATTRIBUTES",
     "REPLAY_FLAG_ATTRIBUTES",
-    "active_specs",
     "configured_specs",
     "house_activity_decorators",
-    "using_specs",
     "FALLBACK_FRAMEWORK",
     "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",
