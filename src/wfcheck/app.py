@@ -79,10 +79,50 @@ NO_FILES_WARNING = "wfcheck: warning: No Python files found under the given path
 
 def usable_cpus() -> int:
     """The CPUs this process may run on (a container or `taskset` can allow fewer than the
-    machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
+    machine has), capped by its cgroup's CPU quota (`docker --cpus`, a Kubernetes CPU
+    limit), which the affinity does not show: more workers than that only wait their turn."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    count = (len(affinity(0)) if affinity is not None else os.cpu_count()) or 1
+    quota = cgroup_cpu_quota()
+    return min(count, quota) if quota is not None else count
+
+
+def cgroup_cpu_quota(
+    mounts: str = "/sys/fs/cgroup", membership: str = "/proc/self/cgroup"
+) -> int | None:
+    """The CPUs this process's cgroup may use (its quota over its period, rounded up), or
+    None without a quota. cgroup v2 keeps it in `cpu.max` ("max 100000", "200000 100000"),
+    v1 in `cpu.cfs_quota_us` (-1: none) and `cpu.cfs_period_us`; a container sees its own
+    group at the mount point, a host process at its path from ``membership``."""
+    groups: dict[str, str] = {}
+    try:
+        with open(membership, encoding="utf-8") as handle:
+            for line in handle:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for controller in controllers.split(",") if controllers else [""]:
+                    groups[controller] = path.lstrip("/")
+    except (OSError, ValueError):
+        pass
+    candidates = [
+        (os.path.join(mounts, groups.get("", "")), "cpu.max", None),
+        (mounts, "cpu.max", None),
+        (os.path.join(mounts, "cpu", groups.get("cpu", "")), "cpu.cfs_quota_us", "cpu.cfs_period_us"),
+        (os.path.join(mounts, "cpu"), "cpu.cfs_quota_us", "cpu.cfs_period_us"),
+    ]
+    for directory, quota_name, period_name in candidates:
+        try:
+            with open(os.path.join(directory, quota_name), encoding="utf-8") as handle:
+                fields = handle.read().split()
+            if period_name is not None:
+                with open(os.path.join(directory, period_name), encoding="utf-8") as handle:
+                    fields = fields[:1] + handle.read().split()[:1]
+            quota, period = fields[0], int(fields[1])
+            if quota in ("max", "-1") or period <= 0:
+                return None
+            return max(1, -(-int(quota) // period))
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 def configure(targets: Sequence[str], options: Options) -> Groups:
