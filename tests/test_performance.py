@@ -6,15 +6,21 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import libcst as cst
 import pytest
 from helpers import cli_runner, settings
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import (
+    MetadataWrapper,
+    ParentNodeProvider,
+    PositionProvider,
+    WhitespaceInclusivePositionProvider,
+)
 
 from wfcheck.analysis.diagnose import diagnose_source
-from wfcheck.analysis.positions import Positions, parent_map
+from wfcheck.analysis.positions import Positions, _statement_lines, parent_map
 from wfcheck.analysis.walk import children, walk
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
@@ -95,11 +101,48 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
     expected_parents = wrapper.resolve(ParentNodeProvider)
     parents = parent_map(module)
     assert parents == dict(expected_parents)
-    # Looked up in file order (statements generated as far as needed) and in reverse.
+    text = parse_source(path.read_bytes())[0]
+    # Looked up in file order (statements generated as far as needed) and in reverse; lines
+    # counted by code generation, and from the stdlib parser's line numbers.
     for order in (list, lambda nodes: list(reversed(list(nodes)))):
-        positions = Positions(module, parents)
-        for node in order(expected_positions):
-            assert positions[node] == expected_positions[node], node
+        for source in (None, text):
+            positions = Positions(module, parents, source)
+            for node in order(expected_positions):
+                assert positions[node] == expected_positions[node], node
+            if source is not None and _statement_lines(module, source):
+                # The stdlib parser's lines were used, not replaced by counted ones.
+                assert positions._hinted != {}
+
+
+TRICKY_LAYOUTS = [
+    "# header\n\nimport os; import sys\n\n\n# lead\n@deco  # c\n# between\n@other(1)\n"
+    "\ndef f():\n\treturn 1\n\n# footer\n",
+    "x = 1\r\n\x0c\r\nclass A:\r\n    y = 'é'  # é\r\n\r\n    def m(self): pass\r\n",
+    "a = 1\rb = (\r 2)\r",
+    "if x:\n    pass\nelif y:\n    pass\nelse:\n    z = \\\n        3\nz = 4",
+    "\x0cdef g():\n\x0c    return '''a\nb'''\n\n\n@(lambda f: f)\ndef h(): ...\n",
+    "try:\n    pass\nexcept* E:\n    pass\nasync def k():\n    async with a: pass\n",
+    "",
+    "# only a comment",
+]
+
+
+@pytest.mark.parametrize("source", TRICKY_LAYOUTS)
+def test_statement_lines_from_the_stdlib_parser_match_libcst(source: str) -> None:
+    module = cst.parse_module(source)
+    expected = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
+    positions = Positions(module, parent_map(module), source)
+    for node in reversed(list(expected)):
+        assert positions[node] == expected[node], node
+    # Where each statement's code starts: its leading blank and comment lines included.
+    starts = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
+        WhitespaceInclusivePositionProvider
+    )
+    hinted = _statement_lines(module, source)
+    if "@(" not in source:
+        assert set(hinted) == set(module.body)
+    for top, line in hinted.items():
+        assert line == starts[top].start.line
 
 
 # -- cache and parallelism ------------------------------------------------------------------
@@ -310,29 +353,70 @@ def _cached_workflow(tmp_path: Path) -> tuple[list[FileResult], Path]:
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
     results = _run([str(tmp_path)], tmp_path / "cache")
-    [stored] = (tmp_path / "cache").rglob("*.json")
+    [stored] = (tmp_path / "cache").rglob("*.sqlite3")
     return results, stored
 
 
-def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+def _is_wfcheck_cache(stored: Path) -> bool:
+    with sqlite3.connect(stored) as db:
+        found = db.execute("SELECT count(*) FROM entries").fetchone()[0] > 0
+    db.close()
+    return found
+
+
+def _foreign_database(path: Path, original: bytes) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE entries (path TEXT, result TEXT)")
+        db.execute("INSERT INTO entries VALUES ('x', 'y')")
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path, original: path.write_text("{not json"),
+        lambda path, original: path.write_bytes(b"\xff\xfe\x00" * 4096),
+        lambda path, original: path.write_bytes(original[:2048]),  # cut short
+        lambda path, original: path.write_bytes(original[:100] + b"\xff" * 4000 + original[4100:]),
+        lambda path, original: path.write_bytes(b""),
+        _foreign_database,
+    ],
+    ids=["text", "bytes", "truncated", "overwritten", "empty", "foreign-database"],
+)
+def test_a_damaged_or_foreign_cache_is_ignored_and_replaced(tmp_path: Path, damage) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    one_bad_entry = '{{"entries": {{"{}": {{"stat": 1}}}}}}'.format((tmp_path / "wf.py").resolve())
-    for garbage in ("{not json", '{"entries": []}', one_bad_entry, "[]"):
-        stored.write_text(garbage)
-        assert _run([str(tmp_path)], cache) == expected
-    stored.write_bytes(b"\xff\xfe\x00")
+    original = stored.read_bytes()
+    stored.unlink()
+    damage(stored, original)
+    result = cli_runner().invoke(
+        main, ["check", "--output-format", "concise", "--cache-dir", str(cache), str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "WF202" in result.stdout, result.output
+    assert result.stderr.count("warning") <= 1 and "Traceback" not in result.stderr
+    assert _is_wfcheck_cache(stored)  # replaced, and written again
     assert _run([str(tmp_path)], cache) == expected
-    json.loads(stored.read_text())  # rewritten whole
+
+
+def test_a_locked_cache_is_a_miss_and_loses_only_this_runs_entries(tmp_path: Path) -> None:
+    expected, stored = _cached_workflow(tmp_path)
+    (tmp_path / "wf.py").write_text(DIRECT.replace("uuid.uuid4()", "'fixed'"))
+    _age(tmp_path / "wf.py")
+    with sqlite3.connect(stored, isolation_level=None) as other:
+        other.execute("BEGIN EXCLUSIVE")  # another run holding the database
+        assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
+        other.execute("ROLLBACK")
+    other.close()
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
 
 
 def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    data = json.loads(stored.read_text())
-    for entry in data["entries"].values():
-        entry["result"] = {"diagnostics": [{"code": 1}], "parsed": True, "depends_on": []}
-    stored.write_text(json.dumps(data))
+    with sqlite3.connect(stored) as db:
+        wrong = {"diagnostics": [{"code": 1}], "parsed": True}
+        db.execute("UPDATE entries SET result = ?", (json.dumps(wrong),))
+    db.close()
     assert _run([str(tmp_path)], cache) == expected
 
 
@@ -343,7 +427,7 @@ def test_the_cache_directory_is_tagged_and_ignored_by_git(tmp_path: Path) -> Non
     tag = (tmp_path / "c" / "CACHEDIR.TAG").read_text()
     assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert (tmp_path / "c" / ".gitignore").read_text() == "*\n"
-    assert list((tmp_path / "c").glob("*/*.json"))
+    assert list((tmp_path / "c").glob("*/*.sqlite3"))
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
@@ -484,8 +568,8 @@ def test_the_cache_belongs_to_the_code_that_wrote_it(tmp_path: Path, monkeypatch
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
     _run([str(tmp_path)], tmp_path / "cache")
-    [first] = (tmp_path / "cache").glob("*/*.json")
+    [first] = (tmp_path / "cache").glob("*/*.sqlite3")
     assert first.parent.name.endswith("-" + cache.code_stamp())
     monkeypatch.setattr(cache, "code_stamp", lambda: "another-build")
     _run([str(tmp_path)], tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 2
+    assert len(list((tmp_path / "cache").glob("*/*.sqlite3"))) == 2

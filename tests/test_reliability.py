@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
@@ -175,8 +176,21 @@ def _cache_file(tmp_path: Path) -> tuple[Path, list]:
     for path in (helper, app):
         os.utime(path, (old, old))  # not racy: the cache keeps their stat
     fresh = check_paths([str(app)], _cached_settings(tmp_path)).diagnostics
-    [stored] = (tmp_path / "cache").rglob("*.json")
+    [stored] = (tmp_path / "cache").rglob("*.sqlite3")
     return stored, fresh
+
+
+def _tamper_entries(stored: Path, tamper) -> None:
+    """Rewrite each stored entry's dependencies and result (JSON text) with ``tamper``."""
+    with sqlite3.connect(stored) as db:
+        for path, deps, result in db.execute("SELECT path, deps, result FROM entries").fetchall():
+            entry = {"deps": json.loads(deps), "result": json.loads(result)}
+            tamper(entry)
+            db.execute(
+                "UPDATE entries SET deps = ?, result = ? WHERE path = ?",
+                (json.dumps(entry["deps"]), json.dumps(entry["result"]), path),
+            )
+    db.close()
 
 
 def _run_cli_with_cache(tmp_path: Path, **limits: int) -> subprocess.CompletedProcess:
@@ -196,7 +210,10 @@ def _run_cli_with_cache(tmp_path: Path, **limits: int) -> subprocess.CompletedPr
 
 def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
     stored, fresh = _cache_file(tmp_path)
-    stored.write_text('{"entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with sqlite3.connect(stored) as db:
+        nested = '{"parsed": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        db.execute("UPDATE entries SET result = ?", (nested,))
+    db.close()
     again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
     assert again.diagnostics == fresh
 
@@ -204,21 +221,24 @@ def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        # A dependency signature too short (IndexError when it was compared).
-        lambda entry: entry["deps"].update({k: [0, 0] for k in entry["deps"]}),
+        # A dependency too short (an unpacking error when it was compared).
+        lambda entry: entry["deps"].__setitem__(slice(None), [[d[0], d[1]] for d in entry["deps"]]),
+        # A dependency's path id of the wrong type, or naming no path.
+        lambda entry: entry["deps"].__setitem__(slice(None), [["1", *d[1:]] for d in entry["deps"]]),
+        lambda entry: entry["deps"].__setitem__(slice(None), [[10**6, *d[1:]] for d in entry["deps"]]),
         # Values of the wrong type, served as they were.
         lambda entry: entry["result"]["diagnostics"][0].update(line="7", column=None),
         lambda entry: entry["result"]["diagnostics"][0].update(chain="abc"),
         lambda entry: entry["result"]["diagnostics"][0].update(message=5),
     ],
-    ids=["short-signature", "wrong-position-types", "chain-string", "message-number"],
+    ids=[
+        "short-dependency", "dependency-id-string", "dependency-id-unknown",
+        "wrong-position-types", "chain-string", "message-number",
+    ],
 )
 def test_a_cache_entry_of_any_unexpected_shape_is_a_miss(tmp_path: Path, tamper) -> None:
     stored, fresh = _cache_file(tmp_path)
-    data = json.loads(stored.read_text())
-    for entry in data["entries"].values():
-        tamper(entry)
-    stored.write_text(json.dumps(data))
+    _tamper_entries(stored, tamper)
     again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
     assert again.diagnostics == fresh
 
@@ -267,7 +287,7 @@ def test_cache_dir_dot_writes_no_gitignore_into_the_project(tmp_path: Path, monk
     result = _check_without_cache_env(".")
     assert result.exit_code == 1, result.output
     assert not (project / ".gitignore").exists()
-    assert list(project.glob("*/*.json"))  # the cache itself is still kept
+    assert list(project.glob("*/*.sqlite3"))  # the cache itself is still kept
 
 
 @pytest.mark.parametrize("where", ["../../../somewhere", "ABSOLUTE"])

@@ -6,10 +6,17 @@ small workflow file the two cost several times the parse itself. Here parents co
 plain walk over the nodes' fields, and positions are generated one top-level statement at a
 time, only for the statements a finding, a workflow or a helper actually sits in. The ranges
 are the ones ``PositionProvider`` gives (the test suite compares them on every fixture).
+
+The line a top-level statement starts on comes from the stdlib parser (its statements' first
+lines, less the blank and comment lines LibCST counts into each statement), not from
+generating the code of every statement before it; each statement generated is compared with
+the text at that line, and a module where they differ (or that the running interpreter cannot
+parse) counts lines by generating code as before.
 """
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import re
 from collections.abc import Iterator, Mapping
@@ -54,9 +61,15 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
 
 class Positions(Mapping[cst.CSTNode, CodeRange]):
     """node -> its range (1-based lines, 0-based columns), computed per top-level statement
-    on first use."""
+    on first use. With the module's ``text`` (what it was parsed from), statements' first
+    lines come from the stdlib parser."""
 
-    def __init__(self, module: cst.Module, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> None:
+    def __init__(
+        self,
+        module: cst.Module,
+        parents: Mapping[cst.CSTNode, cst.CSTNode],
+        text: str | None = None,
+    ) -> None:
         self.module = module
         self.parents = parents
         # Written by LibCST's position-recording codegen state (its provider protocol).
@@ -67,6 +80,11 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             default_indent=module.default_indent, default_newline=module.default_newline
         )
         self._line = 1
+        self._text = text
+        # From the stdlib parser: top-level statement -> its first line (None: not tried yet;
+        # empty: not usable, lines are counted by generating code).
+        self._hinted: dict[cst.CSTNode, int] | None = None if text is not None else {}
+        self._line_starts: list[int] | None = None
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         if node not in self._computed:
@@ -90,7 +108,21 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         return node
 
     def _generate(self, top: cst.CSTNode) -> None:
-        line = 1 if top is self.module else self._start_line(top)
+        if top is self.module:
+            self._record(top, 1)
+            return
+        hinted = self._hints().get(top)
+        if hinted is not None:
+            code = self._record(top, hinted)
+            if self._matches(code, hinted):
+                return
+            # The hint was wrong (it never is on the test corpus): count lines by code
+            # generation from here on.
+            self._hinted = {}
+        self._record(top, self._start_line(top))
+
+    def _record(self, top: cst.CSTNode, line: int) -> str:
+        """Generate ``top``'s code from ``line`` on, recording every node's range; the code."""
         state = PositionProvidingCodegenState(
             default_indent=self.module.default_indent,
             default_newline=self.module.default_newline,
@@ -98,6 +130,27 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             line=line,
         )
         top._codegen(state)
+        return "".join(state.tokens)
+
+    def _matches(self, code: str, line: int) -> bool:
+        """Is ``code`` the text from the start of ``line`` on?"""
+        assert self._text is not None
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        if not 0 < line <= len(self._line_starts):
+            return False
+        start = self._line_starts[line - 1]
+        if self._text.startswith(code, start):
+            return True
+        # The last statement of a file without a final newline: its code has one.
+        rest = self._text[start:]
+        return code.startswith(rest) and code[len(rest):] in ("\n", "\r\n", "\r")
+
+    def _hints(self) -> dict[cst.CSTNode, int]:
+        if self._hinted is None:
+            assert self._text is not None
+            self._hinted = _statement_lines(self.module, self._text)
+        return self._hinted
 
     def _start_line(self, top: cst.CSTNode) -> int:
         """The line a top-level node starts on, from plain code generation (no hooks) of
@@ -109,3 +162,40 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             node._codegen(self._plain)
             self._line += len(_NEWLINE.findall("".join(self._plain.tokens[before:])))
         return self._starts[top]
+
+
+def _statement_lines(module: cst.Module, text: str) -> dict[cst.CSTNode, int]:
+    """The line each of the module's statements starts on (its leading blank and comment
+    lines included, as LibCST counts them), from the stdlib parser's line numbers; empty when
+    the two parsers do not pair up."""
+    try:
+        tree = ast.parse(text)
+    except Exception:  # noqa: BLE001 - syntax newer than this interpreter, too deep, ...
+        return {}
+    statements = tree.body
+    lines: dict[cst.CSTNode, int] = {}
+    at = 0
+    for top in module.body:
+        if at >= len(statements):
+            return {}
+        first = statements[at]
+        if isinstance(top, cst.SimpleStatementLine):
+            at += len(top.body)
+            line = first.lineno
+        else:
+            at += 1
+            decorators = getattr(top, "decorators", ())
+            if decorators:
+                expression = decorators[0].decorator
+                if getattr(expression, "lpar", ()) or not isinstance(
+                    first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+                ):
+                    # `@(expr)`: the stdlib parser's line is the inner expression's.
+                    return {}
+                line = first.decorator_list[0].lineno - len(decorators[0].leading_lines)
+            else:
+                line = first.lineno
+        lines[top] = line - len(top.leading_lines)
+    if at != len(statements):
+        return {}
+    return lines

@@ -35,6 +35,9 @@ from wfcheck.suppression import comments_by_line, parse_line_suppression, suppre
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
+# What every comment a check reads contains: suppressions (`noqa`, in any case, and
+# `wfcheck: ignore`) and `# wfcheck: trusted`.
+_DIRECTIVE = re.compile(r"noqa|wfcheck", re.IGNORECASE)
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
@@ -73,6 +76,7 @@ class ModuleFacts:
         self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
+        self._may_trust: bool | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -83,9 +87,17 @@ class ModuleFacts:
         return self._words
 
     @property
+    def may_trust(self) -> bool:
+        """Can any line of the module carry `# wfcheck: trusted`? (A text search, so most
+        modules need no comment table to answer.)"""
+        if self._may_trust is None:
+            self._may_trust = _TRUSTED.search(self.text) is not None
+        return self._may_trust
+
+    @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self.parents)
+            self._positions = Positions(self.module, self.parents, self.text)
         return self._positions
 
     @property
@@ -97,8 +109,12 @@ class ModuleFacts:
 
     @property
     def comments(self) -> dict[int, str]:
+        """The module's comments by line. Only comments naming `noqa` or `wfcheck` mean
+        anything to a check, so a module whose text has neither word is not tokenised."""
         if self._comments is None:
-            self._comments = comments_by_line(self.text)
+            self._comments = (
+                comments_by_line(self.text) if _DIRECTIVE.search(self.text) is not None else {}
+            )
         return self._comments
 
     def line_suppresses(self, line: int, code: str) -> bool:
@@ -421,6 +437,10 @@ class ProjectIndex:
         if found is None:
             return None
         facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+            made_by = self.class_of(node.func, facts.index.module_scope, facts)
+            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
@@ -606,6 +626,9 @@ class ProjectIndex:
         """`# wfcheck: trusted` on its `def`/`class` line, or named by `allowed-api`."""
         if self.allowed(f"{facts.name}.{qualname}"):
             return True
+        if not facts.may_trust:
+            # No such comment anywhere in the module: no position or comment table needed.
+            return False
         anchor = node.name if isinstance(node, (cst.FunctionDef, cst.ClassDef)) else node
         comment = facts.comments.get(facts.positions[anchor].start.line, "")
         return bool(_TRUSTED.search(comment))

@@ -85,6 +85,12 @@ class FrameworkSpec:
     passthrough_call: str | None = None
     # The workflow module's own modules, passed through by the engine itself.
     passthrough_modules: tuple[str, ...] = ()
+    # The workflow class decorator keyword that turns the sandbox off for that workflow
+    # (`sandboxed=False`), and the worker runners that run workflows without a sandbox: a
+    # file whose every workflow opts out, or that runs them with such a runner, has no
+    # sandbox imports to judge.
+    sandbox_opt_out_keyword: str | None = None
+    unsandboxed_runners: frozenset[str] = frozenset()
     # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
     # replays a history recorded without the patch; None: the engine has no patch API.
     patch_template: str | None = None

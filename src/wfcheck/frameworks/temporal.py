@@ -52,5 +52,7 @@ SPEC = FrameworkSpec(
     passthrough_block_template="with {workflow}.unsafe.imports_passed_through():",
     passthrough_call="temporalio.workflow.unsafe.imports_passed_through",
     passthrough_modules=("temporalio",),
+    sandbox_opt_out_keyword="sandboxed",
+    unsandboxed_runners=frozenset({"temporalio.worker.UnsandboxedWorkflowRunner"}),
     patch_template="{workflow}.patched({id})",
 )
