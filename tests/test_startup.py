@@ -176,7 +176,7 @@ def test_the_parsed_catalog_is_kept_and_read_back(
     parsed = catalog.load_catalog_files(paths, kept)
     assert kept.is_file()
     with monkeypatch.context() as patched:
-        patched.setattr(catalog, "_toml", _no_parsing)
+        patched.setattr(catalog, "toml_parser", _no_parsing)
         read_back = catalog.load_catalog_files(paths, kept)
     assert list(read_back) == list(parsed) and read_back.fingerprint == parsed.fingerprint
     assert (read_back.returns, read_back.handles, read_back.sandbox_passthrough) == (
@@ -188,7 +188,7 @@ def test_the_parsed_catalog_is_kept_and_read_back(
     assert changed.fingerprint != parsed.fingerprint
     assert changed.get("WF101").summary.startswith("Reads the clock")  # type: ignore[union-attr]
     with monkeypatch.context() as patched:
-        patched.setattr(catalog, "_toml", _no_parsing)
+        patched.setattr(catalog, "toml_parser", _no_parsing)
         assert list(catalog.load_catalog_files(paths, kept)) == list(changed)
 
 

@@ -20,11 +20,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from wfcheck.source import content_digest
+from wfcheck.digest import content_digest
 
 
-def _toml() -> ModuleType:
-    """The TOML parser, imported when a file is parsed (not when the parsed catalog is kept)."""
+def toml_parser() -> ModuleType:
+    """The TOML parser (`tomllib`, `tomli` before Python 3.11), imported when a file is parsed:
+    not for a run without configuration files whose catalog is kept parsed."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - exercised on older interpreters only
@@ -423,7 +424,7 @@ def load_catalog_files(paths: Sequence[Path], parsed_cache: Path | None = None) 
     )
     tables = _read_parsed(parsed_cache, fingerprint) if parsed_cache is not None else None
     if tables is None:
-        tomllib = _toml()
+        tomllib = toml_parser()
         tables = []
         for path, text in zip(paths, texts):
             try:
@@ -552,7 +553,7 @@ class FixCatalog:
 @lru_cache(maxsize=1)
 def load_fix_catalog() -> FixCatalog:
     path = rules_dir() / "fixes" / "rewrites.toml"
-    tomllib = _toml()
+    tomllib = toml_parser()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

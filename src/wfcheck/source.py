@@ -14,11 +14,7 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
 
-try:
-    # hashlib's own blake2b, without the OpenSSL bindings hashlib loads first (~2 ms).
-    from _blake2 import blake2b
-except ImportError:  # pragma: no cover - an interpreter built without it
-    from hashlib import blake2b
+from wfcheck.digest import content_digest as content_digest
 
 if TYPE_CHECKING:
     # LibCST costs ~0.3 s CPU to import: only the functions that parse import it, so a run
@@ -56,11 +52,6 @@ def syntax_error_message(key: str, **fields: str) -> str:
     from wfcheck.settings import SYNTAX_ERROR
 
     return load_catalog().rules[SYNTAX_ERROR].message_for(key).format(**fields)
-
-
-def content_digest(data: bytes) -> str:
-    """The hash that says whether a file's bytes changed (the cache compares them)."""
-    return blake2b(data, digest_size=16).hexdigest()
 
 
 def decode_source(data: bytes) -> SourceText:
