@@ -112,7 +112,7 @@ def _codes_option(name: str, help: str):
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    help="Worker processes for large runs (default: the CPU count).",
+    help="Worker processes for large runs (default: the CPUs this process may use).",
 )
 @click.option(
     "--src",
