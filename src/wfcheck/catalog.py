@@ -21,6 +21,7 @@ from types import ModuleType
 from typing import Any
 
 from wfcheck.digest import content_digest
+from wfcheck.frameworks import SPECS
 
 
 def toml_parser() -> ModuleType:
@@ -33,7 +34,8 @@ def toml_parser() -> ModuleType:
     return tomllib
 
 
-FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
+# The engines a rule or an alternative can name.
+FRAMEWORKS = tuple(spec.name for spec in SPECS)
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
 # The `# expect: WF101` markers the snippet tests read; documentation shows the code without.
