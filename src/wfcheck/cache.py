@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -32,10 +31,10 @@ from typing import Any
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.results import FileResult
+from wfcheck.settings import CACHE_DIR_NAME as CACHE_DIR_NAME
 from wfcheck.settings import Settings
 from wfcheck.source import content_digest
 
-CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wfcheck.\n"
@@ -76,7 +75,7 @@ def settings_key(settings: Settings) -> str:
         if f.name not in _RUN_ONLY_FIELDS
     }
     text = json.dumps(fields, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return content_digest(text.encode())
 
 
 def _canonical(value: Any) -> Any:
@@ -92,7 +91,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     if hasattr(value, "rules") and hasattr(value, "returns"):
-        # The catalog: its rules as shipped or extended by configuration.
+        if getattr(value, "fingerprint", ""):
+            # The catalog as read from its files: their digest stands for every rule.
+            return {"fingerprint": value.fingerprint}
+        # The catalog extended by configuration: its rules.
         return {
             "rules": [_canonical(rule) for rule in value],
             "returns": _canonical(value.returns),
