@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import zlib
 from pathlib import Path
 
 import libcst as cst
@@ -336,7 +337,7 @@ def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
     cache = tmp_path / "cache"
     with sqlite3.connect(stored) as db:
         wrong = {"diagnostics": [{"code": 1}], "parsed": True}
-        db.execute("UPDATE entries SET result = ?", (json.dumps(wrong),))
+        db.execute("UPDATE entries SET result = ?", (zlib.compress(json.dumps(wrong).encode()),))
     db.close()
     assert _run([str(tmp_path)], cache) == expected
 

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -184,11 +185,11 @@ def _tamper_entries(stored: Path, tamper) -> None:
     """Rewrite each stored entry's dependencies and result (JSON text) with ``tamper``."""
     with sqlite3.connect(stored) as db:
         for path, deps, result in db.execute("SELECT path, deps, result FROM entries").fetchall():
-            entry = {"deps": json.loads(deps), "result": json.loads(result)}
+            entry = {"deps": json.loads(deps), "result": json.loads(zlib.decompress(result))}
             tamper(entry)
             db.execute(
                 "UPDATE entries SET deps = ?, result = ? WHERE path = ?",
-                (json.dumps(entry["deps"]), json.dumps(entry["result"]), path),
+                (json.dumps(entry["deps"]), zlib.compress(json.dumps(entry["result"]).encode()), path),
             )
     db.close()
 
@@ -212,7 +213,7 @@ def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
     stored, fresh = _cache_file(tmp_path)
     with sqlite3.connect(stored) as db:
         nested = '{"parsed": ' + "[" * 100_000 + "]" * 100_000 + "}"
-        db.execute("UPDATE entries SET result = ?", (nested,))
+        db.execute("UPDATE entries SET result = ?", (zlib.compress(nested.encode()),))
     db.close()
     again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
     assert again.diagnostics == fresh
@@ -243,10 +244,12 @@ def test_a_cache_entry_of_any_unexpected_shape_is_a_miss(tmp_path: Path, tamper)
     assert again.diagnostics == fresh
 
 
-def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path, suffix: str) -> None:
     stored, fresh = _cache_file(tmp_path)
-    stored.unlink()
-    os.mkfifo(stored)
+    fifo = Path(f"{stored}{suffix}")
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
     result = _run_cli_with_cache(tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "WF604" in result.stdout
@@ -610,3 +613,22 @@ def test_a_sigkill_midway_through_a_write_is_recovered_by_the_next_run(tmp_path:
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() == SAFE_FIXED
     assert not list(tmp_path.glob(".*.wfcheck-tmp"))
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        zlib.compress(b" " * (64 * 1024 * 1024)),  # inflates beyond the cap on an entry
+        zlib.compress(b'{"parsed": true, "diagnostics": []}')[:-6],  # cut short
+        b"not compressed",
+        "text, not bytes",
+    ],
+    ids=["bomb", "cut-short", "not-compressed", "text"],
+)
+def test_a_stored_result_that_does_not_inflate_to_json_is_a_miss(tmp_path: Path, blob) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    with sqlite3.connect(stored) as db:
+        db.execute("UPDATE entries SET result = ?", (blob,))
+    db.close()
+    again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
+    assert again.diagnostics == fresh

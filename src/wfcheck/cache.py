@@ -23,6 +23,7 @@ import re
 import stat
 import sys
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from functools import cache
 from pathlib import Path
@@ -257,20 +258,24 @@ def _bare_string(tokens: list[Any], index: int) -> bool:
 
 # Marks a database wfcheck wrote ("wfck"), and the layout of its tables.
 _APPLICATION_ID = 0x7766636B
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS paths (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
     path TEXT PRIMARY KEY, display TEXT NOT NULL, context TEXT NOT NULL,
     mtime INTEGER, size INTEGER, hash TEXT, deps TEXT NOT NULL, absent TEXT NOT NULL,
-    result TEXT
+    result BLOB
 );
 CREATE TABLE IF NOT EXISTS modules (
     id INTEGER PRIMARY KEY, mtime INTEGER, size INTEGER, hash TEXT NOT NULL, interface TEXT
 );
+CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 # A stored result above this size is not read (a miss).
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
+# Effect digests are computed in this process, two per changed module (a branch switch may
+# change hundreds): past this many modules, a changed one simply rechecks its dependents.
+MAX_EFFECT_COMPARISONS = 24
 # How long a run waits for another run's write to the database to end.
 _BUSY_SECONDS = 2.0
 _warned = False
@@ -299,7 +304,8 @@ class _Module:
     hash: str
     interface: str | None | _Unknown = _UNKNOWN
     stat: tuple[int, int] | tuple[None, None] = (None, None)
-    changed: bool = False  # differs from the stored row: written at save
+    changed: bool = False  # differs from the stored row: written at save (with its bytes)
+    data: bytes | None = None  # its bytes, when read this run
 
 
 # (path, hash, interface digest) of a project module a result was read from.
@@ -327,6 +333,7 @@ class ResultCache:
         settings: Settings,
         context: Sequence[str],
         interface: Callable[[str, bytes], str | None] = interface_digest,
+        effects: Callable[[str, bytes], str | None] | None = None,
     ) -> None:
         self.directory = directory
         self.file = (
@@ -334,6 +341,11 @@ class ResultCache:
         )
         self.context = digest("\0".join(context).encode())
         self.interface = interface
+        # The digest of what a module (path, bytes) exports to its dependents' analysis
+        # (ProjectIndex.effect_digest): asked only when a module's interface digest changed.
+        self.effects = effects
+        self._effects: dict[tuple[str, str], str | None] = {}
+        self._compared: dict[tuple[str, str], bool] = {}
         self._db: Any = None
         self._opened = False
         # Set when reading found the database damaged: it is replaced at save.
@@ -346,6 +358,8 @@ class ResultCache:
         # Rows to write at save: entries by path, and entries whose stat alone changed.
         self._pending: dict[str, tuple[Any, ...]] = {}
         self._touched: dict[str, tuple[int, int] | tuple[None, None]] = {}
+        # Entries kept by an early cutoff: their dependencies as they are now.
+        self._retargeted: dict[str, list[list[Any]]] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -358,17 +372,17 @@ class ResultCache:
         self._opened = True
         import sqlite3
 
-        try:
-            st = os.lstat(self.file)
-        except FileNotFoundError:
+        # The journals too: SQLite opens them without asking what they are.
+        files = [f"{self.file}{suffix}" for suffix in ("", "-wal", "-shm")]
+        if not os.path.lexists(self.file):
             if not create:
                 return None
-        except OSError:
-            return None
-        else:
-            unusable = not stat.S_ISREG(st.st_mode) or st.st_size > MAX_CACHE_BYTES
-            if (unusable or self._damaged) and (not create or not self._discard()):
+            if not all(map(_absent_or_regular, files)) and not self._discard():
                 return None
+        elif (not all(map(_absent_or_regular, files)) or self._damaged) and (
+            not create or not self._discard()
+        ):
+            return None
         for attempt in range(2):
             try:
                 self._db = self._open(sqlite3, create)
@@ -471,7 +485,7 @@ class ResultCache:
         try:
             return self._valid_result(absolute, display, st, *row)
         except (InvalidEntry, KeyError, TypeError, ValueError, AttributeError, IndexError,
-                RecursionError, MemoryError):
+                RecursionError, MemoryError, zlib.error):
             return None
 
     def _valid_result(
@@ -494,15 +508,23 @@ class ResultCache:
             if path is None or not self._still_absent(path):
                 return None
             paths.append(path)
+        now: list[list[Any]] = []
         for dependency in dependencies:
             number, read, interface = _expect(dependency, list)
             path = self._path(_expect(number, int))
-            if path is None or not self._same_module(path, _expect(read, str), interface):
+            module = self._module(path) if path is not None else None
+            if module is None or not self._same_module(module, _expect(read, str), interface):
                 return None
-            paths.append(path)
-        if result is None:
-            return FileResult(display)
-        return result_from_data(display, json.loads(_expect(result, str)), tuple(sorted(paths)))
+            paths.append(module.path)
+            now.append([number, module.hash, self._interface(module)])
+        found = (
+            FileResult(display) if result is None
+            else result_from_data(display, json.loads(_unpack(result)), tuple(sorted(paths)))
+        )
+        if now != dependencies:
+            # Kept by an early cutoff: next time, against the modules as they are now.
+            self._retargeted[absolute] = now
+        return found
 
     def _path(self, number: int) -> str | None:
         if number not in self._path_of:
@@ -519,15 +541,55 @@ class ResultCache:
                 self._absent[path] = True
         return self._absent[path]
 
-    def _same_module(self, path: str, read: str, interface: Any) -> bool:
+    def _same_module(self, module: _Module, read: str, interface: Any) -> bool:
         """Is a module the analysis read (hash ``read``) still the same to its dependents:
-        the same bytes, or bytes with the same interface digest?"""
-        module = self._module(path)
-        if module is None:
-            return False
+        the same bytes, bytes with the same interface digest (a comment or docstring edit),
+        or bytes with the same effect digest (an edit inside a function that keeps what it
+        does and where)?"""
         if module.hash == read:
             return True
-        return isinstance(interface, str) and self._interface(module) == interface
+        if isinstance(interface, str) and self._interface(module) == interface:
+            return True
+        key = (module.path, read)
+        if key not in self._compared:
+            self._compared[key] = self._same_effects(module, read)
+        return self._compared[key]
+
+    def _same_effects(self, module: _Module, read: str) -> bool:
+        if self.effects is None or len(self._compared) > MAX_EFFECT_COMPARISONS:
+            return False
+        old = self._source(read)
+        new = self._data(module)
+        if old is None or new is None:
+            return False
+        before = self._effect(module.path, read, old)
+        return before is not None and before == self._effect(module.path, module.hash, new)
+
+    def _effect(self, path: str, hashed: str, data: bytes) -> str | None:
+        key = (path, hashed)
+        if key not in self._effects:
+            assert self.effects is not None
+            try:
+                self._effects[key] = self.effects(path, data)
+            except Exception:  # noqa: BLE001 - an analysis bug costs the cutoff, not the run
+                self._effects[key] = None
+        return self._effects[key]
+
+    def _source(self, hashed: str) -> bytes | None:
+        """The bytes with this hash, as a dependency held them when a result was stored."""
+        row = self._query("SELECT data FROM sources WHERE hash = ?", hashed)
+        try:
+            data = _unpack(row[0]) if row is not None else None
+        except (InvalidEntry, zlib.error, TypeError):
+            return None
+        return data if data is not None and digest(data) == hashed else None
+
+    def _data(self, module: _Module) -> bytes | None:
+        if module.data is None:
+            data = _read_bytes(module.path)
+            if data is not None and digest(data) == module.hash:
+                module.data = data
+        return module.data
 
     def _module(self, path: str) -> _Module | None:
         """A dependency as it is now, its hash from the stored row while its stat is unchanged
@@ -551,7 +613,9 @@ class ResultCache:
             else:
                 data = _read_bytes(path)
                 if data is not None:
-                    module = _Module(path, digest(data), stat=_trusted_stat(st), changed=True)
+                    module = _Module(
+                        path, digest(data), stat=_trusted_stat(st), changed=True, data=data
+                    )
                     if row is not None and row[2] == module.hash:
                         module.interface = row[3] if isinstance(row[3], str) else None
                     else:
@@ -561,11 +625,8 @@ class ResultCache:
 
     def _interface(self, module: _Module) -> str | None:
         if isinstance(module.interface, _Unknown):
-            data = _read_bytes(module.path)
-            module.interface = (
-                self.interface(module.path, data)
-                if data is not None and digest(data) == module.hash else None
-            )
+            data = self._data(module)
+            module.interface = self.interface(module.path, data) if data is not None else None
         return module.interface
 
     # -- writing ---------------------------------------------------------------------------
@@ -592,7 +653,7 @@ class ResultCache:
             content_hash if interesting else None,
             dependencies,
             absent,
-            json.dumps(result_to_data(result), separators=(",", ":")) if interesting else None,
+            _pack(json.dumps(result_to_data(result), separators=(",", ":"))) if interesting else None,
         )
 
     def _interface_of_read(self, path: str, read: str) -> str | None:
@@ -607,7 +668,7 @@ class ResultCache:
         """Write this run's new rows in one transaction; another run writing at the same
         time makes this one wait (a little), and a write that fails is simply not kept."""
         modules = [m for m in self._modules.values() if m is not None and m.changed]
-        if not (self._pending or self._touched or modules):
+        if not (self._pending or self._touched or self._retargeted or modules):
             self._close()
             return
         try:
@@ -658,12 +719,49 @@ class ResultCache:
                 db.execute(
                     "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
                 )
+        for absolute, now in self._retargeted.items():
+            if absolute not in self._pending:
+                db.execute(
+                    "UPDATE entries SET deps = ? WHERE path = ?",
+                    (json.dumps(now, separators=(",", ":")), absolute),
+                )
         for module in modules:
             interface = None if isinstance(module.interface, _Unknown) else module.interface
             db.execute(
                 "INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?)",
                 (number(module.path), *module.stat, module.hash, interface),
             )
+            if module.data is not None:
+                # Kept so that a later edit's effects can be compared with these.
+                db.execute(
+                    "INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                    (module.hash, zlib.compress(module.data, 1)),
+                )
+
+
+def _pack(text: str) -> bytes:
+    """A result as stored: its JSON, compressed (a quarter of the size)."""
+    return zlib.compress(text.encode("utf-8"), 1)
+
+
+def _unpack(blob: Any) -> bytes:
+    """The JSON of a stored result; never more than :data:`MAX_ENTRY_BYTES` of it."""
+    inflate = zlib.decompressobj()
+    data = inflate.decompress(_expect(blob, bytes), MAX_ENTRY_BYTES)
+    if inflate.unconsumed_tail or not inflate.eof:
+        raise InvalidEntry("a stored result too large or cut short")
+    return data
+
+
+def _absent_or_regular(path: str) -> bool:
+    """Nothing at ``path``, or a regular file below :data:`MAX_CACHE_BYTES`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_size <= MAX_CACHE_BYTES
 
 
 def _read_bytes(path: str) -> bytes | None:

@@ -20,7 +20,10 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on older interpreters only
     import tomli as tomllib
 
-FRAMEWORKS = ("dapr", "durabletask", "azure", "temporal")
+from wfcheck.frameworks import SPECS
+
+# The engines a rule or an alternative can name.
+FRAMEWORKS = tuple(spec.name for spec in SPECS)
 
 _CODE_RE = re.compile(r"^WF[0-9]{3}$")
 # The `# expect: WF101` markers the snippet tests read; documentation shows the code without.

@@ -9,6 +9,7 @@ import click
 
 from wfcheck import __version__, app
 from wfcheck.config import Options
+from wfcheck.frameworks import SPECS
 from wfcheck.report import REPORTERS
 from wfcheck.report.printable import printable
 
@@ -95,8 +96,13 @@ def _codes_option(name: str, help: str):
 @click.option(
     "--versioned-fixes/--no-versioned-fixes",
     default=None,
-    help="Write history-changing fixes inside the engine's patch API (Dapr ctx.is_patched, "
-    "Temporal workflow.patched), so running instances keep the old code.",
+    help="Write history-changing fixes inside the engine's patch API ("
+    + ", ".join(
+        f"{spec.title} {(spec.patch_example() or '').partition('(')[0]}"
+        for spec in SPECS
+        if spec.patch_template is not None
+    )
+    + "), so running instances keep the old code.",
 )
 @click.option("--diff", is_flag=True, help="Print the fixes as a unified diff and write nothing.")
 @click.option("--show-fixes", is_flag=True, help="With --fix, list what was fixed per file.")

@@ -227,7 +227,7 @@ def _engine_table(
             raise _fail(
                 where,
                 key,
-                "a table from qualified name to engine (e.g. {\"acme.wf.durable\" = \"dapr\"}); "
+                f'a table from qualified name to engine (e.g. {{"acme.wf.durable" = "{FRAMEWORKS[0]}"}}); '
                 "a plain list needs `frameworks` to name exactly one engine",
                 value,
             )

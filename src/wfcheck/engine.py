@@ -263,7 +263,42 @@ def _open_cache(paths: Sequence[str], settings: Settings) -> ResultCache | None:
     from wfcheck.cache import ResultCache
 
     roots = find_project_roots(paths, settings.src)
-    return ResultCache(Path(settings.cache_dir), settings, [os.getcwd()] + [str(r) for r in roots])
+    return ResultCache(
+        Path(settings.cache_dir),
+        settings,
+        [os.getcwd()] + [str(r) for r in roots],
+        effects=lambda path, data: _effect_digest(paths, settings, path, data),
+    )
+
+
+def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: bytes) -> str | None:
+    """What the module at ``path`` exports to its dependents' analysis when it holds ``data``
+    (:meth:`ProjectIndex.effect_digest`), for the cache's early cutoff. A project of its own
+    for each call: two versions of one module never share facts."""
+    from wfcheck.discovery import real_path
+
+    project = make_project(paths, settings)
+    real = real_path(Path(path))
+    read_from_disk = project.read_source
+
+    def read_source(candidate: Path) -> bytes:
+        return data if real_path(candidate) == real else read_from_disk(candidate)
+
+    project.read_source = read_source
+    exported = project.effect_digest(path)
+    if exported is None:
+        return None
+    # And what each of its functions' analysis read (modules found, candidates probed and
+    # absent): an edit that keeps the effects but looks up another name (`str(...)`) changes
+    # what a dependent's result depends on, if not the result.
+    reads = sorted(
+        (repr(key[1]), sorted(files))
+        for key, files in project._read.items()
+        if isinstance(key, tuple) and key[0] == "summary" and getattr(key[1], "file", "") == str(real)
+    )
+    from wfcheck.source import content_digest
+
+    return content_digest(repr((exported, reads)).encode())
 
 
 def _check_all(

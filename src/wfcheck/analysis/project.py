@@ -1018,7 +1018,7 @@ def _display(path: Path) -> str:
 
 # The engine a helper is analysed under: none. What differs between engines (the catalog's
 # per-engine APIs) is kept on each reason and call instead.
-NO_ENGINE = FrameworkSpec(name="", packages=(), markers=(), generator_based=False)
+NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
 
 
 def helper_unit(target: Target) -> WorkflowUnit:

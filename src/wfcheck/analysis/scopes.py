@@ -293,6 +293,7 @@ class Scope:
         self._instance_attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] | None = None
         self._instance_annotations: dict[str, cst.BaseExpression] = {}
         self._method_scopes: dict[int, Scope] = {}
+        self._base_scopes: dict[int, Scope] = {}
         # For the module scope: its dotted name and package, when the project knows them, and
         # the modules it star-imports.
         self.module_name = ""
@@ -304,6 +305,14 @@ class Scope:
         scope = self._method_scopes.get(id(method))
         if scope is None:
             scope = self._method_scopes[id(method)] = function_scope(method, self)
+        return scope
+
+    def base_scope(self, base: cst.ClassDef) -> Scope:
+        """For a class scope: the scope of a base class defined in the same module (built
+        once)."""
+        scope = self._base_scopes.get(id(base))
+        if scope is None:
+            scope = self._base_scopes[id(base)] = class_scope(base, self.module)
         return scope
 
     @property
@@ -641,7 +650,7 @@ class Resolver:
                     return left.derived(returned)
         return None
 
-    def _instance_attr(self, attr: str, class_scope: Scope) -> Resolved | None:
+    def _instance_attr(self, attr: str, class_scope: Scope, depth: int = 0) -> Resolved | None:
         """``self.<attr>``: resolved from the ``self.<attr> = value`` assignments in the
         class's methods, each value in the scope of the method that assigns it."""
         assignments = class_scope.instance_attrs.get(attr)
@@ -657,7 +666,10 @@ class Resolver:
                 return None
             results.append(resolved)
         if not results:
-            return self._class_level_attr(attr, class_scope, bool(assignments))
+            found = self._class_level_attr(attr, class_scope, bool(assignments))
+            if found is None and not assignments:
+                found = self._inherited_attr(attr, class_scope, depth)
+            return found
         first = results[0]
         if all(r.qualified == first.qualified and r.instance == first.instance for r in results):
             return first
@@ -678,6 +690,25 @@ class Resolver:
         if not bindings or placeholder:
             return None
         return self._bound(bindings, class_scope, attr)
+
+
+    def _inherited_attr(self, attr: str, class_scope: Scope, depth: int) -> Resolved | None:
+        """``self.<attr>`` that a base class defined in the same module sets (its
+        ``__init__`` stores a client the subclass's methods call)."""
+        node = class_scope.node
+        if depth >= 8 or not isinstance(node, cst.ClassDef):
+            return None
+        module = class_scope.module
+        for base in node.bases:
+            if not isinstance(base.value, cst.Name):
+                continue
+            bindings = module.bindings.get(base.value.value, ())
+            if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ClassDef):
+                continue
+            found = self._instance_attr(attr, class_scope.base_scope(bindings[0].node), depth + 1)
+            if found is not None:
+                return found
+        return None
 
 
 def _is_none_placeholder(binding: Binding) -> bool:

@@ -192,9 +192,14 @@ def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]
             unique.append(statement)
     if any(not isinstance(s, (cst.Import, cst.ImportFrom)) for st in unique for s in st.body):
         return Fix("display-only", "No automatic fix: the import shares its line with other statements")
-    workflow = _workflow_spelling(ctx)
-    if workflow is None:
-        return Fix("display-only", "No automatic fix: the file does not import `temporalio.workflow`")
+    template, opener = spec.passthrough_block_template, spec.passthrough_call
+    assert template is not None and opener is not None  # no findings without them
+    # The engine module the block's header names (`{workflow}`), spelled as the file imports it.
+    symbol = next(s for s in spec.modules if "{" + s + "}" in template)
+    module = spec.modules[symbol]
+    spelling = _module_spelling(ctx, module)
+    if spelling is None:
+        return Fix("display-only", f"No automatic fix: the file does not import `{module}`")
     lines = facts.text.splitlines(keepends=True)
     positions = facts.positions
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
@@ -220,13 +225,13 @@ def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]
             if isinstance(s, cst.SimpleStatementLine)
             and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in s.body)
         )
-        header = spec.passthrough_block_template.format(workflow=workflow)  # type: ignore[union-attr]
+        header = template.format(**{symbol: spelling})
         indent = facts.module.default_indent
         content = newline + header + newline + "".join(indent + text for text in moved)
         edits.append(Edit(content, last + 1, 1, last + 1, 1))
     return Fix(
         "safe",
-        "Move the import into `imports_passed_through()` (imported once, outside the sandbox)",
+        f"Move the import into `{opener.rpartition('.')[2]}()` (imported once, outside the sandbox)",
         tuple(edits),
     )
 
@@ -253,13 +258,15 @@ def _deletions(removed: list[int], lines: list[str]) -> list[Edit]:
     return edits
 
 
-def _workflow_spelling(ctx: PlanContext) -> str | None:
+def _module_spelling(ctx: PlanContext, module: str) -> str | None:
+    """How the file's own imports spell ``module`` (`workflow`, `temporalio.workflow`)."""
     scope = ctx.facts.index.module_scope
     for name, bindings in scope.bindings.items():
-        if any(b.kind == "import" and b.target == "temporalio.workflow" for b in bindings):
+        if any(b.kind == "import" and b.target == module for b in bindings):
             return name
-    if any(b.kind == "import" and b.target == "temporalio" for b in scope.bindings.get("temporalio", ())):
-        return "temporalio.workflow"
+    package = module.partition(".")[0]
+    if any(b.kind == "import" and b.target == package for b in scope.bindings.get(package, ())):
+        return module
     return None
 
 

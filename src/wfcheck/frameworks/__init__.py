@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 
 from wfcheck.frameworks import azure, dapr, durabletask, temporal
-from wfcheck.frameworks.base import FrameworkSpec, Registration
+from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registration
 
 SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
 
@@ -79,6 +79,7 @@ def configured_specs(
 
 
 __all__ = [
+    "ActivityRegistration",
     "PATCH_CHECK_ATTRIBUTES",
     "REPLAY_FLAG_ATTRIBUTES",
     "configured_specs",
