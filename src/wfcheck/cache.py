@@ -7,9 +7,11 @@ the file's mtime and size are unchanged (no read at all); when they change, a fi
 parsed is compared by content hash, and a file without workflow markers is simply scanned
 again (as cheap as hashing it). An entry also records the project modules its analysis read
 and the candidates it probed and found absent: it is dropped when one of those appears, or
-when a module it read changes what its dependents can see (:func:`interface_digest`; a
-comment edit does not). Everything here is best effort: a cache that cannot be read or
-written is ignored (a damaged one is replaced), never an error.
+when a module it read changes what its dependents can see (early cutoff: a comment or
+docstring edit does not, by :func:`interface_digest`; nor does an edit inside a function
+that keeps what it does and where, by the effect digest the engine supplies). Everything
+here is best effort: a cache that cannot be read or written is ignored (a damaged one is
+replaced), never an error.
 """
 
 from __future__ import annotations
@@ -324,9 +326,12 @@ class ResultCache:
     row keeps the file's stat and hash, its result, the project modules the analysis read
     (each with its hash and :func:`interface_digest`) and the ids of the candidate paths it
     probed and found absent (their text is stored once, in ``paths``). A row is reused while
-    the file is unchanged, every module it read has the same hash or the same interface
-    digest (early cutoff: a comment edit of a helper does not recheck its callers), and every
-    absent candidate is still absent.
+    the file is unchanged, every absent candidate is still absent, and every module it read
+    has the same hash, the same interface digest (a comment edit of a helper does not recheck
+    its callers) or the same ``effects`` digest (computed from the bytes kept in ``sources``
+    for the version the result read, and from the file now; at most
+    :data:`MAX_EFFECT_COMPARISONS` modules a run). An entry kept that way is rewritten
+    against the modules as they are now, so the next run compares hashes again.
     """
 
     def __init__(
