@@ -429,18 +429,22 @@ def scaling_table(scaling: list[tuple[int, Bench]], sources: list[str]) -> str:
         "scaling: wfcheck cold CPU, LibCST parse CPU, their ratio; peak RSS of wfcheck over the tree "
         "(cold, warm, edits) and its growth from the smallest size",
         "",
-        "| modules | source | cold CPU s | parse CPU s | parse ratio | peak RSS MB | RSS growth |",
-        "|---:|---|---:|---:|---:|---:|---:|",
+        "| modules | source | cold CPU s | parse CPU s | parse ratio | cold RSS MB | cold RSS growth "
+        "| peak RSS MB | peak RSS growth |",
+        "|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for number in range(len(sources)):
         base = scaling[0][1].tree_rss(number)
+        first = scaling[0][1].cold(number)
+        cold_base = first.rss if first else 0
         for modules, bench in scaling:
             cold, parse = bench.cold(number), bench.parse()
-            rss = bench.tree_rss(number)
+            rss, cold_rss = bench.tree_rss(number), cold.rss if cold else 0
             out.append(
                 f"| {modules} | {tags[number] or 'src'} | {min(cold.cpu) if cold else 0:.2f} | "
-                f"{min(parse.cpu) if parse else 0:.2f} | {Bench.ratio(cold, parse)} | {rss} | "
-                f"{rss / base if base else 0:.2f}x |"
+                f"{min(parse.cpu) if parse else 0:.2f} | {Bench.ratio(cold, parse)} | {cold_rss} | "
+                f"{cold_rss / cold_base if cold_base else 0:.2f}x | "
+                f"{rss} | {rss / base if base else 0:.2f}x |"
             )
     return "\n".join(out)
 
