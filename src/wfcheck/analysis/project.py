@@ -77,6 +77,10 @@ class ModuleFacts:
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
         self._may_trust: bool | None = None
+        # Read by a helper look-up (so kept for the run), and the project index's memo keys
+        # of this module's functions (dropped with the module when it is released).
+        self.helper = False
+        self.memo_keys: list[tuple[str, int, str]] = []
 
     @property
     def words(self) -> frozenset[str]:
@@ -290,10 +294,19 @@ class ProjectIndex:
                 return ".".join(parts), is_package
         return "", False
 
+    def _file_key(self, path: Path, display: str) -> tuple[tuple[str, str, str], bool]:
+        name, is_package = self.module_name_for(path)
+        return (str(real_path(path)), name, display), is_package
+
+    def loaded(self, path: Path, display: str) -> ModuleFacts | None:
+        """The facts a helper look-up already made of a file about to be checked (the caller
+        compares their text with the file's): the file need not be parsed again."""
+        return self._by_file.get(self._file_key(path, display)[0])
+
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
         """Facts for a file being checked, shared with helper look-ups of the same file."""
-        name, is_package = self.module_name_for(path)
-        key = (str(real_path(path)), name, display)
+        key, is_package = self._file_key(path, display)
+        name = key[1]
         cached = self._by_file.get(key)
         if cached is not None and cached.text == text:
             return cached
@@ -303,6 +316,21 @@ class ProjectIndex:
         )
         self._by_file[key] = facts
         return facts
+
+    def release(self, path: Path, display: str) -> None:
+        """A checked file's check is over: forget its facts (tree, positions, parents) and the
+        memoised answers about its functions, unless a helper look-up shares them. A later
+        look-up parses the file again and gets the same answers."""
+        key = self._file_key(path, display)[0]
+        facts = self._by_file.get(key)
+        if facts is None or facts.helper:
+            return
+        del self._by_file[key]
+        for memo in facts.memo_keys:
+            self._summaries.pop(memo, None)
+            self._chains.pop(memo, None)
+            self._read.pop(memo, None)
+        facts.memo_keys.clear()
 
     def module(self, name: str, importer_dir: Path | None = None) -> ModuleFacts | None:
         """A project module by dotted name: from the project roots, else (as Python does for
@@ -330,6 +358,7 @@ class ProjectIndex:
         display = _display(path)
         key = (str(real_path(path)), name, display)
         if key in self._by_file:
+            self._by_file[key].helper = True
             return self._by_file[key]
         try:
             data = self.read_source(path)
@@ -345,6 +374,7 @@ class ProjectIndex:
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
             specs=self.specs,
         )
+        facts.helper = True
         self._by_file[key] = facts
         return facts
 
@@ -630,17 +660,21 @@ class ProjectIndex:
         return bool(_TRUSTED.search(comment))
 
     def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
+        key = ("summary", target.key, framework.name)
+        if key not in self._summaries:
+            target.facts.memo_keys.append(key)
         return self._memo(
             self._summaries,
-            ("summary", target.key, framework.name),
+            key,
             lambda: Summary() if self.is_trusted(target) else self.summarizer(target, framework),
         )
 
     def chain(self, start: Target, framework: FrameworkSpec) -> Chain | None:
         """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
-        return self._memo(
-            self._chains, ("chain", start.key, framework.name), lambda: self._search(start, framework)
-        )
+        key = ("chain", start.key, framework.name)
+        if key not in self._chains:
+            start.facts.memo_keys.append(key)
+        return self._memo(self._chains, key, lambda: self._search(start, framework))
 
     def _search(self, start: Target, framework: FrameworkSpec) -> Chain | None:
         parents: dict[int, Target | None] = {start.key: None}
