@@ -19,7 +19,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, cast
 
-from wfcheck.collector import tuned_for_parsing
+from wfcheck.collector import file_checked, tuned_for_parsing
 from wfcheck.discovery import discover_names, find_project_roots, real_path
 from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS, FrameworkSpec
 
@@ -205,6 +205,7 @@ class FileChecker:
         result = diagnose.diagnose_source(data, path, self.settings, self.project)
         # Nothing of the file's own outlives its check, unless a helper look-up shares it.
         self.project.release(real_path(path), path)
+        file_checked()
         return result, digest(data)
 
 
