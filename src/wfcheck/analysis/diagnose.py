@@ -264,6 +264,8 @@ def _unused_suppressions(
     """WF800: suppression comments in workflow code that hid nothing. Only codes this run
     checks are judged (a comment for a rule that is off may be needed by another run), and a
     bare `# noqa` is left alone: other linters read it too."""
+    if not facts.comments:
+        return []  # no suppression comment: no unit's lines are needed
     rule = settings.catalog.rules[UNUSED_SUPPRESSION]
     positions = facts.positions
     in_units: set[int] = set()
