@@ -7,8 +7,12 @@ slowest on: packages of nine workflow modules and one helper module, round-robin
 engines (Dapr Workflows, durabletask, Azure Durable Functions, Temporal); each workflow module
 is 150-300 lines with 2-5 workflows and 5-10 activities, and calls helpers imported from its
 own package, other packages and a shared `common/` package (some of them impure two calls
-down, so the transitive pass has work). The same seed and size give the same bytes. Generate
-into a temporary directory: generated projects are never committed.
+down, so the transitive pass has work). Every workflow module also imports `common/rates.py`
+(`HUB`), a small pure helper that every workflow calls: the file a cutoff bench edits, by a
+comment (`HUB_COMMENT`) or by a clock read (`HUB_EFFECT`), each replacing one line by another of
+the same line number. Each workflow module has a `# revision: 0` comment (`REVISION`) for the
+same kind of in-place edit. The same seed and size give the same bytes. Generate into a
+temporary directory: generated projects are never committed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,41 @@ IMPURE = (
     "datetime.datetime.now().timestamp()",
 )
 FIELDS = ("id", "total", "qty", "region", "customer", "priority", "items", "currency")
+# The helper module every workflow module imports, and the in-place edits a bench makes to it:
+# (old line, new line) pairs, each old line occurring exactly once in the module.
+HUB = "common/rates.py"
+HUB_COMMENT = ("# Rates revision: 0 (tuned by hand).", "# Rates revision: 1 (tuned by hand, again).")
+HUB_EFFECT = ("    drift = 0.0", "    drift = time.time() % 1.0")
+# A comment line of every workflow module, for an in-place edit of one module.
+REVISION = ("# revision: 0", "# revision: 1")
+# The line that marks a workflow module of each engine.
+ENGINE_IMPORTS = {
+    "dapr": "import dapr.ext.workflow as wf",
+    "durabletask": "from durabletask import task, worker",
+    "azure": "import azure.durable_functions as df",
+    "temporal": "from temporalio import activity, workflow",
+}
+
+
+def hub_module() -> str:
+    """`common/rates.py`: pure until `HUB_EFFECT` is applied (``time`` is imported for it)."""
+    return "\n".join([
+        '"""Rates used by every workflow: a pure helper, imported all over the project."""',
+        "",
+        "import time",
+        "",
+        "from common import shared0",
+        "",
+        HUB_COMMENT[0],
+        "",
+        "",
+        "def rate(score, step=1):",
+        '    """The score after one more step, capped."""',
+        HUB_EFFECT[0],
+        "    value = shared0.c0_1(score, step) + drift",
+        "    return min(int(value), 10_000)",
+        "",
+    ])
 
 
 def common_module(index: int, rng: random.Random) -> str:
@@ -106,21 +145,14 @@ class Module:
     def header(self) -> None:
         self.emit(
             f'"""Generated {self.engine} workflows of package {self.package}."""',
+            REVISION[0],
             "",
             "import datetime",
             "import json",
             "from datetime import timedelta",
             "",
         )
-        self.emit(
-            {
-                "dapr": "import dapr.ext.workflow as wf",
-                "durabletask": "from durabletask import task, worker",
-                "azure": "import azure.durable_functions as df",
-                "temporal": "from temporalio import activity, workflow",
-            }[self.engine]
-        )
-        self.emit("")
+        self.emit(ENGINE_IMPORTS[self.engine], "", "from common.rates import rate")
         for package, name in self.helpers:
             self.emit(f"from pkg{package:04d}.helpers import {name}")
         self.emit("")
@@ -211,6 +243,7 @@ class Module:
                 "stamp = str(datetime.date.today())",
             ]))
             lines.append('results.append({"stamp": stamp})')
+        lines.append("score = rate(score, len(results))")
         lines.append('return {"score": score, "results": results}')
         self.emit(*(indent + line if line else "" for line in lines))
         self.emit("")
@@ -244,7 +277,7 @@ def workflow_module(engine: str, package: int, index: int, packages: int, rng: r
 def generate(out: Path, modules: int, seed: int = 1) -> list[Path]:
     """Writes the project below ``out`` (which must not hold one already); returns its files."""
     rng = random.Random(seed)
-    packages = max(1, -(-(modules - COMMON_MODULES) // PACKAGE_SIZE))
+    packages = max(1, -(-(modules - COMMON_MODULES - 1) // PACKAGE_SIZE))
     written: list[Path] = []
 
     def write(relative: str, text: str) -> None:
@@ -257,7 +290,8 @@ def generate(out: Path, modules: int, seed: int = 1) -> list[Path]:
     write("common/__init__.py", "")
     for index in range(COMMON_MODULES):
         write(f"common/shared{index}.py", common_module(index, rng))
-    count = COMMON_MODULES
+    write(HUB, hub_module())
+    count = COMMON_MODULES + 1
     for package in range(packages):
         write(f"pkg{package:04d}/__init__.py", "")
         write(f"pkg{package:04d}/helpers.py", helper_module(package, packages, rng))
@@ -269,6 +303,12 @@ def generate(out: Path, modules: int, seed: int = 1) -> list[Path]:
             write(f"pkg{package:04d}/flows{index}.py", workflow_module(engine, package, index, packages, rng))
             count += 1
     return written
+
+
+def engine_of(path: Path) -> str | None:
+    """The engine of a generated workflow module, None for other files."""
+    text = path.read_text(encoding="utf-8")
+    return next((engine for engine, line in ENGINE_IMPORTS.items() if f"\n{line}\n" in text), None)
 
 
 def main() -> int:

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
+import zlib
 from pathlib import Path
 
 import libcst as cst
@@ -244,13 +246,92 @@ def test_a_configuration_change_is_a_different_cache(tmp_path: Path) -> None:
     assert _codes(_run([str(tmp_path)], cache)) == [("wf.py", "WF202")]
 
 
+def test_no_worker_is_started_for_files_the_prefilter_drops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wfcheck import engine
+
+    (tmp_path / "wf.py").write_text(DIRECT)
+    for index in range(PARALLEL_MIN_FILES):
+        (tmp_path / f"plain_{index}.py").write_text("x = 1\n")
+    expected = _run([str(tmp_path)])
+    started: list[list[str]] = []
+    in_workers = engine._check_in_workers
+
+    def spy(files, checker, advanced):  # type: ignore[no-untyped-def]
+        started.append(list(files))
+        return in_workers(files, checker, advanced)
+
+    monkeypatch.setattr(engine, "_check_in_workers", spy)
+    # One file to parse: checked here, whatever -j says.
+    assert _run([str(tmp_path)], jobs=2) == expected and started == []
+    assert _codes(expected) == [("wf.py", "WF202")]
+    # Enough files to parse: only those go to the workers, and the results are the same.
+    for index in range(PARALLEL_MIN_FILES):
+        (tmp_path / f"plain_{index}.py").write_text("from durabletask import task\n\nX = task\n")
+    (tmp_path / "other.py").write_text("y = 2\n")
+    expected = _run([str(tmp_path)])
+    assert _run([str(tmp_path)], jobs=2) == expected
+    assert len(started) == 1 and len(started[0]) == PARALLEL_MIN_FILES + 1
+    assert not any(path.endswith("other.py") for path in started[0])
+
+
+def test_chunks_keep_a_package_to_one_worker_and_every_file_in_order() -> None:
+    from wfcheck.engine import _chunks
+
+    files = [f"pkg{p}/m{i}.py" for p in range(40) for i in range(10)]
+    # 400 files for 16 workers: runs of about 7, cut where the package changes.
+    chunks = _chunks(files, 16)
+    assert [f for chunk in chunks for f in chunk] == files
+    assert [len({os.path.dirname(f) for f in chunk}) for chunk in chunks] == [1] * 40
+    # Two workers: several whole packages a chunk.
+    chunks = _chunks(files, 2)
+    assert [f for chunk in chunks for f in chunk] == files
+    assert all(len(chunk) % 10 == 0 for chunk in chunks) and len(chunks) == 8
+    # A directory larger than a chunk is split (at twice the size at most).
+    flat = [f"flat/m{i}.py" for i in range(300)]
+    chunks = _chunks(flat, 2)
+    assert [f for chunk in chunks for f in chunk] == flat and max(map(len, chunks)) == 2 * 38
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        # cgroup v2, as a container sees its own group (at the mount point).
+        ({"cpu.max": "200000 100000\n"}, 2),
+        ({"cpu.max": "150000 100000\n"}, 2),
+        ({"cpu.max": "max 100000\n"}, None),
+        # cgroup v2 on a host: the group named in /proc/self/cgroup.
+        ({"ci.slice/job/cpu.max": "400000 100000\n"}, 4),
+        # cgroup v1.
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+        ({"cpu.max": "garbage"}, None),
+    ],
+)
+def test_the_default_jobs_respect_a_cgroup_cpu_quota(
+    tmp_path: Path, files: dict[str, str], quota: int | None
+) -> None:
+    from wfcheck.app import cgroup_cpu_quota
+
+    mounts = tmp_path / "cgroup"
+    for name, text in files.items():
+        (mounts / name).parent.mkdir(parents=True, exist_ok=True)
+        (mounts / name).write_text(text)
+    membership = tmp_path / "self-cgroup"
+    membership.write_text("0::/ci.slice/job\n" if "ci.slice/job/cpu.max" in files else "1:cpu:/\n0::/\n")
+    assert cgroup_cpu_quota(str(mounts), str(membership)) == quota
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_changed_helper_module_rechecks_the_workflow_that_calls_it(tmp_path: Path, jobs: int) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     workflow, helper = tmp_path / "app.py", tmp_path / "helpers.py"
     workflow.write_text(WORKFLOW_CALLING_HELPER)
+    # Enough files to parse for the process pool (files without markers do not count).
     for index in range(PARALLEL_MIN_FILES if jobs > 1 else 0):
-        (tmp_path / f"filler_{index}.py").write_text("x = 1\n")
+        (tmp_path / f"filler_{index}.py").write_text("from durabletask import task\n\nX = task\n")
     cache = tmp_path / ".cache"
     # The helper does not exist yet: the workflow's result depends on its absence.
     assert _codes(_run([str(tmp_path)], cache, jobs)) == []
@@ -273,29 +354,70 @@ def _cached_workflow(tmp_path: Path) -> tuple[list[FileResult], Path]:
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
     results = _run([str(tmp_path)], tmp_path / "cache")
-    [stored] = (tmp_path / "cache").rglob("*.json")
+    [stored] = (tmp_path / "cache").rglob("*.sqlite3")
     return results, stored
 
 
-def test_a_corrupt_cache_is_ignored_and_replaced(tmp_path: Path) -> None:
+def _is_wfcheck_cache(stored: Path) -> bool:
+    with sqlite3.connect(stored) as db:
+        found = db.execute("SELECT count(*) FROM entries").fetchone()[0] > 0
+    db.close()
+    return found
+
+
+def _foreign_database(path: Path, original: bytes) -> None:
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE entries (path TEXT, result TEXT)")
+        db.execute("INSERT INTO entries VALUES ('x', 'y')")
+    db.close()
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda path, original: path.write_text("{not json"),
+        lambda path, original: path.write_bytes(b"\xff\xfe\x00" * 4096),
+        lambda path, original: path.write_bytes(original[:2048]),  # cut short
+        lambda path, original: path.write_bytes(original[:100] + b"\xff" * 4000 + original[4100:]),
+        lambda path, original: path.write_bytes(b""),
+        _foreign_database,
+    ],
+    ids=["text", "bytes", "truncated", "overwritten", "empty", "foreign-database"],
+)
+def test_a_damaged_or_foreign_cache_is_ignored_and_replaced(tmp_path: Path, damage) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    one_bad_entry = '{{"entries": {{"{}": {{"stat": 1}}}}}}'.format((tmp_path / "wf.py").resolve())
-    for garbage in ("{not json", '{"entries": []}', one_bad_entry, "[]"):
-        stored.write_text(garbage)
-        assert _run([str(tmp_path)], cache) == expected
-    stored.write_bytes(b"\xff\xfe\x00")
+    original = stored.read_bytes()
+    stored.unlink()
+    damage(stored, original)
+    result = cli_runner().invoke(
+        main, ["check", "--output-format", "concise", "--cache-dir", str(cache), str(tmp_path)]
+    )
+    assert result.exit_code == 1 and "WF202" in result.stdout, result.output
+    assert result.stderr.count("warning") <= 1 and "Traceback" not in result.stderr
+    assert _is_wfcheck_cache(stored)  # replaced, and written again
     assert _run([str(tmp_path)], cache) == expected
-    json.loads(stored.read_text())  # rewritten whole
+
+
+def test_a_locked_cache_is_a_miss_and_loses_only_this_runs_entries(tmp_path: Path) -> None:
+    expected, stored = _cached_workflow(tmp_path)
+    (tmp_path / "wf.py").write_text(DIRECT.replace("uuid.uuid4()", "'fixed'"))
+    _age(tmp_path / "wf.py")
+    with sqlite3.connect(stored, isolation_level=None) as other:
+        other.execute("BEGIN EXCLUSIVE")  # another run holding the database
+        assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
+        other.execute("ROLLBACK")
+    other.close()
+    assert _codes(_run([str(tmp_path)], tmp_path / "cache")) == []
 
 
 def test_a_cache_entry_with_wrong_shapes_is_a_miss(tmp_path: Path) -> None:
     expected, stored = _cached_workflow(tmp_path)
     cache = tmp_path / "cache"
-    data = json.loads(stored.read_text())
-    for entry in data["entries"].values():
-        entry["result"] = {"diagnostics": [{"code": 1}], "parsed": True, "depends_on": []}
-    stored.write_text(json.dumps(data))
+    with sqlite3.connect(stored) as db:
+        wrong = {"diagnostics": [{"code": 1}], "parsed": True}
+        db.execute("UPDATE entries SET result = ?", (zlib.compress(json.dumps(wrong).encode()),))
+    db.close()
     assert _run([str(tmp_path)], cache) == expected
 
 
@@ -306,7 +428,7 @@ def test_the_cache_directory_is_tagged_and_ignored_by_git(tmp_path: Path) -> Non
     tag = (tmp_path / "c" / "CACHEDIR.TAG").read_text()
     assert tag.startswith("Signature: 8a477f597d28d172789f06886806bc55")
     assert (tmp_path / "c" / ".gitignore").read_text() == "*\n"
-    assert list((tmp_path / "c").glob("*/*.json"))
+    assert list((tmp_path / "c").glob("*/*.sqlite3"))
 
 
 def test_no_cache_writes_nothing(tmp_path: Path) -> None:
@@ -447,11 +569,11 @@ def test_the_cache_belongs_to_the_code_that_wrote_it(tmp_path: Path, monkeypatch
     (tmp_path / "wf.py").write_text(DIRECT)
     _age(tmp_path / "wf.py")
     _run([str(tmp_path)], tmp_path / "cache")
-    [first] = (tmp_path / "cache").glob("*/*.json")
+    [first] = (tmp_path / "cache").glob("*/*.sqlite3")
     assert first.parent.name.endswith("-" + cache.code_stamp())
     monkeypatch.setattr(cache, "code_stamp", lambda: "another-build")
     _run([str(tmp_path)], tmp_path / "cache")
-    assert len(list((tmp_path / "cache").glob("*/*.json"))) == 2
+    assert len(list((tmp_path / "cache").glob("*/*.sqlite3"))) == 2
 
 
 # -- one parse per module, nothing kept after a file's check ---------------------------------

@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 import sys
 import tempfile
 import xml.etree.ElementTree as ET
+import zlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -175,8 +177,21 @@ def _cache_file(tmp_path: Path) -> tuple[Path, list]:
     for path in (helper, app):
         os.utime(path, (old, old))  # not racy: the cache keeps their stat
     fresh = check_paths([str(app)], _cached_settings(tmp_path)).diagnostics
-    [stored] = (tmp_path / "cache").rglob("*.json")
+    [stored] = (tmp_path / "cache").rglob("*.sqlite3")
     return stored, fresh
+
+
+def _tamper_entries(stored: Path, tamper) -> None:
+    """Rewrite each stored entry's dependencies and result (JSON text) with ``tamper``."""
+    with sqlite3.connect(stored) as db:
+        for path, deps, result in db.execute("SELECT path, deps, result FROM entries").fetchall():
+            entry = {"deps": json.loads(deps), "result": json.loads(zlib.decompress(result))}
+            tamper(entry)
+            db.execute(
+                "UPDATE entries SET deps = ?, result = ? WHERE path = ?",
+                (json.dumps(entry["deps"]), zlib.compress(json.dumps(entry["result"]).encode()), path),
+            )
+    db.close()
 
 
 def _run_cli_with_cache(tmp_path: Path, **limits: int) -> subprocess.CompletedProcess:
@@ -196,7 +211,10 @@ def _run_cli_with_cache(tmp_path: Path, **limits: int) -> subprocess.CompletedPr
 
 def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
     stored, fresh = _cache_file(tmp_path)
-    stored.write_text('{"entries": ' + "[" * 100_000 + "]" * 100_000 + "}")
+    with sqlite3.connect(stored) as db:
+        nested = '{"parsed": ' + "[" * 100_000 + "]" * 100_000 + "}"
+        db.execute("UPDATE entries SET result = ?", (zlib.compress(nested.encode()),))
+    db.close()
     again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
     assert again.diagnostics == fresh
 
@@ -204,29 +222,34 @@ def test_deeply_nested_json_in_the_cache_is_a_miss(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "tamper",
     [
-        # A dependency signature too short (IndexError when it was compared).
-        lambda entry: entry["deps"].update({k: [0, 0] for k in entry["deps"]}),
+        # A dependency too short (an unpacking error when it was compared).
+        lambda entry: entry["deps"].__setitem__(slice(None), [[d[0], d[1]] for d in entry["deps"]]),
+        # A dependency's path id of the wrong type, or naming no path.
+        lambda entry: entry["deps"].__setitem__(slice(None), [["1", *d[1:]] for d in entry["deps"]]),
+        lambda entry: entry["deps"].__setitem__(slice(None), [[10**6, *d[1:]] for d in entry["deps"]]),
         # Values of the wrong type, served as they were.
         lambda entry: entry["result"]["diagnostics"][0].update(line="7", column=None),
         lambda entry: entry["result"]["diagnostics"][0].update(chain="abc"),
         lambda entry: entry["result"]["diagnostics"][0].update(message=5),
     ],
-    ids=["short-signature", "wrong-position-types", "chain-string", "message-number"],
+    ids=[
+        "short-dependency", "dependency-id-string", "dependency-id-unknown",
+        "wrong-position-types", "chain-string", "message-number",
+    ],
 )
 def test_a_cache_entry_of_any_unexpected_shape_is_a_miss(tmp_path: Path, tamper) -> None:
     stored, fresh = _cache_file(tmp_path)
-    data = json.loads(stored.read_text())
-    for entry in data["entries"].values():
-        tamper(entry)
-    stored.write_text(json.dumps(data))
+    _tamper_entries(stored, tamper)
     again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
     assert again.diagnostics == fresh
 
 
-def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path) -> None:
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_a_fifo_in_place_of_the_cache_file_does_not_hang(tmp_path: Path, suffix: str) -> None:
     stored, fresh = _cache_file(tmp_path)
-    stored.unlink()
-    os.mkfifo(stored)
+    fifo = Path(f"{stored}{suffix}")
+    fifo.unlink(missing_ok=True)
+    os.mkfifo(fifo)
     result = _run_cli_with_cache(tmp_path)
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "WF604" in result.stdout
@@ -267,7 +290,7 @@ def test_cache_dir_dot_writes_no_gitignore_into_the_project(tmp_path: Path, monk
     result = _check_without_cache_env(".")
     assert result.exit_code == 1, result.output
     assert not (project / ".gitignore").exists()
-    assert list(project.glob("*/*.json"))  # the cache itself is still kept
+    assert list(project.glob("*/*.sqlite3"))  # the cache itself is still kept
 
 
 @pytest.mark.parametrize("where", ["../../../somewhere", "ABSOLUTE"])
@@ -590,3 +613,22 @@ def test_a_sigkill_midway_through_a_write_is_recovered_by_the_next_run(tmp_path:
     assert result.returncode == 0, result.stderr
     assert target.read_bytes() == SAFE_FIXED
     assert not list(tmp_path.glob(".*.wfcheck-tmp"))
+
+
+@pytest.mark.parametrize(
+    "blob",
+    [
+        zlib.compress(b" " * (64 * 1024 * 1024)),  # inflates beyond the cap on an entry
+        zlib.compress(b'{"parsed": true, "diagnostics": []}')[:-6],  # cut short
+        b"not compressed",
+        "text, not bytes",
+    ],
+    ids=["bomb", "cut-short", "not-compressed", "text"],
+)
+def test_a_stored_result_that_does_not_inflate_to_json_is_a_miss(tmp_path: Path, blob) -> None:
+    stored, fresh = _cache_file(tmp_path)
+    with sqlite3.connect(stored) as db:
+        db.execute("UPDATE entries SET result = ?", (blob,))
+    db.close()
+    again = check_paths([str(tmp_path / "project" / "app.py")], _cached_settings(tmp_path))
+    assert again.diagnostics == fresh

@@ -31,7 +31,14 @@ def _found_by_file(paths):
 
 
 @pytest.mark.parametrize(
-    "name", ["same_module.py", "temporal_stamp.py", "field_factories.py", "wf604_root_causes.py"]
+    "name",
+    [
+        "same_module.py",
+        "temporal_stamp.py",
+        "field_factories.py",
+        "wf604_root_causes.py",
+        "instance_attributes.py",
+    ],
 )
 def test_single_module_fixtures(name: str) -> None:
     path = FIXTURES / name

@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Sequence
 
 from wfcheck.catalog import FRAMEWORKS, FixCatalog, Rule, load_fix_catalog
+from wfcheck.frameworks import SPECS
 
 _SECTIONS = (
     ("what", "What it does"),
@@ -80,13 +81,19 @@ def _fix_rows(rule: Rule, fixes: FixCatalog) -> list[str]:
         )
     out.append("")
     if any(row.history == "changes" for row in rows):
+        example_id = '"wfcheck-..."'
+        guards = ", ".join(
+            f"{spec.title} `if {spec.patch_example(example_id)}:`"
+            for spec in SPECS
+            if spec.patch_template is not None
+        )
+        without = " and ".join(spec.title for spec in SPECS if spec.patch_template is None)
         out += [
             "A fix that **changes** the history shape is never applied by plain `--fix`: an "
             "instance started with the old code would fail to replay. With `--versioned-fixes` "
-            "it is written inside the engine's patch API (Dapr `if ctx.is_patched(\"wfcheck-...\"):`, "
-            "Temporal `if workflow.patched(\"wfcheck-...\"):`, the old code in the `else` "
-            "branch), which keeps the history shape; durabletask and Azure Durable Functions "
-            "have no patch API, so there it needs `--unsafe-fixes`.",
+            f"it is written inside the engine's patch API ({guards}, the old code in the `else` "
+            "branch), which keeps the history shape"
+            + (f"; {without} have no patch API, so there it needs `--unsafe-fixes`." if without else "."),
             "",
         ]
     return out

@@ -8,6 +8,8 @@ the qualified name up in the catalog, and hands the same nodes to the structural
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Callable, TypeVar
 
@@ -16,6 +18,8 @@ import libcst as cst
 from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED, Finding
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
+    Edge,
+    FunctionRef,
     ModuleFacts,
     ProjectIndex,
     Reason,
@@ -33,7 +37,7 @@ from wfcheck.analysis.scopes import (
 )
 from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
-from wfcheck.catalog import Catalog, Rule
+from wfcheck.catalog import FRAMEWORKS, Catalog, Rule
 from wfcheck.checks import RULES
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.checks.registry import Check
@@ -41,6 +45,11 @@ from wfcheck.frameworks import IN_WORKFLOW_CHECKS, FrameworkSpec
 
 _Result = TypeVar("_Result")
 _Method = TypeVar("_Method", bound=Callable[..., object])
+
+_NONE: frozenset[str] = frozenset()
+ALL_ENGINES: frozenset[str] = frozenset(FRAMEWORKS)
+# A reason's guard: it sits under `if not ctx.is_replaying:` (it runs once, not on replays).
+NOT_REPLAYING = "not-replaying"
 
 # The key of a WF604 finding about a dataclass field's default factory (its message in the
 # catalog); other WF604 findings explain a chain of calls.
@@ -70,8 +79,11 @@ def run_check(code: str, check: Callable[..., _Result], *args: object) -> _Resul
 class CheckContext:
     """What a check sees: the unit, the current scope, resolution, and a way to report.
 
-    With a ``summary`` the unit is a helper being summarised: calls into the project are
-    recorded as edges instead of being followed.
+    ``engines`` are the engines the code being walked is analysed for: the workflow's own
+    engine, or every engine for a helper (:class:`EffectsContext`). A finding is reported
+    for the engines whose catalog entries flag it; where the walk goes on differently for
+    some engines (a name judged as an API for one engine is not looked into for it), it goes
+    on for the others only (:meth:`only`).
     """
 
     def __init__(
@@ -82,7 +94,7 @@ class CheckContext:
         enabled: frozenset[str],
         findings: list[Finding],
         project: ProjectIndex,
-        summary: Summary | None = None,
+        engines: frozenset[str] | None = None,
     ) -> None:
         self.unit = unit
         self.facts = facts
@@ -92,8 +104,20 @@ class CheckContext:
         self.enabled = enabled
         self.findings = findings
         self.project = project
-        self.summary = summary
+        self.engines: frozenset[str] = (
+            frozenset({unit.framework.name}) if engines is None else engines
+        )
         self.scopes: list[Scope] = [unit.parent_scope]
+
+    @contextmanager
+    def only(self, engines: frozenset[str]) -> Iterator[None]:
+        """Walk on for ``engines`` alone (a subset of the current ones)."""
+        saved = self.engines
+        self.engines = engines
+        try:
+            yield
+        finally:
+            self.engines = saved
 
     @property
     def scope(self) -> Scope:
@@ -128,7 +152,12 @@ class CheckContext:
         chain: tuple[str, ...] = (),
         qualified: str = "",
         form: str = "call",
+        engines: frozenset[str] | None = None,
     ) -> None:
+        """Report a finding for ``engines`` (default: all the walk is for); a workflow is
+        walked for its own engine only, so a finding for other engines is not one."""
+        if engines is not None and not engines & self.engines:
+            return
         if code not in self.enabled or self._outside_workflow_branch(node):
             return
         self.findings.append(
@@ -195,21 +224,22 @@ class WorkflowChecker(cst.CSTVisitor):
     def __init__(self, ctx: CheckContext) -> None:
         self.ctx = ctx
         self.index = ctx.facts.index
-        self.reported_calls: dict[int, frozenset[str]] = {}
-        # Names and attribute chains reported as an API on any use (`banned-api` entries).
-        self.reported_references: set[int] = set()
+        # Call node -> the codes reported for it -> for which engines.
+        self.reported_calls: dict[int, dict[str, frozenset[str]]] = {}
+        # Names and attribute chains reported as an API on any use (`banned-api` entries),
+        # and for which engines.
+        self.reported_references: dict[int, frozenset[str]] = {}
 
     # -- entry -----------------------------------------------------------------------------
 
     def run(self) -> None:
         start = len(self.ctx.findings)
         unit = self.ctx.unit
-        if self.ctx.summary is None and unit is _first_unit_of(self.ctx.facts, unit.framework):
+        if unit is _first_unit_of(self.ctx.facts, unit.framework):
             for code, check in _PER_FILE:
                 run_check(code, check, self.ctx, self.ctx.facts.module)
         self._run()
-        if self.ctx.summary is None:
-            _merge_repeated_causes(self.ctx, start)
+        _merge_repeated_causes(self.ctx, start)
 
     def _run(self) -> None:
         node = self.ctx.unit.node
@@ -224,15 +254,15 @@ class WorkflowChecker(cst.CSTVisitor):
                     self.ctx.scopes.pop()
             self.ctx.scopes.pop()
             return
-        if (
-            getattr(node, "asynchronous", None) is not None
-            and self.ctx.unit.framework.generator_based
-            and self.ctx.summary is None
-        ):
-            self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)
+        self._check_unit(node)
         self._push(self._scope_for(node))
         walk(node.body, self)
         self.ctx.scopes.pop()
+
+    def _check_unit(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        """WF502: an `async def` workflow of a generator-based engine."""
+        if getattr(node, "asynchronous", None) is not None and self.ctx.unit.framework.generator_based:
+            self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)  # type: ignore[union-attr]
 
     def _scope_for(self, node: cst.FunctionDef | cst.ClassDef | cst.Lambda | Comprehension) -> Scope:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -247,20 +277,19 @@ class WorkflowChecker(cst.CSTVisitor):
     # -- scopes ----------------------------------------------------------------------------
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        self._walk_header(node)
+        self._push(self._scope_for(node))
+        walk(node.body, self)
+        self.ctx.scopes.pop()
+        return False
+
+    def _walk_header(self, node: cst.FunctionDef) -> None:
         # Decorators and defaults run in the enclosing scope, the body in the function's own.
         for decorator in node.decorators:
             walk(decorator, self)
         for param in _all_params(node.params):
             if param.default is not None:
                 walk(param.default, self)
-        if self.ctx.summary is not None:
-            # A helper's nested function runs when it is called (followed as a call), not
-            # when it is defined: one only handed to a thread is not the helper's doing.
-            return False
-        self._push(self._scope_for(node))
-        walk(node.body, self)
-        self.ctx.scopes.pop()
-        return False
 
     def visit_ClassDef(self, node: cst.ClassDef) -> bool:
         self._push(self._scope_for(node))
@@ -311,16 +340,21 @@ class WorkflowChecker(cst.CSTVisitor):
     # -- names and attribute chains (APIs flagged on any use) --------------------------------
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
-        if not self._check_reference(node):
-            run_check("WF604", self._check_implicit_calls, node)
-            # Only the receiver is a use of a name; `.attr` is not.
-            walk(node.value, self)
+        # For the engines that judged the chain as an API, it is one use: not looked into.
+        rest = self.ctx.engines - self._check_reference(node)
+        if rest:
+            with self.ctx.only(rest):
+                run_check("WF604", self._check_implicit_calls, node)
+                # Only the receiver is a use of a name; `.attr` is not.
+                walk(node.value, self)
         return False
 
     def visit_Name(self, node: cst.Name) -> None:
         self._check_reference(node)
 
-    def _check_reference(self, node: cst.BaseExpression) -> bool:
+    def _check_reference(self, node: cst.BaseExpression) -> frozenset[str]:
+        """Report a name or chain flagged on any use: for each engine, the first catalog
+        entry for it; the engines it was judged for."""
         resolved = self.ctx.resolve_full(node)
         # A value the workflow computed or aliased itself was reported where it was read.
         if (
@@ -328,13 +362,19 @@ class WorkflowChecker(cst.CSTVisitor):
             or resolved.instance
             or self.ctx.in_unit(resolved.bound_in)
         ):
-            return False
+            return _NONE
+        remaining = self.ctx.engines
         for rule, api in self.ctx.catalog.lookup(resolved.qualified):
-            if api.use == "any" and self.ctx.framework in api.frameworks:
-                self.ctx.report(node, rule.code, api.name, qualified=api.name)
-                self.reported_references.add(id(node))
-                return True
-        return False
+            hit = remaining & api.frameworks if api.use == "any" else _NONE
+            if hit:
+                self.ctx.report(node, rule.code, api.name, qualified=api.name, engines=hit)
+                remaining -= hit
+                if not remaining:
+                    break
+        judged = self.ctx.engines - remaining
+        if judged:
+            self.reported_references[id(node)] = judged
+        return judged
 
     # -- calls -------------------------------------------------------------------------------
 
@@ -346,17 +386,21 @@ class WorkflowChecker(cst.CSTVisitor):
         if isinstance(func, (cst.Name, cst.Attribute)):
             resolved = self.ctx.resolve_full(func)
             # A callee already reported as an API (a `banned-api` entry that is also a project
-            # helper) is not reported a second time as a helper (WF604).
-            judged = resolved is not None and self._check_call_api(node, resolved)
-            if not judged and id(func) not in self.reported_references:
-                run_check("WF604", self._follow_project_call, node)
+            # helper) is not reported a second time as a helper (WF604), for the engines it
+            # was reported for.
+            judged = self._check_call_api(node, resolved) if resolved is not None else _NONE
+            rest = self.ctx.engines - judged - self.reported_references.get(id(func), _NONE)
+            if rest:
+                with self.ctx.only(rest):
+                    run_check("WF604", self._follow_project_call, node)
         elif isinstance(func, cst.Call):
             # `functools.partial(helper, x)()`
             run_check("WF604", self._follow_project_call, node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
-                if self.ctx.framework in api.frameworks:
-                    self.ctx.report(node, rule.code, _render(func) + "()")
+                hit = self.ctx.engines & api.frameworks
+                if hit:
+                    self.ctx.report(node, rule.code, _render(func) + "()", engines=hit)
         if node.args:
             # Any API rule may be the one a passed function is for: no single rule to blame.
             run_check("", self._check_passed_functions, node, resolved)
@@ -393,21 +437,22 @@ class WorkflowChecker(cst.CSTVisitor):
                 continue
             # Called with one argument per element: `map(time.localtime, stamps)` reads no
             # clock, so patterns that only flag calls without arguments do not apply.
-            for rule in self._rules_for(resolved.qualified, args=1):
+            for rule, engines in self._rules_for(resolved.qualified, args=1):
                 self.ctx.report(
                     arg.value,
                     rule.code,
                     display_name(resolved.qualified) + "()",
                     qualified=resolved.qualified,
                     form=PASSED,
+                    engines=engines,
                 )
 
-    def _check_call_api(self, node: cst.Call, resolved: Resolved) -> bool:
-        """Report catalogued APIs; True when the call was judged by the catalog."""
+    def _check_call_api(self, node: cst.Call, resolved: Resolved) -> frozenset[str]:
+        """Report catalogued APIs; the engines for which the call was judged by the catalog."""
         ctx = self.ctx
         receiver = _receiver_call(node.func)
         # `DB.execute(q).fetchone()`: what the first call was reported for is not repeated.
-        already = self.reported_calls.get(id(receiver), frozenset()) if receiver else frozenset()
+        already = self.reported_calls.get(id(receiver), {}) if receiver else {}
         if resolved.instance and resolved.origin and ctx.catalog.is_handle(resolved.origin):
             made_here = resolved.constructed and (
                 resolved.bound_in is None or ctx.in_unit(resolved.bound_in)
@@ -415,37 +460,56 @@ class WorkflowChecker(cst.CSTVisitor):
             if not made_here:
                 # A handle (client, file, generator) made at import time or passed in does
                 # its API's work on every use from workflow code: `DB.execute(...)`.
-                handle_rules = [r for r in self._rules_for(resolved.origin) if r.code not in already]
+                handle_rules = [
+                    (rule, engines - already.get(rule.code, _NONE))
+                    for rule, engines in self._rules_for(resolved.origin)
+                ]
                 self._report_call(node, handle_rules, _render(node.func), resolved.origin)
-                return True
-        rules: list[Rule] = []
+                return ctx.engines
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
         # module's functions, not the methods of what they return (`random.choice(x).title()`).
+        # Each rule once per engine, at the first of its entries that applies to the engine.
+        rules: list[tuple[Rule, frozenset[str]]] = []
+        claimed: dict[str, frozenset[str]] = {}
         for rule, api in ctx.catalog.lookup(resolved.qualified, exact_only=resolved.instance):
-            if api.use != "call" or rule in rules or ctx.framework not in api.frameworks:
+            if api.use != "call":
+                continue
+            hit = (ctx.engines & api.frameworks) - claimed.get(rule.code, _NONE)
+            if not hit:
                 continue
             if api.max_args is not None and _given_args(node) > api.max_args:
                 continue
-            if rule.code not in already:
-                rules.append(rule)
+            hit -= already.get(rule.code, _NONE)
+            if hit:
+                rules.append((rule, hit))
+                claimed[rule.code] = claimed.get(rule.code, _NONE) | hit
         self._report_call(node, rules, display_name(resolved.qualified), resolved.qualified)
-        return bool(rules)
+        return frozenset().union(*(engines for _, engines in rules))
 
-    def _report_call(self, node: cst.Call, rules: list[Rule], name: str, qualified: str) -> None:
-        for rule in rules:
-            self.ctx.report(node, rule.code, name + "()", qualified=qualified)
-        if rules:
-            self.reported_calls[id(node)] = frozenset(r.code for r in rules)
+    def _report_call(
+        self, node: cst.Call, rules: list[tuple[Rule, frozenset[str]]], name: str, qualified: str
+    ) -> None:
+        reported: dict[str, frozenset[str]] = {}
+        for rule, engines in rules:
+            if engines:
+                self.ctx.report(node, rule.code, name + "()", qualified=qualified, engines=engines)
+                reported[rule.code] = reported.get(rule.code, _NONE) | engines
+        if reported:
+            self.reported_calls[id(node)] = reported
 
-    def _rules_for(self, origin: str, args: int | None = None) -> list[Rule]:
+    def _rules_for(self, origin: str, args: int | None = None) -> list[tuple[Rule, frozenset[str]]]:
         """The rules whose call patterns name ``origin``: for a call with ``args`` arguments,
-        or whatever their argument conditions (None)."""
-        rules: list[Rule] = []
+        or whatever their argument conditions (None); each with the engines it applies to
+        (a rule once per engine, at its first entry for the engine)."""
+        rules: list[tuple[Rule, frozenset[str]]] = []
+        claimed: dict[str, frozenset[str]] = {}
         for rule, api in self.ctx.catalog.lookup(origin):
-            if api.use != "call" or self.ctx.framework not in api.frameworks or rule in rules:
+            if api.use != "call":
                 continue
-            if args is None or api.max_args is None or args <= api.max_args:
-                rules.append(rule)
+            hit = (self.ctx.engines & api.frameworks) - claimed.get(rule.code, _NONE)
+            if hit and (args is None or api.max_args is None or args <= api.max_args):
+                rules.append((rule, hit))
+                claimed[rule.code] = claimed.get(rule.code, _NONE) | hit
         return rules
 
     def _follow_project_call(self, node: cst.Call) -> None:
@@ -478,16 +542,13 @@ class WorkflowChecker(cst.CSTVisitor):
         ctx = self.ctx
         if target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
-        if ctx.summary is not None:
-            ctx.summary.calls.append(target)
-            return
         if in_replay_guard(node, ctx.facts.parents):
             return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
         if target.is_activity:
             if direct:
                 ctx.report(node, "WF605", target.qualname + "()")
             return
-        chain = ctx.project.chain(target, ctx.unit.framework)
+        chain = ctx.project.chain(target, ctx.unit.framework.name)
         if chain is None:
             return
         names = " -> ".join(f"{step.qualname}()" for step in chain.steps)
@@ -497,7 +558,7 @@ class WorkflowChecker(cst.CSTVisitor):
         others = chain.total_reasons - 1
         if others:
             explained += f" (and {others} other reason{'s' if others != 1 else ''})"
-        steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
+        steps = tuple(f"{step.qualname}() ({ctx.project.location(step)})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
         ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
 
@@ -515,8 +576,14 @@ class WorkflowChecker(cst.CSTVisitor):
             post_init = ctx.project.special_method(facts, cls, hook)
             if post_init is not None:
                 self._follow(node, post_init, shown=f"{cls.name.value}() (its `{hook}`)")
-        if ctx.summary is not None or ctx.project.vouched_for(facts, cls, cls.name.value):
+        self._check_field_factories(node, facts, cls)
+
+    def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
+        """The first default factory of ``cls`` that runs at ``node`` and that a rule flags."""
+        ctx = self.ctx
+        if ctx.project.vouched_for(facts, cls, cls.name.value):
             return
+        live = ctx.engines
         scope = facts.index.module_scope
         given, positional, unpacks = _given_fields(node)
         for position, name, factory in _field_factories(cls):
@@ -532,7 +599,9 @@ class WorkflowChecker(cst.CSTVisitor):
                 if resolved is None or resolved.instance:
                     continue
                 # A factory is called without arguments.
-                for rule in self._rules_for(resolved.qualified, args=0):
+                for rule, engines in self._rules_for(resolved.qualified, args=0):
+                    if not engines & live:
+                        continue
                     where = facts.positions[func].start
                     api_name = display_name(resolved.qualified) + "()"
                     cls_name = cls.name.value
@@ -546,8 +615,11 @@ class WorkflowChecker(cst.CSTVisitor):
                             f"{cls_name}() ({facts.path}:{facts.positions[cls.name].start.line})",
                             f"{api_name} [{rule.code}] ({facts.path}:{where.line}:{where.column + 1})",
                         ),
+                        engines=engines & live,
                     )
-                    return
+                    live -= engines
+                    if not live:
+                        return
 
     def _check_implicit_calls(self, node: cst.Attribute) -> None:
         """`order.total` where `total` is a project `@property`: reading it runs the getter."""
@@ -625,33 +697,126 @@ def _install_hooks() -> None:
 
 _install_hooks()
 
+class EffectsContext(CheckContext):
+    """A helper summarised for every engine at once: a finding becomes a :class:`Reason`
+    (with the engines whose catalog entries flag it, where the helper's own module does not
+    suppress it), and project code it runs becomes an :class:`Edge` (with the engines under
+    which it runs there); the callees' trees are kept apart, for summarising them in turn."""
+
+    def __init__(
+        self,
+        target: Target,
+        catalog: Catalog,
+        enabled: frozenset[str],
+        project: ProjectIndex,
+        engines: frozenset[str] = ALL_ENGINES,
+    ) -> None:
+        super().__init__(helper_unit(target), target.facts, catalog, enabled, [], project, engines)
+        self.reasons: list[Reason] = []
+        self.calls: list[Edge] = []
+        self.callees: list[Target] = []
+        self._called: dict[FunctionRef, frozenset[str]] = {}
+
+    def report(
+        self,
+        node: cst.CSTNode,
+        code: str,
+        api: str,
+        verb: str = "",
+        chain: tuple[str, ...] = (),
+        qualified: str = "",
+        form: str = "call",
+        engines: frozenset[str] | None = None,
+    ) -> None:
+        engines = self.engines if engines is None else engines & self.engines
+        if not engines or code not in self.enabled or self._outside_workflow_branch(node):
+            return
+        facts = self.facts
+        start = facts.positions[node].start
+        if facts.line_suppresses(start.line, code):
+            return
+        guard = NOT_REPLAYING if in_replay_guard(node, facts.parents) else ""
+        self.reasons.append(
+            Reason(code, api, facts.path, start.line, start.column + 1, engines, guard)
+        )
+
+    def call(self, target: Target) -> None:
+        """``target`` runs here for the current engines. A callee already met for an engine
+        is not recorded again for it (a breadth-first search would skip it anyway)."""
+        ref = target.ref
+        seen = self._called.get(ref, _NONE)
+        engines = self.engines - seen
+        if engines:
+            self._called[ref] = seen | engines
+            self.calls.append(Edge(ref, engines))
+            if not seen:
+                self.callees.append(target)
+
+    def summary(self) -> Summary:
+        return Summary(tuple(self.reasons), tuple(self.calls))
+
+
+class HelperChecker(WorkflowChecker):
+    """Walks a helper to summarise it: like workflow code, but for every engine, with calls
+    into the project recorded as edges instead of followed, and only the rules a helper can
+    carry to its callers (WF1xx-WF5xx) run."""
+
+    ctx: EffectsContext
+
+    def run(self) -> None:
+        self._run()
+
+    def _check_unit(self, node: cst.FunctionDef | cst.Lambda) -> None:
+        pass  # WF502 is about a workflow's own signature
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
+        # A helper's nested function runs when it is called (followed as a call), not when
+        # it is defined: one only handed to a thread is not the helper's doing.
+        self._walk_header(node)
+        return False
+
+    def _follow(
+        self,
+        node: cst.CSTNode,
+        target: Target,
+        direct: bool = False,
+        shown: str = "",
+        form: str = "call",
+    ) -> None:
+        if target.facts.in_workflow(target.parent_scope, target.node):
+            return  # workflow code is checked where it is written
+        self.ctx.call(target)
+
+    def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
+        pass  # reported at the workflow's own construction of the class (WF604), not carried
+
+    def _dispatch(self, table: dict[type, list[tuple[str, Check]]], node: cst.CSTNode) -> None:
+        # A structural rule whose code a helper cannot carry could only report what is
+        # dropped: it is not run.
+        enabled = self.ctx.enabled
+        for code, check in table.get(type(node), ()):
+            if code in enabled:
+                run_check(code, check, self.ctx, node)
+
+
 def summarize(
     target: Target,
-    framework: FrameworkSpec,
     catalog: Catalog,
     enabled: frozenset[str],
     project: ProjectIndex,
-) -> Summary:
+    engines: frozenset[str] = ALL_ENGINES,
+) -> tuple[Summary, list[Target]]:
     """What a project function does itself (WF1xx-WF5xx findings) and which project functions
-    it calls; line suppressions in the helper's own module apply."""
-    summary = Summary()
-    findings: list[Finding] = []
+    it calls, for every engine (or only ``engines``: what the tests compare with); line
+    suppressions in the helper's own module apply. The callees met come back too (they hold
+    the trees to summarise them with)."""
     transitive = frozenset(code for code in enabled if TRANSITIVE_CODES.match(code))
-    ctx = CheckContext(
-        helper_unit(target, framework), target.facts, catalog, transitive, findings, project, summary
-    )
-    WorkflowChecker(ctx).run()
+    ctx = EffectsContext(target, catalog, transitive, project, engines)
+    HelperChecker(ctx).run()
     # A project decorator's wrapper runs whenever the decorated function is called.
-    summary.calls.extend(project.decorator_wrappers(target))
-    facts = target.facts
-    for finding in findings:
-        start = facts.positions[finding.node].start
-        if facts.line_suppresses(start.line, finding.code):
-            continue
-        summary.reasons.append(
-            Reason(finding.code, finding.api, facts.path, start.line, start.column + 1)
-        )
-    return summary
+    for wrapper in project.decorator_wrappers(target):
+        ctx.call(wrapper)
+    return ctx.summary(), ctx.callees
 
 
 def _first_unit_of(facts: ModuleFacts, framework: FrameworkSpec) -> WorkflowUnit | None:
@@ -829,7 +994,16 @@ _CALLERS: dict[str, tuple[object, ...]] = {
 }
 
 
-__all__ = ["CheckContext", "CheckFailed", "Finding", "WorkflowChecker", "run_check", "summarize"]
+__all__ = [
+    "CheckContext",
+    "CheckFailed",
+    "EffectsContext",
+    "Finding",
+    "HelperChecker",
+    "WorkflowChecker",
+    "run_check",
+    "summarize",
+]
 
 
 def _given_args(call: cst.Call) -> int:

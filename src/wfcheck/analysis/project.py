@@ -1,21 +1,33 @@
 """The project: its modules, their facts (computed once per run), and what each project
 function does when workflow code calls it.
 
-A call from workflow code into a project function is followed through further project calls,
-breadth first, so the reason reported is the shortest chain (``make_label() -> _timestamp()
--> datetime.datetime.now()``). Each function's own findings and outgoing calls are computed
-once per engine and shared by every caller; cycles and recursion end because each function is
-visited once per search. Code outside the project roots (site-packages, the standard library)
-is never followed: the catalog covers known APIs there.
+What a function does is computed once per run, whatever engine calls it: its *effects*
+(:class:`Summary`), typed reasons (code, API, position, the engines each applies to) and
+the project functions it calls (:class:`Edge`, by a stable :class:`FunctionRef`, with the
+engines under which the call is made). Which engine's rules apply is decided when a chain is
+built for a workflow (:meth:`ProjectIndex.chain`): breadth first over the edges that apply
+to its engine, so the reason reported is the shortest chain (``make_label() -> _timestamp()
+-> datetime.datetime.now()``). Temporal's workflowcheck keeps *what is non-deterministic*
+apart from *what is a workflow* the same way. Cycles and recursion end because each function
+is visited once per search. Code outside the project roots (site-packages, the standard
+library) is never followed: the catalog covers known APIs there.
+
+Summaries, reasons, edges and chains hold no syntax nodes: a function is named by its
+module's file, module name and shown path, its qualified name and where it is defined.
+Only :class:`Target` (a function about to be summarised) and :class:`ModuleFacts` hold trees.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+import tokenize
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import astuple, dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import (
     Callable,
@@ -58,7 +70,11 @@ class ModuleFacts:
         specs: Sequence[FrameworkSpec],
     ):
         self.path = path
-        self.directory = real_path(path).parent
+        real = real_path(path)
+        self.directory = real.parent
+        # The real path: with the module name and the shown path, what names the module in
+        # a FunctionRef.
+        self.file = str(real)
         self.name = name
         self.text = text
         self.module = module
@@ -77,10 +93,9 @@ class ModuleFacts:
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
         self._may_trust: bool | None = None
-        # Read by a helper look-up (so kept for the run), and the project index's memo keys
-        # of this module's functions (dropped with the module when it is released).
+        # Read by a helper look-up: kept for the run (a checked file's own facts are not).
         self.helper = False
-        self.memo_keys: list[tuple[str, int, str]] = []
+        self._numbers: dict[int, int] | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -103,6 +118,13 @@ class ModuleFacts:
         if self._positions is None:
             self._positions = Positions(self.module, self.parents, self.text)
         return self._positions
+
+    @property
+    def definition_numbers(self) -> dict[int, int]:
+        """id(`def` node) -> its place in the index's list of the module's `def`s."""
+        if self._numbers is None:
+            self._numbers = {id(d.node): n for n, d in enumerate(self.index.functions)}
+        return self._numbers
 
     @property
     def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
@@ -136,6 +158,25 @@ class ModuleFacts:
         return False
 
 
+# Engine names (`dapr`, `durabletask`, `azure`, `temporal`).
+Engines = frozenset[str]
+
+
+@dataclass(frozen=True)
+class FunctionRef:
+    """A project function by name, without its syntax tree: the module's file (real path),
+    the module name it was loaded as and the path it is shown as, the function's qualified
+    name, and its place in the module: ``#<n>`` for the module's n-th `def` (in the order
+    its index lists them), ``<line>:<column>`` for a lambda. Where a function is defined is
+    asked of the index (:meth:`ProjectIndex.location`): finding it costs a position."""
+
+    file: str
+    module: str
+    path: str
+    qualname: str
+    place: str
+
+
 @dataclass(frozen=True)
 class Target:
     """A project function a call reaches: a `def`, or a lambda bound to a name."""
@@ -148,6 +189,17 @@ class Target:
     @property
     def key(self) -> int:
         return id(self.node)
+
+    @cached_property
+    def ref(self) -> FunctionRef:
+        facts = self.facts
+        number = facts.definition_numbers.get(id(self.node))
+        if number is not None:
+            place = f"#{number}"
+        else:  # a lambda
+            start = facts.positions[self.node].start
+            place = f"{start.line}:{start.column + 1}"
+        return FunctionRef(facts.file, facts.name, facts.path, self.qualname, place)
 
     @property
     def is_activity(self) -> bool:
@@ -168,37 +220,61 @@ class Target:
         return f"{self.facts.path}:{line}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class Reason:
-    """Something a function does itself that a WF1xx-WF5xx rule flags."""
+    """Something a function does itself that a WF1xx-WF5xx rule flags, under ``engines``
+    (an API may be banned for one engine and replay-safe for another: `asyncio.sleep` is a
+    durable timer in Temporal). ``guard`` says what the code runs under when that matters:
+    ``"not-replaying"`` inside `if not ctx.is_replaying:` (runs once, not on replays); it is
+    recorded, not yet used to drop a reason."""
 
     code: str
     api: str
     path: str
     line: int
     column: int
+    engines: Engines
+    guard: str = ""
+
+    def applies_to(self, engine: str) -> bool:
+        return engine in self.engines
 
 
-@dataclass
+@dataclass(frozen=True)
+class Edge:
+    """A call from a function into project code, made under ``engines``: a call judged as a
+    catalogued API for one engine is not followed into the project for that engine."""
+
+    callee: FunctionRef
+    engines: Engines
+
+
+@dataclass(frozen=True)
 class Summary:
-    reasons: list[Reason] = field(default_factory=list)
-    calls: list[Target] = field(default_factory=list)
+    """What a function does itself and whom it calls, in the order met, for every engine."""
+
+    reasons: tuple[Reason, ...] = ()
+    calls: tuple[Edge, ...] = ()
+
+
+EMPTY_SUMMARY = Summary()
 
 
 @dataclass(frozen=True)
 class Chain:
     """The shortest path from a called function to a reason, and how many reasons exist."""
 
-    steps: tuple[Target, ...]
+    steps: tuple[FunctionRef, ...]
     reason: Reason
     total_reasons: int
 
 
 T = TypeVar("T")
 
-# Computes a function's own summary for a framework (supplied by the checker, which owns
-# the rules; the project index only owns the graph).
-Summarizer = Callable[[Target, FrameworkSpec], Summary]
+# Computes a function's own summary for every engine (supplied by the checker, which owns
+# the rules; the project index only owns the graph). The Targets it met as callees come
+# back with it, so that they can be summarised in turn.
+Summarizer = Callable[[Target], tuple[Summary, Sequence[Target]]]
 
 
 class ProjectIndex:
@@ -236,8 +312,18 @@ class ProjectIndex:
         # Facts by (file, module name, shown path): a checked file and a helper look-up share
         # them only when they agree on all three, so results never depend on the order.
         self._by_file: dict[tuple[str, str, str], ModuleFacts] = {}
-        self._summaries: dict[tuple[str, int, str], Summary] = {}
-        self._chains: dict[tuple[str, int, str], Chain | None] = {}
+        # Effects by function, computed once per run whatever engine calls it; the
+        # functions met as callees and not summarised yet, with their trees.
+        self._summaries: dict[tuple[str, FunctionRef], Summary] = {}
+        # Every function met (a chain's start or a callee), with its tree: what it is
+        # summarised from and where it is defined. The one table that holds trees.
+        self._targets: dict[FunctionRef, Target] = {}
+        # Checked files whose facts were released after their check: (file, is_package).
+        self._released: dict[tuple[str, str, str], tuple[Path, bool]] = {}
+        self._lines: dict[FunctionRef, int] = {}
+        # Chains by (start, engine): graph work over the summaries.
+        self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
+        self.summaries_computed = 0
         self._read: dict[object, frozenset[str]] = {}
         self._recording: list[set[str]] = []
         # The hash of the bytes each file was analysed from, by real path: what the cache
@@ -303,34 +389,54 @@ class ProjectIndex:
         compares their text with the file's): the file need not be parsed again."""
         return self._by_file.get(self._file_key(path, display)[0])
 
+    def release(self, path: Path, display: str) -> None:
+        """A checked file's check is over: forget its facts (tree, positions, parents) and
+        the targets into it, unless a helper look-up shares them. Its functions' summaries
+        stay (they hold no node); a later look-up parses the file again."""
+        key, is_package = self._file_key(path, display)
+        facts = self._by_file.get(key)
+        if facts is None or facts.helper:
+            return
+        del self._by_file[key]
+        self._released[key] = (Path(key[0]), is_package)
+        for ref in [r for r in self._targets if _module_of(r) == key]:
+            del self._targets[ref]
+
+    def _reloaded(self, key: tuple[str, str, str]) -> ModuleFacts | None:
+        """A released file's facts again, when a summary asks for one of its functions."""
+        if key not in self._released:
+            return None
+        path, is_package = self._released.pop(key)
+        try:
+            data = self.read_source(path)
+            text, module = parse_source(data)
+        except (OSError, SourceError):
+            return None
+        self.modules_parsed += 1
+        facts = ModuleFacts(
+            key[2], key[1], is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
+        )
+        facts.helper = True
+        self._by_file[key] = facts
+        return facts
+
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
         """Facts for a file being checked, shared with helper look-ups of the same file."""
         key, is_package = self._file_key(path, display)
         name = key[1]
         cached = self._by_file.get(key)
+        self._released.pop(key, None)
         if cached is not None and cached.text == text:
             return cached
+        if cached is not None:
+            self._forget(cached)
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
             specs=self.specs,
         )
         self._by_file[key] = facts
         return facts
-
-    def release(self, path: Path, display: str) -> None:
-        """A checked file's check is over: forget its facts (tree, positions, parents) and the
-        memoised answers about its functions, unless a helper look-up shares them. A later
-        look-up parses the file again and gets the same answers."""
-        key = self._file_key(path, display)[0]
-        facts = self._by_file.get(key)
-        if facts is None or facts.helper:
-            return
-        del self._by_file[key]
-        for memo in facts.memo_keys:
-            self._summaries.pop(memo, None)
-            self._chains.pop(memo, None)
-            self._read.pop(memo, None)
-        facts.memo_keys.clear()
 
     def module(self, name: str, importer_dir: Path | None = None) -> ModuleFacts | None:
         """A project module by dotted name: from the project roots, else (as Python does for
@@ -360,6 +466,7 @@ class ProjectIndex:
         if key in self._by_file:
             self._by_file[key].helper = True
             return self._by_file[key]
+        self._released.pop(key, None)
         try:
             data = self.read_source(path)
         except OSError:
@@ -467,6 +574,10 @@ class ProjectIndex:
         if found is None:
             return None
         facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+            made_by = self.class_of(node.func, facts.index.module_scope, facts)
+            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
@@ -659,54 +770,291 @@ class ProjectIndex:
         comment = facts.comments.get(facts.positions[anchor].start.line, "")
         return bool(_TRUSTED.search(comment))
 
-    def summary(self, target: Target, framework: FrameworkSpec) -> Summary:
-        key = ("summary", target.key, framework.name)
-        if key not in self._summaries:
-            target.facts.memo_keys.append(key)
+    def summary(self, target: Target) -> Summary:
+        """What ``target`` does, for every engine (computed once per run)."""
+        ref = target.ref
+        self._targets.setdefault(ref, target)
+        return self.effects(ref)
+
+    def effects(self, ref: FunctionRef) -> Summary:
+        """The summary of a function met before (as a chain's start or a callee)."""
+        return self._memo(self._summaries, ("summary", ref), lambda: self._summarize(ref))
+
+    def _summarize(self, ref: FunctionRef) -> Summary:
+        target = self._target(ref)
+        if target is None or self.is_trusted(target):
+            return EMPTY_SUMMARY
+        self.summaries_computed += 1
+        summary, callees = self.summarizer(target)
+        for callee in callees:
+            self._targets.setdefault(callee.ref, callee)
+        return summary
+
+    def location(self, ref: FunctionRef) -> str:
+        """``path:line`` of where a function met before is defined (its name, or the lambda)."""
+        line = self._lines.get(ref)
+        if line is None:
+            target = self._target(ref)
+            line = self._lines[ref] = (
+                target.facts.positions[target.anchor].start.line if target is not None else 0
+            )
+        return f"{ref.path}:{line}"
+
+    def _target(self, ref: FunctionRef) -> Target | None:
+        target = self._targets.get(ref)
+        if target is None:
+            target = self._resolve(ref)
+            if target is not None:
+                self._targets[ref] = target
+        return target
+
+    def _resolve(self, ref: FunctionRef) -> Target | None:
+        """The function a reference names in the module's current facts (what was known of
+        it went when the checked file's text changed): the `def` with that name at that
+        place, else nothing."""
+        facts = self._by_file.get(_module_of(ref)) or self._reloaded(_module_of(ref))
+        if facts is None or not ref.place.startswith("#"):
+            return None
+        number = int(ref.place[1:])
+        functions = facts.index.functions
+        if number >= len(functions) or functions[number].qualname != ref.qualname:
+            return None
+        definition = functions[number]
+        return Target(facts, definition.node, ref.qualname, definition.parent_scope)  # type: ignore[arg-type]
+
+    def _forget(self, facts: ModuleFacts) -> None:
+        """A checked file's text changed (an editor buffer, a fix loop): what was known of
+        its old functions goes, and every chain (chains are cheap to build again). Calls into
+        it recorded by other functions find their callee again by name and place."""
+        module = (facts.file, facts.name, facts.path)
+        for key in [k for k in self._summaries if _module_of(k[1]) == module]:
+            del self._summaries[key]
+            self._read.pop(key, None)
+        for chain_key in list(self._chains):
+            del self._chains[chain_key]
+            self._read.pop(chain_key, None)
+        for table in (self._targets, self._lines):
+            for ref in [r for r in table if _module_of(r) == module]:
+                del table[ref]
+
+    def chain(self, start: Target, engine: str) -> Chain | None:
+        """Breadth-first from ``start`` over the calls made under ``engine``: the shortest
+        chain to a reason that applies to ``engine``, and how many such reasons there are."""
+        ref = start.ref
+        self._targets.setdefault(ref, start)
         return self._memo(
-            self._summaries,
-            key,
-            lambda: Summary() if self.is_trusted(target) else self.summarizer(target, framework),
+            self._chains, ("chain", ref, engine), lambda: self._search(ref, engine)
         )
 
-    def chain(self, start: Target, framework: FrameworkSpec) -> Chain | None:
-        """Breadth-first from ``start``: the shortest chain to a reason, and the reason count."""
-        key = ("chain", start.key, framework.name)
-        if key not in self._chains:
-            start.facts.memo_keys.append(key)
-        return self._memo(self._chains, key, lambda: self._search(start, framework))
-
-    def _search(self, start: Target, framework: FrameworkSpec) -> Chain | None:
-        parents: dict[int, Target | None] = {start.key: None}
-        by_key: dict[int, Target] = {start.key: start}
+    def _search(self, start: FunctionRef, engine: str) -> Chain | None:
+        parents: dict[FunctionRef, FunctionRef | None] = {start: None}
         queue = deque([start])
-        first: tuple[Target, Reason] | None = None
+        first: tuple[FunctionRef, Reason] | None = None
         total = 0
         while queue:
             current = queue.popleft()
-            summary = self.summary(current, framework)
-            if summary.reasons:
-                total += len(summary.reasons)
-                if first is None:
-                    first = (current, summary.reasons[0])
-            for callee in summary.calls:
-                if callee.key not in parents:
-                    parents[callee.key] = current
-                    by_key[callee.key] = callee
-                    queue.append(callee)
-        result: Chain | None = None
-        if first is not None:
-            steps: list[Target] = []
-            node: Target | None = first[0]
-            while node is not None:
-                steps.append(node)
-                node = parents[node.key]
-            result = Chain(tuple(reversed(steps)), first[1], total)
-        return result
+            summary = self.effects(current)
+            for reason in summary.reasons:
+                if engine in reason.engines:
+                    total += 1
+                    if first is None:
+                        first = (current, reason)
+            for edge in summary.calls:
+                if engine in edge.engines and edge.callee not in parents:
+                    parents[edge.callee] = current
+                    queue.append(edge.callee)
+        if first is None:
+            return None
+        steps: list[FunctionRef] = []
+        step: FunctionRef | None = first[0]
+        while step is not None:
+            steps.append(step)
+            step = parents[step]
+        return Chain(tuple(reversed(steps)), first[1], total)
+
+    # -- what a module exports to its dependents ---------------------------------------------
+
+    def effect_digest(self, path: str | Path) -> str | None:
+        """A digest of everything the analysis of *another* file can read from the module at
+        ``path``, or None when it is not a readable, parsable project module.
+
+        The cache keeps a dependent's result while the digest of every module it depends on
+        is unchanged (early cutoff): so two texts with one digest must give every dependent
+        the same diagnostics. The digest covers, for each way this run loaded the file (by
+        its name under the project roots, loaded now if needed, and any other module name a
+        script-style import gave it):
+
+        - the module's name, package and shown path;
+        - its code outside function bodies, token by token with positions (imports,
+          definitions and their signatures and decorators, class bodies, module-level
+          values, lambdas and star imports: what definitions, re-exports, classes and value
+          origins are read from), but not its comments;
+        - the comments that can change an analysis (naming `noqa` or `wfcheck`: suppressions,
+          `# wfcheck: trusted`), with their lines, wherever they are;
+        - every module-level binding (kind, import target, value kind, what a call
+          resolves to), which may come from inside a function (`global`);
+        - every function's framework-free summary (its reasons with engines, positions and
+          guards; its calls with engines and the callee's module, name and position;
+          trusted functions have none), for each `def` (methods and nested ones included),
+          each lambda or `functools.partial` bound at module level, and every function of
+          the module those call;
+        - its workflow units (name, engine, context parameter, how found) and activities.
+
+        A function body is covered only by its summary: an edit inside one that keeps its
+        effects and every line where it was keeps the digest; a comment-only edit that adds
+        or removes no line keeps it too. The run's settings (rules enabled, the catalog,
+        `allowed-api`) are not covered: the cache keys on them itself.
+        """
+        real = str(real_path(Path(path)))
+        loads = [facts for key, facts in self._by_file.items() if key[0] == real]
+        if not loads:
+            name, is_package = self.module_name_for(Path(real))
+            facts = self._load(Path(real), name, is_package) if name else None
+            if facts is None:
+                return None
+            loads = [facts]
+        hasher = hashlib.blake2b(digest_size=16)
+        for facts in sorted(loads, key=lambda f: (f.name, f.path)):
+            hasher.update(repr(self._exports(facts)).encode())
+        return hasher.hexdigest()
+
+    def _exports(self, facts: ModuleFacts) -> tuple[object, ...]:
+        scope = facts.index.module_scope
+        bindings = []
+        roots: list[Target] = []
+        for name in sorted(scope.bindings):
+            entries = []
+            for binding in scope.bindings[name]:
+                node = binding.node
+                origin = ""
+                if isinstance(node, cst.Call):
+                    resolved = facts.resolver.expr(node.func, scope)
+                    origin = resolved.qualified if resolved is not None else ""
+                entries.append((binding.kind, binding.target, type(node).__name__, origin))
+                if isinstance(node, (cst.Lambda, cst.Call)) and len(scope.bindings[name]) == 1:
+                    value = self._value_target(facts, scope, node, name, 0)
+                    if value is not None:
+                        roots.append(value)
+            bindings.append((name, tuple(entries)))
+        for definition in facts.index.functions:
+            roots.append(
+                Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
+            )
+        functions: dict[FunctionRef, tuple[object, ...]] = {}
+        queue = deque(roots)
+        while queue:
+            target = queue.popleft()
+            ref = target.ref
+            if ref in functions:
+                continue
+            functions[ref] = ()
+            if ref.file != facts.file:
+                continue  # another module's function: its own digest covers it
+            summary = self.summary(target)
+            functions[ref] = (
+                self.location(ref), self.is_trusted(target), _summary_data(summary)
+            )
+            for edge in summary.calls:
+                if edge.callee.file == facts.file and edge.callee not in functions:
+                    callee = self._target(edge.callee)
+                    if callee is not None:
+                        queue.append(callee)
+        kinds = {id(d.node): d.qualname for d in facts.index.functions + facts.index.classes}
+        units = sorted(
+            (u.qualname, u.framework.name, u.context_param or "", u.how, u.engine_guessed)
+            for u in facts.units
+        )
+        activities = sorted(kinds.get(a, "?") for a in facts.activities)
+        return (
+            facts.name,
+            scope.package,
+            facts.path,
+            tuple(scope.star_modules),
+            _skeleton(facts.text),
+            tuple(
+                (line, comment)
+                for line, comment in sorted(facts.comments.items())
+                if _DIRECTIVE.search(comment)
+            ),
+            tuple(bindings),
+            tuple(sorted(functions.items(), key=lambda item: repr(item[0]))),
+            tuple(units),
+            tuple(activities),
+        )
 
 
 # Callables that call the function they wrap later, with the arguments bound now.
 _PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+
+
+def _module_of(ref: FunctionRef) -> tuple[str, str, str]:
+    return (ref.file, ref.module, ref.path)
+
+
+def _summary_data(summary: Summary) -> tuple[object, ...]:
+    """A summary as plain tuples in a fixed order (engine sets sorted)."""
+    return (
+        tuple(
+            (r.code, r.api, r.path, r.line, r.column, tuple(sorted(r.engines)), r.guard)
+            for r in summary.reasons
+        ),
+        tuple((astuple(e.callee), tuple(sorted(e.engines))) for e in summary.calls),
+    )
+
+
+def _skeleton(text: str) -> tuple[tuple[int, str, int, int], ...] | str:
+    """The module's tokens outside function bodies, with their positions, without comments
+    and blank lines (a line's end is kept by its line alone: a comment before it moves it);
+    the whole text when it does not tokenize (then any edit changes it)."""
+    tokens: list[tuple[int, str, int, int]] = []
+    skipped = (tokenize.COMMENT, tokenize.NL)
+    # In a `def` header (and its bracket depth), or just after its `:`; the indentation of
+    # the block body being skipped (-1: none; -2: a body on the header's own line).
+    in_header = awaiting_body = False
+    depth = 0
+    indent = 0
+    body = -1
+    try:
+        for token in tokenize.generate_tokens(io.StringIO(text).readline):
+            kind = token.type
+            if kind == tokenize.INDENT:
+                indent += 1
+            elif kind == tokenize.DEDENT:
+                indent -= 1
+                if body >= 0 and indent < body:
+                    body = -1
+                    continue
+            if body >= 0 or kind in skipped:
+                continue
+            if kind == tokenize.NEWLINE:
+                if body == -2:
+                    body = -1
+                tokens.append((kind, "", token.start[0], 0))
+                continue
+            if body == -2:
+                continue
+            if awaiting_body:
+                # After `def ...:` and its NEWLINE an INDENT opens the body; anything else
+                # is a body on the header's line, which ends with that line.
+                awaiting_body = False
+                if kind == tokenize.INDENT:
+                    body = indent
+                    continue
+                body = -2
+                continue
+            tokens.append((kind, token.string, *token.start))
+            if kind == tokenize.NAME and token.string == "def" and not in_header:
+                in_header, depth = True, 0
+            elif in_header and kind == tokenize.OP:
+                if token.string in "([{":
+                    depth += 1
+                elif token.string in ")]}":
+                    depth -= 1
+                elif token.string == ":" and depth == 0:
+                    in_header, awaiting_body = False, True
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return text
+    return tuple(tokens)
 
 
 def _display(path: Path) -> str:
@@ -717,15 +1065,24 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def helper_unit(target: Target, framework: FrameworkSpec) -> WorkflowUnit:
-    """A helper analysed like workflow code, to summarise what it does."""
+# The engine a helper is analysed under: none. What differs between engines (the catalog's
+# per-engine APIs) is kept on each reason and call instead.
+NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
+
+
+def helper_unit(target: Target) -> WorkflowUnit:
+    """A helper analysed like workflow code, to summarise what it does for every engine."""
     node = target.node
-    return WorkflowUnit(node, target.qualname, framework, None, target.parent_scope, "helper")  # type: ignore[arg-type]
+    return WorkflowUnit(node, target.qualname, NO_ENGINE, None, target.parent_scope, "helper")  # type: ignore[arg-type]
 
 
 __all__ = [
     "Chain",
+    "Edge",
+    "EMPTY_SUMMARY",
+    "FunctionRef",
     "ModuleFacts",
+    "NO_ENGINE",
     "ProjectIndex",
     "Reason",
     "Summary",

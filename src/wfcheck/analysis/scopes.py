@@ -293,6 +293,7 @@ class Scope:
         self._instance_attrs: dict[str, list[tuple[cst.BaseExpression, cst.FunctionDef]]] | None = None
         self._instance_annotations: dict[str, cst.BaseExpression] = {}
         self._method_scopes: dict[int, Scope] = {}
+        self._base_scopes: dict[int, Scope] = {}
         # For the module scope: its dotted name and package, when the project knows them, and
         # the modules it star-imports.
         self.module_name = ""
@@ -304,6 +305,14 @@ class Scope:
         scope = self._method_scopes.get(id(method))
         if scope is None:
             scope = self._method_scopes[id(method)] = function_scope(method, self)
+        return scope
+
+    def base_scope(self, base: cst.ClassDef) -> Scope:
+        """For a class scope: the scope of a base class defined in the same module (built
+        once)."""
+        scope = self._base_scopes.get(id(base))
+        if scope is None:
+            scope = self._base_scopes[id(base)] = class_scope(base, self.module)
         return scope
 
     @property
@@ -482,12 +491,42 @@ class Resolved:
 
 
 def annotation_expression(node: cst.BaseExpression) -> cst.BaseExpression | None:
-    """The expression an annotation names; a quoted annotation is parsed."""
+    """The expression an annotation names; a quoted annotation is parsed. An optional type
+    (``T | None``, ``Optional[T]``, ``Union[T, None]``) names ``T``: code that uses the value
+    as a ``T`` has it."""
     if isinstance(node, cst.SimpleString):
         value = node.evaluated_value
         if not isinstance(value, str):
             return None
-        return parse_annotation(value.strip())
+        parsed = parse_annotation(value.strip())
+        return _without_none(parsed) if parsed is not None else None
+    return _without_none(node)
+
+
+def _is_none(node: cst.BaseExpression) -> bool:
+    return isinstance(node, cst.Name) and node.value == "None"
+
+
+def _without_none(node: cst.BaseExpression) -> cst.BaseExpression:
+    """``T`` for ``T | None``, ``None | T``, ``Optional[T]`` and ``Union[T, None]``."""
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.BitOr):
+        if _is_none(node.right):
+            return _without_none(node.left)
+        if _is_none(node.left):
+            return _without_none(node.right)
+        return node
+    if isinstance(node, cst.Subscript):
+        base = node.value
+        name = base.attr.value if isinstance(base, cst.Attribute) else getattr(base, "value", "")
+        elements = [
+            e.slice.value for e in node.slice if isinstance(e.slice, cst.Index)
+        ]
+        if name == "Optional" and len(elements) == 1:
+            return _without_none(elements[0])
+        if name == "Union":
+            kept = [e for e in elements if not _is_none(e)]
+            if len(kept) == 1 and len(elements) == 2:
+                return _without_none(kept[0])
     return node
 
 
@@ -611,22 +650,64 @@ class Resolver:
                     return left.derived(returned)
         return None
 
-    def _instance_attr(self, attr: str, class_scope: Scope) -> Resolved | None:
+    def _instance_attr(self, attr: str, class_scope: Scope, depth: int = 0) -> Resolved | None:
         """``self.<attr>``: resolved from the ``self.<attr> = value`` assignments in the
         class's methods, each value in the scope of the method that assigns it."""
         assignments = class_scope.instance_attrs.get(attr)
-        if not assignments:
-            return None
         results = []
-        for value, method in assignments:
+        for value, method in assignments or ():
+            if _is_none(value):
+                # `self.x = None` (or `self.x: T | None = None`) in `__init__` is a placeholder
+                # for the value a later method stores; code that calls on it has that value.
+                continue
             method_scope = class_scope.method_scope(method)
             resolved = self._bound([Binding("value", value)], method_scope, f"self.{attr}@{id(value)}")
             if resolved is None:
                 return None
             results.append(resolved)
+        if not results:
+            found = self._class_level_attr(attr, class_scope, bool(assignments))
+            if found is None and not assignments:
+                found = self._inherited_attr(attr, class_scope, depth)
+            return found
         first = results[0]
         if all(r.qualified == first.qualified and r.instance == first.instance for r in results):
             return first
+        return None
+
+    def _class_level_attr(
+        self, attr: str, class_scope: Scope, placeholder: bool
+    ) -> Resolved | None:
+        """``self.<attr>`` that no method assigns a value: its ``self.<attr>: T`` annotation,
+        else the class attribute (``tracker = Tracker()`` in the class body, shared by the
+        instances)."""
+        annotated = class_scope.instance_annotations.get(attr)
+        if annotated is not None:
+            binding = Binding("annotation", annotated)
+            # Resolved where the class is (a method's annotations name module-level types).
+            return self._bound([binding], class_scope, f"self.{attr}:")
+        bindings = class_scope.bindings.get(attr)
+        if not bindings or placeholder:
+            return None
+        return self._bound(bindings, class_scope, attr)
+
+
+    def _inherited_attr(self, attr: str, class_scope: Scope, depth: int) -> Resolved | None:
+        """``self.<attr>`` that a base class defined in the same module sets (its
+        ``__init__`` stores a client the subclass's methods call)."""
+        node = class_scope.node
+        if depth >= 8 or not isinstance(node, cst.ClassDef):
+            return None
+        module = class_scope.module
+        for base in node.bases:
+            if not isinstance(base.value, cst.Name):
+                continue
+            bindings = module.bindings.get(base.value.value, ())
+            if len(bindings) != 1 or not isinstance(bindings[0].node, cst.ClassDef):
+                continue
+            found = self._instance_attr(attr, class_scope.base_scope(bindings[0].node), depth + 1)
+            if found is not None:
+                return found
         return None
 
 

@@ -35,13 +35,10 @@ def check_call(ctx: CheckContext, call: cst.Call) -> None:
 
 
 def _is_command(ctx: CheckContext, call: cst.Call) -> bool:
-    spec = ctx.unit.framework
-    if spec.generator_based and is_context_task(ctx, call.func):
+    if is_context_task(ctx, call.func):
         return True
     qualified = ctx.resolve(call.func) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
-    return qualified is not None and (
-        qualified in spec.task_functions or qualified in spec.awaitable_functions
-    )
+    return qualified is not None and qualified in ctx.unit.framework.task_functions
 
 
 def replay_branch(

@@ -26,6 +26,7 @@ from wfcheck.diagnostics import Edit, Fix
 if TYPE_CHECKING:
     from wfcheck.analysis.checker import CheckContext
     from wfcheck.analysis.project import ModuleFacts
+    from wfcheck.analysis.workflows import WorkflowUnit
     from wfcheck.fixes.plan import PlanContext
 
 CODE = "WF607"
@@ -47,7 +48,7 @@ def flagged_imports(
     """The file's top-level import statements the sandbox would re-import and that are not
     known to be fine: (statement, import, module, why)."""
     spec = ctx.unit.framework
-    if spec.passthrough_block_template is None:
+    if spec.passthrough_block_template is None or not _sandboxed(ctx):
         return []
     facts = ctx.facts
     allowed = tuple(ctx.catalog.sandbox_passthrough) + spec.passthrough_modules
@@ -72,6 +73,54 @@ def passthrough_fix(ctx: PlanContext) -> Fix | None:
     if not flagged:
         return None
     return _passthrough_fix(ctx, [statement for statement, _, _, _ in flagged])
+
+
+def _sandboxed(ctx: CheckContext | PlanContext) -> bool:
+    """Whether the file's workflows run in the sandbox: not when every workflow of the engine
+    opts out (`@workflow.defn(sandboxed=False)`), nor when the file itself imports a runner
+    without one (its worker runs them with `workflow_runner=UnsandboxedWorkflowRunner()`)."""
+    spec = ctx.unit.framework
+    facts = ctx.facts
+    imports = [
+        absolute_name(b.target, facts.index.module_scope.package)
+        for bindings in facts.index.module_scope.bindings.values()
+        for b in bindings
+        if b.kind == "import"
+    ]
+    for runner in spec.unsandboxed_runners:
+        short = runner.rpartition(".")[2]
+        if short in facts.text and any(
+            runner == target or runner.startswith(target + ".") for target in imports
+        ):
+            return False
+    keyword = spec.sandbox_opt_out_keyword
+    units = [u for u in facts.units if u.framework.name == spec.name]
+    if keyword is None or not units:
+        return True
+    return not all(_opts_out(facts, unit, keyword) for unit in units)
+
+
+def _opts_out(facts: ModuleFacts, unit: WorkflowUnit, keyword: str) -> bool:
+    """`@workflow.defn(sandboxed=False)` on the unit's class."""
+    node = unit.node
+    if not isinstance(node, cst.ClassDef):
+        return False
+    for decorator in node.decorators:
+        call = decorator.decorator
+        if not isinstance(call, cst.Call):
+            continue
+        resolved = facts.resolver.expr(call.func, unit.parent_scope)
+        if resolved is None or resolved.qualified not in unit.framework.workflow_class_decorators:
+            continue
+        for arg in call.args:
+            if (
+                arg.keyword is not None
+                and arg.keyword.value == keyword
+                and isinstance(arg.value, cst.Name)
+                and arg.value.value == "False"
+            ):
+                return True
+    return False
 
 
 def _imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
@@ -143,9 +192,14 @@ def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]
             unique.append(statement)
     if any(not isinstance(s, (cst.Import, cst.ImportFrom)) for st in unique for s in st.body):
         return Fix("display-only", "No automatic fix: the import shares its line with other statements")
-    workflow = _workflow_spelling(ctx)
-    if workflow is None:
-        return Fix("display-only", "No automatic fix: the file does not import `temporalio.workflow`")
+    template, opener = spec.passthrough_block_template, spec.passthrough_call
+    assert template is not None and opener is not None  # no findings without them
+    # The engine module the block's header names (`{workflow}`), spelled as the file imports it.
+    symbol = next(s for s in spec.modules if "{" + s + "}" in template)
+    module = spec.modules[symbol]
+    spelling = _module_spelling(ctx, module)
+    if spelling is None:
+        return Fix("display-only", f"No automatic fix: the file does not import `{module}`")
     lines = facts.text.splitlines(keepends=True)
     positions = facts.positions
     newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
@@ -171,13 +225,13 @@ def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]
             if isinstance(s, cst.SimpleStatementLine)
             and any(isinstance(small, (cst.Import, cst.ImportFrom)) for small in s.body)
         )
-        header = spec.passthrough_block_template.format(workflow=workflow)  # type: ignore[union-attr]
+        header = template.format(**{symbol: spelling})
         indent = facts.module.default_indent
         content = newline + header + newline + "".join(indent + text for text in moved)
         edits.append(Edit(content, last + 1, 1, last + 1, 1))
     return Fix(
         "safe",
-        "Move the import into `imports_passed_through()` (imported once, outside the sandbox)",
+        f"Move the import into `{opener.rpartition('.')[2]}()` (imported once, outside the sandbox)",
         tuple(edits),
     )
 
@@ -204,13 +258,15 @@ def _deletions(removed: list[int], lines: list[str]) -> list[Edit]:
     return edits
 
 
-def _workflow_spelling(ctx: PlanContext) -> str | None:
+def _module_spelling(ctx: PlanContext, module: str) -> str | None:
+    """How the file's own imports spell ``module`` (`workflow`, `temporalio.workflow`)."""
     scope = ctx.facts.index.module_scope
     for name, bindings in scope.bindings.items():
-        if any(b.kind == "import" and b.target == "temporalio.workflow" for b in bindings):
+        if any(b.kind == "import" and b.target == module for b in bindings):
             return name
-    if any(b.kind == "import" and b.target == "temporalio" for b in scope.bindings.get("temporalio", ())):
-        return "temporalio.workflow"
+    package = module.partition(".")[0]
+    if any(b.kind == "import" and b.target == package for b in scope.bindings.get(package, ())):
+        return module
     return None
 
 

@@ -21,17 +21,12 @@ def check_expression_statement(ctx: CheckContext, statement: cst.Expr) -> None:
         return
     spec = ctx.unit.framework
     func = call.func
-    if spec.generator_based:
-        if is_context_task(ctx, func):
-            ctx.report(call, CODE, (dotted_name(func) or "") + "()", verb="yield")
-            return
-        qualified = ctx.resolve(func)
-        if qualified is not None and qualified in spec.task_functions:
-            ctx.report(call, CODE, (dotted_name(func) or qualified) + "()", verb="yield")
+    if is_context_task(ctx, func):
+        ctx.report(call, CODE, (dotted_name(func) or "") + "()", verb=spec.wait_keyword)
         return
     qualified = ctx.resolve(func)
-    if qualified is not None and qualified in spec.awaitable_functions:
-        ctx.report(call, CODE, (dotted_name(func) or qualified) + "()", verb="await")
+    if qualified is not None and qualified in spec.task_functions:
+        ctx.report(call, CODE, (dotted_name(func) or qualified) + "()", verb=spec.wait_keyword)
 
 
 def is_context_task(ctx: CheckContext, func: cst.BaseExpression) -> bool:

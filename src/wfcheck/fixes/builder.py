@@ -24,7 +24,7 @@ from wfcheck.catalog import load_fix_catalog
 from wfcheck.checks import sandbox_imports
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.diagnostics import Edit, Fix
-from wfcheck.fixes.imports import ImportPlanner
+from wfcheck.fixes.imports import SYMBOLS, ImportPlanner
 
 if TYPE_CHECKING:
     from wfcheck.analysis.findings import Finding
@@ -57,7 +57,7 @@ class FixSite:
         # `yield`/`await` belongs to the workflow itself.
         base = 3 if isinstance(ctx.unit.node, cst.ClassDef) else 2
         self.direct = len(ctx.scopes) == base
-        self.imports = ImportPlanner(self.facts)
+        self.imports = ImportPlanner(self.facts, self.spec.modules)
 
     @property
     def method(self) -> cst.FunctionDef | None:
@@ -137,7 +137,7 @@ class FixSite:
             if ctx_name is None:
                 return None
             values["ctx"] = ctx_name
-        for symbol in ("timedelta", "timezone", "workflow", "uuid", "datetime"):
+        for symbol in (*SYMBOLS, *self.spec.modules):
             if "{" + symbol + "}" in template and symbol not in values:
                 spelling = self.symbol(symbol)
                 if spelling is None:
@@ -185,9 +185,6 @@ class _WaitFinder(cst.CSTVisitor):
             self.found = True
 
 
-_QUERY_DECORATORS = frozenset({"temporalio.workflow.query"})
-
-
 def _query_only_methods(site: FixSite, cls: cst.ClassDef) -> frozenset[str]:
     """The methods of a workflow class that run only for queries: the query handlers, and the
     methods called (as `self.name(...)`) from them and from nowhere else."""
@@ -203,7 +200,7 @@ def _query_only_methods(site: FixSite, cls: cst.ClassDef) -> frozenset[str]:
             expr = decorator.decorator
             target = expr.func if isinstance(expr, cst.Call) else expr
             resolved = site.facts.resolver.expr(target, class_scope)
-            if resolved is not None and resolved.qualified in _QUERY_DECORATORS:
+            if resolved is not None and resolved.qualified in site.spec.query_decorators:
                 queries.add(name)
     if not queries:
         return frozenset()
@@ -267,7 +264,7 @@ def build_fix(ctx: PlanContext, finding: Finding) -> Fix | None:
         from wfcheck.fixes.extract import extract_fix
 
         # Start the imports afresh: a replacement that gave up may have planned some.
-        site.imports = ImportPlanner(site.facts)
+        site.imports = ImportPlanner(site.facts, site.spec.modules)
         fix = extract_fix(site, code, qualified)
     if fix is not None and fix.applicability == SAFE and site.makes_generator(fix):
         fix = replace(

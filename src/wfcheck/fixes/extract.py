@@ -121,7 +121,8 @@ def _context_problem(
         return _why_not("async-helper")
     if _handled(site, expression):
         return _why_not("handled-lookup")
-    if site.spec.activity_registration != "activity-decorator" and _local_runtime(site):
+    registration = site.spec.activity_registration
+    if registration is not None and registration.through_workflow and _local_runtime(site):
         return _why_not("local-runtime")
     return None
 
@@ -463,9 +464,13 @@ class _Registration:
         note: str = "",
         empty_param: str = "_input",
         input_keyword: str = "",
+        receiver: str = "",
     ) -> None:
+        # Templates: `{fn}` the activity's name, `{param}` its input, `{receiver}` the
+        # runtime, app or worker object.
         self.decorator = decorator
         self.statement = statement
+        self.receiver = receiver
         self.anchor = anchor
         self.note = note
         self.empty_param = empty_param
@@ -474,11 +479,14 @@ class _Registration:
     def decorators(self, site: FixSite, name: str, param: str) -> list[str]:
         if not self.decorator:
             return []
-        return [self.decorator.format(fn=name, param=param or self.empty_param)]
+        return [
+            self.decorator.format(fn=name, param=param or self.empty_param, receiver=self.receiver)
+        ]
 
     def extra_edits(self, site: FixSite, name: str) -> list[Edit]:
         if not self.statement or self.anchor is None:
             return []
+        registering = self.statement.format(fn=name, receiver=self.receiver)
         statement = _enclosing(site, self.anchor, cst.SimpleStatementLine) or self.anchor
         small = _enclosing(site, self.anchor, cst.BaseSmallStatement)
         if (
@@ -488,13 +496,13 @@ class _Registration:
         ):
             # `w.add_orchestrator(f); w.start()`: register before what follows on the line.
             end = site.facts.positions[small].end
-            content = "; " + self.statement.format(fn=name)
+            content = "; " + registering
             return [Edit(content, end.line, end.column + 1, end.line, end.column + 1)]
         line = site.facts.positions[statement].end.line
         index = LineIndex(site.facts.text)
         column = len(index.line_text(line)) + 1
         indentation = index.indentation(site.facts.positions[statement].start.line)
-        content = site.facts.module.default_newline + indentation + self.statement.format(fn=name)
+        content = site.facts.module.default_newline + indentation + registering
         return [Edit(content, line, column, line, column)]
 
 
@@ -508,7 +516,9 @@ def _enclosing(site: FixSite, node: cst.CSTNode, kind: type) -> cst.CSTNode | No
 
 
 def _registration(site: FixSite) -> _Registration | None:
-    kind = site.spec.activity_registration
+    strategy = site.spec.activity_registration
+    if strategy is None:
+        return None
     house = house_activity_decorators(site.spec)
     if house:
         # The project's own activity decorator (`activity-decorators` in the configuration)
@@ -516,49 +526,39 @@ def _registration(site: FixSite) -> _Registration | None:
         spelling = site.imports.name(house[0])
         if spelling is None:
             return None
-        note = "" if kind != "activity-decorator" else (
-            "register it with your Temporal worker's activities"
-        )
-        return _Registration(decorator=f"@{spelling}", note=note, empty_param="_input=None")
-    if kind == "activity-decorator":
-        activity = site.imports.name("activity")
-        if activity is None:
-            return None
         return _Registration(
-            decorator=f"@{activity}.defn",
-            note=(
-                "register it with your Temporal worker's activities; a sync activity needs "
-                "the worker's activity_executor"
-            ),
-            empty_param="",
+            decorator=f"@{spelling}", note=strategy.house_note, empty_param="_input=None"
         )
+    if strategy.module_decorator is not None:
+        # Spelled at module level, where the activity is defined.
+        values = {}
+        for symbol in site.spec.modules:
+            if "{" + symbol + "}" in strategy.module_decorator:
+                spelling = site.imports.name(symbol)
+                if spelling is None:
+                    return None
+                values[symbol] = spelling
+        decorator = strategy.module_decorator.format(**values)
+        return _Registration(decorator=decorator, note=strategy.note, empty_param=strategy.empty_param)
     decorator_receiver = _decorator_receiver(site)
-    if kind == "runtime-decorator":
-        # dapr-ext-workflow up to 1.17 calls an activity without input as `f(ctx)`.
-        if decorator_receiver is not None:
-            return _Registration(
-                decorator=f'@{decorator_receiver}.activity(name="{{fn}}")',
-                empty_param="_input=None",
-            )
-        found = _registration_call(site, ("register_workflow", "register_versioned_workflow"))
-        if found is not None:
-            call, receiver = found
-            return _Registration(
-                statement=f"{site.code(receiver)}.register_activity({{fn}})",
-                anchor=call,
-                empty_param="_input=None",
-            )
-        return None
-    if kind == "worker-call":
-        found = _registration_call(site, ("add_orchestrator", "add_named_orchestrator"))
+    if strategy.receiver_decorator is not None and decorator_receiver is not None:
+        return _Registration(
+            decorator=strategy.receiver_decorator,
+            receiver=decorator_receiver,
+            note=strategy.note,
+            empty_param=strategy.empty_param,
+        )
+    if strategy.statement is not None:
+        found = _registration_call(site, strategy.workflow_methods)
         if found is None:
             return None
         call, receiver = found
-        return _Registration(statement=f"{site.code(receiver)}.add_activity({{fn}})", anchor=call)
-    if kind == "app-decorator" and decorator_receiver is not None:
         return _Registration(
-            decorator=f'@{decorator_receiver}.activity_trigger(input_name="{{param}}")',
-            empty_param="payload",
+            statement=strategy.statement,
+            receiver=site.code(receiver),
+            anchor=call,
+            note=strategy.note,
+            empty_param=strategy.empty_param,
         )
     return None
 

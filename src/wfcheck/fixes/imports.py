@@ -4,6 +4,7 @@ imports and aliases, else add one import after the module's last top-level impor
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 import libcst as cst
 
@@ -11,27 +12,23 @@ from wfcheck.analysis.scopes import import_bindings
 from wfcheck.diagnostics import Edit
 from wfcheck.fixes.text import LineIndex
 
-# Symbol -> (module, attribute or None for the module itself).
+# Symbol -> (module, attribute or None for the module itself). The engine's own modules
+# (`workflow`) come from its spec.
 SYMBOLS: dict[str, tuple[str, str | None]] = {
     "timedelta": ("datetime", "timedelta"),
     "timezone": ("datetime", "timezone"),
     "datetime": ("datetime", "datetime"),
     "uuid": ("uuid", None),
-    "workflow": ("temporalio", "workflow"),
-    "activity": ("temporalio", "activity"),
 }
 
 
-# Symbols that are submodules: imported as `import temporalio.workflow`, which guarantees the
-# attribute exists (a bare `import temporalio` does not load it).
-_SUBMODULES = frozenset({"workflow", "activity"})
-
-
 class ImportPlanner:
-    """Resolves symbols to local spellings for one module, recording imports to add."""
+    """Resolves symbols to local spellings for one module, recording imports to add.
+    ``modules``: the engine modules a fix may name, by symbol (`FrameworkSpec.modules`)."""
 
-    def __init__(self, facts) -> None:
+    def __init__(self, facts, modules: Mapping[str, str] = {}) -> None:
         self.facts = facts
+        self.modules = modules
         self.edits: list[Edit] = []
         self._typing_only: set[str] | None = None
 
@@ -49,9 +46,14 @@ class ImportPlanner:
         """A spelling of ``symbol`` that means it where ``scope`` (default: module level) uses
         it, adding an import when one is needed; None when every spelling is shadowed there
         (a local `timezone = "UTC"`, a parameter named `uuid`). ``symbol`` is a key of
-        SYMBOLS or a qualified name (`acme.wf.step`)."""
+        SYMBOLS or of ``modules``, or a qualified name (`acme.wf.step`)."""
+        # An engine module is imported as a submodule (`import temporalio.workflow`), which
+        # guarantees the attribute exists (a bare `import temporalio` does not load it).
+        submodule = symbol in self.modules
         if symbol in SYMBOLS:
             module, attr = SYMBOLS[symbol]
+        elif submodule:
+            module, _, attr = self.modules[symbol].rpartition(".")
         else:
             module, _, attr = symbol.rpartition(".")
         target = f"{module}.{attr}" if attr else module
@@ -97,8 +99,8 @@ class ImportPlanner:
             return None
         if module in bindings and not imports(module, module):
             return None
-        if module not in bindings or symbol in _SUBMODULES:
-            self.edits.append(self._insertion(f"import {target if symbol in _SUBMODULES else module}"))
+        if module not in bindings or submodule:
+            self.edits.append(self._insertion(f"import {target if submodule else module}"))
         return spelling
 
     def _join_existing(self, module: str, attr: str) -> Edit | None:

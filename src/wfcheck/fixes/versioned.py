@@ -47,7 +47,7 @@ def version(site: FixSite, finding: Finding, fix: Fix) -> Fix:
             message=f"{fix.message}. Changes the history shape: an instance started with the "
             f"old code fails to replay it, so `--fix` leaves it; {versioning['none']}",
         )
-    guard_example = template.format(ctx=site.unit.context_param or "ctx", workflow="workflow", id='"..."')
+    guard_example = spec.patch_example(ctx=site.unit.context_param or "ctx")
     advice = (
         f"{fix.message}. Changes the history shape: an instance started with the old code fails "
         f"to replay it, so `--fix` leaves it; `--versioned-fixes` writes it inside "
@@ -92,14 +92,10 @@ def _guarded(site: FixSite, finding: Finding, fix: Fix, template: str) -> Fix | 
     indentation = index.indentation(first)
     step = site.facts.module.default_indent
     newline = site.facts.module.default_newline
-    ctx_name = site.context_name() if "{ctx}" in template else ""
-    if ctx_name is None:
-        return None
-    workflow = site.symbol("workflow") if "{workflow}" in template else ""
-    if workflow is None:
-        return None
     ident = patch_id(finding, old)
-    guard = template.format(ctx=ctx_name, workflow=workflow, id=f'"{ident}"')
+    guard = site.render(template, id=f'"{ident}"')
+    if guard is None:
+        return None
 
     def block(text: str) -> list[str]:
         return [(step + line if line.strip() else line) for line in text.split("\n")]
@@ -115,8 +111,8 @@ def _guarded(site: FixSite, finding: Finding, fix: Fix, template: str) -> Fix | 
         f"instances started before it keep the old code; remove the old branch once they have "
         f"finished"
     )
-    if site.spec.name == "temporal":
-        message += " (first replace `workflow.patched` with `workflow.deprecate_patch`)"
+    if site.spec.patch_removal_step is not None:
+        message += f" ({site.spec.patch_removal_step})"
     return Fix(fix.applicability, message, (guard_edit, *outside, *extra), KEEPS, ident)
 
 

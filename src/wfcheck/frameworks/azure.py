@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wfcheck.frameworks.base import FrameworkSpec, Registration
+from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registration
 
 _APPS = (
     "azure.durable_functions.DFApp",
@@ -18,6 +18,7 @@ _CONTEXTS = (
 
 SPEC = FrameworkSpec(
     name="azure",
+    title="Azure Durable Functions",
     packages=("azure.durable_functions",),
     markers=(b"durable_functions",),
     generator_based=True,
@@ -55,5 +56,10 @@ SPEC = FrameworkSpec(
         "yield {ctx}.create_timer({ctx}.current_utc_datetime + {timedelta}(seconds={seconds}))"
     ),
     activity_call_template='(yield {ctx}.call_activity("{fn}", {input}))',
-    activity_registration="app-decorator",
+    # The v2 programming model's app decorator (v1 function.json apps have nothing to follow).
+    activity_registration=ActivityRegistration(
+        receiver_decorator='@{receiver}.activity_trigger(input_name="{param}")',
+        empty_param="payload",
+    ),
+    replay_flags=("is_replaying",),
 )

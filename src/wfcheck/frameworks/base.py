@@ -21,8 +21,41 @@ class Registration:
 
 
 @dataclass(frozen=True)
+class ActivityRegistration:
+    """How the fixes register a generated activity with the engine. A configured in-house
+    activity decorator comes first; then ``module_decorator`` alone, or else the
+    workflow's own registration is followed: ``receiver_decorator`` when the workflow is
+    decorated, else ``statement`` after the call that registers it."""
+
+    # A decorator from an engine module (`{activity}` a key of `FrameworkSpec.modules`).
+    module_decorator: str | None = None
+    # A decorator on the object whose decorator marks the workflow (`@wfr.workflow` ->
+    # `@wfr.activity(...)`); `{receiver}` is that object, `{fn}` the activity's name and
+    # `{param}` its input parameter.
+    receiver_decorator: str | None = None
+    # The methods that register a workflow by a call (`worker.add_orchestrator(fn)`), and the
+    # statement written after that call; `{receiver}` is the call's object.
+    workflow_methods: tuple[str, ...] = ()
+    statement: str | None = None
+    # The input parameter of a generated activity that takes no input ("": none).
+    empty_param: str = "_input"
+    # What the user must still do by hand (it makes the fix unsafe), with the engine's own
+    # decorator and with an in-house one.
+    note: str = ""
+    house_note: str = ""
+
+    @property
+    def through_workflow(self) -> bool:
+        """Is the activity registered on the object that registers the workflow (which a
+        module-level activity must be able to reach)?"""
+        return self.module_decorator is None
+
+
+@dataclass(frozen=True)
 class FrameworkSpec:
     name: str
+    # The engine's name in prose (documentation, help).
+    title: str
     # Top-level import prefixes that mark a module as using the engine.
     packages: tuple[str, ...]
     # Bytes any file importing the engine must contain (the prefilter's markers).
@@ -50,16 +83,20 @@ class FrameworkSpec:
     # Annotation types of a workflow's / activity's first parameter.
     workflow_context_types: frozenset[str] = frozenset()
     activity_context_types: frozenset[str] = frozenset()
-    # Methods on the context object that return a durable task which must be yielded.
+    # The task shapes: calls that create a durable task (or command) the workflow must wait
+    # for with `wait_keyword` (`yield` or `await`). Methods of the workflow's context
+    # parameter (`ctx.call_activity`), by name...
     task_methods: frozenset[str] = frozenset()
-    # Module functions that return a durable task (`when_all`) which must be yielded.
+    # ...and qualified module functions and methods (`when_all`, Temporal's
+    # `workflow.execute_activity`, `ExternalWorkflowHandle.signal`).
     task_functions: frozenset[str] = frozenset()
-    # Coroutine functions that must be awaited (Temporal).
-    awaitable_functions: frozenset[str] = frozenset()
     # -- what the autofixes write (templates; `{ctx}` is the workflow's context parameter,
     # `{timedelta}`, `{workflow}`, `{uuid}` the names the fix imports or reuses) -------------
     # The keyword that waits for a durable task: `yield` or `await`.
     wait_keyword: str = "yield"
+    # The engine modules the templates name (`{workflow}` -> `temporalio.workflow`), imported
+    # as submodules when the file lacks them.
+    modules: Mapping[str, str] = field(default_factory=dict)
     # The orchestration's current time, and whether it is timezone-aware (UTC) or naive UTC.
     now_template: str | None = None
     now_is_aware: bool = False
@@ -75,9 +112,8 @@ class FrameworkSpec:
     activity_call_template: str | None = None
     # How a generated activity is declared: its parameters before the input.
     activity_leading_params: tuple[str, ...] = ()
-    # How a generated activity is registered: "runtime-decorator" (Dapr), "worker-call"
-    # (durabletask add_activity), "app-decorator" (Azure v2), "activity-decorator" (Temporal).
-    activity_registration: str | None = None
+    # How a generated activity is registered.
+    activity_registration: ActivityRegistration | None = None
     # -- import hygiene (Temporal's sandbox re-imports a workflow file's modules per run) -----
     # The block that passes imports through the sandbox, as a `with` statement header, and
     # the qualified call that opens it (to find an existing block).
@@ -85,9 +121,42 @@ class FrameworkSpec:
     passthrough_call: str | None = None
     # The workflow module's own modules, passed through by the engine itself.
     passthrough_modules: tuple[str, ...] = ()
+    # The workflow class decorator keyword that turns the sandbox off for that workflow
+    # (`sandboxed=False`), and the worker runners that run workflows without a sandbox: a
+    # file whose every workflow opts out, or that runs them with such a runner, has no
+    # sandbox imports to judge.
+    sandbox_opt_out_keyword: str | None = None
+    unsandboxed_runners: frozenset[str] = frozenset()
     # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
     # replays a history recorded without the patch; None: the engine has no patch API.
     patch_template: str | None = None
+    # What tells whether the engine is replaying, as an attribute or method name
+    # (`ctx.is_replaying`, Temporal's `workflow.unsafe.is_replaying()`).
+    replay_flags: tuple[str, ...] = ()
+    # Calls that tell whether code runs inside a workflow at all: the other branch of
+    # `if workflow.in_workflow():` never runs as workflow code.
+    in_workflow_checks: frozenset[str] = frozenset()
+    # What to do before the old branch of a patch check is removed, when the engine wants
+    # a step in between.
+    patch_removal_step: str | None = None
+    # Decorators of workflow-class methods that only answer queries: not replayed, so they
+    # cannot wait for anything.
+    query_decorators: frozenset[str] = frozenset()
+
+    def patch_example(self, patch_id: str = '"..."', ctx: str = "ctx") -> str | None:
+        """The patch check as a reader sees it (`ctx.is_patched("...")`); None: the engine
+        has no patch API."""
+        if self.patch_template is None:
+            return None
+        return self.patch_template.format(ctx=ctx, id=patch_id, **{m: m for m in self.modules})
+
+    @property
+    def patch_check(self) -> str | None:
+        """The name of the patch check (`is_patched`), false while an instance replays a
+        history recorded before the patch."""
+        if self.patch_template is None:
+            return None
+        return self.patch_template.partition("(")[0].rpartition(".")[2]
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wfcheck.frameworks.base import FrameworkSpec, Registration
+from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registration
 
 _RUNTIMES = (
     "dapr.ext.workflow.WorkflowRuntime",
@@ -20,6 +20,7 @@ _VENDORED_WORKERS = (f"{_VENDORED}.worker.TaskHubGrpcWorker",)
 
 SPEC = FrameworkSpec(
     name="dapr",
+    title="Dapr",
     packages=("dapr.ext.workflow",),
     markers=(b"dapr",),
     generator_based=True,
@@ -85,7 +86,14 @@ SPEC = FrameworkSpec(
     sleep_template="yield {ctx}.create_timer({timedelta}(seconds={seconds}))",
     activity_call_template="(yield {ctx}.call_activity({fn}, input={input}))",
     activity_leading_params=("ctx",),
-    activity_registration="runtime-decorator",
+    activity_registration=ActivityRegistration(
+        receiver_decorator='@{receiver}.activity(name="{fn}")',
+        workflow_methods=("register_workflow", "register_versioned_workflow"),
+        statement="{receiver}.register_activity({fn})",
+        # dapr-ext-workflow up to 1.17 calls an activity without input as `f(ctx)`.
+        empty_param="_input=None",
+    ),
     # dapr-ext-workflow 1.17+.
     patch_template="{ctx}.is_patched({id})",
+    replay_flags=("is_replaying",),
 )

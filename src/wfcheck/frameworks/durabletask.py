@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wfcheck.frameworks.base import FrameworkSpec, Registration
+from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registration
 
 _WORKERS = (
     "durabletask.worker.TaskHubGrpcWorker",
@@ -11,6 +11,7 @@ _WORKERS = (
 
 SPEC = FrameworkSpec(
     name="durabletask",
+    title="durabletask",
     packages=("durabletask",),
     markers=(b"durabletask",),
     generator_based=True,
@@ -50,5 +51,9 @@ SPEC = FrameworkSpec(
     sleep_template="yield {ctx}.create_timer({timedelta}(seconds={seconds}))",
     activity_call_template="(yield {ctx}.call_activity({fn}, input={input}))",
     activity_leading_params=("ctx",),
-    activity_registration="worker-call",
+    activity_registration=ActivityRegistration(
+        workflow_methods=("add_orchestrator", "add_named_orchestrator"),
+        statement="{receiver}.add_activity({fn})",
+    ),
+    replay_flags=("is_replaying",),
 )
