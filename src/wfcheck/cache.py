@@ -7,16 +7,17 @@ the file's mtime and size are unchanged (no read at all); when they change, a fi
 parsed is compared by content hash, and a file without workflow markers is simply scanned
 again (as cheap as hashing it). An entry also records the project modules its analysis read
 and the candidates it probed and found absent: it is dropped when one of those appears, or
-when a module it read changes what its dependents can see (:func:`interface_digest`; a
-comment edit does not). Everything here is best effort: a cache that cannot be read or
-written is ignored (a damaged one is replaced), never an error.
+when a module it read changes what its dependents can see (early cutoff: a comment or
+docstring edit does not, by :func:`interface_digest`; nor does an edit inside a function
+that keeps what it does and where, by the effect digest the engine supplies). Everything
+here is best effort: a cache that cannot be read or written is ignored (a damaged one is
+replaced), never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -32,10 +33,10 @@ from typing import Any
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.results import FileResult
+from wfcheck.settings import CACHE_DIR_NAME as CACHE_DIR_NAME
 from wfcheck.settings import Settings
 from wfcheck.source import content_digest
 
-CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wfcheck.\n"
@@ -76,7 +77,7 @@ def settings_key(settings: Settings) -> str:
         if f.name not in _RUN_ONLY_FIELDS
     }
     text = json.dumps(fields, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return content_digest(text.encode())
 
 
 def _canonical(value: Any) -> Any:
@@ -92,7 +93,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     if hasattr(value, "rules") and hasattr(value, "returns"):
-        # The catalog: its rules as shipped or extended by configuration.
+        if getattr(value, "fingerprint", ""):
+            # The catalog as read from its files: their digest stands for every rule.
+            return {"fingerprint": value.fingerprint}
+        # The catalog extended by configuration: its rules.
         return {
             "rules": [_canonical(rule) for rule in value],
             "returns": _canonical(value.returns),
@@ -322,9 +326,12 @@ class ResultCache:
     row keeps the file's stat and hash, its result, the project modules the analysis read
     (each with its hash and :func:`interface_digest`) and the ids of the candidate paths it
     probed and found absent (their text is stored once, in ``paths``). A row is reused while
-    the file is unchanged, every module it read has the same hash or the same interface
-    digest (early cutoff: a comment edit of a helper does not recheck its callers), and every
-    absent candidate is still absent.
+    the file is unchanged, every absent candidate is still absent, and every module it read
+    has the same hash, the same interface digest (a comment edit of a helper does not recheck
+    its callers) or the same ``effects`` digest (computed from the bytes kept in ``sources``
+    for the version the result read, and from the file now; at most
+    :data:`MAX_EFFECT_COMPARISONS` modules a run). An entry kept that way is rewritten
+    against the modules as they are now, so the next run compares hashes again.
     """
 
     def __init__(
