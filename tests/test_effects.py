@@ -373,3 +373,17 @@ def test_a_checked_files_new_text_is_summarised_again(tmp_path: Path) -> None:
     assert check_source(pure.encode(), str(path), options, project).diagnostics == []
     again = check_source(clock.encode(), str(path), options, project)
     assert [d.chain for d in again.diagnostics] == [d.chain for d in first.diagnostics]
+
+
+def test_a_workflow_body_is_not_part_of_its_modules_digest(tmp_path: Path) -> None:
+    path = tmp_path / "flow.py"
+
+    def digest(text: str) -> str | None:
+        path.write_text(text)
+        return make_project([str(tmp_path)], settings()).effect_digest(path)
+
+    before = digest(DAPR_FLOW)
+    # Workflow code is checked where it is written; its module's dependents never follow
+    # a call into it, so an edit of its body that keeps every line keeps the digest.
+    assert digest(DAPR_FLOW.replace('"ship"', '"send"')) == before
+    assert digest(DAPR_FLOW.replace("@wfr.workflow\n", "")) != before
