@@ -1,17 +1,18 @@
 """Benchmark of the result cache on a generated workflow-dense project (figures, not tests).
 
-    python bench/cache_bench.py [--modules 370] [--jobs 1] [--src DIR ...] [--keep DIR]
+    python bench/cache_bench.py [--modules 370] [--jobs 1] [--src DIR ...] [--steps comment,...]
 
 For each wfcheck source tree (``--src``, default this checkout's) on a fresh copy of the same
 generated project (bench/dense.py), each command in a fresh process:
 
 - cold: `wfcheck check TREE` with an empty cache directory;
 - warm: the same again, nothing changed;
-- comment: after a comment-only edit of `common/shared0.py` (imported by every package's
-  helpers, so by every workflow): a trailing comment on one of its lines;
+- comment: after a comment-only edit of `common/shared0.py` (imported by most packages'
+  helpers, so by most workflows): a trailing comment on one of its lines;
 - docstring: after a docstring edit of the same module (same lines);
-- effect: after an edit that adds `datetime.datetime.now()` to a pure function there
-  (`--no-effect` skips it: on a large tree it rechecks most of it);
+- body: after an edit inside one of its functions that keeps what it does and where;
+- effect: after an edit that adds `datetime.datetime.now()` to a pure function there;
+  (``--steps`` picks among these edits: on a large tree some recheck most of it);
 - ten warm / ten cold: `wfcheck check F1 .. F10` (as pre-commit runs it) after editing ten
   workflow modules, with the warm cache of the whole tree and with an empty one;
 - the cache's size on disk after the runs.
@@ -65,7 +66,10 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
-def bench(src: str, template: Path, work: Path, jobs: int, effect: bool = True) -> None:
+STEPS = ("cold", "warm", "comment", "docstring", "body", "effect", "ten")
+
+
+def bench(src: str, template: Path, work: Path, jobs: int, steps: tuple[str, ...] = STEPS) -> None:
     tree = work / "tree"
     shutil.copytree(template, tree)
     cache = work / "cache"
@@ -78,15 +82,21 @@ def bench(src: str, template: Path, work: Path, jobs: int, effect: bool = True) 
     show("cold", run(src, [*common, "."], tree))
     show("warm", run(src, [*common, "."], tree))
     shared = tree / "common" / "shared0.py"
-    edit(shared, "    return result\n", "    return result  # the scaled value\n")
-    show("comment", run(src, [*common, "."], tree))
-    edit(shared, "arithmetic and formatting", "arithmetic, formatting")
-    show("docstring", run(src, [*common, "."], tree))
-    if effect:
+    if "comment" in steps:
+        edit(shared, "    return result\n", "    return result  # the scaled value\n")
+        show("comment", run(src, [*common, "."], tree))
+    if "docstring" in steps:
+        edit(shared, "arithmetic and formatting", "arithmetic, formatting")
+        show("docstring", run(src, [*common, "."], tree))
+    if "body" in steps:
+        # Same effects, same positions: an edit inside a function.
+        edit(shared, "value * factor", "factor * value")
+        show("body", run(src, [*common, "."], tree))
+    if "effect" in steps:
         clock = "    result = result + datetime.datetime.now().second\n"
         edit(shared, "    return result\n", clock + "    return result\n")
         show("effect", run(src, [*common, "."], tree))
-        show("warm", run(src, [*common, "."], tree))
+    show("warm", run(src, [*common, "."], tree))
     flows = sorted(str(p.relative_to(tree)) for p in tree.glob("pkg*/flows*.py"))[::7][:10]
     for name in flows:
         with open(tree / name, "a", encoding="utf-8") as handle:
@@ -103,7 +113,10 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--src", action="append", default=[], help="wfcheck sources to run")
-    parser.add_argument("--no-effect", action="store_true", help="skip the effect edit (a large recheck)")
+    parser.add_argument(
+        "--steps", default=",".join(STEPS),
+        help="which edits to measure (comma-separated; cold, warm and ten always run)",
+    )
     args = parser.parse_args()
     sources = [str(Path(s).resolve()) for s in args.src] or [str(HERE.parent / "src")]
     work = Path(tempfile.mkdtemp(prefix="wfcheck-cache-"))
@@ -111,7 +124,7 @@ def main() -> int:
         template = work / "template"
         generate(template, args.modules, args.seed)
         for number, src in enumerate(sources):
-            bench(src, template, work / str(number), args.jobs, not args.no_effect)
+            bench(src, template, work / str(number), args.jobs, tuple(args.steps.split(",")))
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0

@@ -33,8 +33,9 @@ and once a round, the same for every `--src`:
 side by side on the same machine in one run. ``--sizes`` runs the whole table for each size,
 then a scaling table: wfcheck cold CPU / LibCST parse CPU (the parse ratio) and the peak
 resident memory of the wfcheck runs over the tree at each size, with its growth from the
-smallest size. ``--profile`` adds, per `--src`, a cProfile of one cold run (`-j 1`; cProfile's
-own overhead included) with its own time grouped by package and its top functions.
+smallest size. ``--profile`` adds a cProfile of one cold run (`-j 1`; cProfile's own overhead
+included) of the last `--src` (the newest), with its own time grouped by package, its top
+functions and wfcheck's functions by cumulative time.
 
 Every figure is CPU time (user + system, `os.wait4` rusage, so a worker pool's reaped workers
 count too) and peak resident memory of the command, not wall time: the machine may be shared.
@@ -392,7 +393,7 @@ def main() -> int:
     parser.add_argument("--tree", type=Path, help="an existing tree made by bench/dense.py")
     parser.add_argument("--skip", type=lambda text: [s for s in text.split(",") if s], default=[],
                         help=f"rows to leave out: {','.join(ROWS)}")
-    parser.add_argument("--profile", action="store_true", help="add a cProfile of one cold run per source")
+    parser.add_argument("--profile", action="store_true", help="profile one cold run of the last --src")
     args = parser.parse_args()
     unknown = set(args.skip) - set(ROWS)
     if unknown:
@@ -413,8 +414,7 @@ def main() -> int:
             bench.run()
             print(bench.table(), "\n", flush=True)
             if args.profile:
-                for number in range(len(sources)):
-                    print(bench.profile(number), "\n", flush=True)
+                print(bench.profile(len(sources) - 1), "\n", flush=True)
             scaling.append((bench.modules, bench))
         finally:
             shutil.rmtree(work, ignore_errors=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from wfcheck import cache, engine
 from wfcheck.cache import interface_digest
 from wfcheck.config import Options, resolve
 from wfcheck.engine import FileChecker, RunResult, check_paths
@@ -153,6 +154,62 @@ def test_a_comment_line_that_moves_a_helpers_code_rechecks_its_dependents(
     _run(project, monkeypatch)
     _edit(project / "app" / "helpers.py", "\n\ndef region", "\n\n# The region.\ndef region")
     assert _same_as_without_cache(project, monkeypatch) == sorted(["helpers.py", *ALL_FLOWS])
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ('return f"id-{value}"', 'return f"key-{value}"'),  # a value
+        ('return f"id-{value}"', 'return "id-%s" % (value,)'),  # an expression
+        ('os.environ.get("REGION", "eu")', 'os.environ.get("REGION", "us")'),
+    ],
+    ids=["constant", "expression", "argument"],
+)
+def test_an_edit_inside_a_helper_that_keeps_its_effects_rechecks_only_the_helper(
+    project: Path, monkeypatch: pytest.MonkeyPatch, old: str, new: str
+) -> None:
+    _run(project, monkeypatch)
+    _edit(project / "app" / "helpers.py", old, new)
+    assert _same_as_without_cache(project, monkeypatch) == ["helpers.py"]
+    # The entries kept now hold the helper as it is: the next run compares nothing.
+    made: list[object] = []
+    monkeypatch.setattr(engine, "make_project", lambda *args: made.append(args))
+    assert _run(project, monkeypatch)[1] == [] and made == []
+
+
+def test_past_its_budget_of_effect_comparisons_a_run_rechecks_the_dependents(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(project, monkeypatch)
+    _edit(project / "app" / "helpers.py", 'return f"id-{value}"', 'return f"key-{value}"')
+    monkeypatch.setattr(cache, "MAX_EFFECT_COMPARISONS", -1)
+    checked = _same_as_without_cache(project, monkeypatch)
+    assert checked == sorted(["helpers.py", *ALL_FLOWS])
+
+
+def test_a_helper_edit_that_looks_up_another_name_rechecks_its_dependents(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`str(value)` keeps the effects, but the analysis now looks `str` up (and a project
+    module could answer): the dependents' results depend on that look-up too."""
+    _run(project, monkeypatch)
+    _edit(project / "app" / "helpers.py", 'return f"id-{value}"', 'return "id-" + str(value)')
+    assert _same_as_without_cache(project, monkeypatch) == sorted(["helpers.py", *ALL_FLOWS])
+
+
+def test_a_helper_edit_that_moves_a_reason_rechecks_its_dependents(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chains show where the helper's reason is: its column is part of what they read."""
+    helper = project / "app" / "helpers.py"
+    _edit(helper, '    return f"id-{value}"\n', '    return f"id-{value}-{os.getpid()}"\n')
+    _age(helper)
+    before = _files(_run(project, monkeypatch)[0])
+    assert any("helpers.py:9:26" in step for f in before for d in f.diagnostics for step in d.chain)
+    _edit(helper, 'f"id-{value}-{os.getpid()}"', 'f"key-{value}-{os.getpid()}"', step=2)
+    assert _same_as_without_cache(project, monkeypatch) == sorted(["helpers.py", *ALL_FLOWS])
+    after = _files(_run(project, monkeypatch)[0])
+    assert any("helpers.py:9:27" in step for f in after for d in f.diagnostics for step in d.chain)
 
 
 def test_an_edit_that_makes_a_helper_impure_rechecks_its_dependents(

@@ -5,12 +5,16 @@ dependents can read from it, not with its comments."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import libcst as cst
+import pytest
 from helpers import settings
 
-from wfcheck.analysis.project import Edge, FunctionRef, Reason, Summary
+from wfcheck.analysis.checker import summarize
+from wfcheck.analysis.project import Edge, FunctionRef, Reason, Summary, Target
+from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog
 from wfcheck.engine import check_source, make_project
 
 HELPERS = '''\
@@ -193,10 +197,14 @@ def test_lines_moving_trust_and_suppressions_change_the_digest(tmp_path: Path) -
     assert _digest(tmp_path, trusted) != before
 
 
-def test_a_callee_moving_in_another_module_changes_the_callers_digest(tmp_path: Path) -> None:
+def test_a_callee_moving_in_another_module_changes_that_modules_digest(tmp_path: Path) -> None:
     before = _digest(tmp_path, LABELS)
-    # `stamp()` calls `ids.short`, named by where it is defined.
-    assert _digest(tmp_path, LABELS, "\n" + IDS) != before
+    ids_before = make_project([str(tmp_path)], settings()).effect_digest(tmp_path / "shop" / "ids.py")
+    # `stamp()` calls `ids.short`: the caller names it by module and name, and where it is
+    # defined is what the digest of `ids` covers (a dependent reading both depends on both).
+    assert _digest(tmp_path, LABELS, "\n" + IDS) == before
+    ids_after = make_project([str(tmp_path)], settings()).effect_digest(tmp_path / "shop" / "ids.py")
+    assert ids_after is not None and ids_after != ids_before
 
 
 def test_no_digest_for_what_is_not_a_project_module(tmp_path: Path) -> None:
@@ -204,3 +212,147 @@ def test_no_digest_for_what_is_not_a_project_module(tmp_path: Path) -> None:
     assert project.effect_digest(tmp_path / "missing.py") is None
     (tmp_path / "broken.py").write_text("def broken(:\n")
     assert project.effect_digest(tmp_path / "broken.py") is None
+
+
+# -- one walk for every engine is each engine's own walk -----------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _scrambled(catalog: Catalog, salt: str) -> Catalog:
+    """Every API of the catalog restricted to a pseudo-random, non-empty set of engines."""
+
+    def engines(api: ApiPattern) -> frozenset[str]:
+        bits = hashlib.sha256((salt + api.name + api.method).encode()).digest()
+        chosen = frozenset(f for n, f in enumerate(FRAMEWORKS) if bits[n] & 1)
+        return chosen or frozenset({FRAMEWORKS[bits[5] % len(FRAMEWORKS)]})
+
+    rules = [
+        dataclasses.replace(
+            rule, apis=tuple(dataclasses.replace(a, frameworks=engines(a)) for a in rule.apis)
+        )
+        for rule in catalog.rules.values()
+    ]
+    return Catalog(rules, catalog.returns, catalog.handles, catalog.allowed, catalog.sandbox_passthrough)
+
+
+def _for_engine(summary: Summary, engine: str) -> tuple[list[object], list[FunctionRef]]:
+    """What a chain built for ``engine`` reads of a summary: its reasons in order, and the
+    callees in the order first met."""
+    reasons = [
+        (r.code, r.api, r.path, r.line, r.column, r.guard) for r in summary.reasons if engine in r.engines
+    ]
+    callees: list[FunctionRef] = []
+    for edge in summary.calls:
+        if engine in edge.engines and edge.callee not in callees:
+            callees.append(edge.callee)
+    return reasons, callees
+
+
+@pytest.mark.parametrize("salt", ["", "a", "b"])
+def test_summarising_for_every_engine_at_once_is_summarising_for_each(salt: str) -> None:
+    """Over every function of the fixture and example projects, with the shipped catalog and
+    with catalogs whose APIs apply to scrambled sets of engines (so that calls and names are
+    judged as APIs for some engines and followed into the project for others)."""
+    options = settings()
+    catalog = _scrambled(options.catalog, salt) if salt else options.catalog
+    paths = [ROOT / "tests" / "fixtures", ROOT / "examples"]
+    project = make_project([str(p) for p in paths], options)
+    compared = 0
+    for path in sorted(p for root in paths for p in root.rglob("*.py")):
+        name, is_package = project.module_name_for(path)
+        facts = project._load(path, name, is_package) if name else None
+        if facts is None:
+            continue
+        for definition in facts.index.functions:
+            target = Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
+            every, _ = summarize(target, catalog, options.enabled, project)
+            for engine in FRAMEWORKS:
+                alone, _ = summarize(target, catalog, options.enabled, project, frozenset({engine}))
+                assert _for_engine(every, engine) == _for_engine(alone, engine), (
+                    path,
+                    definition.qualname,
+                    engine,
+                )
+            compared += 1
+    assert compared > 500
+
+
+JUDGED = {
+    "shop/__init__.py": "",
+    "shop/db.py": '''\
+import datetime
+import os
+
+
+def fetch(key):
+    return datetime.datetime.now()
+
+
+class Config:
+    @property
+    def region(self):
+        return os.environ["REGION"]
+
+    def reload(self):
+        return os.getenv("REGION")
+
+
+CONFIG = Config()
+''',
+    "shop/helpers.py": '''\
+from shop import db
+from shop.db import CONFIG
+
+
+def load(key):
+    row = db.fetch(key)
+    stamp = db.fetch(key).isoformat()
+    region = db.Config().region
+    CONFIG.reload()
+    return row, stamp, region
+''',
+}
+
+
+def test_calls_judged_as_apis_for_some_engines_are_followed_for_the_others(tmp_path: Path) -> None:
+    """`banned-api` entries that name project code for some engines only: for those engines
+    the call (or the name) is the API, for the others it is project code to follow."""
+    for name, text in JUDGED.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    options = settings()
+    catalog = options.catalog.extended(
+        {
+            "WF401": [ApiPattern(name="shop.db.fetch", frameworks=frozenset({"temporal"}))],
+            "WF301": [
+                ApiPattern(name="shop.db.CONFIG", use="any", frameworks=frozenset({"dapr"})),
+                ApiPattern(method="reload", frameworks=frozenset({"azure"})),
+            ],
+        }
+    )
+    project = make_project([str(tmp_path)], options)
+    facts = project.module("shop.helpers")
+    assert facts is not None
+    (definition,) = facts.index.functions
+    target = Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
+    every, _ = summarize(target, catalog, options.enabled, project)
+    for engine in FRAMEWORKS:
+        alone, _ = summarize(target, catalog, options.enabled, project, frozenset({engine}))
+        assert _for_engine(every, engine) == _for_engine(alone, engine), engine
+    calls = [(edge.callee.qualname, edge.engines) for edge in every.calls]
+    assert calls == [
+        # For Temporal `db.fetch(...)` is the API: reported, not followed.
+        ("fetch", frozenset({"dapr", "durabletask", "azure"})),
+        ("Config.region", frozenset(FRAMEWORKS)),
+        # For Dapr `CONFIG...` is the API on any use: the call is not followed; Azure's
+        # `.reload()` method entry reports the call and it is followed too.
+        ("Config.reload", frozenset({"durabletask", "azure", "temporal"})),
+    ]
+    reasons = [(r.code, r.api, r.line, r.engines) for r in every.reasons]
+    assert reasons == [
+        ("WF401", "shop.db.fetch()", 6, frozenset({"temporal"})),
+        ("WF401", "shop.db.fetch()", 7, frozenset({"temporal"})),
+        ("WF301", "shop.db.CONFIG", 9, frozenset({"dapr"})),
+        ("WF301", "CONFIG.reload()", 9, frozenset({"azure"})),
+    ]

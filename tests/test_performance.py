@@ -246,13 +246,92 @@ def test_a_configuration_change_is_a_different_cache(tmp_path: Path) -> None:
     assert _codes(_run([str(tmp_path)], cache)) == [("wf.py", "WF202")]
 
 
+def test_no_worker_is_started_for_files_the_prefilter_drops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from wfcheck import engine
+
+    (tmp_path / "wf.py").write_text(DIRECT)
+    for index in range(PARALLEL_MIN_FILES):
+        (tmp_path / f"plain_{index}.py").write_text("x = 1\n")
+    expected = _run([str(tmp_path)])
+    started: list[list[str]] = []
+    in_workers = engine._check_in_workers
+
+    def spy(files, checker, advanced):  # type: ignore[no-untyped-def]
+        started.append(list(files))
+        return in_workers(files, checker, advanced)
+
+    monkeypatch.setattr(engine, "_check_in_workers", spy)
+    # One file to parse: checked here, whatever -j says.
+    assert _run([str(tmp_path)], jobs=2) == expected and started == []
+    assert _codes(expected) == [("wf.py", "WF202")]
+    # Enough files to parse: only those go to the workers, and the results are the same.
+    for index in range(PARALLEL_MIN_FILES):
+        (tmp_path / f"plain_{index}.py").write_text("from durabletask import task\n\nX = task\n")
+    (tmp_path / "other.py").write_text("y = 2\n")
+    expected = _run([str(tmp_path)])
+    assert _run([str(tmp_path)], jobs=2) == expected
+    assert len(started) == 1 and len(started[0]) == PARALLEL_MIN_FILES + 1
+    assert not any(path.endswith("other.py") for path in started[0])
+
+
+def test_chunks_keep_a_package_to_one_worker_and_every_file_in_order() -> None:
+    from wfcheck.engine import _chunks
+
+    files = [f"pkg{p}/m{i}.py" for p in range(40) for i in range(10)]
+    # 400 files for 16 workers: runs of about 7, cut where the package changes.
+    chunks = _chunks(files, 16)
+    assert [f for chunk in chunks for f in chunk] == files
+    assert [len({os.path.dirname(f) for f in chunk}) for chunk in chunks] == [1] * 40
+    # Two workers: several whole packages a chunk.
+    chunks = _chunks(files, 2)
+    assert [f for chunk in chunks for f in chunk] == files
+    assert all(len(chunk) % 10 == 0 for chunk in chunks) and len(chunks) == 8
+    # A directory larger than a chunk is split (at twice the size at most).
+    flat = [f"flat/m{i}.py" for i in range(300)]
+    chunks = _chunks(flat, 2)
+    assert [f for chunk in chunks for f in chunk] == flat and max(map(len, chunks)) == 2 * 38
+
+
+@pytest.mark.parametrize(
+    ("files", "quota"),
+    [
+        # cgroup v2, as a container sees its own group (at the mount point).
+        ({"cpu.max": "200000 100000\n"}, 2),
+        ({"cpu.max": "150000 100000\n"}, 2),
+        ({"cpu.max": "max 100000\n"}, None),
+        # cgroup v2 on a host: the group named in /proc/self/cgroup.
+        ({"ci.slice/job/cpu.max": "400000 100000\n"}, 4),
+        # cgroup v1.
+        ({"cpu/cpu.cfs_quota_us": "50000\n", "cpu/cpu.cfs_period_us": "100000\n"}, 1),
+        ({"cpu/cpu.cfs_quota_us": "-1\n", "cpu/cpu.cfs_period_us": "100000\n"}, None),
+        ({}, None),
+        ({"cpu.max": "garbage"}, None),
+    ],
+)
+def test_the_default_jobs_respect_a_cgroup_cpu_quota(
+    tmp_path: Path, files: dict[str, str], quota: int | None
+) -> None:
+    from wfcheck.app import cgroup_cpu_quota
+
+    mounts = tmp_path / "cgroup"
+    for name, text in files.items():
+        (mounts / name).parent.mkdir(parents=True, exist_ok=True)
+        (mounts / name).write_text(text)
+    membership = tmp_path / "self-cgroup"
+    membership.write_text("0::/ci.slice/job\n" if "ci.slice/job/cpu.max" in files else "1:cpu:/\n0::/\n")
+    assert cgroup_cpu_quota(str(mounts), str(membership)) == quota
+
+
 @pytest.mark.parametrize("jobs", [1, 2])
 def test_a_changed_helper_module_rechecks_the_workflow_that_calls_it(tmp_path: Path, jobs: int) -> None:
     (tmp_path / "pyproject.toml").write_text("[project]\nname = 'demo'\n")
     workflow, helper = tmp_path / "app.py", tmp_path / "helpers.py"
     workflow.write_text(WORKFLOW_CALLING_HELPER)
+    # Enough files to parse for the process pool (files without markers do not count).
     for index in range(PARALLEL_MIN_FILES if jobs > 1 else 0):
-        (tmp_path / f"filler_{index}.py").write_text("x = 1\n")
+        (tmp_path / f"filler_{index}.py").write_text("from durabletask import task\n\nX = task\n")
     cache = tmp_path / ".cache"
     # The helper does not exist yet: the workflow's result depends on its absence.
     assert _codes(_run([str(tmp_path)], cache, jobs)) == []

@@ -21,17 +21,18 @@ from typing import TYPE_CHECKING, Callable, Protocol
 
 from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
+from wfcheck.diagnostics import fixable
 from wfcheck.engine import check_paths, check_source, files_to_check
-from wfcheck.fixes.apply import FixOutcome, fix_paths, fix_source, fixable
 from wfcheck.report import render, summary
-from wfcheck.report import statistics as stats
 from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
-from wfcheck.rule_docs import render_all, render_rule, render_rule_list
 from wfcheck.settings import INTERNAL_ERROR, Settings
 
+# Imported where used: the fixes (`--fix`, `--diff`, a buffer's fixes), the statistics format
+# and the rule documentation are not needed to check and report.
 if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex
+    from wfcheck.fixes.apply import FixOutcome
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -78,10 +79,50 @@ NO_FILES_WARNING = "wfcheck: warning: No Python files found under the given path
 
 def usable_cpus() -> int:
     """The CPUs this process may run on (a container or `taskset` can allow fewer than the
-    machine has)."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0)) or 1
-    return os.cpu_count() or 1
+    machine has), capped by its cgroup's CPU quota (`docker --cpus`, a Kubernetes CPU
+    limit), which the affinity does not show: more workers than that only wait their turn."""
+    affinity = getattr(os, "sched_getaffinity", None)
+    count = (len(affinity(0)) if affinity is not None else os.cpu_count()) or 1
+    quota = cgroup_cpu_quota()
+    return min(count, quota) if quota is not None else count
+
+
+def cgroup_cpu_quota(
+    mounts: str = "/sys/fs/cgroup", membership: str = "/proc/self/cgroup"
+) -> int | None:
+    """The CPUs this process's cgroup may use (its quota over its period, rounded up), or
+    None without a quota. cgroup v2 keeps it in `cpu.max` ("max 100000", "200000 100000"),
+    v1 in `cpu.cfs_quota_us` (-1: none) and `cpu.cfs_period_us`; a container sees its own
+    group at the mount point, a host process at its path from ``membership``."""
+    groups: dict[str, str] = {}
+    try:
+        with open(membership, encoding="utf-8") as handle:
+            for line in handle:
+                _, controllers, path = line.rstrip("\n").split(":", 2)
+                for controller in controllers.split(",") if controllers else [""]:
+                    groups[controller] = path.lstrip("/")
+    except (OSError, ValueError):
+        pass
+    candidates = [
+        (os.path.join(mounts, groups.get("", "")), "cpu.max", None),
+        (mounts, "cpu.max", None),
+        (os.path.join(mounts, "cpu", groups.get("cpu", "")), "cpu.cfs_quota_us", "cpu.cfs_period_us"),
+        (os.path.join(mounts, "cpu"), "cpu.cfs_quota_us", "cpu.cfs_period_us"),
+    ]
+    for directory, quota_name, period_name in candidates:
+        try:
+            with open(os.path.join(directory, quota_name), encoding="utf-8") as handle:
+                fields = handle.read().split()
+            if period_name is not None:
+                with open(os.path.join(directory, period_name), encoding="utf-8") as handle:
+                    fields = fields[:1] + handle.read().split()[:1]
+            quota, period = fields[0], int(fields[1])
+            if quota in ("max", "-1") or period <= 0:
+                return None
+            return max(1, -(-int(quota) // period))
+        except (OSError, ValueError, IndexError):
+            continue
+    return None
 
 
 def configure(targets: Sequence[str], options: Options) -> Groups:
@@ -251,6 +292,8 @@ def _run_paths(groups: Groups, out: Output, sink: Sink) -> int:
 
 
 def _run_fix(groups: Groups, diff: bool, out: Output, sink: Sink) -> int:
+    from wfcheck.fixes.apply import fix_paths
+
     outcomes = [
         outcome
         for settings, members in groups
@@ -280,6 +323,8 @@ def _run_stdin(
         closing = _check_summary(result, settings.unsafe_fixes)
         _report(result, out, rules, closing, sink, unsafe=settings.unsafe_fixes)
         return exit_code(result, out.exit_zero)
+    from wfcheck.fixes.apply import FixOutcome, fix_source
+
     outcome, fixed = (
         (FixOutcome(name), data) if skipped else fix_source(data, name, settings, settings.unsafe_fixes)
     )
@@ -314,6 +359,8 @@ def _report(
     for path, error in result.errors:
         sink.err(printable(f"wfcheck: {path}: {error}") + "\n")
     if out.statistics:
+        from wfcheck.report import statistics as stats
+
         rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
     else:
         rendered = render(out.format, diagnostics, rules, unsafe_fixes=unsafe)
@@ -423,6 +470,8 @@ def find_rule(catalog: Catalog, code: str) -> Rule | None:
 
 def describe_rules(code: str | None, show_all: bool = False, show_list: bool = False) -> str:
     """The `rule` command's text: one rule's documentation, every rule's, or the list."""
+    from wfcheck.rule_docs import render_all, render_rule, render_rule_list
+
     catalog = rule_catalog()
     if show_list:
         return render_rule_list(list(catalog))
@@ -463,6 +512,8 @@ def fix_buffer(
     data: bytes, path: str, settings: Settings, unsafe: bool, project: ProjectIndex | None = None
 ) -> tuple[FixOutcome, bytes]:
     """Fix one buffer as the file at ``path`` (nothing is written); an excluded file stays."""
+    from wfcheck.fixes.apply import FixOutcome, fix_source
+
     if settings.is_excluded(path):
         return FixOutcome(path), data
     return fix_source(data, path, settings, unsafe, project)

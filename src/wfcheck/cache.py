@@ -7,16 +7,17 @@ the file's mtime and size are unchanged (no read at all); when they change, a fi
 parsed is compared by content hash, and a file without workflow markers is simply scanned
 again (as cheap as hashing it). An entry also records the project modules its analysis read
 and the candidates it probed and found absent: it is dropped when one of those appears, or
-when a module it read changes what its dependents can see (:func:`interface_digest`; a
-comment edit does not). Everything here is best effort: a cache that cannot be read or
-written is ignored (a damaged one is replaced), never an error.
+when a module it read changes what its dependents can see (early cutoff: a comment or
+docstring edit does not, by :func:`interface_digest`; nor does an edit inside a function
+that keeps what it does and where, by the effect digest the engine supplies). Everything
+here is best effort: a cache that cannot be read or written is ignored (a damaged one is
+replaced), never an error.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import os
 import re
@@ -32,10 +33,10 @@ from typing import Any
 from wfcheck import __version__
 from wfcheck.diagnostics import Diagnostic, Edit, Fix
 from wfcheck.results import FileResult
+from wfcheck.settings import CACHE_DIR_NAME as CACHE_DIR_NAME
 from wfcheck.settings import Settings
 from wfcheck.source import content_digest
 
-CACHE_DIR_NAME = ".wfcheck_cache"
 _CACHEDIR_TAG = (
     "Signature: 8a477f597d28d172789f06886806bc55\n"
     "# This file is a cache directory tag created by wfcheck.\n"
@@ -76,7 +77,7 @@ def settings_key(settings: Settings) -> str:
         if f.name not in _RUN_ONLY_FIELDS
     }
     text = json.dumps(fields, sort_keys=True, default=repr)
-    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
+    return content_digest(text.encode())
 
 
 def _canonical(value: Any) -> Any:
@@ -92,7 +93,10 @@ def _canonical(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("latin-1")
     if hasattr(value, "rules") and hasattr(value, "returns"):
-        # The catalog: its rules as shipped or extended by configuration.
+        if getattr(value, "fingerprint", ""):
+            # The catalog as read from its files: their digest stands for every rule.
+            return {"fingerprint": value.fingerprint}
+        # The catalog extended by configuration: its rules.
         return {
             "rules": [_canonical(rule) for rule in value],
             "returns": _canonical(value.returns),
@@ -258,7 +262,7 @@ def _bare_string(tokens: list[Any], index: int) -> bool:
 
 # Marks a database wfcheck wrote ("wfck"), and the layout of its tables.
 _APPLICATION_ID = 0x7766636B
-_SCHEMA_VERSION = 1
+_SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS paths (id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL);
 CREATE TABLE IF NOT EXISTS entries (
@@ -269,9 +273,13 @@ CREATE TABLE IF NOT EXISTS entries (
 CREATE TABLE IF NOT EXISTS modules (
     id INTEGER PRIMARY KEY, mtime INTEGER, size INTEGER, hash TEXT NOT NULL, interface TEXT
 );
+CREATE TABLE IF NOT EXISTS sources (hash TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
 # A stored result above this size is not read (a miss).
 MAX_ENTRY_BYTES = 16 * 1024 * 1024
+# Effect digests are computed in this process, two per changed module (a branch switch may
+# change hundreds): past this many modules, a changed one simply rechecks its dependents.
+MAX_EFFECT_COMPARISONS = 24
 # How long a run waits for another run's write to the database to end.
 _BUSY_SECONDS = 2.0
 _warned = False
@@ -300,7 +308,8 @@ class _Module:
     hash: str
     interface: str | None | _Unknown = _UNKNOWN
     stat: tuple[int, int] | tuple[None, None] = (None, None)
-    changed: bool = False  # differs from the stored row: written at save
+    changed: bool = False  # differs from the stored row: written at save (with its bytes)
+    data: bytes | None = None  # its bytes, when read this run
 
 
 # (path, hash, interface digest) of a project module a result was read from.
@@ -317,9 +326,12 @@ class ResultCache:
     row keeps the file's stat and hash, its result, the project modules the analysis read
     (each with its hash and :func:`interface_digest`) and the ids of the candidate paths it
     probed and found absent (their text is stored once, in ``paths``). A row is reused while
-    the file is unchanged, every module it read has the same hash or the same interface
-    digest (early cutoff: a comment edit of a helper does not recheck its callers), and every
-    absent candidate is still absent.
+    the file is unchanged, every absent candidate is still absent, and every module it read
+    has the same hash, the same interface digest (a comment edit of a helper does not recheck
+    its callers) or the same ``effects`` digest (computed from the bytes kept in ``sources``
+    for the version the result read, and from the file now; at most
+    :data:`MAX_EFFECT_COMPARISONS` modules a run). An entry kept that way is rewritten
+    against the modules as they are now, so the next run compares hashes again.
     """
 
     def __init__(
@@ -328,6 +340,7 @@ class ResultCache:
         settings: Settings,
         context: Sequence[str],
         interface: Callable[[str, bytes], str | None] = interface_digest,
+        effects: Callable[[str, bytes], str | None] | None = None,
     ) -> None:
         self.directory = directory
         self.file = (
@@ -335,6 +348,11 @@ class ResultCache:
         )
         self.context = digest("\0".join(context).encode())
         self.interface = interface
+        # The digest of what a module (path, bytes) exports to its dependents' analysis
+        # (ProjectIndex.effect_digest): asked only when a module's interface digest changed.
+        self.effects = effects
+        self._effects: dict[tuple[str, str], str | None] = {}
+        self._compared: dict[tuple[str, str], bool] = {}
         self._db: Any = None
         self._opened = False
         # Set when reading found the database damaged: it is replaced at save.
@@ -347,6 +365,8 @@ class ResultCache:
         # Rows to write at save: entries by path, and entries whose stat alone changed.
         self._pending: dict[str, tuple[Any, ...]] = {}
         self._touched: dict[str, tuple[int, int] | tuple[None, None]] = {}
+        # Entries kept by an early cutoff: their dependencies as they are now.
+        self._retargeted: dict[str, list[list[Any]]] = {}
 
     # -- opening ---------------------------------------------------------------------------
 
@@ -495,15 +515,23 @@ class ResultCache:
             if path is None or not self._still_absent(path):
                 return None
             paths.append(path)
+        now: list[list[Any]] = []
         for dependency in dependencies:
             number, read, interface = _expect(dependency, list)
             path = self._path(_expect(number, int))
-            if path is None or not self._same_module(path, _expect(read, str), interface):
+            module = self._module(path) if path is not None else None
+            if module is None or not self._same_module(module, _expect(read, str), interface):
                 return None
-            paths.append(path)
-        if result is None:
-            return FileResult(display)
-        return result_from_data(display, json.loads(_unpack(result)), tuple(sorted(paths)))
+            paths.append(module.path)
+            now.append([number, module.hash, self._interface(module)])
+        found = (
+            FileResult(display) if result is None
+            else result_from_data(display, json.loads(_unpack(result)), tuple(sorted(paths)))
+        )
+        if now != dependencies:
+            # Kept by an early cutoff: next time, against the modules as they are now.
+            self._retargeted[absolute] = now
+        return found
 
     def _path(self, number: int) -> str | None:
         if number not in self._path_of:
@@ -520,15 +548,55 @@ class ResultCache:
                 self._absent[path] = True
         return self._absent[path]
 
-    def _same_module(self, path: str, read: str, interface: Any) -> bool:
+    def _same_module(self, module: _Module, read: str, interface: Any) -> bool:
         """Is a module the analysis read (hash ``read``) still the same to its dependents:
-        the same bytes, or bytes with the same interface digest?"""
-        module = self._module(path)
-        if module is None:
-            return False
+        the same bytes, bytes with the same interface digest (a comment or docstring edit),
+        or bytes with the same effect digest (an edit inside a function that keeps what it
+        does and where)?"""
         if module.hash == read:
             return True
-        return isinstance(interface, str) and self._interface(module) == interface
+        if isinstance(interface, str) and self._interface(module) == interface:
+            return True
+        key = (module.path, read)
+        if key not in self._compared:
+            self._compared[key] = self._same_effects(module, read)
+        return self._compared[key]
+
+    def _same_effects(self, module: _Module, read: str) -> bool:
+        if self.effects is None or len(self._compared) > MAX_EFFECT_COMPARISONS:
+            return False
+        old = self._source(read)
+        new = self._data(module)
+        if old is None or new is None:
+            return False
+        before = self._effect(module.path, read, old)
+        return before is not None and before == self._effect(module.path, module.hash, new)
+
+    def _effect(self, path: str, hashed: str, data: bytes) -> str | None:
+        key = (path, hashed)
+        if key not in self._effects:
+            assert self.effects is not None
+            try:
+                self._effects[key] = self.effects(path, data)
+            except Exception:  # noqa: BLE001 - an analysis bug costs the cutoff, not the run
+                self._effects[key] = None
+        return self._effects[key]
+
+    def _source(self, hashed: str) -> bytes | None:
+        """The bytes with this hash, as a dependency held them when a result was stored."""
+        row = self._query("SELECT data FROM sources WHERE hash = ?", hashed)
+        try:
+            data = _unpack(row[0]) if row is not None else None
+        except (InvalidEntry, zlib.error, TypeError):
+            return None
+        return data if data is not None and digest(data) == hashed else None
+
+    def _data(self, module: _Module) -> bytes | None:
+        if module.data is None:
+            data = _read_bytes(module.path)
+            if data is not None and digest(data) == module.hash:
+                module.data = data
+        return module.data
 
     def _module(self, path: str) -> _Module | None:
         """A dependency as it is now, its hash from the stored row while its stat is unchanged
@@ -552,7 +620,9 @@ class ResultCache:
             else:
                 data = _read_bytes(path)
                 if data is not None:
-                    module = _Module(path, digest(data), stat=_trusted_stat(st), changed=True)
+                    module = _Module(
+                        path, digest(data), stat=_trusted_stat(st), changed=True, data=data
+                    )
                     if row is not None and row[2] == module.hash:
                         module.interface = row[3] if isinstance(row[3], str) else None
                     else:
@@ -562,11 +632,8 @@ class ResultCache:
 
     def _interface(self, module: _Module) -> str | None:
         if isinstance(module.interface, _Unknown):
-            data = _read_bytes(module.path)
-            module.interface = (
-                self.interface(module.path, data)
-                if data is not None and digest(data) == module.hash else None
-            )
+            data = self._data(module)
+            module.interface = self.interface(module.path, data) if data is not None else None
         return module.interface
 
     # -- writing ---------------------------------------------------------------------------
@@ -608,7 +675,7 @@ class ResultCache:
         """Write this run's new rows in one transaction; another run writing at the same
         time makes this one wait (a little), and a write that fails is simply not kept."""
         modules = [m for m in self._modules.values() if m is not None and m.changed]
-        if not (self._pending or self._touched or modules):
+        if not (self._pending or self._touched or self._retargeted or modules):
             self._close()
             return
         try:
@@ -659,12 +726,24 @@ class ResultCache:
                 db.execute(
                     "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
                 )
+        for absolute, now in self._retargeted.items():
+            if absolute not in self._pending:
+                db.execute(
+                    "UPDATE entries SET deps = ? WHERE path = ?",
+                    (json.dumps(now, separators=(",", ":")), absolute),
+                )
         for module in modules:
             interface = None if isinstance(module.interface, _Unknown) else module.interface
             db.execute(
                 "INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?)",
                 (number(module.path), *module.stat, module.hash, interface),
             )
+            if module.data is not None:
+                # Kept so that a later edit's effects can be compared with these.
+                db.execute(
+                    "INSERT OR IGNORE INTO sources VALUES (?, ?)",
+                    (module.hash, zlib.compress(module.data, 1)),
+                )
 
 
 def _pack(text: str) -> bytes:

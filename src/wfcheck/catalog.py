@@ -8,19 +8,31 @@ it is read from the repository's ``rules/`` directory.
 
 from __future__ import annotations
 
+import contextlib
+import marshal
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older interpreters only
-    import tomli as tomllib
-
+from wfcheck.digest import content_digest
 from wfcheck.frameworks import SPECS
+
+
+def toml_parser() -> ModuleType:
+    """The TOML parser (`tomllib`, `tomli` before Python 3.11), imported when a file is parsed:
+    not for a run without configuration files whose catalog is kept parsed."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on older interpreters only
+        import tomli as tomllib
+    return tomllib
+
 
 # The engines a rule or an alternative can name.
 FRAMEWORKS = tuple(spec.name for spec in SPECS)
@@ -148,7 +160,12 @@ class Catalog:
         handles: Iterable[str] = (),
         allowed: Iterable[str] = (),
         sandbox_passthrough: Iterable[str] = (),
+        fingerprint: str = "",
     ) -> None:
+        # A digest of the files this catalog was read from ("" for one built otherwise, such
+        # as one extended by configuration): equal fingerprints mean equal catalogs, so the
+        # result cache keys on it instead of on every rule.
+        self.fingerprint = fingerprint
         self.returns: dict[str, str] = dict(returns or {})
         # Modules Temporal's sandbox passes through by default (rules/types.toml [sandbox]).
         self.sandbox_passthrough: frozenset[str] = frozenset(sandbox_passthrough)
@@ -394,16 +411,35 @@ def rules_dir() -> Path:
     raise CatalogError("the rule catalog (rules/*.toml) was not found next to the package")
 
 
-def load_catalog_files(paths: Sequence[Path]) -> Catalog:
+def load_catalog_files(paths: Sequence[Path], parsed_cache: Path | None = None) -> Catalog:
+    """The catalog in the TOML files ``paths``. With ``parsed_cache`` (a file), their parsed
+    tables are kept there between runs, as Python keeps bytecode, and read back while the
+    files' text is the same: the TOML parser is most of the cost of loading the catalog."""
+    texts: list[str] = []
+    for path in paths:
+        try:
+            texts.append(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CatalogError(f"{path.name}: {exc}") from exc
+    fingerprint = content_digest(
+        "\0".join(f"{path.name}\0{text}" for path, text in zip(paths, texts)).encode()
+    )
+    tables = _read_parsed(parsed_cache, fingerprint) if parsed_cache is not None else None
+    if tables is None:
+        tomllib = toml_parser()
+        tables = []
+        for path, text in zip(paths, texts):
+            try:
+                tables.append(tomllib.loads(text))
+            except tomllib.TOMLDecodeError as exc:
+                raise CatalogError(f"{path.name}: {exc}") from exc
+        if parsed_cache is not None:
+            _write_parsed(parsed_cache, fingerprint, tables)
     rules: list[Rule] = []
     returns: dict[str, str] = {}
     handles: list[str] = []
     passthrough: list[str] = []
-    for path in paths:
-        try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise CatalogError(f"{path.name}: {exc}") from exc
+    for path, data in zip(paths, tables):
         unknown = set(data) - {"rules", "returns", "handles", "sandbox"}
         if unknown:
             raise CatalogError(f"{path.name}: unknown top-level key(s) {', '.join(sorted(unknown))}")
@@ -421,7 +457,38 @@ def load_catalog_files(paths: Sequence[Path]) -> Catalog:
         if set(sandbox) - {"passthrough"}:
             raise CatalogError(f"{path.name}: [sandbox] takes only 'passthrough'")
         passthrough.extend(sandbox.get("passthrough", []))
-    return Catalog(rules, returns, handles, sandbox_passthrough=passthrough)
+    return Catalog(rules, returns, handles, sandbox_passthrough=passthrough, fingerprint=fingerprint)
+
+
+def _read_parsed(cache: Path, fingerprint: str) -> list[dict[str, Any]] | None:
+    """The tables kept in ``cache`` for the files with this fingerprint, else None."""
+    try:
+        kept = marshal.loads(cache.read_bytes())
+    except Exception:  # noqa: BLE001 - missing, unreadable or not ours: parse the files
+        return None
+    if not (isinstance(kept, tuple) and len(kept) == 2 and kept[0] == fingerprint):
+        return None
+    tables = kept[1]
+    if not (isinstance(tables, list) and all(isinstance(t, dict) for t in tables)):
+        return None
+    return tables
+
+
+def _write_parsed(cache: Path, fingerprint: str, tables: list[dict[str, Any]]) -> None:
+    """Best effort, as Python's own bytecode cache: skipped where the directory cannot be
+    written and under ``PYTHONDONTWRITEBYTECODE``; written whole or not at all."""
+    if sys.dont_write_bytecode:
+        return
+    temporary = cache.with_name(f"{cache.name}.{os.getpid()}.tmp")
+    try:
+        data = marshal.dumps((fingerprint, tables))
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        temporary.write_bytes(data)
+        os.replace(temporary, cache)
+    except (OSError, ValueError):
+        # ValueError: a value marshal cannot write (a TOML date).
+        with contextlib.suppress(OSError):
+            temporary.unlink()
 
 
 MEANINGS = ("safe", "unsafe")
@@ -488,6 +555,7 @@ class FixCatalog:
 @lru_cache(maxsize=1)
 def load_fix_catalog() -> FixCatalog:
     path = rules_dir() / "fixes" / "rewrites.toml"
+    tomllib = toml_parser()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -525,5 +593,13 @@ def load_fix_catalog() -> FixCatalog:
 
 @lru_cache(maxsize=1)
 def load_catalog() -> Catalog:
-    """The shipped catalog, loaded once per process."""
-    return load_catalog_files(sorted(rules_dir().glob("*.toml")))
+    """The shipped catalog, loaded once per process (its parsed tables are kept beside it,
+    in `__pycache__/`, between runs)."""
+    directory = rules_dir()
+    # Where Python would keep the bytecode of a module in that directory.
+    if sys.pycache_prefix:
+        kept = Path(sys.pycache_prefix, *directory.resolve().parts[1:])
+    else:
+        kept = directory / "__pycache__"
+    parsed = kept / f"catalog.{sys.implementation.cache_tag}.marshal"
+    return load_catalog_files(sorted(directory.glob("*.toml")), parsed)

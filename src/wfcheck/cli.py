@@ -7,11 +7,12 @@ from typing import NoReturn
 
 import click
 
-from wfcheck import __version__, app
-from wfcheck.config import Options
+from wfcheck import __version__
 from wfcheck.frameworks import SPECS
-from wfcheck.report import REPORTERS
-from wfcheck.report.printable import printable
+from wfcheck.report import FORMATS
+
+# The application (configuration, the engine, the reporters) is imported by the command that
+# runs: `--version`, `--help` and a usage error never pay for it.
 
 
 def _split(values: tuple[str, ...]) -> list[str]:
@@ -58,7 +59,7 @@ def _codes_option(name: str, help: str):
 )
 @click.option(
     "--output-format",
-    type=click.Choice(list(REPORTERS)),
+    type=click.Choice(list(FORMATS)),
     default="full",
     show_default=True,
     help="How to print diagnostics.",
@@ -117,7 +118,7 @@ def _codes_option(name: str, help: str):
     "-j",
     "--jobs",
     type=click.IntRange(min=1),
-    help="Worker processes for large runs (default: the CPU count).",
+    help="Worker processes for large runs (default: the CPUs this process may use).",
 )
 @click.option(
     "--src",
@@ -172,6 +173,9 @@ def check(
     add_noqa: bool,
 ) -> None:
     """Check workflow code under PATHS (default: the current directory)."""
+    from wfcheck import app
+    from wfcheck.config import Options
+
     options = Options(
         select=_split(select) or None,
         extend_select=_split(extend_select),
@@ -226,6 +230,8 @@ def check(
 
 
 def _read_stdin() -> bytes:
+    from wfcheck import app
+
     # Started with stdin closed (`<&-`), Python has no sys.stdin at all.
     if sys.stdin is None:
         raise app.UsageError("cannot read from stdin: it is closed")
@@ -255,6 +261,8 @@ class _ClickSink:
 @click.option("--list", "show_list", is_flag=True, help="List every rule on one line each.")
 def rule(code: str | None, show_all: bool, show_list: bool) -> None:
     """Explain a rule (e.g. `wfcheck rule WF101`); --all documents every rule, --list lists them."""
+    from wfcheck import app
+
     try:
         click.echo(app.describe_rules(code, show_all, show_list), nl=False)
     except app.UsageError as exc:
@@ -262,8 +270,11 @@ def rule(code: str | None, show_all: bool, show_list: bool) -> None:
 
 
 def _fail(message: str) -> NoReturn:
+    from wfcheck.app import EXIT_ERROR
+    from wfcheck.report.printable import printable
+
     click.echo(printable(f"wfcheck: error: {message}"), err=True)
-    sys.exit(app.EXIT_ERROR)
+    sys.exit(EXIT_ERROR)
 
 
 @main.command()

@@ -15,22 +15,15 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wfcheck.cache import CACHE_DIR_NAME
-from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog
+from wfcheck.catalog import FRAMEWORKS, ApiPattern, Catalog, Rule, load_catalog, toml_parser
 from wfcheck.discovery import ROOT_MARKERS, directories_containing, pattern_error, real_path
 from wfcheck.frameworks import MARKERS, configured_specs
-from wfcheck.settings import Settings, select_codes, unknown_selectors
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on older interpreters only
-    import tomli as tomllib
+from wfcheck.settings import CACHE_DIR_NAME, Settings, select_codes, unknown_selectors
 
 CONFIG_FILES = (".wfcheck.toml", "wfcheck.toml", "pyproject.toml")
 # Codes a team may give its own `banned-api` entries (any existing API rule's code works too).
@@ -125,6 +118,7 @@ def _has_wfcheck_table(pyproject: Path) -> bool:
         raw = pyproject.read_bytes()
     except OSError:
         return False
+    tomllib = toml_parser()
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError):
@@ -147,6 +141,7 @@ def find_config(start: Path) -> Path | None:
 
 def read_config(path: Path) -> FileConfig:
     """Load and validate one configuration file."""
+    tomllib = toml_parser()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

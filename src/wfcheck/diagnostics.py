@@ -6,6 +6,7 @@ reporter and every external tool relies on.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -101,3 +102,16 @@ class Diagnostic:
 
     def sort_key(self) -> tuple:
         return (self.path, self.line, self.column, self.code)
+
+
+def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
+    """Does `--fix` (with ``unsafe``: `--fix --unsafe-fixes`) apply the diagnostic's fix?
+    (:meth:`Fix.applies`: both axes decide.)"""
+    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe)
+
+
+def fixable(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
+    """(safe, unsafe): how many findings `--fix` would fix, and how many more
+    `--unsafe-fixes` would."""
+    safe = sum(1 for d in diagnostics if applicable(d, unsafe=False))
+    return safe, sum(1 for d in diagnostics if applicable(d, unsafe=True)) - safe

@@ -6,8 +6,12 @@ import os
 import re
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pathspec
+# pathspec (~40 ms to import) is imported when there is a pattern to compile: a tree without
+# `.gitignore` files and a run without excludes never need it.
+if TYPE_CHECKING:
+    import pathspec
 
 # Directories never worth descending into.
 SKIP_DIRS = frozenset(
@@ -43,6 +47,8 @@ def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
             text = f.read()
     except OSError:
         return None
+    import pathspec
+
     lines = text.splitlines()
     try:
         return pathspec.GitIgnoreSpec.from_lines(lines)
@@ -53,6 +59,8 @@ def _load_gitignore(directory: str) -> pathspec.PathSpec | None:
 
 def pattern_error(pattern: str) -> str | None:
     """Why pathspec cannot compile a gitignore-style pattern, or None when it can."""
+    import pathspec
+
     try:
         pathspec.GitIgnoreSpec.from_lines([pattern])
     except (ValueError, re.error) as exc:
@@ -83,7 +91,7 @@ def _unless_naming(
         if len(patterns) == len(spec.patterns):
             kept.append((base, spec))
         elif patterns:
-            kept.append((base, pathspec.GitIgnoreSpec(patterns)))
+            kept.append((base, type(spec)(patterns)))
     return kept
 
 

@@ -45,10 +45,11 @@ if TYPE_CHECKING:
     from wfcheck.analysis.project import ProjectIndex, Summary, Target
     from wfcheck.cache import ResultCache
 
-# Below this many files to check, starting worker processes costs more than it saves.
+# Below this many files to parse, starting worker processes costs more than it saves.
 PARALLEL_MIN_FILES = 100
-# Chunks per worker: enough to even out the load when workflow files cluster.
-_CHUNKS_PER_JOB = 8
+# Chunks per worker: enough to even out the load when workflow files cluster, few enough that
+# a worker sees whole packages.
+_CHUNKS_PER_JOB = 4
 
 
 @cache
@@ -263,7 +264,42 @@ def _open_cache(paths: Sequence[str], settings: Settings) -> ResultCache | None:
     from wfcheck.cache import ResultCache
 
     roots = find_project_roots(paths, settings.src)
-    return ResultCache(Path(settings.cache_dir), settings, [os.getcwd()] + [str(r) for r in roots])
+    return ResultCache(
+        Path(settings.cache_dir),
+        settings,
+        [os.getcwd()] + [str(r) for r in roots],
+        effects=lambda path, data: _effect_digest(paths, settings, path, data),
+    )
+
+
+def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: bytes) -> str | None:
+    """What the module at ``path`` exports to its dependents' analysis when it holds ``data``
+    (:meth:`ProjectIndex.effect_digest`), for the cache's early cutoff. A project of its own
+    for each call: two versions of one module never share facts."""
+    from wfcheck.discovery import real_path
+
+    project = make_project(paths, settings)
+    real = real_path(Path(path))
+    read_from_disk = project.read_source
+
+    def read_source(candidate: Path) -> bytes:
+        return data if real_path(candidate) == real else read_from_disk(candidate)
+
+    project.read_source = read_source
+    exported = project.effect_digest(path)
+    if exported is None:
+        return None
+    # And what each of its functions' analysis read (modules found, candidates probed and
+    # absent): an edit that keeps the effects but looks up another name (`str(...)`) changes
+    # what a dependent's result depends on, if not the result.
+    reads = sorted(
+        (repr(key[1]), sorted(files))
+        for key, files in project._read.items()
+        if isinstance(key, tuple) and key[0] == "summary" and getattr(key[1], "file", "") == str(real)
+    )
+    from wfcheck.source import content_digest
+
+    return content_digest(repr((exported, reads)).encode())
 
 
 def _check_all(
@@ -272,35 +308,110 @@ def _check_all(
     run_paths: Sequence[str],
     advanced: Callable[[int], None] = lambda done: None,
 ) -> tuple[list[tuple[FileResult, str | None]], int]:
-    """Results in the order of ``files``, from worker processes when there are enough."""
-    jobs = settings.jobs if len(files) >= PARALLEL_MIN_FILES else 1
-    if jobs > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        from concurrent.futures.process import BrokenProcessPool
-
-        size = -(-len(files) // (jobs * _CHUNKS_PER_JOB))
-        chunks = [files[i : i + size] for i in range(0, len(files), size)]
-        try:
-            with ProcessPoolExecutor(
-                jobs,
-                mp_context=_pool_context(),
-                initializer=_start_worker,
-                initargs=(settings, list(run_paths)),
-            ) as pool:
-                parts = []
-                for part in pool.map(_check_chunk, chunks):
-                    parts.append(part)
-                    advanced(sum(len(results) for results, _ in parts))
-        except (OSError, BrokenProcessPool):
-            pass  # no processes here (a sandbox, a full process table): check in this one
-        else:
-            return [r for part, _ in parts for r in part], sum(count for _, count in parts)
+    """Results in the order of ``files``, from worker processes when enough of them are to
+    be parsed."""
     checker = FileChecker(settings, run_paths)
-    checked = []
+    results: list[tuple[FileResult, str | None] | None] = [None] * len(files)
+    todo: Sequence[int] = range(len(files))
+    done = 0
+    if settings.jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
+        # The prefilter runs here first: only files to parse are worth a worker (a run with
+        # too few of them starts none), and the others are done at once.
+        todo = []
+        for index, path in enumerate(files):
+            if _to_parse(path, settings.markers):
+                todo.append(index)
+            else:
+                results[index] = checker.check(path)
+                done += 1
+        advanced(done)
+        if len(todo) >= PARALLEL_MIN_FILES:
+            before = done
+            fresh = _check_in_workers(
+                [files[i] for i in todo], checker, lambda count: advanced(before + count)
+            )
+            if fresh is not None:
+                checked, helper_modules = fresh
+                for index, result in zip(todo, checked):
+                    results[index] = result
+                return _filled(results), helper_modules
+    for index in todo:
+        results[index] = checker.check(files[index])
+        done += 1
+        advanced(done)
+    return _filled(results), checker.helper_modules
+
+
+def _filled(results: list[tuple[FileResult, str | None] | None]) -> list[tuple[FileResult, str | None]]:
+    assert all(result is not None for result in results)
+    return cast("list[tuple[FileResult, str | None]]", results)
+
+
+def _to_parse(path: str, markers: Sequence[bytes]) -> bool:
+    """Does the prefilter send this file on to be parsed? (An unreadable file is reported
+    where the others are done.)"""
+    try:
+        return has_workflow_marker(read_file(path), markers)
+    except UnreadableFile:
+        return False
+
+
+def _check_in_workers(
+    files: list[str], checker: FileChecker, advanced: Callable[[int], None]
+) -> tuple[list[tuple[FileResult, str | None]], int] | None:
+    """The results from a process pool, or None where processes cannot be started (a
+    sandbox, a full process table)."""
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    context = _pool_context()
+    if context.get_start_method() == "fork":
+        # Every file here is parsed: imported once now, LibCST and the analysis are
+        # inherited by the workers instead of imported by each (~0.15 s CPU apiece); frozen
+        # as the rest of the heap is (see wfcheck.collector), the workers' collections
+        # neither walk nor copy them.
+        import gc
+
+        import wfcheck.analysis.checker
+        import wfcheck.analysis.diagnose  # noqa: F401
+
+        gc.freeze()
+    chunks = _chunks(files, checker.settings.jobs)
+    try:
+        with ProcessPoolExecutor(
+            min(checker.settings.jobs, len(chunks)),
+            mp_context=context,
+            initializer=_start_worker,
+            initargs=(checker.settings, checker.run_paths),
+        ) as pool:
+            parts = []
+            for part in pool.map(_check_chunk, chunks):
+                parts.append(part)
+                advanced(sum(len(results) for results, _ in parts))
+    except (OSError, BrokenProcessPool):
+        return None
+    return [r for part, _ in parts for r in part], sum(count for _, count in parts)
+
+
+def _chunks(files: list[str], jobs: int) -> list[list[str]]:
+    """Runs of consecutive files (discovery lists a directory's files together), about
+    ``len(files) / (jobs * _CHUNKS_PER_JOB)`` each, cut where the directory changes once a
+    run is long enough: the files of a package go to one worker, which parses the helper
+    modules they share once, not once per worker."""
+    size = -(-len(files) // (jobs * _CHUNKS_PER_JOB))
+    chunks: list[list[str]] = []
+    chunk: list[str] = []
     for path in files:
-        checked.append(checker.check(path))
-        advanced(len(checked))
-    return checked, checker.helper_modules
+        if chunk and (
+            len(chunk) >= 2 * size
+            or (len(chunk) >= size and os.path.dirname(path) != os.path.dirname(chunk[-1]))
+        ):
+            chunks.append(chunk)
+            chunk = []
+        chunk.append(path)
+    if chunk:
+        chunks.append(chunk)
+    return chunks
 
 
 def _pool_context():

@@ -12,12 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-
-import pathspec
+from typing import TYPE_CHECKING
 
 from wfcheck.catalog import Catalog
 from wfcheck.discovery import real_path
 from wfcheck.frameworks import MARKERS, SPECS, FrameworkSpec
+
+if TYPE_CHECKING:
+    import pathspec
 
 SYNTAX_ERROR = "WF900"
 INTERNAL_ERROR = "WF999"
@@ -25,6 +27,8 @@ INTERNAL_ERROR = "WF999"
 ALWAYS_ON = frozenset({SYNTAX_ERROR, INTERNAL_ERROR})
 UNUSED_SUPPRESSION = "WF800"
 REPLAY_UNSAFE_LOG = "WF701"
+# The result cache's directory name (see wfcheck.cache, which the configuration need not import).
+CACHE_DIR_NAME = ".wfcheck_cache"
 
 
 @dataclass(frozen=True)
@@ -97,6 +101,9 @@ class Settings:
 
 @cache
 def _spec(pattern: str) -> pathspec.PathSpec:
+    # Imported on the first pattern matched (see wfcheck.discovery).
+    import pathspec
+
     return pathspec.GitIgnoreSpec.from_lines([pattern])
 
 

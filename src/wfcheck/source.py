@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import codecs
 import contextvars
-import hashlib
 import io
 import re
 import sys
@@ -14,6 +13,8 @@ import tokenize
 import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Callable, TypeVar
+
+from wfcheck.digest import content_digest as content_digest
 
 if TYPE_CHECKING:
     # LibCST costs ~0.3 s CPU to import: only the functions that parse import it, so a run
@@ -51,11 +52,6 @@ def syntax_error_message(key: str, **fields: str) -> str:
     from wfcheck.settings import SYNTAX_ERROR
 
     return load_catalog().rules[SYNTAX_ERROR].message_for(key).format(**fields)
-
-
-def content_digest(data: bytes) -> str:
-    """The hash that says whether a file's bytes changed (the cache compares them)."""
-    return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
 def decode_source(data: bytes) -> SourceText:

@@ -558,7 +558,7 @@ class WorkflowChecker(cst.CSTVisitor):
         others = chain.total_reasons - 1
         if others:
             explained += f" (and {others} other reason{'s' if others != 1 else ''})"
-        steps = tuple(f"{step.qualname}() ({step.location()})" for step in chain.steps)
+        steps = tuple(f"{step.qualname}() ({ctx.project.location(step)})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
         ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
 
@@ -704,11 +704,14 @@ class EffectsContext(CheckContext):
     which it runs there); the callees' trees are kept apart, for summarising them in turn."""
 
     def __init__(
-        self, target: Target, catalog: Catalog, enabled: frozenset[str], project: ProjectIndex
+        self,
+        target: Target,
+        catalog: Catalog,
+        enabled: frozenset[str],
+        project: ProjectIndex,
+        engines: frozenset[str] = ALL_ENGINES,
     ) -> None:
-        super().__init__(
-            helper_unit(target), target.facts, catalog, enabled, [], project, ALL_ENGINES
-        )
+        super().__init__(helper_unit(target), target.facts, catalog, enabled, [], project, engines)
         self.reasons: list[Reason] = []
         self.calls: list[Edge] = []
         self.callees: list[Target] = []
@@ -797,13 +800,18 @@ class HelperChecker(WorkflowChecker):
 
 
 def summarize(
-    target: Target, catalog: Catalog, enabled: frozenset[str], project: ProjectIndex
+    target: Target,
+    catalog: Catalog,
+    enabled: frozenset[str],
+    project: ProjectIndex,
+    engines: frozenset[str] = ALL_ENGINES,
 ) -> tuple[Summary, list[Target]]:
     """What a project function does itself (WF1xx-WF5xx findings) and which project functions
-    it calls, for every engine; line suppressions in the helper's own module apply. The
-    callees met come back too (they hold the trees to summarise them with)."""
+    it calls, for every engine (or only ``engines``: what the tests compare with); line
+    suppressions in the helper's own module apply. The callees met come back too (they hold
+    the trees to summarise them with)."""
     transitive = frozenset(code for code in enabled if TRANSITIVE_CODES.match(code))
-    ctx = EffectsContext(target, catalog, transitive, project)
+    ctx = EffectsContext(target, catalog, transitive, project, engines)
     HelperChecker(ctx).run()
     # A project decorator's wrapper runs whenever the decorated function is called.
     for wrapper in project.decorator_wrappers(target):

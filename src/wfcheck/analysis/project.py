@@ -93,6 +93,7 @@ class ModuleFacts:
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
         self._may_trust: bool | None = None
+        self._numbers: dict[int, int] | None = None
 
     @property
     def words(self) -> frozenset[str]:
@@ -115,6 +116,13 @@ class ModuleFacts:
         if self._positions is None:
             self._positions = Positions(self.module, self.parents, self.text)
         return self._positions
+
+    @property
+    def definition_numbers(self) -> dict[int, int]:
+        """id(`def` node) -> its place in the index's list of the module's `def`s."""
+        if self._numbers is None:
+            self._numbers = {id(d.node): n for n, d in enumerate(self.index.functions)}
+        return self._numbers
 
     @property
     def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
@@ -148,25 +156,23 @@ class ModuleFacts:
         return False
 
 
-Engines = frozenset  # of engine names (`dapr`, `durabletask`, `azure`, `temporal`)
+# Engine names (`dapr`, `durabletask`, `azure`, `temporal`).
+Engines = frozenset[str]
 
 
 @dataclass(frozen=True)
 class FunctionRef:
-    """A project function by name and place, without its syntax tree: the module's file
-    (real path), the module name it was loaded as and the path it is shown as, the function's
-    qualified name, and where it is defined (its name, or the lambda; 1-based line and
-    column). Two definitions in one module differ at least in where they are."""
+    """A project function by name, without its syntax tree: the module's file (real path),
+    the module name it was loaded as and the path it is shown as, the function's qualified
+    name, and its place in the module: ``#<n>`` for the module's n-th `def` (in the order
+    its index lists them), ``<line>:<column>`` for a lambda. Where a function is defined is
+    asked of the index (:meth:`ProjectIndex.location`): finding it costs a position."""
 
     file: str
     module: str
     path: str
     qualname: str
-    line: int
-    column: int
-
-    def location(self) -> str:
-        return f"{self.path}:{self.line}"
+    place: str
 
 
 @dataclass(frozen=True)
@@ -185,10 +191,13 @@ class Target:
     @cached_property
     def ref(self) -> FunctionRef:
         facts = self.facts
-        start = facts.positions[self.anchor].start
-        return FunctionRef(
-            facts.file, facts.name, facts.path, self.qualname, start.line, start.column + 1
-        )
+        number = facts.definition_numbers.get(id(self.node))
+        if number is not None:
+            place = f"#{number}"
+        else:  # a lambda
+            start = facts.positions[self.node].start
+            place = f"{start.line}:{start.column + 1}"
+        return FunctionRef(facts.file, facts.name, facts.path, self.qualname, place)
 
     @property
     def is_activity(self) -> bool:
@@ -205,7 +214,8 @@ class Target:
         return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
 
     def location(self) -> str:
-        return self.ref.location()
+        line = self.facts.positions[self.anchor].start.line
+        return f"{self.facts.path}:{line}"
 
 
 @dataclass(frozen=True)
@@ -303,7 +313,10 @@ class ProjectIndex:
         # Effects by function, computed once per run whatever engine calls it; the
         # functions met as callees and not summarised yet, with their trees.
         self._summaries: dict[tuple[str, FunctionRef], Summary] = {}
-        self._pending: dict[FunctionRef, Target] = {}
+        # Every function met (a chain's start or a callee), with its tree: what it is
+        # summarised from and where it is defined. The one table that holds trees.
+        self._targets: dict[FunctionRef, Target] = {}
+        self._lines: dict[FunctionRef, int] = {}
         # Chains by (start, engine): graph work over the summaries.
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
         self.summaries_computed = 0
@@ -711,8 +724,7 @@ class ProjectIndex:
     def summary(self, target: Target) -> Summary:
         """What ``target`` does, for every engine (computed once per run)."""
         ref = target.ref
-        if ("summary", ref) not in self._summaries:
-            self._pending.setdefault(ref, target)
+        self._targets.setdefault(ref, target)
         return self.effects(ref)
 
     def effects(self, ref: FunctionRef) -> Summary:
@@ -720,34 +732,51 @@ class ProjectIndex:
         return self._memo(self._summaries, ("summary", ref), lambda: self._summarize(ref))
 
     def _summarize(self, ref: FunctionRef) -> Summary:
-        target = self._pending.pop(ref, None) or self._resolve(ref)
+        target = self._target(ref)
         if target is None or self.is_trusted(target):
             return EMPTY_SUMMARY
         self.summaries_computed += 1
         summary, callees = self.summarizer(target)
         for callee in callees:
-            if ("summary", callee.ref) not in self._summaries:
-                self._pending.setdefault(callee.ref, callee)
+            self._targets.setdefault(callee.ref, callee)
         return summary
 
+    def location(self, ref: FunctionRef) -> str:
+        """``path:line`` of where a function met before is defined (its name, or the lambda)."""
+        line = self._lines.get(ref)
+        if line is None:
+            target = self._target(ref)
+            line = self._lines[ref] = (
+                target.facts.positions[target.anchor].start.line if target is not None else 0
+            )
+        return f"{ref.path}:{line}"
+
+    def _target(self, ref: FunctionRef) -> Target | None:
+        target = self._targets.get(ref)
+        if target is None:
+            target = self._resolve(ref)
+            if target is not None:
+                self._targets[ref] = target
+        return target
+
     def _resolve(self, ref: FunctionRef) -> Target | None:
-        """The function a reference names in the module's current facts (its summary was
-        forgotten when the checked file's text changed): the definition with that qualified
-        name defined at that place, else nothing."""
-        facts = self._by_file.get((ref.file, ref.module, ref.path))
-        if facts is None:
+        """The function a reference names in the module's current facts (what was known of
+        it went when the checked file's text changed): the `def` with that name at that
+        place, else nothing."""
+        facts = self._by_file.get(_module_of(ref))
+        if facts is None or not ref.place.startswith("#"):
             return None
-        for definition in facts.index.functions:
-            if definition.qualname == ref.qualname:
-                target = Target(facts, definition.node, ref.qualname, definition.parent_scope)  # type: ignore[arg-type]
-                if target.ref == ref:
-                    return target
-        return None
+        number = int(ref.place[1:])
+        functions = facts.index.functions
+        if number >= len(functions) or functions[number].qualname != ref.qualname:
+            return None
+        definition = functions[number]
+        return Target(facts, definition.node, ref.qualname, definition.parent_scope)  # type: ignore[arg-type]
 
     def _forget(self, facts: ModuleFacts) -> None:
-        """A checked file's text changed (an editor buffer, a fix loop): the summaries of its
-        old functions go, and every chain (chains are cheap to build again). Calls into it
-        recorded by other functions find their callee again by name and place."""
+        """A checked file's text changed (an editor buffer, a fix loop): what was known of
+        its old functions goes, and every chain (chains are cheap to build again). Calls into
+        it recorded by other functions find their callee again by name and place."""
         module = (facts.file, facts.name, facts.path)
         for key in [k for k in self._summaries if _module_of(k[1]) == module]:
             del self._summaries[key]
@@ -755,15 +784,15 @@ class ProjectIndex:
         for chain_key in list(self._chains):
             del self._chains[chain_key]
             self._read.pop(chain_key, None)
-        for ref in [r for r in self._pending if _module_of(r) == module]:
-            del self._pending[ref]
+        for table in (self._targets, self._lines):
+            for ref in [r for r in table if _module_of(r) == module]:
+                del table[ref]
 
     def chain(self, start: Target, engine: str) -> Chain | None:
         """Breadth-first from ``start`` over the calls made under ``engine``: the shortest
         chain to a reason that applies to ``engine``, and how many such reasons there are."""
         ref = start.ref
-        if ("summary", ref) not in self._summaries:
-            self._pending.setdefault(ref, start)
+        self._targets.setdefault(ref, start)
         return self._memo(
             self._chains, ("chain", ref, engine), lambda: self._search(ref, engine)
         )
@@ -811,8 +840,8 @@ class ProjectIndex:
           definitions and their signatures and decorators, class bodies, module-level
           values, lambdas and star imports: what definitions, re-exports, classes and value
           origins are read from), but not its comments;
-        - the comments that can change an analysis (`# noqa`, `# wfcheck: ...`, `type:`),
-          with their lines, wherever they are;
+        - the comments that can change an analysis (naming `noqa` or `wfcheck`: suppressions,
+          `# wfcheck: trusted`), with their lines, wherever they are;
         - every module-level binding (kind, import target, value kind, what a call
           resolves to), which may come from inside a function (`global`);
         - every function's framework-free summary (its reasons with engines, positions and
@@ -873,10 +902,12 @@ class ProjectIndex:
             if ref.file != facts.file:
                 continue  # another module's function: its own digest covers it
             summary = self.summary(target)
-            functions[ref] = (self.is_trusted(target), _summary_data(summary))
+            functions[ref] = (
+                self.location(ref), self.is_trusted(target), _summary_data(summary)
+            )
             for edge in summary.calls:
                 if edge.callee.file == facts.file and edge.callee not in functions:
-                    callee = self._pending.get(edge.callee) or self._resolve(edge.callee)
+                    callee = self._target(edge.callee)
                     if callee is not None:
                         queue.append(callee)
         kinds = {id(d.node): d.qualname for d in facts.index.functions + facts.index.classes}
@@ -920,10 +951,6 @@ def _summary_data(summary: Summary) -> tuple[object, ...]:
         ),
         tuple((astuple(e.callee), tuple(sorted(e.engines))) for e in summary.calls),
     )
-
-
-# Comments that an analysis reads: suppressions, `# wfcheck: trusted`, type comments.
-_DIRECTIVE = re.compile(r"noqa|wfcheck|type:", re.IGNORECASE)
 
 
 def _skeleton(text: str) -> tuple[tuple[int, str, int, int], ...] | str:

@@ -17,15 +17,16 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
-from wfcheck.diagnostics import Diagnostic, Fix
+from wfcheck.diagnostics import Diagnostic, Fix, applicable, fixable  # noqa: F401 - fixable: API
 from wfcheck.discovery import real_path
 from wfcheck.engine import (
     Settings,
     UnreadableFile,
     check_source,
     files_to_check,
+    has_workflow_marker,
     make_project,
     read_file,
 )
@@ -72,12 +73,6 @@ class FixOutcome:
                 tofile=printable(self.path),
             )
         )
-
-
-def applicable(diagnostic: Diagnostic, unsafe: bool) -> bool:
-    """Does `--fix` (with ``unsafe``: `--fix --unsafe-fixes`) apply the diagnostic's fix?
-    (:meth:`Fix.applies`: both axes decide.)"""
-    return diagnostic.fix is not None and diagnostic.fix.applies(unsafe)
 
 
 def _encode(text: str, source: SourceText) -> bytes:
@@ -136,6 +131,10 @@ def fix_source(
         # rewrite far more than the fixes.
         outcome.error = f"not fixed: the {source.encoding} encoding does not round-trip"
         outcome.remaining = check_source(data, path, settings, project).diagnostics
+        return outcome, data
+    if not has_workflow_marker(data, settings.markers):
+        # Nothing to fix (checking finds nothing either): neither LibCST nor a project.
+        outcome.original = outcome.fixed = source.text
         return outcome, data
     if project is None:
         project = make_project([path], settings)
@@ -257,8 +256,16 @@ def fix_paths(
     # The checked tree: a symbolic link may not lead a write out of it.
     tree = [real_path(p if os.path.isdir(p) else os.path.dirname(p) or ".") for p in paths]
     cleaned: set[Path] = set()
-    project = make_project(paths, settings)
-    project.generated_names = set()
+    projects: list[ProjectIndex] = []
+
+    def project() -> ProjectIndex:
+        # Built for the first file with something to fix: a tree without workflow code never
+        # imports LibCST, as with `check`.
+        if not projects:
+            projects.append(make_project(paths, settings))
+            projects[0].generated_names = set()
+        return projects[0]
+
     for path in files_to_check(paths, settings):
         if write:
             directory = real_path(path).parent
@@ -273,7 +280,7 @@ def _fix_file(
     path: Path,
     settings: Settings,
     unsafe: bool,
-    project: ProjectIndex,
+    project: Callable[[], ProjectIndex],
     write: bool,
     tree: Sequence[Path] | None = None,
 ) -> FixOutcome:
@@ -281,7 +288,9 @@ def _fix_file(
         data = read_file(path)
     except UnreadableFile as exc:
         return FixOutcome(str(path), error=str(exc))
-    outcome, fixed = fix_source(data, str(path), settings, unsafe, project)
+    # A file without workflow markers has nothing to fix and needs no project.
+    marked = has_workflow_marker(data, settings.markers)
+    outcome, fixed = fix_source(data, str(path), settings, unsafe, project() if marked else None)
     if write and outcome.changed:
         try:
             write_fixed(path, data, fixed, tree)
@@ -289,12 +298,5 @@ def _fix_file(
             outcome.error = f"not fixed: {exc}"
             outcome.fixed = outcome.original
             outcome.applied = []
-            outcome.remaining = check_source(data, str(path), settings, project).diagnostics
+            outcome.remaining = check_source(data, str(path), settings, project()).diagnostics
     return outcome
-
-
-def fixable(diagnostics: Sequence[Diagnostic]) -> tuple[int, int]:
-    """(safe, unsafe): how many findings `--fix` would fix, and how many more
-    `--unsafe-fixes` would."""
-    safe = sum(1 for d in diagnostics if applicable(d, unsafe=False))
-    return safe, sum(1 for d in diagnostics if applicable(d, unsafe=True)) - safe

@@ -35,16 +35,18 @@ MARKERS: tuple[bytes, ...] = tuple(sorted({marker for spec in SPECS for marker i
 # ...or, in a file that yields at all (the signature fallback needs a `yield`), one of these.
 FALLBACK_MARKERS: tuple[bytes, ...] = tuple(sorted(m.encode() for m in FALLBACK_TASK_METHODS))
 
-# What tells whether the engine is replaying: the context's `is_replaying` property (Dapr,
-# durabletask, Azure) and Temporal's `workflow.unsafe.is_replaying()`. Code guarded by
-# `if not <flag>:` runs once, not on every replay.
-REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = ("is_replaying", "is_replaying_history_events")
-# Patch checks (`ctx.is_patched(id)`, `workflow.patched(id)`): false while an instance replays
-# a history recorded before the patch.
-PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = ("is_patched", "patched")
-# Calls that tell whether code runs inside a workflow at all: the other branch of
-# `if workflow.in_workflow():` never runs as workflow code.
-IN_WORKFLOW_CHECKS: frozenset[str] = frozenset({"temporalio.workflow.in_workflow"})
+# Every engine's, for the checks that do not depend on the unit's engine (a helper is
+# analysed for all of them). Code guarded by `if not <replay flag>:` runs once, not on every
+# replay.
+REPLAY_FLAG_ATTRIBUTES: tuple[str, ...] = tuple(
+    sorted({flag for spec in SPECS for flag in spec.replay_flags})
+)
+PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = tuple(
+    sorted({spec.patch_check for spec in SPECS if spec.patch_check is not None})
+)
+IN_WORKFLOW_CHECKS: frozenset[str] = frozenset(
+    check for spec in SPECS for check in spec.in_workflow_checks
+)
 
 def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
     """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""

@@ -61,4 +61,5 @@ SPEC = FrameworkSpec(
         receiver_decorator='@{receiver}.activity_trigger(input_name="{param}")',
         empty_param="payload",
     ),
+    replay_flags=("is_replaying",),
 )

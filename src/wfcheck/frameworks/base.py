@@ -130,6 +130,12 @@ class FrameworkSpec:
     # The engine's patch check (`{id}` the quoted patch id), which is false while an instance
     # replays a history recorded without the patch; None: the engine has no patch API.
     patch_template: str | None = None
+    # What tells whether the engine is replaying, as an attribute or method name
+    # (`ctx.is_replaying`, Temporal's `workflow.unsafe.is_replaying()`).
+    replay_flags: tuple[str, ...] = ()
+    # Calls that tell whether code runs inside a workflow at all: the other branch of
+    # `if workflow.in_workflow():` never runs as workflow code.
+    in_workflow_checks: frozenset[str] = frozenset()
     # What to do before the old branch of a patch check is removed, when the engine wants
     # a step in between.
     patch_removal_step: str | None = None
@@ -143,6 +149,14 @@ class FrameworkSpec:
         if self.patch_template is None:
             return None
         return self.patch_template.format(ctx=ctx, id=patch_id, **{m: m for m in self.modules})
+
+    @property
+    def patch_check(self) -> str | None:
+        """The name of the patch check (`is_patched`), false while an instance replays a
+        history recorded before the patch."""
+        if self.patch_template is None:
+            return None
+        return self.patch_template.partition("(")[0].rpartition(".")[2]
 
     def marks_module(self, imported: str) -> bool:
         return any(imported == p or imported.startswith(p + ".") for p in self.packages)

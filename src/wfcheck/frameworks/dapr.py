@@ -95,4 +95,5 @@ SPEC = FrameworkSpec(
     ),
     # dapr-ext-workflow 1.17+.
     patch_template="{ctx}.is_patched({id})",
+    replay_flags=("is_replaying",),
 )

@@ -55,4 +55,5 @@ SPEC = FrameworkSpec(
         workflow_methods=("add_orchestrator", "add_named_orchestrator"),
         statement="{receiver}.add_activity({fn})",
     ),
+    replay_flags=("is_replaying",),
 )

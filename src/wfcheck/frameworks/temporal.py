@@ -68,4 +68,6 @@ SPEC = FrameworkSpec(
     patch_template="{workflow}.patched({id})",
     patch_removal_step="first replace `workflow.patched` with `workflow.deprecate_patch`",
     query_decorators=frozenset({"temporalio.workflow.query"}),
+    replay_flags=("is_replaying", "is_replaying_history_events"),
+    in_workflow_checks=frozenset({"temporalio.workflow.in_workflow"}),
 )

@@ -1,27 +1,50 @@
 """Reporters: one pure function per output format, from diagnostics (and the catalog's rules,
-which SARIF lists) to text."""
+which SARIF lists) to text.
+
+A format's module is imported when that format is rendered (the JUnit one brings
+`xml.etree`, the SARIF one the rule documentation): a run pays only for the format it prints.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Callable
+from collections.abc import Iterator, Mapping, Sequence
+from importlib import import_module
+from typing import TYPE_CHECKING, Callable
 
-from wfcheck.diagnostics import Diagnostic
-from wfcheck.report import concise, full, github, gitlab, json_format, json_lines, junit, sarif
+if TYPE_CHECKING:
+    from wfcheck.diagnostics import Diagnostic
 
 # render(diagnostics, rules=()) -> text
 Reporter = Callable[..., str]
 
-REPORTERS: dict[str, Reporter] = {
-    "full": full.render,
-    "concise": concise.render,
-    "json": json_format.render,
-    "json-lines": json_lines.render,
-    "github": github.render,
-    "sarif": sarif.render,
-    "junit": junit.render,
-    "gitlab": gitlab.render,
+# Each format and the module of this package whose `render` writes it.
+FORMATS: dict[str, str] = {
+    "full": "full",
+    "concise": "concise",
+    "json": "json_format",
+    "json-lines": "json_lines",
+    "github": "github",
+    "sarif": "sarif",
+    "junit": "junit",
+    "gitlab": "gitlab",
 }
+
+
+class _Reporters(Mapping[str, Reporter]):
+    """Format name -> its render function, importing the format's module on first use."""
+
+    def __getitem__(self, fmt: str) -> Reporter:
+        render: Reporter = import_module(f"{__name__}.{FORMATS[fmt]}").render
+        return render
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(FORMATS)
+
+    def __len__(self) -> int:
+        return len(FORMATS)
+
+
+REPORTERS: Mapping[str, Reporter] = _Reporters()
 # The human formats mark what `--fix` would fix with `[*]`, which depends on whether unsafe
 # fixes are on; the machine formats carry each fix's applicability and history instead.
 FIX_MARKED = frozenset({"full", "concise"})
