@@ -893,11 +893,12 @@ class ProjectIndex:
           `# wfcheck: trusted`), with their lines, wherever they are;
         - every module-level binding (kind, import target, value kind, what a call
           resolves to), which may come from inside a function (`global`);
-        - every function's framework-free summary (its reasons with engines, positions and
-          guards; its calls with engines and the callee's module, name and position;
-          trusted functions have none), for each `def` (methods and nested ones included),
-          each lambda or `functools.partial` bound at module level, and every function of
-          the module those call;
+        - every function's framework-free summary and the line it is defined on (its reasons
+          with engines, positions and guards; its calls with engines and the callee's module,
+          name and place; trusted functions have none), for each `def` (methods and nested
+          ones included), each lambda or `functools.partial` bound at module level, and every
+          function of the module those call; workflow code is named, not summarised (no
+          dependent follows a call into it);
         - its workflow units (name, engine, context parameter, how found) and activities.
 
         A function body is covered only by its summary: an edit inside one that keeps its
@@ -950,6 +951,8 @@ class ProjectIndex:
             functions[ref] = ()
             if ref.file != facts.file:
                 continue  # another module's function: its own digest covers it
+            if facts.in_workflow(target.parent_scope, target.node):
+                continue  # never followed into from elsewhere: its units say it is workflow code
             summary = self.summary(target)
             functions[ref] = (
                 self.location(ref), self.is_trusted(target), _summary_data(summary)
