@@ -52,3 +52,40 @@ def test_the_collector_is_tuned_during_the_check_and_restored_after(
     assert thresholds == CHECK_THRESHOLDS
     assert frozen > 0  # the heap of the imports is out of the collector's sight
     assert after == ((900, 11, 12), 0)
+
+
+def test_nothing_of_a_checked_file_survives_its_check(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each file's facts are released and its garbage collected before the next file, and
+    what survives is frozen only until the run ends."""
+    import weakref
+
+    from wfcheck.analysis.project import ProjectIndex
+
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(WORKFLOW)
+    made: list[weakref.ref] = []
+    facts_for = ProjectIndex.facts_for
+
+    def recording(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        facts = facts_for(self, *args, **kwargs)
+        made.append(weakref.ref(facts))
+        return facts
+
+    after_each: list[tuple[bool, int]] = []
+    check = engine.FileChecker.check
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        result = check(self, path)
+        after_each.append((all(ref() is None for ref in made), gc.get_freeze_count()))
+        return result
+
+    monkeypatch.setattr(ProjectIndex, "facts_for", recording)
+    monkeypatch.setattr(engine.FileChecker, "check", spy)
+    result = engine.check_paths([str(tmp_path)], settings())
+    assert [d.code for d in result.diagnostics] == ["WF101", "WF101"]
+    assert len(made) == 2
+    assert [released for released, _ in after_each] == [True, True]
+    assert all(frozen > 0 for _, frozen in after_each)
+    assert gc.get_freeze_count() == 0

@@ -356,3 +356,34 @@ def test_calls_judged_as_apis_for_some_engines_are_followed_for_the_others(tmp_p
         ("WF301", "shop.db.CONFIG", 9, frozenset({"dapr"})),
         ("WF301", "CONFIG.reload()", 9, frozenset({"azure"})),
     ]
+
+
+def test_a_checked_files_new_text_is_summarised_again(tmp_path: Path) -> None:
+    """An editor buffer or the fix loop checks a file again in the same project: what its
+    old text's functions did is forgotten (their names and places may be the same)."""
+    path = tmp_path / "flow.py"
+    clock = DAPR_FLOW.replace("from helpers import settle\n", "import time\n") + (
+        "\n\ndef settle(tasks):\n    return time.time()\n"
+    )
+    options = settings()
+    project = make_project([str(tmp_path)], options)
+    first = check_source(clock.encode(), str(path), options, project)
+    assert [d.code for d in first.diagnostics] == ["WF604"]
+    pure = clock.replace("return time.time()", "return len(tasks)")
+    assert check_source(pure.encode(), str(path), options, project).diagnostics == []
+    again = check_source(clock.encode(), str(path), options, project)
+    assert [d.chain for d in again.diagnostics] == [d.chain for d in first.diagnostics]
+
+
+def test_a_workflow_body_is_not_part_of_its_modules_digest(tmp_path: Path) -> None:
+    path = tmp_path / "flow.py"
+
+    def digest(text: str) -> str | None:
+        path.write_text(text)
+        return make_project([str(tmp_path)], settings()).effect_digest(path)
+
+    before = digest(DAPR_FLOW)
+    # Workflow code is checked where it is written; its module's dependents never follow
+    # a call into it, so an edit of its body that keeps every line keeps the digest.
+    assert digest(DAPR_FLOW.replace('"ship"', '"send"')) == before
+    assert digest(DAPR_FLOW.replace("@wfr.workflow", "@wfr.activity")) != before

@@ -19,8 +19,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable, cast
 
-from wfcheck.collector import tuned_for_parsing
-from wfcheck.discovery import discover_names, find_project_roots
+from wfcheck.collector import file_checked, tuned_for_parsing
+from wfcheck.discovery import discover_names, find_project_roots, real_path
 from wfcheck.frameworks import FALLBACK_MARKERS, MARKERS
 
 # Re-exported: callers of the engine have always found these here.
@@ -203,7 +203,11 @@ class FileChecker:
         from wfcheck.analysis import diagnose
         from wfcheck.cache import digest
 
-        return diagnose.diagnose_source(data, path, self.settings, self.project), digest(data)
+        result = diagnose.diagnose_source(data, path, self.settings, self.project)
+        # Nothing of the file's own outlives its check, unless a helper look-up shares it.
+        self.project.release(real_path(path), path)
+        file_checked()
+        return result, digest(data)
 
 
 def check_paths(

@@ -341,13 +341,18 @@ class WorkflowChecker(cst.CSTVisitor):
 
     def visit_Attribute(self, node: cst.Attribute) -> bool:
         # For the engines that judged the chain as an API, it is one use: not looked into.
-        rest = self.ctx.engines - self._check_reference(node)
-        if rest:
-            with self.ctx.only(rest):
-                run_check("WF604", self._check_implicit_calls, node)
-                # Only the receiver is a use of a name; `.attr` is not.
-                walk(node.value, self)
+        judged = self._check_reference(node)
+        if not judged:
+            self._attribute_uses(node)
+        elif judged != self.ctx.engines:
+            with self.ctx.only(self.ctx.engines - judged):
+                self._attribute_uses(node)
         return False
+
+    def _attribute_uses(self, node: cst.Attribute) -> None:
+        run_check("WF604", self._check_implicit_calls, node)
+        # Only the receiver is a use of a name; `.attr` is not.
+        walk(node.value, self)
 
     def visit_Name(self, node: cst.Name) -> None:
         self._check_reference(node)
@@ -389,9 +394,11 @@ class WorkflowChecker(cst.CSTVisitor):
             # helper) is not reported a second time as a helper (WF604), for the engines it
             # was reported for.
             judged = self._check_call_api(node, resolved) if resolved is not None else _NONE
-            rest = self.ctx.engines - judged - self.reported_references.get(id(func), _NONE)
-            if rest:
-                with self.ctx.only(rest):
+            judged |= self.reported_references.get(id(func), _NONE)
+            if not judged:
+                run_check("WF604", self._follow_project_call, node)
+            elif not self.ctx.engines <= judged:
+                with self.ctx.only(self.ctx.engines - judged):
                     run_check("WF604", self._follow_project_call, node)
         elif isinstance(func, cst.Call):
             # `functools.partial(helper, x)()`
@@ -483,6 +490,8 @@ class WorkflowChecker(cst.CSTVisitor):
             if hit:
                 rules.append((rule, hit))
                 claimed[rule.code] = claimed.get(rule.code, _NONE) | hit
+        if not rules:
+            return _NONE
         self._report_call(node, rules, display_name(resolved.qualified), resolved.qualified)
         return frozenset().union(*(engines for _, engines in rules))
 
@@ -701,7 +710,11 @@ class EffectsContext(CheckContext):
     """A helper summarised for every engine at once: a finding becomes a :class:`Reason`
     (with the engines whose catalog entries flag it, where the helper's own module does not
     suppress it), and project code it runs becomes an :class:`Edge` (with the engines under
-    which it runs there); the callees' trees are kept apart, for summarising them in turn."""
+    which it runs there); the callees' trees are kept apart, for summarising them in turn.
+
+    The unit is engine-free (:data:`~wfcheck.analysis.project.NO_ENGINE`): a structural
+    rule a helper carries (none today: they are all WF6xx) that depends on the engine must
+    say for which engines it reports (``engines=``), as the catalog look-ups do."""
 
     def __init__(
         self,
@@ -737,7 +750,7 @@ class EffectsContext(CheckContext):
             return
         guard = NOT_REPLAYING if in_replay_guard(node, facts.parents) else ""
         self.reasons.append(
-            Reason(code, api, facts.path, start.line, start.column + 1, engines, guard)
+            Reason(code, api, facts.path, start.line, start.column + 1, _interned(engines), guard)
         )
 
     def call(self, target: Target) -> None:
@@ -748,12 +761,20 @@ class EffectsContext(CheckContext):
         engines = self.engines - seen
         if engines:
             self._called[ref] = seen | engines
-            self.calls.append(Edge(ref, engines))
+            self.calls.append(Edge(ref, _interned(engines)))
             if not seen:
                 self.callees.append(target)
 
     def summary(self) -> Summary:
         return Summary(tuple(self.reasons), tuple(self.calls))
+
+
+# One object per set of engines, shared by every reason and call that has it.
+_ENGINE_SETS: dict[frozenset[str], frozenset[str]] = {}
+
+
+def _interned(engines: frozenset[str]) -> frozenset[str]:
+    return _ENGINE_SETS.setdefault(engines, engines)
 
 
 class HelperChecker(WorkflowChecker):

@@ -32,9 +32,11 @@ from wfcheck.settings import (
 )
 from wfcheck.source import (
     DEEP_RECURSION_LIMIT,
+    MAX_FILE_BYTES,
     FileTooLarge,
     SourceError,
     content_digest,
+    decode_source,
     on_deep_stack,
     parse_source,
 )
@@ -52,8 +54,9 @@ def diagnose_source(
 ) -> FileResult:
     """Parse and check one file that passed the prefilter."""
     result = FileResult(path)
+    own = real_path(path)
     try:
-        text, module = parse_source(data)
+        text, module = _parsed(data, own, path, project)
     except FileTooLarge as exc:
         result.error = exc.message
         return result
@@ -64,7 +67,6 @@ def diagnose_source(
         )
         return result
     result.parsed = True
-    own = real_path(path)
     project.read_digests[str(own)] = content_digest(data)
     with project.recording() as read:
         try:
@@ -85,6 +87,21 @@ def diagnose_source(
         digests.get(str(real_path(dependency))) for dependency in result.depends_on
     )
     return result
+
+
+def _parsed(data: bytes, own: Path, path: str, project: ProjectIndex) -> tuple[str, cst.Module]:
+    """The file's text and tree: a helper look-up's when one read the same text already (one
+    parse per module per run), else parsed now."""
+    facts = project.loaded(own, path)
+    if facts is not None and len(data) <= MAX_FILE_BYTES:
+        try:
+            text = decode_source(data).text
+        except SourceError:
+            pass
+        else:
+            if text == facts.text:
+                return text, facts.module
+    return parse_source(data)
 
 
 def _analyse_file(
@@ -247,6 +264,8 @@ def _unused_suppressions(
     """WF800: suppression comments in workflow code that hid nothing. Only codes this run
     checks are judged (a comment for a rule that is off may be needed by another run), and a
     bare `# noqa` is left alone: other linters read it too."""
+    if not facts.comments:
+        return []  # no suppression comment: no unit's lines are needed
     rule = settings.catalog.rules[UNUSED_SUPPRESSION]
     positions = facts.positions
     in_units: set[int] = set()
@@ -302,6 +321,8 @@ def _unit_comment_lines(unit: WorkflowUnit, positions) -> set:
 
 def _unit_suppression(unit: WorkflowUnit, positions, comments: dict[int, str]) -> Suppression:
     """`# wfcheck: ignore[...]` on the workflow's def/class line or its first decorator."""
+    if not comments:
+        return frozenset()  # no comment anywhere: no line needs its position
     codes: set = set()
     for line in _unit_comment_lines(unit, positions):
         comment = comments.get(line)

@@ -93,6 +93,8 @@ class ModuleFacts:
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
         self._may_trust: bool | None = None
+        # Read by a helper look-up: kept for the run (a checked file's own facts are not).
+        self.helper = False
         self._numbers: dict[int, int] | None = None
 
     @property
@@ -316,6 +318,8 @@ class ProjectIndex:
         # Every function met (a chain's start or a callee), with its tree: what it is
         # summarised from and where it is defined. The one table that holds trees.
         self._targets: dict[FunctionRef, Target] = {}
+        # Checked files whose facts were released after their check: (file, is_package).
+        self._released: dict[tuple[str, str, str], tuple[Path, bool]] = {}
         self._lines: dict[FunctionRef, int] = {}
         # Chains by (start, engine): graph work over the summaries.
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
@@ -376,11 +380,53 @@ class ProjectIndex:
                 return ".".join(parts), is_package
         return "", False
 
+    def _file_key(self, path: Path, display: str) -> tuple[tuple[str, str, str], bool]:
+        name, is_package = self.module_name_for(path)
+        return (str(real_path(path)), name, display), is_package
+
+    def loaded(self, path: Path, display: str) -> ModuleFacts | None:
+        """The facts a helper look-up already made of a file about to be checked (the caller
+        compares their text with the file's): the file need not be parsed again."""
+        return self._by_file.get(self._file_key(path, display)[0])
+
+    def release(self, path: Path, display: str) -> None:
+        """A checked file's check is over: forget its facts (tree, positions, parents) and
+        the targets into it, unless a helper look-up shares them. Its functions' summaries
+        stay (they hold no node); a later look-up parses the file again."""
+        key, is_package = self._file_key(path, display)
+        facts = self._by_file.get(key)
+        if facts is None or facts.helper:
+            return
+        del self._by_file[key]
+        self._released[key] = (Path(key[0]), is_package)
+        for ref in [r for r in self._targets if _module_of(r) == key]:
+            del self._targets[ref]
+
+    def _reloaded(self, key: tuple[str, str, str]) -> ModuleFacts | None:
+        """A released file's facts again, when a summary asks for one of its functions."""
+        if key not in self._released:
+            return None
+        path, is_package = self._released.pop(key)
+        try:
+            data = self.read_source(path)
+            text, module = parse_source(data)
+        except (OSError, SourceError):
+            return None
+        self.modules_parsed += 1
+        facts = ModuleFacts(
+            key[2], key[1], is_package, text, module, self.returns, self._origin_finder(path),
+            specs=self.specs,
+        )
+        facts.helper = True
+        self._by_file[key] = facts
+        return facts
+
     def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
         """Facts for a file being checked, shared with helper look-ups of the same file."""
-        name, is_package = self.module_name_for(path)
-        key = (str(real_path(path)), name, display)
+        key, is_package = self._file_key(path, display)
+        name = key[1]
         cached = self._by_file.get(key)
+        self._released.pop(key, None)
         if cached is not None and cached.text == text:
             return cached
         if cached is not None:
@@ -418,7 +464,9 @@ class ProjectIndex:
         display = _display(path)
         key = (str(real_path(path)), name, display)
         if key in self._by_file:
+            self._by_file[key].helper = True
             return self._by_file[key]
+        self._released.pop(key, None)
         try:
             data = self.read_source(path)
         except OSError:
@@ -433,6 +481,7 @@ class ProjectIndex:
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
             specs=self.specs,
         )
+        facts.helper = True
         self._by_file[key] = facts
         return facts
 
@@ -763,7 +812,7 @@ class ProjectIndex:
         """The function a reference names in the module's current facts (what was known of
         it went when the checked file's text changed): the `def` with that name at that
         place, else nothing."""
-        facts = self._by_file.get(_module_of(ref))
+        facts = self._by_file.get(_module_of(ref)) or self._reloaded(_module_of(ref))
         if facts is None or not ref.place.startswith("#"):
             return None
         number = int(ref.place[1:])
@@ -844,11 +893,12 @@ class ProjectIndex:
           `# wfcheck: trusted`), with their lines, wherever they are;
         - every module-level binding (kind, import target, value kind, what a call
           resolves to), which may come from inside a function (`global`);
-        - every function's framework-free summary (its reasons with engines, positions and
-          guards; its calls with engines and the callee's module, name and position;
-          trusted functions have none), for each `def` (methods and nested ones included),
-          each lambda or `functools.partial` bound at module level, and every function of
-          the module those call;
+        - every function's framework-free summary and the line it is defined on (its reasons
+          with engines, positions and guards; its calls with engines and the callee's module,
+          name and place; trusted functions have none), for each `def` (methods and nested
+          ones included), each lambda or `functools.partial` bound at module level, and every
+          function of the module those call; workflow code is named, not summarised (no
+          dependent follows a call into it);
         - its workflow units (name, engine, context parameter, how found) and activities.
 
         A function body is covered only by its summary: an edit inside one that keeps its
@@ -901,6 +951,8 @@ class ProjectIndex:
             functions[ref] = ()
             if ref.file != facts.file:
                 continue  # another module's function: its own digest covers it
+            if facts.in_workflow(target.parent_scope, target.node):
+                continue  # never followed into from elsewhere: its units say it is workflow code
             summary = self.summary(target)
             functions[ref] = (
                 self.location(ref), self.is_trusted(target), _summary_data(summary)
