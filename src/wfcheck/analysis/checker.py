@@ -41,7 +41,7 @@ from wfcheck.catalog import FRAMEWORKS, Catalog, Rule
 from wfcheck.checks import RULES
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.checks.registry import Check
-from wfcheck.frameworks import IN_WORKFLOW_CHECKS, FrameworkSpec
+from wfcheck.frameworks import IN_WORKFLOW_ENGINES, FrameworkSpec
 
 _Result = TypeVar("_Result")
 _Method = TypeVar("_Method", bound=Callable[..., object])
@@ -156,54 +156,55 @@ class CheckContext:
     ) -> None:
         """Report a finding for ``engines`` (default: all the walk is for); a workflow is
         walked for its own engine only, so a finding for other engines is not one."""
-        if engines is not None and not engines & self.engines:
-            return
-        if code not in self.enabled or self._outside_workflow_branch(node):
+        live = self.engines if engines is None else engines & self.engines
+        if not live or code not in self.enabled or live <= self._outside_workflow_branch(node):
             return
         self.findings.append(
             Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
         )
 
 
-    def _outside_workflow_branch(self, node: cst.CSTNode) -> bool:
-        """Under `if not workflow.in_workflow():` or the `else` of `if workflow.in_workflow():`:
-        code a helper runs only when it is called from outside workflow code."""
+    def _outside_workflow_branch(self, node: cst.CSTNode) -> frozenset[str]:
+        """The engines for which ``node`` is under `if not workflow.in_workflow():` or the
+        `else` of `if workflow.in_workflow():` (or after `if workflow.in_workflow(): return`):
+        code a helper runs only when it is called from outside those engines' workflow code.
+        The check is an engine's own: in another engine's workflow that branch runs."""
         parents = self.facts.parents
+        outside = _NONE
         child, current = node, parents.get(node)
         while current is not None and current is not self.unit.node:
-            if isinstance(current, cst.IndentedBlock) and self._after_in_workflow_exit(
-                current, child
-            ):
-                return True
+            if isinstance(current, cst.IndentedBlock):
+                outside |= self._after_in_workflow_exit(current, child)
             if isinstance(current, (cst.If, cst.IfExp)) and child is not current.test:
                 test, negated = current.test, False
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                     test, negated = test.expression, True
-                if (
-                    isinstance(test, cst.Call)
-                    and self.resolve(test.func) in IN_WORKFLOW_CHECKS
-                    and (child is current.orelse) != negated
-                ):
-                    return True
+                if isinstance(test, cst.Call) and (child is current.orelse) != negated:
+                    outside |= self._in_workflow_engines(test)
             child, current = current, parents.get(current)
-        return False
+        return outside
 
+    def _in_workflow_engines(self, test: cst.Call) -> frozenset[str]:
+        """The engines whose workflow code `test` (an `in_workflow()` check) tells apart."""
+        return IN_WORKFLOW_ENGINES.get(self.resolve(test.func) or "", _NONE)
 
-    def _after_in_workflow_exit(self, block: cst.IndentedBlock, statement: cst.CSTNode) -> bool:
-        """Does an earlier `if workflow.in_workflow(): raise/return` in ``block`` end the
-        function for workflow code before ``statement``?"""
+    def _after_in_workflow_exit(
+        self, block: cst.IndentedBlock, statement: cst.CSTNode
+    ) -> frozenset[str]:
+        """The engines for which an earlier `if workflow.in_workflow(): raise/return` in
+        ``block`` ends the function before ``statement``."""
+        ended = _NONE
         for earlier in block.body:
             if earlier is statement:
-                return False
+                break
             if (
                 isinstance(earlier, cst.If)
                 and earlier.orelse is None
                 and isinstance(earlier.test, cst.Call)
-                and self.resolve(earlier.test.func) in IN_WORKFLOW_CHECKS
                 and _ends_with_exit(earlier.body)
             ):
-                return True
-        return False
+                ended |= self._in_workflow_engines(earlier.test)
+        return ended
 
 
 def _ends_with_exit(body: cst.BaseSuite) -> bool:
@@ -742,7 +743,9 @@ class EffectsContext(CheckContext):
         engines: frozenset[str] | None = None,
     ) -> None:
         engines = self.engines if engines is None else engines & self.engines
-        if not engines or code not in self.enabled or self._outside_workflow_branch(node):
+        if engines and code in self.enabled:
+            engines -= self._outside_workflow_branch(node)
+        if not engines or code not in self.enabled:
             return
         facts = self.facts
         start = facts.positions[node].start

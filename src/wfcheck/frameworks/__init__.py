@@ -47,6 +47,12 @@ PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = tuple(
 IN_WORKFLOW_CHECKS: frozenset[str] = frozenset(
     check for spec in SPECS for check in spec.in_workflow_checks
 )
+# Each such check, and the engines whose workflow code it tells apart: `temporalio`'s
+# `workflow.in_workflow()` is False in a Dapr workflow, whose "outside" branch then runs.
+IN_WORKFLOW_ENGINES: dict[str, frozenset[str]] = {
+    check: frozenset(spec.name for spec in SPECS if check in spec.in_workflow_checks)
+    for check in IN_WORKFLOW_CHECKS
+}
 
 def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
     """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
