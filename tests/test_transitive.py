@@ -39,6 +39,7 @@ def _found_by_file(paths):
         "wf604_root_causes.py",
         "instance_attributes.py",
         "in_workflow_engines.py",
+        "replay_guarded_helpers.py",
     ],
 )
 def test_single_module_fixtures(name: str) -> None:

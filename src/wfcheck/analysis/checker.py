@@ -809,6 +809,8 @@ class HelperChecker(WorkflowChecker):
     ) -> None:
         if target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
+        if in_replay_guard(node, self.ctx.facts.parents):
+            return  # under `if not ctx.is_replaying:` the callee runs once, not on replays
         self.ctx.call(target)
 
     def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
