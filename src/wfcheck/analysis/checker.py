@@ -639,9 +639,14 @@ class WorkflowChecker(cst.CSTVisitor):
         if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.Del)):
             return
         resolved = self.ctx.resolve_full(node)
-        if resolved is None or not resolved.instance:
+        if resolved is None:
             return
-        target = self.ctx.project.definition(resolved.qualified, self.ctx.facts.directory)
+        project, directory = self.ctx.project, self.ctx.facts.directory
+        if resolved.instance:
+            target = project.definition(resolved.qualified, directory)
+        else:
+            # `CONFIG.region` with `CONFIG = Settings()` in (or imported from) a project module
+            target = project.instance_member(resolved.qualified, directory)
         if target is not None and _is_property(target.node):
             self._follow(node, target, shown=f"reading the property `.{node.attr.value}`")
 

@@ -575,9 +575,7 @@ class ProjectIndex:
             return None
         facts, node, rest = found
         if isinstance(node, cst.Call) and len(rest) == 1:
-            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
-            made_by = self.class_of(node.func, facts.index.module_scope, facts)
-            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
+            return self._instance_method(facts, node, rest[0])
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
@@ -587,6 +585,24 @@ class ProjectIndex:
         if isinstance(node, cst.ClassDef) and len(rest) == 1:
             return self._method(facts, node, rest[0])
         return None
+
+    def instance_member(self, qualified: str, importer_dir: Path | None = None) -> Target | None:
+        """The method an attribute of a project module's module-level instance names, by
+        qualified name, imports followed: `shop.config.CONFIG.region` with
+        `CONFIG = Settings()` in `shop.config` is `Settings.region` (a class's own attribute,
+        `Settings.region`, is not an instance's: None)."""
+        found = self._definition_node(qualified, importer_dir, 0)
+        if found is None:
+            return None
+        facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            return self._instance_method(facts, node, rest[0])
+        return None
+
+    def _instance_method(self, facts: ModuleFacts, made: cst.Call, name: str) -> Target | None:
+        # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+        made_by = self.class_of(made.func, facts.index.module_scope, facts)
+        return self._method(made_by[0], made_by[1], name) if made_by else None
 
     def _definition_node(
         self, qualified: str, importer_dir: Path | None, depth: int = 0
