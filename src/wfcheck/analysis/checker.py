@@ -39,6 +39,7 @@ from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import FRAMEWORKS, Catalog, Rule
 from wfcheck.checks import RULES
+from wfcheck.checks.elsewhere import ASYNC_WORKFLOW, DIRECT_ACTIVITY_CALL, NONDETERMINISTIC_HELPER
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.checks.registry import Check
 from wfcheck.frameworks import IN_WORKFLOW_ENGINES, FrameworkSpec
@@ -263,7 +264,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def _check_unit(self, node: cst.FunctionDef | cst.Lambda) -> None:
         """WF502: an `async def` workflow of a generator-based engine."""
         if getattr(node, "asynchronous", None) is not None and self.ctx.unit.framework.generator_based:
-            self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)  # type: ignore[union-attr]
+            self.ctx.report(node.name, ASYNC_WORKFLOW, self.ctx.unit.qualname)  # type: ignore[union-attr]
 
     def _scope_for(self, node: cst.FunctionDef | cst.ClassDef | cst.Lambda | Comprehension) -> Scope:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -351,7 +352,7 @@ class WorkflowChecker(cst.CSTVisitor):
         return False
 
     def _attribute_uses(self, node: cst.Attribute) -> None:
-        run_check("WF604", self._check_implicit_calls, node)
+        run_check(NONDETERMINISTIC_HELPER, self._check_implicit_calls, node)
         # Only the receiver is a use of a name; `.attr` is not.
         walk(node.value, self)
 
@@ -397,13 +398,13 @@ class WorkflowChecker(cst.CSTVisitor):
             judged = self._check_call_api(node, resolved) if resolved is not None else _NONE
             judged |= self.reported_references.get(id(func), _NONE)
             if not judged:
-                run_check("WF604", self._follow_project_call, node)
+                run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
             elif not self.ctx.engines <= judged:
                 with self.ctx.only(self.ctx.engines - judged):
-                    run_check("WF604", self._follow_project_call, node)
+                    run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
         elif isinstance(func, cst.Call):
             # `functools.partial(helper, x)()`
-            run_check("WF604", self._follow_project_call, node)
+            run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 hit = self.ctx.engines & api.frameworks
@@ -435,7 +436,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 passed = "partial(...)" if isinstance(arg.value, cst.Call) else _render(arg.value)
                 shown = f"{caller}() calling {passed}"
                 run_check(
-                    "WF604", self._follow, arg.value, target, False, shown, PASSED
+                    NONDETERMINISTIC_HELPER, self._follow, arg.value, target, False, shown, PASSED
                 )
                 continue
             if isinstance(arg.value, cst.Call):
@@ -556,7 +557,7 @@ class WorkflowChecker(cst.CSTVisitor):
             return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
         if target.is_activity:
             if direct:
-                ctx.report(node, "WF605", target.qualname + "()")
+                ctx.report(node, DIRECT_ACTIVITY_CALL, target.qualname + "()")
             return
         chain = ctx.project.chain(target, ctx.unit.framework.name)
         if chain is None:
@@ -570,7 +571,7 @@ class WorkflowChecker(cst.CSTVisitor):
             explained += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({ctx.project.location(step)})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
+        ctx.report(node, NONDETERMINISTIC_HELPER, shown, explained, chain=steps, form=form)
 
     def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
@@ -617,7 +618,7 @@ class WorkflowChecker(cst.CSTVisitor):
                     cls_name = cls.name.value
                     ctx.report(
                         node,
-                        "WF604",
+                        NONDETERMINISTIC_HELPER,
                         f"{cls_name}()",
                         f"{api_name} [{rule.code}]",
                         qualified=FIELD_DEFAULT,
@@ -669,7 +670,10 @@ class WorkflowChecker(cst.CSTVisitor):
                 method = ctx.project.special_method(found[0], found[1], name)
                 if method is not None:
                     shown = f"`with {_render(expr.func) if isinstance(expr, cst.Call) else _render(expr)}`"
-                    run_check("WF604", self._follow, expr, method, False, shown, CONTEXT_MANAGER)
+                    run_check(
+                        NONDETERMINISTIC_HELPER,
+                        self._follow, expr, method, False, shown, CONTEXT_MANAGER,
+                    )
 
     # -- structural rules (wfcheck.checks) ----------------------------------------------------
 
@@ -866,11 +870,11 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
     kept: list[Finding] = []
     positions = ctx.facts.positions
     for finding in findings[start:]:
-        if finding.code != "WF604" or not finding.chain:
+        if finding.code != NONDETERMINISTIC_HELPER or not finding.chain:
             kept.append(finding)
             continue
         line = positions[finding.node].start.line
-        if ctx.facts.line_suppresses(line, "WF604"):
+        if ctx.facts.line_suppresses(line, NONDETERMINISTIC_HELPER):
             kept.append(finding)
             continue
         # The same helper spelled the same way: `label_for(...)` and `labels.make_label(...)`
