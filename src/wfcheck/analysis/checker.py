@@ -722,7 +722,7 @@ class EffectsContext(CheckContext):
     suppress it), and project code it runs becomes an :class:`Edge` (with the engines under
     which it runs there); the callees' trees are kept apart, for summarising them in turn.
 
-    The unit is engine-free (:data:`~wfcheck.analysis.project.NO_ENGINE`): a structural
+    The unit is engine-free (:data:`~wfcheck.frameworks.NO_ENGINE`): a structural
     rule a helper carries (none today: they are all WF6xx) that depends on the engine must
     say for which engines it reports (``engines=``), as the catalog look-ups do."""
 

@@ -41,7 +41,7 @@ from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
-from wfcheck.frameworks import FrameworkSpec
+from wfcheck.frameworks import NO_ENGINE, FrameworkSpec
 from wfcheck.source import SourceError, content_digest, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
@@ -1084,11 +1084,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-# The engine a helper is analysed under: none. What differs between engines (the catalog's
-# per-engine APIs) is kept on each reason and call instead.
-NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
-
-
 def helper_unit(target: Target) -> WorkflowUnit:
     """A helper analysed like workflow code, to summarise what it does for every engine."""
     node = target.node
@@ -1101,7 +1096,6 @@ __all__ = [
     "EMPTY_SUMMARY",
     "FunctionRef",
     "ModuleFacts",
-    "NO_ENGINE",
     "ProjectIndex",
     "Reason",
     "Summary",

@@ -10,6 +10,10 @@ from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registr
 
 SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
 
+# The engine a project helper is analysed under: none (a helper is summarised for every
+# engine at once; what differs between engines is kept on each reason and call instead).
+NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
+
 # Methods a workflow's context parameter offers that identify an unmarked generator workflow
 # (the signature fallback), and the engine each one points to when imports do not say.
 FALLBACK_TASK_METHODS: dict[str, str] = {
@@ -96,7 +100,10 @@ __all__ = [
     "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",
     "FrameworkSpec",
+    "IN_WORKFLOW_CHECKS",
+    "IN_WORKFLOW_ENGINES",
     "MARKERS",
+    "NO_ENGINE",
     "Registration",
     "SPECS",
 ]
