@@ -935,6 +935,22 @@ class ProjectIndex:
             hasher.update(repr(self._exports(facts)).encode())
         return hasher.hexdigest()
 
+    def summary_reads(self, path: str | Path) -> dict[FunctionRef, frozenset[str]]:
+        """What summarising each function of the module at ``path`` read in this run (the
+        absolute paths of the modules found and the candidates probed and absent), by
+        function: the functions :meth:`effect_digest` summarised, and any other summarised
+        so far. An edit that keeps the effects but looks up another name changes what a
+        dependent's result depends on, if not the result (the cache's early cutoff)."""
+        real = str(real_path(Path(path)))
+        return {
+            key[1]: files
+            for key, files in self._read.items()
+            if isinstance(key, tuple)
+            and key[0] == "summary"
+            and isinstance(key[1], FunctionRef)
+            and key[1].file == real
+        }
+
     def _exports(self, facts: ModuleFacts) -> tuple[object, ...]:
         scope = facts.index.module_scope
         bindings = []
