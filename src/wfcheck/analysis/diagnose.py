@@ -321,6 +321,8 @@ def _unit_comment_lines(unit: WorkflowUnit, positions) -> set:
 
 def _unit_suppression(unit: WorkflowUnit, positions, comments: dict[int, str]) -> Suppression:
     """`# wfcheck: ignore[...]` on the workflow's def/class line or its first decorator."""
+    if not comments:
+        return frozenset()  # no comment anywhere: no line needs its position
     codes: set = set()
     for line in _unit_comment_lines(unit, positions):
         comment = comments.get(line)

@@ -19,7 +19,8 @@ from __future__ import annotations
 import ast
 import dataclasses
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -87,9 +88,45 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self._line_starts: list[int] | None = None
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
-        if node not in self._computed:
+        if node not in self._computed and not self._generate_inner(node):
             self._generate(self._top_level(node))
         return self._computed[node]
+
+    def _generate_inner(self, node: cst.CSTNode) -> bool:
+        """Generate only the innermost statement around ``node`` whose first line the stdlib
+        parser gave, inside the indentation of the blocks around it; False when there is
+        none (or its code is not the text at that line: then hints are off)."""
+        if node is self.module or self._text is None:
+            return False
+        hints = self._hints()
+        statement: cst.CSTNode | None = None
+        indents: list[str] = []
+        current = node
+        while current is not self.module:
+            if statement is None and current in hints:
+                statement = current
+            elif statement is not None and type(current) is cst.IndentedBlock:
+                indent = current.indent
+                indents.append(self.module.default_indent if indent is None else indent)
+            parent = self.parents.get(current)
+            if parent is None:
+                raise KeyError(node)
+            current = parent
+        if statement is None or not indents:
+            return False  # a top-level statement: generated whole
+        line = hints[statement]
+        state = PositionProvidingCodegenState(
+            default_indent=self.module.default_indent,
+            default_newline=self.module.default_newline,
+            provider=self,  # type: ignore[arg-type]  # it only writes `_computed`
+            line=line,
+        )
+        state.indent_tokens = indents[::-1]
+        statement._codegen(state)
+        if self._matches("".join(state.tokens), line):
+            return True
+        self._hinted = {}
+        return False
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
         return iter(self.parents)
@@ -165,37 +202,96 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
 
 
 def _statement_lines(module: cst.Module, text: str) -> dict[cst.CSTNode, int]:
-    """The line each of the module's statements starts on (its leading blank and comment
-    lines included, as LibCST counts them), from the stdlib parser's line numbers; empty when
-    the two parsers do not pair up."""
+    """The line each statement starts on (its leading blank and comment lines included, as
+    LibCST counts them), from the stdlib parser's line numbers: every top-level statement,
+    and the statements of indented blocks where the two trees pair up; empty when the
+    top-level statements do not."""
     try:
         tree = ast.parse(text)
     except Exception:  # noqa: BLE001 - syntax newer than this interpreter, too deep, ...
         return {}
-    statements = tree.body
     lines: dict[cst.CSTNode, int] = {}
+    if not _pair_body(module.body, tree.body, lines):
+        return {}
+    return lines
+
+
+def _pair_body(
+    body: Sequence[cst.BaseStatement], statements: list[ast.stmt], lines: dict[cst.CSTNode, int]
+) -> bool:
+    """Pair a LibCST statement list with the stdlib parser's; False when they differ."""
     at = 0
-    for top in module.body:
+    for node in body:
         if at >= len(statements):
-            return {}
+            return False
         first = statements[at]
-        if isinstance(top, cst.SimpleStatementLine):
-            at += len(top.body)
+        if isinstance(node, cst.SimpleStatementLine):
+            at += len(node.body)
             line = first.lineno
         else:
             at += 1
-            decorators = getattr(top, "decorators", ())
+            decorators = getattr(node, "decorators", ())
             if decorators:
                 expression = decorators[0].decorator
                 if getattr(expression, "lpar", ()) or not isinstance(
                     first, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
                 ):
                     # `@(expr)`: the stdlib parser's line is the inner expression's.
-                    return {}
+                    return False
                 line = first.decorator_list[0].lineno - len(decorators[0].leading_lines)
             else:
                 line = first.lineno
-        lines[top] = line - len(top.leading_lines)
-    if at != len(statements):
-        return {}
-    return lines
+            _pair_inner(node, first, lines)
+        lines[node] = line - len(node.leading_lines)  # type: ignore[attr-defined]
+    return at == len(statements)
+
+
+def _pair_inner(node: cst.CSTNode, statement: ast.stmt, lines: dict[cst.CSTNode, int]) -> None:
+    """The statements of a compound statement's indented blocks (left out where the two
+    trees differ: those are generated with an enclosing statement)."""
+    for block, statements in _blocks(node, statement):
+        if isinstance(block, cst.IndentedBlock):
+            inner: dict[cst.CSTNode, int] = {}
+            if _pair_body(block.body, statements, inner):
+                lines.update(inner)
+
+
+# `try` and (Python 3.11+) `try`/`except*` in the stdlib parser's tree.
+_TRY_STAR: Any = getattr(ast, "TryStar", ast.Try)
+
+
+def _blocks(node: Any, statement: Any) -> list[tuple[cst.CSTNode, list[ast.stmt]]]:
+    """The indented blocks of a compound statement, each with the stdlib parser's list."""
+    blocks: list[tuple[cst.CSTNode, list[ast.stmt]]] = []
+    if isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.With)) and isinstance(
+        statement, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.With, ast.AsyncWith)
+    ):
+        blocks.append((node.body, statement.body))
+    elif isinstance(node, cst.If) and isinstance(statement, ast.If):
+        blocks.append((node.body, statement.body))
+        if isinstance(node.orelse, cst.If) and len(statement.orelse) == 1:
+            blocks += _blocks(node.orelse, statement.orelse[0])
+        elif isinstance(node.orelse, cst.Else):
+            blocks.append((node.orelse.body, statement.orelse))
+    elif isinstance(node, (cst.For, cst.While)) and isinstance(
+        statement, (ast.For, ast.AsyncFor, ast.While)
+    ):
+        blocks.append((node.body, statement.body))
+        if node.orelse is not None:
+            blocks.append((node.orelse.body, statement.orelse))
+    elif isinstance(node, (cst.Try, cst.TryStar)) and isinstance(statement, (ast.Try, _TRY_STAR)):
+        blocks.append((node.body, statement.body))
+        handlers: Sequence[Any] = node.handlers
+        if len(handlers) == len(statement.handlers):
+            blocks += [(h.body, a.body) for h, a in zip(handlers, statement.handlers)]
+        if node.orelse is not None:
+            blocks.append((node.orelse.body, statement.orelse))
+        if node.finalbody is not None:
+            blocks.append((node.finalbody.body, statement.finalbody))
+    elif (
+        isinstance(node, cst.Match)
+        and isinstance(statement, ast.Match)
+        and len(node.cases) == len(statement.cases)
+    ):
+        blocks += [(c.body, a.body) for c, a in zip(node.cases, statement.cases)]
+    return blocks
