@@ -816,11 +816,18 @@ class HelperChecker(WorkflowChecker):
         shown: str = "",
         form: str = "call",
     ) -> None:
+        ctx = self.ctx
         if target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
-        if in_replay_guard(node, self.ctx.facts.parents):
+        if in_replay_guard(node, ctx.facts.parents):
             return  # under `if not ctx.is_replaying:` the callee runs once, not on replays
-        self.ctx.call(target)
+        outside = ctx._outside_workflow_branch(node)
+        if not outside:
+            ctx.call(target)
+        elif ctx.engines - outside:
+            # Under `if not workflow.in_workflow():` it runs for the other engines only.
+            with ctx.only(ctx.engines - outside):
+                ctx.call(target)
 
     def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
         pass  # reported at the workflow's own construction of the class (WF604), not carried
