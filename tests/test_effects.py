@@ -207,6 +207,20 @@ def test_a_callee_moving_in_another_module_changes_that_modules_digest(tmp_path:
     assert ids_after is not None and ids_after != ids_before
 
 
+def test_what_each_function_summary_read_is_asked_by_module(tmp_path: Path) -> None:
+    _digest(tmp_path, LABELS)
+    project = make_project([str(tmp_path)], settings())
+    labels = tmp_path / "shop" / "labels.py"
+    assert project.effect_digest(labels) is not None
+    reads = {ref.qualname: files for ref, files in project.summary_reads(labels).items()}
+    assert set(reads) == {"make_label", "stamp", "Label.render"}
+    # `stamp()` calls `ids.short`: summarising it found `shop/ids.py`.
+    ids = str((tmp_path / "shop" / "ids.py").resolve())
+    assert ids in reads["stamp"] and ids not in reads["Label.render"]
+    # `ids.short` is named by its caller's summary, not summarised: nothing of `ids` read.
+    assert project.summary_reads(tmp_path / "shop" / "ids.py") == {}
+
+
 def test_no_digest_for_what_is_not_a_project_module(tmp_path: Path) -> None:
     project = make_project([str(tmp_path)], settings())
     assert project.effect_digest(tmp_path / "missing.py") is None

@@ -38,6 +38,8 @@ def _found_by_file(paths):
         "field_factories.py",
         "wf604_root_causes.py",
         "instance_attributes.py",
+        "in_workflow_engines.py",
+        "replay_guarded_helpers.py",
     ],
 )
 def test_single_module_fixtures(name: str) -> None:

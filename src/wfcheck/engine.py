@@ -296,11 +296,7 @@ def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: by
     # And what each of its functions' analysis read (modules found, candidates probed and
     # absent): an edit that keeps the effects but looks up another name (`str(...)`) changes
     # what a dependent's result depends on, if not the result.
-    reads = sorted(
-        (repr(key[1]), sorted(files))
-        for key, files in project._read.items()
-        if isinstance(key, tuple) and key[0] == "summary" and getattr(key[1], "file", "") == str(real)
-    )
+    reads = sorted((repr(ref), sorted(files)) for ref, files in project.summary_reads(real).items())
     from wfcheck.source import content_digest
 
     return content_digest(repr((exported, reads)).encode())

@@ -39,9 +39,10 @@ from wfcheck.analysis.walk import walk
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.catalog import FRAMEWORKS, Catalog, Rule
 from wfcheck.checks import RULES
+from wfcheck.checks.elsewhere import ASYNC_WORKFLOW, DIRECT_ACTIVITY_CALL, NONDETERMINISTIC_HELPER
 from wfcheck.checks.logging import in_replay_guard
 from wfcheck.checks.registry import Check
-from wfcheck.frameworks import IN_WORKFLOW_CHECKS, FrameworkSpec
+from wfcheck.frameworks import IN_WORKFLOW_ENGINES, FrameworkSpec
 
 _Result = TypeVar("_Result")
 _Method = TypeVar("_Method", bound=Callable[..., object])
@@ -156,54 +157,55 @@ class CheckContext:
     ) -> None:
         """Report a finding for ``engines`` (default: all the walk is for); a workflow is
         walked for its own engine only, so a finding for other engines is not one."""
-        if engines is not None and not engines & self.engines:
-            return
-        if code not in self.enabled or self._outside_workflow_branch(node):
+        live = self.engines if engines is None else engines & self.engines
+        if not live or code not in self.enabled or live <= self._outside_workflow_branch(node):
             return
         self.findings.append(
             Finding(code, node, self.unit, tuple(self.scopes), api, verb, qualified, chain, form)
         )
 
 
-    def _outside_workflow_branch(self, node: cst.CSTNode) -> bool:
-        """Under `if not workflow.in_workflow():` or the `else` of `if workflow.in_workflow():`:
-        code a helper runs only when it is called from outside workflow code."""
+    def _outside_workflow_branch(self, node: cst.CSTNode) -> frozenset[str]:
+        """The engines for which ``node`` is under `if not workflow.in_workflow():` or the
+        `else` of `if workflow.in_workflow():` (or after `if workflow.in_workflow(): return`):
+        code a helper runs only when it is called from outside those engines' workflow code.
+        The check is an engine's own: in another engine's workflow that branch runs."""
         parents = self.facts.parents
+        outside = _NONE
         child, current = node, parents.get(node)
         while current is not None and current is not self.unit.node:
-            if isinstance(current, cst.IndentedBlock) and self._after_in_workflow_exit(
-                current, child
-            ):
-                return True
+            if isinstance(current, cst.IndentedBlock):
+                outside |= self._after_in_workflow_exit(current, child)
             if isinstance(current, (cst.If, cst.IfExp)) and child is not current.test:
                 test, negated = current.test, False
                 if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
                     test, negated = test.expression, True
-                if (
-                    isinstance(test, cst.Call)
-                    and self.resolve(test.func) in IN_WORKFLOW_CHECKS
-                    and (child is current.orelse) != negated
-                ):
-                    return True
+                if isinstance(test, cst.Call) and (child is current.orelse) != negated:
+                    outside |= self._in_workflow_engines(test)
             child, current = current, parents.get(current)
-        return False
+        return outside
 
+    def _in_workflow_engines(self, test: cst.Call) -> frozenset[str]:
+        """The engines whose workflow code `test` (an `in_workflow()` check) tells apart."""
+        return IN_WORKFLOW_ENGINES.get(self.resolve(test.func) or "", _NONE)
 
-    def _after_in_workflow_exit(self, block: cst.IndentedBlock, statement: cst.CSTNode) -> bool:
-        """Does an earlier `if workflow.in_workflow(): raise/return` in ``block`` end the
-        function for workflow code before ``statement``?"""
+    def _after_in_workflow_exit(
+        self, block: cst.IndentedBlock, statement: cst.CSTNode
+    ) -> frozenset[str]:
+        """The engines for which an earlier `if workflow.in_workflow(): raise/return` in
+        ``block`` ends the function before ``statement``."""
+        ended = _NONE
         for earlier in block.body:
             if earlier is statement:
-                return False
+                break
             if (
                 isinstance(earlier, cst.If)
                 and earlier.orelse is None
                 and isinstance(earlier.test, cst.Call)
-                and self.resolve(earlier.test.func) in IN_WORKFLOW_CHECKS
                 and _ends_with_exit(earlier.body)
             ):
-                return True
-        return False
+                ended |= self._in_workflow_engines(earlier.test)
+        return ended
 
 
 def _ends_with_exit(body: cst.BaseSuite) -> bool:
@@ -262,7 +264,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def _check_unit(self, node: cst.FunctionDef | cst.Lambda) -> None:
         """WF502: an `async def` workflow of a generator-based engine."""
         if getattr(node, "asynchronous", None) is not None and self.ctx.unit.framework.generator_based:
-            self.ctx.report(node.name, "WF502", self.ctx.unit.qualname)  # type: ignore[union-attr]
+            self.ctx.report(node.name, ASYNC_WORKFLOW, self.ctx.unit.qualname)  # type: ignore[union-attr]
 
     def _scope_for(self, node: cst.FunctionDef | cst.ClassDef | cst.Lambda | Comprehension) -> Scope:
         if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
@@ -350,7 +352,7 @@ class WorkflowChecker(cst.CSTVisitor):
         return False
 
     def _attribute_uses(self, node: cst.Attribute) -> None:
-        run_check("WF604", self._check_implicit_calls, node)
+        run_check(NONDETERMINISTIC_HELPER, self._check_implicit_calls, node)
         # Only the receiver is a use of a name; `.attr` is not.
         walk(node.value, self)
 
@@ -396,13 +398,13 @@ class WorkflowChecker(cst.CSTVisitor):
             judged = self._check_call_api(node, resolved) if resolved is not None else _NONE
             judged |= self.reported_references.get(id(func), _NONE)
             if not judged:
-                run_check("WF604", self._follow_project_call, node)
+                run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
             elif not self.ctx.engines <= judged:
                 with self.ctx.only(self.ctx.engines - judged):
-                    run_check("WF604", self._follow_project_call, node)
+                    run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
         elif isinstance(func, cst.Call):
             # `functools.partial(helper, x)()`
-            run_check("WF604", self._follow_project_call, node)
+            run_check(NONDETERMINISTIC_HELPER, self._follow_project_call, node)
         if isinstance(func, cst.Attribute):
             for rule, api in self.ctx.catalog.lookup_method(func.attr.value):
                 hit = self.ctx.engines & api.frameworks
@@ -434,7 +436,7 @@ class WorkflowChecker(cst.CSTVisitor):
                 passed = "partial(...)" if isinstance(arg.value, cst.Call) else _render(arg.value)
                 shown = f"{caller}() calling {passed}"
                 run_check(
-                    "WF604", self._follow, arg.value, target, False, shown, PASSED
+                    NONDETERMINISTIC_HELPER, self._follow, arg.value, target, False, shown, PASSED
                 )
                 continue
             if isinstance(arg.value, cst.Call):
@@ -555,7 +557,7 @@ class WorkflowChecker(cst.CSTVisitor):
             return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
         if target.is_activity:
             if direct:
-                ctx.report(node, "WF605", target.qualname + "()")
+                ctx.report(node, DIRECT_ACTIVITY_CALL, target.qualname + "()")
             return
         chain = ctx.project.chain(target, ctx.unit.framework.name)
         if chain is None:
@@ -569,7 +571,7 @@ class WorkflowChecker(cst.CSTVisitor):
             explained += f" (and {others} other reason{'s' if others != 1 else ''})"
         steps = tuple(f"{step.qualname}() ({ctx.project.location(step)})" for step in chain.steps)
         steps += (f"{reason.api} [{reason.code}] ({reason.path}:{reason.line}:{reason.column})",)
-        ctx.report(node, "WF604", shown, explained, chain=steps, form=form)
+        ctx.report(node, NONDETERMINISTIC_HELPER, shown, explained, chain=steps, form=form)
 
     def _check_construction(self, node: cst.Call) -> None:
         """`Payment(...)` of a dataclass or model without `__init__`: its fields'
@@ -616,7 +618,7 @@ class WorkflowChecker(cst.CSTVisitor):
                     cls_name = cls.name.value
                     ctx.report(
                         node,
-                        "WF604",
+                        NONDETERMINISTIC_HELPER,
                         f"{cls_name}()",
                         f"{api_name} [{rule.code}]",
                         qualified=FIELD_DEFAULT,
@@ -638,9 +640,14 @@ class WorkflowChecker(cst.CSTVisitor):
         if isinstance(parent, (cst.AssignTarget, cst.AugAssign, cst.Del)):
             return
         resolved = self.ctx.resolve_full(node)
-        if resolved is None or not resolved.instance:
+        if resolved is None:
             return
-        target = self.ctx.project.definition(resolved.qualified, self.ctx.facts.directory)
+        project, directory = self.ctx.project, self.ctx.facts.directory
+        if resolved.instance:
+            target = project.definition(resolved.qualified, directory)
+        else:
+            # `CONFIG.region` with `CONFIG = Settings()` in (or imported from) a project module
+            target = project.instance_member(resolved.qualified, directory)
         if target is not None and _is_property(target.node):
             self._follow(node, target, shown=f"reading the property `.{node.attr.value}`")
 
@@ -663,7 +670,10 @@ class WorkflowChecker(cst.CSTVisitor):
                 method = ctx.project.special_method(found[0], found[1], name)
                 if method is not None:
                     shown = f"`with {_render(expr.func) if isinstance(expr, cst.Call) else _render(expr)}`"
-                    run_check("WF604", self._follow, expr, method, False, shown, CONTEXT_MANAGER)
+                    run_check(
+                        NONDETERMINISTIC_HELPER,
+                        self._follow, expr, method, False, shown, CONTEXT_MANAGER,
+                    )
 
     # -- structural rules (wfcheck.checks) ----------------------------------------------------
 
@@ -712,7 +722,7 @@ class EffectsContext(CheckContext):
     suppress it), and project code it runs becomes an :class:`Edge` (with the engines under
     which it runs there); the callees' trees are kept apart, for summarising them in turn.
 
-    The unit is engine-free (:data:`~wfcheck.analysis.project.NO_ENGINE`): a structural
+    The unit is engine-free (:data:`~wfcheck.frameworks.NO_ENGINE`): a structural
     rule a helper carries (none today: they are all WF6xx) that depends on the engine must
     say for which engines it reports (``engines=``), as the catalog look-ups do."""
 
@@ -742,7 +752,9 @@ class EffectsContext(CheckContext):
         engines: frozenset[str] | None = None,
     ) -> None:
         engines = self.engines if engines is None else engines & self.engines
-        if not engines or code not in self.enabled or self._outside_workflow_branch(node):
+        if engines and code in self.enabled:
+            engines -= self._outside_workflow_branch(node)
+        if not engines or code not in self.enabled:
             return
         facts = self.facts
         start = facts.positions[node].start
@@ -804,9 +816,18 @@ class HelperChecker(WorkflowChecker):
         shown: str = "",
         form: str = "call",
     ) -> None:
+        ctx = self.ctx
         if target.facts.in_workflow(target.parent_scope, target.node):
             return  # workflow code is checked where it is written
-        self.ctx.call(target)
+        if in_replay_guard(node, ctx.facts.parents):
+            return  # under `if not ctx.is_replaying:` the callee runs once, not on replays
+        outside = ctx._outside_workflow_branch(node)
+        if not outside:
+            ctx.call(target)
+        elif ctx.engines - outside:
+            # Under `if not workflow.in_workflow():` it runs for the other engines only.
+            with ctx.only(ctx.engines - outside):
+                ctx.call(target)
 
     def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
         pass  # reported at the workflow's own construction of the class (WF604), not carried
@@ -856,11 +877,11 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
     kept: list[Finding] = []
     positions = ctx.facts.positions
     for finding in findings[start:]:
-        if finding.code != "WF604" or not finding.chain:
+        if finding.code != NONDETERMINISTIC_HELPER or not finding.chain:
             kept.append(finding)
             continue
         line = positions[finding.node].start.line
-        if ctx.facts.line_suppresses(line, "WF604"):
+        if ctx.facts.line_suppresses(line, NONDETERMINISTIC_HELPER):
             kept.append(finding)
             continue
         # The same helper spelled the same way: `label_for(...)` and `labels.make_label(...)`

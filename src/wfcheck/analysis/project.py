@@ -41,7 +41,7 @@ from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
-from wfcheck.frameworks import FrameworkSpec
+from wfcheck.frameworks import NO_ENGINE, FrameworkSpec
 from wfcheck.source import SourceError, content_digest, parse_source
 from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
 
@@ -575,9 +575,7 @@ class ProjectIndex:
             return None
         facts, node, rest = found
         if isinstance(node, cst.Call) and len(rest) == 1:
-            # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
-            made_by = self.class_of(node.func, facts.index.module_scope, facts)
-            return self._method(made_by[0], made_by[1], rest[0]) if made_by else None
+            return self._instance_method(facts, node, rest[0])
         if isinstance(node, (cst.Lambda, cst.Call)):
             name = qualified.rpartition(".")[2]
             scope = facts.index.module_scope
@@ -587,6 +585,24 @@ class ProjectIndex:
         if isinstance(node, cst.ClassDef) and len(rest) == 1:
             return self._method(facts, node, rest[0])
         return None
+
+    def instance_member(self, qualified: str, importer_dir: Path | None = None) -> Target | None:
+        """The method an attribute of a project module's module-level instance names, by
+        qualified name, imports followed: `shop.config.CONFIG.region` with
+        `CONFIG = Settings()` in `shop.config` is `Settings.region` (a class's own attribute,
+        `Settings.region`, is not an instance's: None)."""
+        found = self._definition_node(qualified, importer_dir, 0)
+        if found is None:
+            return None
+        facts, node, rest = found
+        if isinstance(node, cst.Call) and len(rest) == 1:
+            return self._instance_method(facts, node, rest[0])
+        return None
+
+    def _instance_method(self, facts: ModuleFacts, made: cst.Call, name: str) -> Target | None:
+        # `TRACKER.add()` with `TRACKER = Tracker()` in a project module: Tracker.add.
+        made_by = self.class_of(made.func, facts.index.module_scope, facts)
+        return self._method(made_by[0], made_by[1], name) if made_by else None
 
     def _definition_node(
         self, qualified: str, importer_dir: Path | None, depth: int = 0
@@ -919,6 +935,22 @@ class ProjectIndex:
             hasher.update(repr(self._exports(facts)).encode())
         return hasher.hexdigest()
 
+    def summary_reads(self, path: str | Path) -> dict[FunctionRef, frozenset[str]]:
+        """What summarising each function of the module at ``path`` read in this run (the
+        absolute paths of the modules found and the candidates probed and absent), by
+        function: the functions :meth:`effect_digest` summarised, and any other summarised
+        so far. An edit that keeps the effects but looks up another name changes what a
+        dependent's result depends on, if not the result (the cache's early cutoff)."""
+        real = str(real_path(Path(path)))
+        return {
+            key[1]: files
+            for key, files in self._read.items()
+            if isinstance(key, tuple)
+            and key[0] == "summary"
+            and isinstance(key[1], FunctionRef)
+            and key[1].file == real
+        }
+
     def _exports(self, facts: ModuleFacts) -> tuple[object, ...]:
         scope = facts.index.module_scope
         bindings = []
@@ -1068,11 +1100,6 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-# The engine a helper is analysed under: none. What differs between engines (the catalog's
-# per-engine APIs) is kept on each reason and call instead.
-NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
-
-
 def helper_unit(target: Target) -> WorkflowUnit:
     """A helper analysed like workflow code, to summarise what it does for every engine."""
     node = target.node
@@ -1085,7 +1112,6 @@ __all__ = [
     "EMPTY_SUMMARY",
     "FunctionRef",
     "ModuleFacts",
-    "NO_ENGINE",
     "ProjectIndex",
     "Reason",
     "Summary",

@@ -17,6 +17,7 @@ import libcst as cst
 
 from wfcheck.analysis.walk import walk
 from wfcheck.catalog import load_fix_catalog, rules_dir
+from wfcheck.checks.elsewhere import NONDETERMINISTIC_HELPER
 from wfcheck.diagnostics import Edit, Fix
 from wfcheck.fixes.builder import CHANGES, DISPLAY, SAFE, UNSAFE, FixSite
 from wfcheck.fixes.text import LineIndex
@@ -362,7 +363,7 @@ def _unique_name(site: FixSite, code: str, qualified: str, expression: cst.CSTNo
     subject = _assigned_name(site, expression)
     if subject is None:
         last = qualified.rpartition(".")[2] if qualified else ""
-        func = site.node.func if code == "WF604" and isinstance(site.node, cst.Call) else None
+        func = site.node.func if code == NONDETERMINISTIC_HELPER and isinstance(site.node, cst.Call) else None
         if isinstance(func, cst.Attribute):
             last = func.attr.value
         elif isinstance(func, cst.Name):

@@ -10,6 +10,10 @@ from wfcheck.frameworks.base import ActivityRegistration, FrameworkSpec, Registr
 
 SPECS: tuple[FrameworkSpec, ...] = (dapr.SPEC, durabletask.SPEC, azure.SPEC, temporal.SPEC)
 
+# The engine a project helper is analysed under: none (a helper is summarised for every
+# engine at once; what differs between engines is kept on each reason and call instead).
+NO_ENGINE = FrameworkSpec(name="", title="", packages=(), markers=(), generator_based=False)
+
 # Methods a workflow's context parameter offers that identify an unmarked generator workflow
 # (the signature fallback), and the engine each one points to when imports do not say.
 FALLBACK_TASK_METHODS: dict[str, str] = {
@@ -47,6 +51,12 @@ PATCH_CHECK_ATTRIBUTES: tuple[str, ...] = tuple(
 IN_WORKFLOW_CHECKS: frozenset[str] = frozenset(
     check for spec in SPECS for check in spec.in_workflow_checks
 )
+# Each such check, and the engines whose workflow code it tells apart: `temporalio`'s
+# `workflow.in_workflow()` is False in a Dapr workflow, whose "outside" branch then runs.
+IN_WORKFLOW_ENGINES: dict[str, frozenset[str]] = {
+    check: frozenset(spec.name for spec in SPECS if check in spec.in_workflow_checks)
+    for check in IN_WORKFLOW_CHECKS
+}
 
 def house_activity_decorators(spec: FrameworkSpec) -> list[str]:
     """The activity decorators configuration added to ``spec`` (in-house wrappers), sorted."""
@@ -90,7 +100,10 @@ __all__ = [
     "FALLBACK_MARKERS",
     "FALLBACK_TASK_METHODS",
     "FrameworkSpec",
+    "IN_WORKFLOW_CHECKS",
+    "IN_WORKFLOW_ENGINES",
     "MARKERS",
+    "NO_ENGINE",
     "Registration",
     "SPECS",
 ]
