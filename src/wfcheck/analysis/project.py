@@ -143,6 +143,13 @@ class ModuleFacts:
             )
         return self._comments
 
+    def shed(self) -> None:
+        """Forget the positions and the parent map (computed again on first use): a helper
+        module's facts are kept for the run, and the positions of a module whose every
+        function was located weigh about twice its tree."""
+        self._positions = None
+        self._parents = None
+
     def line_suppresses(self, line: int, code: str) -> bool:
         comment = self.comments.get(line)
         return comment is not None and suppresses(parse_line_suppression(comment), code)
@@ -394,6 +401,8 @@ class ProjectIndex:
         the targets into it, unless a helper look-up shares them. Its functions' summaries
         stay (they hold no node); a later look-up parses the file again."""
         key, is_package = self._file_key(path, display)
+        for kept in self._by_file.values():
+            kept.shed()
         facts = self._by_file.get(key)
         if facts is None or facts.helper:
             return
