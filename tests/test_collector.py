@@ -89,3 +89,53 @@ def test_nothing_of_a_checked_file_survives_its_check(
     assert [released for released, _ in after_each] == [True, True]
     assert all(frozen > 0 for _, frozen in after_each)
     assert gc.get_freeze_count() == 0
+
+
+HELPER = """\
+import datetime
+
+
+def stamp():
+    return datetime.datetime.now()
+"""
+
+CALLER = """\
+import dapr.ext.workflow as wf
+
+from helper import stamp
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.workflow(name="w")
+def w(ctx: wf.DaprWorkflowContext, x: int):
+    yield ctx.create_timer(stamp())
+"""
+
+
+def test_a_helper_module_keeps_no_positions_between_checks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A helper module's facts are kept for the run, but not its positions and parent map
+    (they weigh more than its tree): a later file whose chain runs through it locates its
+    functions again, on the same lines."""
+    (tmp_path / "helper.py").write_text(HELPER)
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(CALLER)
+    kept: dict[str, list[bool]] = {}
+    check = engine.FileChecker.check
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        result = check(self, path)
+        helpers = [f for f in self.project._by_file.values() if f.helper]
+        kept[Path(path).name] = [f._positions is not None or f._parents is not None for f in helpers]
+        return result
+
+    monkeypatch.setattr(engine.FileChecker, "check", spy)
+    result = engine.check_paths([str(tmp_path)], settings())
+    assert kept["a.py"] == kept["b.py"] == [False]
+    helper = str(tmp_path / "helper.py")
+    assert [(Path(d.path).name, d.code, d.chain) for d in result.diagnostics] == [
+        (name, "WF604", (f"stamp() ({helper}:4)", f"datetime.datetime.now() [WF101] ({helper}:5:12)"))
+        for name in ("a.py", "b.py")
+    ]
