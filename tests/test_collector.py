@@ -116,8 +116,8 @@ def w(ctx: wf.DaprWorkflowContext, x: int):
 def test_a_helper_module_keeps_no_positions_between_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A helper module's facts are kept for the run, but not its positions and parent map
-    (they weigh more than its tree): a later file whose chain runs through it locates its
+    """A helper module's facts are kept for the run, but not its positions (they weigh more
+    than its tree): a later file whose chain runs through it locates its
     functions again, on the same lines."""
     (tmp_path / "helper.py").write_text(HELPER)
     for name in ("a.py", "b.py"):
@@ -128,7 +128,7 @@ def test_a_helper_module_keeps_no_positions_between_checks(
     def spy(self, path):  # type: ignore[no-untyped-def]
         result = check(self, path)
         helpers = [f for f in self.project._by_file.values() if f.helper]
-        kept[Path(path).name] = [f._positions is not None or f._parents is not None for f in helpers]
+        kept[Path(path).name] = [f._positions is not None for f in helpers]
         return result
 
     monkeypatch.setattr(engine.FileChecker, "check", spy)

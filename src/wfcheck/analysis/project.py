@@ -144,11 +144,12 @@ class ModuleFacts:
         return self._comments
 
     def shed(self) -> None:
-        """Forget the positions and the parent map (computed again on first use): a helper
+        """Forget the positions (computed again, per statement, on first use): a helper
         module's facts are kept for the run, and the positions of a module whose every
-        function was located weigh about twice its tree."""
+        function was located weigh about twice its tree. The parent map stays: summarising
+        a helper function reads it, and building it again per file cost more CPU than its
+        memory (a sixth of the positions') was worth."""
         self._positions = None
-        self._parents = None
 
     def line_suppresses(self, line: int, code: str) -> bool:
         comment = self.comments.get(line)
