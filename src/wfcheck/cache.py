@@ -20,7 +20,6 @@ import contextlib
 import dataclasses
 import json
 import os
-import re
 import stat
 import sys
 import time
@@ -200,10 +199,6 @@ def _trusted_stat(st: os.stat_result) -> tuple[int, int] | tuple[None, None]:
 
 # -- what a dependent reads from a module ------------------------------------------------------
 
-# Comments the analysis reads in a helper module (`# wfcheck: trusted`, suppressions): kept.
-_DIRECTIVE = re.compile(r"wfcheck|noqa", re.IGNORECASE)
-
-
 def interface_digest(path: str, data: bytes) -> str | None:
     """A digest of what the analysis of another file can read from this module: every token
     and where it is, without the text of plain comments and of bare string statements
@@ -213,10 +208,12 @@ def interface_digest(path: str, data: bytes) -> str | None:
     import io
     import tokenize
 
+    from wfcheck.suppression import DIRECTIVE
+
     try:
         tokens = [
             t for t in tokenize.tokenize(io.BytesIO(data).readline)
-            if t.type not in (tokenize.NL, tokenize.COMMENT) or _DIRECTIVE.search(t.string)
+            if t.type not in (tokenize.NL, tokenize.COMMENT) or DIRECTIVE.search(t.string)
         ]
     except (tokenize.TokenError, SyntaxError, ValueError, UnicodeError):
         return None
@@ -660,7 +657,8 @@ class ResultCache:
             content_hash if interesting else None,
             dependencies,
             absent,
-            _pack(json.dumps(result_to_data(result), separators=(",", ":"))) if interesting else None,
+            _pack(json.dumps(result_to_data(result), separators=(",", ":")).encode("utf-8"))
+            if interesting else None,
         )
 
     def _interface_of_read(self, path: str, read: str) -> str | None:
@@ -742,21 +740,22 @@ class ResultCache:
                 # Kept so that a later edit's effects can be compared with these.
                 db.execute(
                     "INSERT OR IGNORE INTO sources VALUES (?, ?)",
-                    (module.hash, zlib.compress(module.data, 1)),
+                    (module.hash, _pack(module.data)),
                 )
 
 
-def _pack(text: str) -> bytes:
-    """A result as stored: its JSON, compressed (a quarter of the size)."""
-    return zlib.compress(text.encode("utf-8"), 1)
+def _pack(data: bytes) -> bytes:
+    """Bytes as stored (a result's JSON, a dependency's source): compressed, a quarter of
+    the size; read back by :func:`_unpack`."""
+    return zlib.compress(data, 1)
 
 
 def _unpack(blob: Any) -> bytes:
-    """The JSON of a stored result; never more than :data:`MAX_ENTRY_BYTES` of it."""
+    """Bytes :func:`_pack` stored; never more than :data:`MAX_ENTRY_BYTES` of them."""
     inflate = zlib.decompressobj()
     data = inflate.decompress(_expect(blob, bytes), MAX_ENTRY_BYTES)
     if inflate.unconsumed_tail or not inflate.eof:
-        raise InvalidEntry("a stored result too large or cut short")
+        raise InvalidEntry("a stored value too large or cut short")
     return data
 
 

@@ -13,6 +13,9 @@ Suppression = Optional[frozenset[str]]
 _NOQA = re.compile(r"#\s*noqa(?::\s*(?P<codes>[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?", re.I)
 _WFCHECK = re.compile(r"#\s*wfcheck:\s*ignore(?:\[(?P<codes>[^\]]*)\])?")
 _CODE = re.compile(r"[A-Z]+[0-9]+")
+# What every comment that can change an analysis contains: suppressions (`noqa`, in any case,
+# and `wfcheck: ignore`) and `# wfcheck: trusted`. Text without it has no such comment.
+DIRECTIVE = re.compile(r"noqa|wfcheck", re.IGNORECASE)
 
 
 def comments_by_line(source: str) -> dict[int, str]:

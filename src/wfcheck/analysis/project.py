@@ -43,13 +43,10 @@ from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import NO_ENGINE, FrameworkSpec
 from wfcheck.source import SourceError, content_digest, parse_source
-from wfcheck.suppression import comments_by_line, parse_line_suppression, suppresses
+from wfcheck.suppression import DIRECTIVE, comments_by_line, parse_line_suppression, suppresses
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
-# What every comment a check reads contains: suppressions (`noqa`, in any case, and
-# `wfcheck: ignore`) and `# wfcheck: trusted`.
-_DIRECTIVE = re.compile(r"noqa|wfcheck", re.IGNORECASE)
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
@@ -139,7 +136,7 @@ class ModuleFacts:
         anything to a check, so a module whose text has neither word is not tokenised."""
         if self._comments is None:
             self._comments = (
-                comments_by_line(self.text) if _DIRECTIVE.search(self.text) is not None else {}
+                comments_by_line(self.text) if DIRECTIVE.search(self.text) is not None else {}
             )
         return self._comments
 
@@ -1019,7 +1016,7 @@ class ProjectIndex:
             tuple(
                 (line, comment)
                 for line, comment in sorted(facts.comments.items())
-                if _DIRECTIVE.search(comment)
+                if DIRECTIVE.search(comment)
             ),
             tuple(bindings),
             tuple(sorted(functions.items(), key=lambda item: repr(item[0]))),
