@@ -469,29 +469,15 @@ class WorkflowChecker(cst.CSTVisitor):
             if not made_here:
                 # A handle (client, file, generator) made at import time or passed in does
                 # its API's work on every use from workflow code: `DB.execute(...)`.
-                handle_rules = [
-                    (rule, engines - already.get(rule.code, _NONE))
-                    for rule, engines in self._rules_for(resolved.origin)
-                ]
+                handle_rules = _unreported(self._rules_for(resolved.origin), already)
                 self._report_call(node, handle_rules, _render(node.func), resolved.origin)
                 return ctx.engines
         # Members of a value (`Path(p).read_text`) match exact entries only: wildcards name a
         # module's functions, not the methods of what they return (`random.choice(x).title()`).
-        # Each rule once per engine, at the first of its entries that applies to the engine.
-        rules: list[tuple[Rule, frozenset[str]]] = []
-        claimed: dict[str, frozenset[str]] = {}
-        for rule, api in ctx.catalog.lookup(resolved.qualified, exact_only=resolved.instance):
-            if api.use != "call":
-                continue
-            hit = (ctx.engines & api.frameworks) - claimed.get(rule.code, _NONE)
-            if not hit:
-                continue
-            if api.max_args is not None and _given_args(node) > api.max_args:
-                continue
-            hit -= already.get(rule.code, _NONE)
-            if hit:
-                rules.append((rule, hit))
-                claimed[rule.code] = claimed.get(rule.code, _NONE) | hit
+        rules = _unreported(
+            self._rules_for(resolved.qualified, _given_args(node), exact_only=resolved.instance),
+            already,
+        )
         if not rules:
             return _NONE
         self._report_call(node, rules, display_name(resolved.qualified), resolved.qualified)
@@ -508,13 +494,16 @@ class WorkflowChecker(cst.CSTVisitor):
         if reported:
             self.reported_calls[id(node)] = reported
 
-    def _rules_for(self, origin: str, args: int | None = None) -> list[tuple[Rule, frozenset[str]]]:
-        """The rules whose call patterns name ``origin``: for a call with ``args`` arguments,
-        or whatever their argument conditions (None); each with the engines it applies to
-        (a rule once per engine, at its first entry for the engine)."""
+    def _rules_for(
+        self, origin: str, args: int | None = None, exact_only: bool = False
+    ) -> list[tuple[Rule, frozenset[str]]]:
+        """The rules whose call patterns name ``origin`` (``exact_only``: no wildcard
+        patterns): for a call with ``args`` arguments, or whatever their argument conditions
+        (None); each with the engines it applies to (a rule once per engine, at its first
+        entry for the engine)."""
         rules: list[tuple[Rule, frozenset[str]]] = []
         claimed: dict[str, frozenset[str]] = {}
-        for rule, api in self.ctx.catalog.lookup(origin):
+        for rule, api in self.ctx.catalog.lookup(origin, exact_only=exact_only):
             if api.use != "call":
                 continue
             hit = (self.ctx.engines & api.frameworks) - claimed.get(rule.code, _NONE)
@@ -546,15 +535,21 @@ class WorkflowChecker(cst.CSTVisitor):
         shown: str = "",
         form: str = "call",
     ) -> None:
-        """Project code that runs at ``node``: recorded as an edge while summarising a
-        helper, else reported with the shortest chain to what makes it unsafe. ``direct``:
-        called by name here (an activity called so is WF605); ``shown``: how the code that
-        runs it reads when that is not a call of the function by its name."""
-        ctx = self.ctx
+        """Project code that runs at ``node``, unless it is workflow code (checked where it
+        is written) or sits under `if not ctx.is_replaying:` (it runs once, not on replays):
+        see :meth:`_runs`."""
         if target.facts.in_workflow(target.parent_scope, target.node):
-            return  # workflow code is checked where it is written
-        if in_replay_guard(node, ctx.facts.parents):
-            return  # under `if not ctx.is_replaying:` the helper runs once, not on replays
+            return
+        if in_replay_guard(node, self.ctx.facts.parents):
+            return
+        self._runs(node, target, direct, shown, form)
+
+    def _runs(self, node: cst.CSTNode, target: Target, direct: bool, shown: str, form: str) -> None:
+        """``target`` runs at ``node`` in workflow code: reported with the shortest chain to
+        what makes it unsafe. ``direct``: called by name here (an activity called so is
+        WF605); ``shown``: how the code that runs it reads when that is not a call of the
+        function by its name."""
+        ctx = self.ctx
         if target.is_activity:
             if direct:
                 ctx.report(node, DIRECT_ACTIVITY_CALL, target.qualname + "()")
@@ -808,25 +803,13 @@ class HelperChecker(WorkflowChecker):
         self._walk_header(node)
         return False
 
-    def _follow(
-        self,
-        node: cst.CSTNode,
-        target: Target,
-        direct: bool = False,
-        shown: str = "",
-        form: str = "call",
-    ) -> None:
+    def _runs(self, node: cst.CSTNode, target: Target, direct: bool, shown: str, form: str) -> None:
+        # An edge, for the engines whose workflow code runs it here (not those whose
+        # `if not workflow.in_workflow():` branch it sits in).
         ctx = self.ctx
-        if target.facts.in_workflow(target.parent_scope, target.node):
-            return  # workflow code is checked where it is written
-        if in_replay_guard(node, ctx.facts.parents):
-            return  # under `if not ctx.is_replaying:` the callee runs once, not on replays
-        outside = ctx._outside_workflow_branch(node)
-        if not outside:
-            ctx.call(target)
-        elif ctx.engines - outside:
-            # Under `if not workflow.in_workflow():` it runs for the other engines only.
-            with ctx.only(ctx.engines - outside):
+        engines = ctx.engines - ctx._outside_workflow_branch(node)
+        if engines:
+            with ctx.only(engines):
                 ctx.call(target)
 
     def _check_field_factories(self, node: cst.Call, facts: ModuleFacts, cls: cst.ClassDef) -> None:
@@ -902,6 +885,14 @@ def _merge_repeated_causes(ctx: CheckContext, start: int) -> None:
             also = f" (also called at line{'s' if len(lines) > 1 else ''} {listed})"
             kept[index] = replace(finding, verb=finding.verb + also)
     findings[start:] = kept
+
+
+def _unreported(
+    rules: list[tuple[Rule, frozenset[str]]], already: dict[str, frozenset[str]]
+) -> list[tuple[Rule, frozenset[str]]]:
+    """``rules`` less the engines each was already reported for (at the receiver's call)."""
+    left = [(rule, engines - already.get(rule.code, _NONE)) for rule, engines in rules]
+    return [(rule, engines) for rule, engines in left if engines]
 
 
 def _all_params(params: cst.Parameters) -> list[cst.Param]:
