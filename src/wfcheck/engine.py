@@ -194,20 +194,29 @@ class FileChecker:
 
     def check(self, path: str) -> tuple[FileResult, str | None]:
         """The result, and the hash of the bytes checked when the file was parsed."""
-        try:
-            data = read_file(path)
-        except UnreadableFile as exc:
-            return FileResult(path, error=str(exc)), None
-        if not has_workflow_marker(data, self.settings.markers):
-            return FileResult(path), None
+        data, done = self.prefilter(path)
+        if done is not None:
+            return done, None
         from wfcheck.analysis import diagnose
         from wfcheck.cache import digest
 
+        assert data is not None
         result = diagnose.diagnose_source(data, path, self.settings, self.project)
         # Nothing of the file's own outlives its check, unless a helper look-up shares it.
         self.project.release(real_path(path), path)
         file_checked()
         return result, digest(data)
+
+    def prefilter(self, path: str) -> tuple[bytes | None, FileResult | None]:
+        """The file's bytes when it is to be parsed, else its result: an unreadable file's
+        error, or nothing for a file without workflow markers."""
+        try:
+            data = read_file(path)
+        except UnreadableFile as exc:
+            return None, FileResult(path, error=str(exc))
+        if not has_workflow_marker(data, self.settings.markers):
+            return None, FileResult(path)
+        return data, None
 
 
 def check_paths(
@@ -280,7 +289,7 @@ def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: by
     """What the module at ``path`` exports to its dependents' analysis when it holds ``data``
     (:meth:`ProjectIndex.effect_digest`), for the cache's early cutoff. A project of its own
     for each call: two versions of one module never share facts."""
-    from wfcheck.discovery import real_path
+    from wfcheck.digest import content_digest
 
     project = make_project(paths, settings)
     real = real_path(Path(path))
@@ -297,8 +306,6 @@ def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: by
     # absent): an edit that keeps the effects but looks up another name (`str(...)`) changes
     # what a dependent's result depends on, if not the result.
     reads = sorted((repr(ref), sorted(files)) for ref, files in project.summary_reads(real).items())
-    from wfcheck.source import content_digest
-
     return content_digest(repr((exported, reads)).encode())
 
 
@@ -319,10 +326,11 @@ def _check_all(
         # too few of them starts none), and the others are done at once.
         todo = []
         for index, path in enumerate(files):
-            if _to_parse(path, settings.markers):
+            _, prefiltered = checker.prefilter(path)
+            if prefiltered is None:
                 todo.append(index)
             else:
-                results[index] = checker.check(path)
+                results[index] = (prefiltered, None)
                 done += 1
         advanced(done)
         if len(todo) >= PARALLEL_MIN_FILES:
@@ -345,15 +353,6 @@ def _check_all(
 def _filled(results: list[tuple[FileResult, str | None] | None]) -> list[tuple[FileResult, str | None]]:
     assert all(result is not None for result in results)
     return cast("list[tuple[FileResult, str | None]]", results)
-
-
-def _to_parse(path: str, markers: Sequence[bytes]) -> bool:
-    """Does the prefilter send this file on to be parsed? (An unreadable file is reported
-    where the others are done.)"""
-    try:
-        return has_workflow_marker(read_file(path), markers)
-    except UnreadableFile:
-        return False
 
 
 def _check_in_workers(
