@@ -139,3 +139,72 @@ def test_a_helper_module_keeps_no_positions_between_checks(
         (name, "WF604", (f"stamp() ({helper}:4)", f"datetime.datetime.now() [WF101] ({helper}:5:12)"))
         for name in ("a.py", "b.py")
     ]
+
+
+SUMMARISED_HELPER = """\
+import datetime
+import os
+
+
+def stamp():
+    return _now()
+
+
+def _now():
+    return datetime.datetime.now()
+
+
+home = lambda: os.environ["HOME"]
+"""
+
+SUMMARISED_CALLER = """\
+import dapr.ext.workflow as wf
+
+from helper import home, stamp
+
+wfr = wf.WorkflowRuntime()
+
+
+@wfr.workflow(name="w")
+def w(ctx: wf.DaprWorkflowContext, x: int):
+    yield ctx.create_timer(stamp())
+    yield ctx.call_activity(home())
+"""
+
+
+def test_a_helper_module_drops_its_parent_map_once_every_function_is_summarised(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Summarising reads a module's parent map; once every `def` of a helper module has its
+    summary, nothing needs it for the rest of the run, and it goes (a third of the weight of
+    the tree kept for the run). Later chains through the module still show its lines, and
+    the module is parsed once."""
+    (tmp_path / "helper.py").write_text(SUMMARISED_HELPER)
+    for name in ("a.py", "b.py"):
+        (tmp_path / name).write_text(SUMMARISED_CALLER)
+    kept: dict[str, list[bool]] = {}
+    check = engine.FileChecker.check
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        result = check(self, path)
+        helpers = [f for f in self.project._by_file.values() if f.helper]
+        kept[Path(path).name] = [f._parents is not None for f in helpers]
+        return result
+
+    monkeypatch.setattr(engine.FileChecker, "check", spy)
+    result = engine.check_paths([str(tmp_path)], settings())
+    assert kept["a.py"] == kept["b.py"] == [False]
+    assert result.helper_modules == 1
+    helper = str(tmp_path / "helper.py")
+    assert [(Path(d.path).name, d.code, d.chain) for d in result.diagnostics] == [
+        (name, "WF604", chain)
+        for name in ("a.py", "b.py")
+        for chain in (
+            (
+                f"stamp() ({helper}:5)",
+                f"_now() ({helper}:9)",
+                f"datetime.datetime.now() [WF101] ({helper}:10:12)",
+            ),
+            (f"home() ({helper}:13)", f"os.environ [WF301] ({helper}:13:16)"),
+        )
+    ]

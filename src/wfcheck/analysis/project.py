@@ -93,6 +93,13 @@ class ModuleFacts:
         # Read by a helper look-up: kept for the run (a checked file's own facts are not).
         self.helper = False
         self._numbers: dict[int, int] | None = None
+        # The places (in ``index.functions``) of the `def`s summarised so far, and of those
+        # that can be: what says when the parent map is needed no more (:meth:`shed`).
+        self.summarised: set[int] = set()
+        self._summarisable: frozenset[int] | None = None
+        # A lambda's place (`<line>:<column>`) by id of its node, once located: naming it
+        # again needs no position.
+        self.lambda_places: dict[int, str] = {}
 
     @property
     def words(self) -> frozenset[str]:
@@ -143,10 +150,25 @@ class ModuleFacts:
     def shed(self) -> None:
         """Forget the positions (computed again, per statement, on first use): a helper
         module's facts are kept for the run, and the positions of a module whose every
-        function was located weigh about twice its tree. The parent map stays: summarising
-        a helper function reads it, and building it again per file cost more CPU than its
-        memory (a sixth of the positions') was worth."""
+        function was located weigh about twice its tree. The parent map stays while a `def`
+        of the module may still be summarised (summarising reads it, and building it again
+        per file cost more CPU than its memory was worth); once every `def` outside
+        workflow code has been, it goes too (about a third of the tree's weight; a position
+        asked later builds it again, no parse)."""
         self._positions = None
+        if self._parents is not None and self.all_summarised:
+            self._parents = None
+
+    @property
+    def all_summarised(self) -> bool:
+        """Has every `def` a summary can be asked of (outside workflow code) been summarised?"""
+        if self._summarisable is None:
+            self._summarisable = frozenset(
+                n
+                for n, d in enumerate(self.index.functions)
+                if not self.in_workflow(d.parent_scope, d.node)
+            )
+        return self._summarisable <= self.summarised
 
     def line_suppresses(self, line: int, code: str) -> bool:
         comment = self.comments.get(line)
@@ -202,8 +224,10 @@ class Target:
         if number is not None:
             place = f"#{number}"
         else:  # a lambda
-            start = facts.positions[self.node].start
-            place = f"{start.line}:{start.column + 1}"
+            place = facts.lambda_places.get(id(self.node), "")
+            if not place:
+                start = facts.positions[self.node].start
+                place = facts.lambda_places[id(self.node)] = f"{start.line}:{start.column + 1}"
         return FunctionRef(facts.file, facts.name, facts.path, self.qualname, place)
 
     @property
@@ -330,6 +354,10 @@ class ProjectIndex:
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
         self.summaries_computed = 0
         self._read: dict[object, frozenset[str]] = {}
+        # One copy of each distinct set in ``_read``: most answers read the same few files
+        # (a workflow module's chains all pass through its package's helpers), and a copy per
+        # answer was the largest table of a dense run.
+        self._read_sets: dict[frozenset[str], frozenset[str]] = {}
         self._recording: list[set[str]] = []
         # The hash of the bytes each file was analysed from, by real path: what the cache
         # stores for a dependency (not the file as it is when the cache is saved).
@@ -365,7 +393,8 @@ class ProjectIndex:
             table[key] = None
             with self.recording() as files:
                 table[key] = compute()
-            self._read[key] = frozenset(files)
+            read = frozenset(files)
+            self._read[key] = self._read_sets.setdefault(read, read)
         return table[key]
 
     # -- modules ---------------------------------------------------------------------------
@@ -805,12 +834,17 @@ class ProjectIndex:
 
     def _summarize(self, ref: FunctionRef) -> Summary:
         target = self._target(ref)
-        if target is None or self.is_trusted(target):
+        if target is None:
             return EMPTY_SUMMARY
-        self.summaries_computed += 1
-        summary, callees = self.summarizer(target)
-        for callee in callees:
-            self._targets.setdefault(callee.ref, callee)
+        if self.is_trusted(target):
+            summary: Summary = EMPTY_SUMMARY
+        else:
+            self.summaries_computed += 1
+            summary, callees = self.summarizer(target)
+            for callee in callees:
+                self._targets.setdefault(callee.ref, callee)
+        if ref.place.startswith("#"):
+            target.facts.summarised.add(int(ref.place[1:]))
         return summary
 
     def location(self, ref: FunctionRef) -> str:
