@@ -347,8 +347,8 @@ class ProjectIndex:
         # Every function met (a chain's start or a callee), with its tree: what it is
         # summarised from and where it is defined. The one table that holds trees.
         self._targets: dict[FunctionRef, Target] = {}
-        # Checked files whose facts were released after their check: (file, is_package).
-        self._released: dict[tuple[str, str, str], tuple[Path, bool]] = {}
+        # Checked files whose facts were released after their check: is it a package?
+        self._released: dict[tuple[str, str, str], bool] = {}
         self._lines: dict[FunctionRef, int] = {}
         # Chains by (start, engine): graph work over the summaries.
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
@@ -434,7 +434,7 @@ class ProjectIndex:
         if facts is None or facts.helper:
             return
         del self._by_file[key]
-        self._released[key] = (Path(key[0]), is_package)
+        self._released[key] = is_package
         for ref in [r for r in self._targets if _module_of(r) == key]:
             del self._targets[ref]
 
@@ -442,7 +442,7 @@ class ProjectIndex:
         """A released file's facts again, when a summary asks for one of its functions."""
         if key not in self._released:
             return None
-        path, is_package = self._released.pop(key)
+        path, is_package = Path(key[0]), self._released.pop(key)
         try:
             data = self.read_source(path)
             text, module = parse_source(data)

@@ -267,8 +267,19 @@ class _BindingCollector(cst.CSTVisitor):
         self.has_await = True
 
 
+_NO_NAMES: frozenset[str] = frozenset()
+
+
 class Scope:
     """A module, class, function, lambda or comprehension scope."""
+
+    # A helper module's scopes are kept for the run: no per-instance dict, and one shared
+    # empty set for the (usual) scope without `global` or `nonlocal`.
+    __slots__ = (
+        "kind", "node", "parent", "bindings", "globals", "nonlocals", "has_yield", "self_name",
+        "class_scope", "_instance_attrs", "_instance_annotations", "_method_scopes",
+        "_base_scopes", "module_name", "package", "star_modules",
+    )
 
     def __init__(
         self,
@@ -284,8 +295,8 @@ class Scope:
         self.node = node
         self.parent = parent
         self.bindings = bindings
-        self.globals = frozenset(globals_)
-        self.nonlocals = frozenset(nonlocals)
+        self.globals = frozenset(globals_) or _NO_NAMES
+        self.nonlocals = frozenset(nonlocals) or _NO_NAMES
         self.has_yield = has_yield
         # For methods: the name of `self` and the instance attribute types of the class.
         self.self_name: str | None = None
