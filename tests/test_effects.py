@@ -401,3 +401,20 @@ def test_a_workflow_body_is_not_part_of_its_modules_digest(tmp_path: Path) -> No
     # a call into it, so an edit of its body that keeps every line keeps the digest.
     assert digest(DAPR_FLOW.replace('"ship"', '"send"')) == before
     assert digest(DAPR_FLOW.replace("@wfr.workflow", "@wfr.activity")) != before
+
+
+def test_references_edges_and_chains_survive_pickling() -> None:
+    """They are kept for the run without a per-instance dict, and still cross a process
+    boundary (a worker's answer) and compare and hash as before."""
+    import pickle
+
+    from wfcheck.analysis.project import Chain, Edge, FunctionRef, Reason
+
+    ref = FunctionRef("/p/h.py", "h", "h.py", "stamp", "#0")
+    reason = Reason("WF101", "datetime.datetime.now", "h.py", 5, 12, frozenset({"dapr"}))
+    edge = Edge(ref, frozenset({"dapr", "temporal"}))
+    chain = Chain((ref,), reason, 1)
+    for value in (ref, edge, chain):
+        copy = pickle.loads(pickle.dumps(value))
+        assert copy == value and hash(copy) == hash(value)
+    assert {ref: 1}[FunctionRef("/p/h.py", "h", "h.py", "stamp", "#0")] == 1

@@ -189,13 +189,27 @@ class ModuleFacts:
 Engines = frozenset[str]
 
 
+class _Slotted:
+    """A frozen dataclass with ``__slots__`` (no per-instance dict): it pickles by its fields
+    (a frozen instance cannot have its slots set one by one)."""
+
+    __slots__: tuple[str, ...] = ()
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return type(self), tuple(getattr(self, name) for name in self.__slots__)
+
+
 @dataclass(frozen=True)
-class FunctionRef:
+class FunctionRef(_Slotted):
     """A project function by name, without its syntax tree: the module's file (real path),
     the module name it was loaded as and the path it is shown as, the function's qualified
     name, and its place in the module: ``#<n>`` for the module's n-th `def` (in the order
     its index lists them), ``<line>:<column>`` for a lambda. Where a function is defined is
     asked of the index (:meth:`ProjectIndex.location`): finding it costs a position."""
+
+    # Kept for the run by every summary, edge and chain: no per-instance dict (the same for
+    # Edge and Chain).
+    __slots__ = ("file", "module", "path", "qualname", "place")
 
     file: str
     module: str
@@ -270,9 +284,11 @@ class Reason:
 
 
 @dataclass(frozen=True)
-class Edge:
+class Edge(_Slotted):
     """A call from a function into project code, made under ``engines``: a call judged as a
     catalogued API for one engine is not followed into the project for that engine."""
+
+    __slots__ = ("callee", "engines")
 
     callee: FunctionRef
     engines: Engines
@@ -290,8 +306,10 @@ EMPTY_SUMMARY = Summary()
 
 
 @dataclass(frozen=True)
-class Chain:
+class Chain(_Slotted):
     """The shortest path from a called function to a reason, and how many reasons exist."""
+
+    __slots__ = ("steps", "reason", "total_reasons")
 
     steps: tuple[FunctionRef, ...]
     reason: Reason
