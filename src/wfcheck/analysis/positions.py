@@ -27,7 +27,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import is_node_type
+from wfcheck.analysis.walk import NODE, kind_of
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 _FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
@@ -41,7 +41,8 @@ def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
 
 
 def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Each node's parent (the module has none), as ``ParentNodeProvider`` gives."""
+    """Each node's parent (the module has none), as ``ParentNodeProvider`` gives, for every
+    node but trivia (whitespace, punctuation, operators: nothing asks where they are)."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
     stack: list[cst.CSTNode] = [module]
     while stack:
@@ -51,10 +52,10 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
             kind = type(value)
             if kind is tuple or kind is list:
                 for child in value:
-                    if is_node_type(type(child)):
+                    if kind_of(type(child)) == NODE:
                         parents[child] = node
                         stack.append(child)
-            elif is_node_type(kind):
+            elif kind_of(kind) == NODE:
                 parents[value] = node
                 stack.append(value)
     return parents

@@ -19,8 +19,21 @@ import libcst as cst
 _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
 # Node type -> (the fields LibCST visits in order, the other fields).
 _ORDER: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-_NODE_TYPES: dict[type, bool] = {}
 _HOOKS: dict[type, dict[type, tuple[_Hook, _Hook]]] = {}
+# Type -> what it is: not a node, a node, or trivia.
+NOT_A_NODE, NODE, TRIVIA = 0, 1, 2
+_KINDS: dict[type, int] = {}
+# Nodes that hold nothing but whitespace and comments (the whitespace itself, punctuation,
+# operators): most of a tree's nodes (the whitespace alone is ~45% on workflow code), and no
+# wfcheck visitor has hooks for them. Checks read them as fields of the nodes around them.
+_TRIVIA = (
+    cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline,
+    cst.Comment, cst.Comma, cst.Dot, cst.Semicolon, cst.Colon, cst.AssignEqual,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.BaseBinaryOp, cst.BaseBooleanOp,
+    cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.ImportStar, cst.Asynchronous,
+)
+_SKIPS_TRIVIA: dict[type, bool] = {}
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -37,12 +50,37 @@ class _FieldRecorder(cst.CSTVisitor):
             self.fields.append(attribute)
 
 
-def is_node_type(kind: type) -> bool:
-    """``issubclass(kind, CSTNode)``, remembered: CSTNode is an ABC, so ``isinstance`` on it
-    is slow, and it is asked for every field of every node."""
-    answer = _NODE_TYPES.get(kind)
+def kind_of(kind: type) -> int:
+    """:data:`NOT_A_NODE`, :data:`NODE` or :data:`TRIVIA`, remembered: CSTNode is an ABC, so
+    ``issubclass`` on it is slow, and it is asked for every field of every node."""
+    answer = _KINDS.get(kind)
     if answer is None:
-        answer = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+        if not issubclass(kind, cst.CSTNode):
+            answer = NOT_A_NODE
+        else:
+            answer = TRIVIA if issubclass(kind, _TRIVIA) else NODE
+        _KINDS[kind] = answer
+    return answer
+
+
+def is_node_type(kind: type) -> bool:
+    """``issubclass(kind, CSTNode)``, remembered."""
+    return kind_of(kind) != NOT_A_NODE
+
+
+def _skips_trivia(visitor_type: type) -> bool:
+    """May a walk with this visitor skip trivia? Only if it has no hook for any trivia type."""
+    answer = _SKIPS_TRIVIA.get(visitor_type)
+    if answer is None:
+        hooked = (
+            getattr(cst, name.split("_")[1], None)  # LibCST's node names have no underscore
+            for name in dir(visitor_type)
+            if name.startswith(("visit_", "leave_"))
+            and getattr(visitor_type, name) is not getattr(cst.CSTVisitor, name, None)
+        )
+        answer = _SKIPS_TRIVIA[visitor_type] = not any(
+            isinstance(kind, type) and issubclass(kind, _TRIVIA) for kind in hooked
+        )
     return answer
 
 
@@ -108,15 +146,19 @@ def _hooks_for(visitor_type: type, kind: type) -> tuple[_Hook, _Hook]:
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """Visit ``node`` and everything below it with ``visitor``, as ``node.visit`` would."""
+    """Visit ``node`` and everything below it with ``visitor``, as ``node.visit`` would
+    (less the trivia, for a visitor with no hook for it)."""
     kind = type(visitor)
     if kind.on_visit is not cst.CSTVisitor.on_visit or kind.on_leave is not cst.CSTVisitor.on_leave:
         _walk_generic(node, visitor)
     else:
-        _walk(node, visitor, _hooks(kind))
+        _walk(node, visitor, _hooks(kind), NODE if _skips_trivia(kind) else TRIVIA)
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_Hook, _Hook]]) -> None:
+def _walk(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_Hook, _Hook]], deepest: int
+) -> None:
+    """``deepest``: the kinds walked into (:data:`NODE`, or :data:`TRIVIA` for trivia too)."""
     kind = type(node)
     hooks = table.get(kind)
     if hooks is None:
@@ -129,10 +171,10 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_H
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:
                 for child in value:
-                    if is_node_type(type(child)):
-                        _walk(child, visitor, table)
-            elif is_node_type(value_kind):
-                _walk(value, visitor, table)
+                    if 0 < kind_of(type(child)) <= deepest:
+                        _walk(child, visitor, table, deepest)
+            elif 0 < kind_of(value_kind) <= deepest:
+                _walk(value, visitor, table, deepest)
     if leave is not None:
         leave(visitor, node)
 
