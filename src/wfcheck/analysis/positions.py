@@ -17,7 +17,6 @@ parse) counts lines by generating code as before.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -27,19 +26,9 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import NODE, kind_of
+from wfcheck.analysis.walk import NODE, kind_of, node_fields
 
 _NEWLINE = re.compile(r"\r\n?|\n")
-_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
-def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return names
-
-
 def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node's parent (the module has none), as ``ParentNodeProvider`` gives, for every
     node but trivia (whitespace, punctuation, operators: nothing asks where they are)."""
@@ -47,7 +36,7 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        for name in _fields(type(node)):
+        for name in node_fields(type(node)):
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:

@@ -12,13 +12,17 @@ a visitor that overrides ``on_visit``/``on_leave`` gets those called instead. At
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+import typing
+from typing import Callable, Literal, Optional
 
 import libcst as cst
 
 _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
-# Node type -> (the fields LibCST visits in order, the other fields).
-_ORDER: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
+# Node type -> the fields LibCST visits in order, those of them that can hold more than
+# trivia, the other fields, and those of them that can hold more than trivia.
+_Order = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_ORDER: dict[type[cst.CSTNode], _Order] = {}
+_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 _HOOKS: dict[type, dict[type, tuple[_Hook, _Hook]]] = {}
 # Type -> what it is: not a node, a node, or trivia.
 NOT_A_NODE, NODE, TRIVIA = 0, 1, 2
@@ -90,28 +94,60 @@ def _holds_nodes(value: object) -> bool:
     return is_node_type(type(value))
 
 
-def _record(node: cst.CSTNode, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _may_hold_node(hint: object) -> bool:
+    """Can a field annotated ``hint`` hold a node that is not trivia?"""
+    if typing.get_origin(hint) is Literal:
+        return False
+    arguments = typing.get_args(hint)
+    if arguments:  # Sequence[...], Union[...], Optional[...]
+        return any(_may_hold_node(argument) for argument in arguments)
+    if not isinstance(hint, type):
+        return True  # not understood: it may
+    return issubclass(hint, cst.CSTNode) and not issubclass(hint, _TRIVIA)
+
+
+def node_fields(kind: type) -> tuple[str, ...]:
+    """The fields of a node type that can hold a node other than trivia, from its annotations
+    (whitespace fields, `lpar`, `comma`, `Name.value` cannot)."""
+    names = _NODE_FIELDS.get(kind)
+    if names is None:
+        try:
+            hints = typing.get_type_hints(kind)
+        except Exception:  # an annotation that does not resolve: any field may
+            hints = {}
+        names = _NODE_FIELDS[kind] = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in hints or _may_hold_node(hints[f.name])
+        )
+    return names
+
+
+def _record(node: cst.CSTNode, known: tuple[str, ...]) -> _Order:
     recorder = _FieldRecorder()
     node._visit_and_replace_children(recorder)
     order = tuple(recorder.fields) + tuple(f for f in known if f not in recorder.fields)
     others = tuple(f.name for f in dataclasses.fields(node) if f.name not in order)
-    return order, others
+    lean = node_fields(type(node))
+    return order, tuple(f for f in order if f in lean), others, tuple(f for f in others if f in lean)
 
 
-def _field_order(node: cst.CSTNode) -> tuple[str, ...]:
-    """The fields LibCST visits, in its order. Some are visited only when set
+def _field_order(node: cst.CSTNode, deepest: int = TRIVIA) -> tuple[str, ...]:
+    """The fields LibCST visits, in its order (with ``deepest`` :data:`NODE`, only those that
+    can hold more than trivia). Some are visited only when set
     (`FormattedStringExpression.format_spec`): a node holding children in a field not seen
     visited yet is recorded again."""
     kind = type(node)
     entry = _ORDER.get(kind)
+    lean = deepest == NODE
     if entry is None:
         entry = _ORDER[kind] = _record(node, ())
     else:
-        for name in entry[1]:
+        for name in entry[3] if lean else entry[2]:
             if _holds_nodes(getattr(node, name)):
                 entry = _ORDER[kind] = _record(node, entry[0])
                 break
-    return entry[0]
+    return entry[1] if lean else entry[0]
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -166,7 +202,7 @@ def _walk(
     visit, leave = hooks
     if visit is None or visit(visitor, node) is not False:
         # children(node), inlined: this loop runs for every node of every workflow.
-        for name in _field_order(node):
+        for name in _field_order(node, deepest):
             value = getattr(node, name)
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:
