@@ -114,6 +114,8 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
             positions = Positions(module, parents, source)
             for node in order(parents):
                 assert positions[node] == expected_positions[node], node
+                if isinstance(node, cst.BaseCompoundStatement):
+                    assert positions.end(node) == expected_positions[node].end, node
             if source is not None and _statement_lines(module, source):
                 # The stdlib parser's lines were used, not replaced by counted ones.
                 assert positions._hinted != {}

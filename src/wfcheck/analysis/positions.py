@@ -23,7 +23,7 @@ from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst.metadata import CodeRange
+from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
 from wfcheck.analysis.walk import NODE, kind_of, node_fields
@@ -48,6 +48,24 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
                 parents[value] = node
                 stack.append(value)
     return parents
+
+
+def last_statement(node: cst.CSTNode) -> cst.CSTNode:
+    """The innermost statement a compound statement's code ends with (``node`` itself for
+    anything else): the last part's (`finally`, `else`, the last handler or case, the
+    body) last statement, and so on down."""
+    while True:
+        tail = getattr(node, "finalbody", None) or getattr(node, "orelse", None)
+        if tail is None:
+            parts = getattr(node, "handlers", None) or getattr(node, "cases", None)
+            if parts:
+                tail = parts[-1]
+            else:
+                body = getattr(node, "body", None)
+                if not isinstance(body, cst.IndentedBlock):
+                    return node
+                tail = body.body[-1]
+        node = tail
 
 
 class Positions(Mapping[cst.CSTNode, CodeRange]):
@@ -117,6 +135,11 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             return True
         self._hinted = {}
         return False
+
+    def end(self, node: cst.CSTNode) -> CodePosition:
+        """Where ``node`` ends; for a compound statement, where its last statement ends (the
+        same place), so only that statement is generated, not the whole block."""
+        return self[last_statement(node)].end
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
         return iter(self.parents)
