@@ -26,9 +26,11 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import NODE, kind_of, node_fields
+from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS
 
 _NEWLINE = re.compile(r"\r\n?|\n")
+
+
 def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     """Each node's parent (the module has none), as ``ParentNodeProvider`` gives, for every
     node but trivia (whitespace, punctuation, operators: nothing asks where they are)."""
@@ -36,15 +38,15 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        for name in node_fields(type(node)):
+        for name in NODE_FIELDS[type(node)]:
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:
                 for child in value:
-                    if kind_of(type(child)) == NODE:
+                    if KINDS[type(child)] == NODE:
                         parents[child] = node
                         stack.append(child)
-            elif kind_of(kind) == NODE:
+            elif KINDS[kind] == NODE:
                 parents[value] = node
                 stack.append(value)
     return parents

@@ -22,11 +22,9 @@ _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
 # trivia, the other fields, and those of them that can hold more than trivia.
 _Order = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
 _ORDER: dict[type[cst.CSTNode], _Order] = {}
-_NODE_FIELDS: dict[type, tuple[str, ...]] = {}
 _HOOKS: dict[type, dict[type, tuple[_Hook, _Hook]]] = {}
 # Type -> what it is: not a node, a node, or trivia.
 NOT_A_NODE, NODE, TRIVIA = 0, 1, 2
-_KINDS: dict[type, int] = {}
 # Nodes that hold nothing but whitespace and comments (the whitespace itself, punctuation,
 # operators): most of a tree's nodes (the whitespace alone is ~45% on workflow code), and no
 # wfcheck visitor has hooks for them. Checks read them as fields of the nodes around them.
@@ -54,17 +52,22 @@ class _FieldRecorder(cst.CSTVisitor):
             self.fields.append(attribute)
 
 
-def kind_of(kind: type) -> int:
-    """:data:`NOT_A_NODE`, :data:`NODE` or :data:`TRIVIA`, remembered: CSTNode is an ABC, so
-    ``issubclass`` on it is slow, and it is asked for every field of every node."""
-    answer = _KINDS.get(kind)
-    if answer is None:
+class _Kinds(dict[type, int]):
+    """Type -> :data:`NOT_A_NODE`, :data:`NODE` or :data:`TRIVIA`, worked out on first use:
+    CSTNode is an ABC, so ``issubclass`` on it is slow, and this is asked for every field of
+    every node (as ``KINDS[kind]``, a plain dictionary lookup once known)."""
+
+    def __missing__(self, kind: type) -> int:
         if not issubclass(kind, cst.CSTNode):
             answer = NOT_A_NODE
         else:
             answer = TRIVIA if issubclass(kind, _TRIVIA) else NODE
-        _KINDS[kind] = answer
-    return answer
+        self[kind] = answer
+        return answer
+
+
+KINDS = _Kinds()
+kind_of = KINDS.__getitem__
 
 
 def is_node_type(kind: type) -> bool:
@@ -106,21 +109,26 @@ def _may_hold_node(hint: object) -> bool:
     return issubclass(hint, cst.CSTNode) and not issubclass(hint, _TRIVIA)
 
 
-def node_fields(kind: type) -> tuple[str, ...]:
-    """The fields of a node type that can hold a node other than trivia, from its annotations
-    (whitespace fields, `lpar`, `comma`, `Name.value` cannot)."""
-    names = _NODE_FIELDS.get(kind)
-    if names is None:
+class _NodeFields(dict[type, tuple[str, ...]]):
+    """Node type -> the fields that can hold a node other than trivia, from the type's
+    annotations (whitespace fields, `lpar`, `comma`, `Name.value` cannot), worked out on
+    first use."""
+
+    def __missing__(self, kind: type) -> tuple[str, ...]:
         try:
             hints = typing.get_type_hints(kind)
         except Exception:  # an annotation that does not resolve: any field may
             hints = {}
-        names = _NODE_FIELDS[kind] = tuple(
+        names = self[kind] = tuple(
             f.name
             for f in dataclasses.fields(kind)
             if f.name not in hints or _may_hold_node(hints[f.name])
         )
-    return names
+        return names
+
+
+NODE_FIELDS = _NodeFields()
+node_fields = NODE_FIELDS.__getitem__
 
 
 def _record(node: cst.CSTNode, known: tuple[str, ...]) -> _Order:
@@ -207,9 +215,9 @@ def _walk(
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:
                 for child in value:
-                    if 0 < kind_of(type(child)) <= deepest:
+                    if 0 < KINDS[type(child)] <= deepest:
                         _walk(child, visitor, table, deepest)
-            elif 0 < kind_of(value_kind) <= deepest:
+            elif 0 < KINDS[value_kind] <= deepest:
                 _walk(value, visitor, table, deepest)
     if leave is not None:
         leave(visitor, node)
