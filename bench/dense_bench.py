@@ -1,13 +1,16 @@
 """Benchmark of wfcheck on a generated workflow-dense project (figures, not tests).
 
     python bench/dense_bench.py [--modules 200 | --sizes 300,1000,4000] [--seed 1] [--rounds 3]
-                                [--jobs 1] [--src DIR ...] [--tree DIR] [--skip ROWS] [--profile]
+                                [--jobs 1] [--parallel 2] [--src DIR ...] [--tree DIR] [--skip ROWS]
+                                [--profile]
 
 Generates the project with bench/dense.py into a temporary directory (or uses ``--tree``, a
 tree made by bench/dense.py: its files are edited in place and restored), then runs, each
 command in a fresh process, round by round, for each ``--src`` in turn:
 
 - ``startup``: `wfcheck --version`, and `wfcheck check --no-cache` of one clean small file;
+- ``parallel``: `wfcheck check TREE -j PARALLEL --no-cache` (default `-j 2`): its wall time
+  against the ``cold`` row's is the speed-up of a worker pool;
 - ``cold``: `wfcheck check TREE -j JOBS` with an empty cache directory (the cache is written);
   ``warm``: the same again with that cache and nothing changed;
 - ``edit10``: the same after an in-place comment edit of ten workflow modules (spread over the
@@ -38,7 +41,8 @@ included) of the last `--src` (the newest), with its own time grouped by package
 functions and wfcheck's functions by cumulative time.
 
 Every figure is CPU time (user + system, `os.wait4` rusage, so a worker pool's reaped workers
-count too) and peak resident memory of the command, not wall time: the machine may be shared.
+count too) and peak resident memory of the command; wall time is shown too, but the machine
+may be shared: compare CPU.
 A cell is the minimum CPU over the rounds (the median in brackets when there are several) and
 the largest resident set seen. Output is markdown.
 """
@@ -53,6 +57,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,7 +101,7 @@ finally:
     stats.dump_stats(out)
 """
 ROWS = (
-    "startup", "cold", "warm", "edit10", "cutoff", "effect", "precommit", "temporal",
+    "startup", "parallel", "cold", "warm", "edit10", "cutoff", "effect", "precommit", "temporal",
     "libcst", "ast", "ruff", "temporalint",
 )
 EDITED = 10
@@ -104,13 +109,15 @@ EDITED = 10
 
 @dataclass
 class Figures:
-    """CPU seconds of each round and the peak RSS (MB) of one row."""
+    """CPU and wall seconds of each round and the peak RSS (MB) of one row."""
 
     cpu: list[float] = field(default_factory=list)
+    wall: list[float] = field(default_factory=list)
     rss: int = 0
 
-    def add(self, seconds: float, megabytes: int) -> None:
+    def add(self, seconds: float, megabytes: int, wall: float) -> None:
         self.cpu.append(seconds)
+        self.wall.append(wall)
         self.rss = max(self.rss, megabytes)
 
     def cell(self) -> str:
@@ -121,15 +128,21 @@ class Figures:
             return f"{low:.2f}"
         return f"{low:.2f} ({statistics.median(self.cpu):.2f})"
 
+    def cells(self) -> list[str]:
+        """CPU, wall (the least) and RSS."""
+        return [self.cell(), f"{min(self.wall):.2f}", str(self.rss)]
 
-def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int]:
-    """(CPU seconds, peak RSS in MB, exit code) of ``command`` run to the end."""
+
+def measure(command: list[str], env: dict[str, str] | None = None) -> tuple[float, int, int, float]:
+    """(CPU seconds, peak RSS in MB, exit code, wall seconds) of ``command`` run to the end."""
+    start = time.perf_counter()
     process = subprocess.Popen(
         command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=tempfile.gettempdir()
     )
     _, status, usage = os.wait4(process.pid, 0)
+    wall = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, process.returncode
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss // 1024, process.returncode, wall
 
 
 def replace_line(path: Path, old: str, new: str) -> None:
@@ -181,18 +194,18 @@ class Bench:
         command = [self.python, "-m", "wfcheck", *arguments]
         if cache is not None:
             command += ["--cache-dir", str(cache)]
-        seconds, megabytes, code = measure(command, env)
+        seconds, megabytes, code, wall = measure(command, env)
         if code not in (0, 1):
             self.failures.append(f"{label} [{number}] exited {code}")
         if label not in self.labels:
             self.labels.append(label)
-        self.figures[label, number].add(seconds, megabytes)
+        self.figures[label, number].add(seconds, megabytes, wall)
 
     def shared(self, label: str, command: list[str]) -> None:
-        seconds, megabytes, _ = measure(command)
+        seconds, megabytes, _, wall = measure(command)
         if label not in self.shared_labels:
             self.shared_labels.append(label)
-        self.figures[label, None].add(seconds, megabytes)
+        self.figures[label, None].add(seconds, megabytes, wall)
 
     def run_source(self, number: int) -> None:
         """One round of the wfcheck rows of one source; the tree is as generated after it."""
@@ -204,6 +217,10 @@ class Bench:
         if self.wants("startup"):
             self.wfcheck(number, "wfcheck --version", ["--version"], None)
             self.wfcheck(number, "check clean.py (start-up)", ["check", "--no-cache", str(self.clean)], None)
+        if self.wants("parallel") and self.args.parallel != self.args.jobs:
+            label = f"cold -j{self.args.parallel} (no cache)"
+            pool = ["-j", str(self.args.parallel), "--no-cache"]
+            self.wfcheck(number, label, ["check", str(self.tree), *pool], None)
         if self.wants("cold"):
             self.wfcheck(number, f"cold -j{self.args.jobs}", ["check", *tree], cache)
         else:
@@ -276,16 +293,17 @@ class Bench:
         """The peak RSS of the wfcheck runs over the whole tree."""
         return max(
             (f.rss for (label, n), f in self.figures.items() if n == number and "pre-commit" not in label
-             and "Temporal" not in label and "start-up" not in label and "--version" not in label),
+             and "Temporal" not in label and "start-up" not in label and "--version" not in label
+             and "no cache" not in label),
             default=0,
         )
 
     def table(self) -> str:
         count = len(self.sources)
         head = "| command | " + " | ".join(
-            f"CPU s{self.tag(n)} | RSS MB{self.tag(n)}" for n in range(count)
+            f"CPU s{self.tag(n)} | wall s{self.tag(n)} | RSS MB{self.tag(n)}" for n in range(count)
         ) + (" | CPU [1]/[0] |" if count == 2 else " |")
-        rule = "|---|" + "---:|---:|" * count + ("---:|" if count == 2 else "")
+        rule = "|---|" + "---:|---:|---:|" * count + ("---:|" if count == 2 else "")
         out = [
             f"{self.modules} modules ({len(self.temporal)} Temporal), {self.args.rounds} round(s), "
             f"CPU seconds user+sys (min, median in brackets), peak RSS; cutoff edits `{HUB}`",
@@ -297,14 +315,14 @@ class Bench:
             cells = []
             for n in range(count):
                 figures = self.figures.get((label, n))
-                cells += [figures.cell(), str(figures.rss)] if figures else ["", ""]
+                cells += figures.cells() if figures else ["", "", ""]
             line = f"| {label} | " + " | ".join(cells) + " |"
             if count == 2:
                 line += f" {self.ratio(self.figures.get((label, 1)), self.figures.get((label, 0)))} |"
             out.append(line)
         for label in self.shared_labels:
             figures = self.figures[label, None]
-            cells = [figures.cell(), str(figures.rss)] + ["", ""] * (count - 1)
+            cells = figures.cells() + ["", "", ""] * (count - 1)
             out.append(f"| {label} | " + " | ".join(cells) + (" | |" if count == 2 else " |"))
         parse = self.parse()
         if parse:
@@ -389,6 +407,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--parallel", type=int, default=2, help="-j of the `parallel` row (cold, no cache)")
     parser.add_argument("--src", action="append", default=[], help="wfcheck sources to run (repeatable)")
     parser.add_argument("--tree", type=Path, help="an existing tree made by bench/dense.py")
     parser.add_argument("--skip", type=lambda text: [s for s in text.split(",") if s], default=[],

@@ -38,6 +38,7 @@ def test_the_dense_bench_runs_on_a_tiny_tree() -> None:
     rows = [line.split("|")[1].strip() for line in result.stdout.splitlines() if line.startswith("| ")]
     assert rows == [
         "command",
+        "cold -j2 (no cache)",
         "cold -j1",
         "warm, nothing changed",
         "warm, 2 modules edited",

@@ -22,7 +22,7 @@ from libcst.metadata import (
 
 from wfcheck.analysis.diagnose import diagnose_source
 from wfcheck.analysis.positions import Positions, _statement_lines, parent_map
-from wfcheck.analysis.walk import children, walk
+from wfcheck.analysis.walk import NODE, TRIVIA, children, kind_of, walk
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
 from wfcheck.engine import (
@@ -101,15 +101,21 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
     expected_positions = wrapper.resolve(PositionProvider)
     expected_parents = wrapper.resolve(ParentNodeProvider)
     parents = parent_map(module)
-    assert parents == dict(expected_parents)
+    # Every node but trivia (whitespace, punctuation, operators), which nothing asks about.
+    assert parents == {
+        node: parent for node, parent in expected_parents.items() if kind_of(type(node)) == NODE
+    }
+    assert all(kind_of(type(node)) == TRIVIA for node in set(expected_parents) - set(parents))
     text = parse_source(path.read_bytes())[0]
     # Looked up in file order (statements generated as far as needed) and in reverse; lines
     # counted by code generation, and from the stdlib parser's line numbers.
     for order in (list, lambda nodes: list(reversed(list(nodes)))):
         for source in (None, text):
             positions = Positions(module, parents, source)
-            for node in order(expected_positions):
+            for node in order(parents):
                 assert positions[node] == expected_positions[node], node
+                if isinstance(node, cst.BaseCompoundStatement):
+                    assert positions.end(node) == expected_positions[node].end, node
             if source is not None and _statement_lines(module, source):
                 # The stdlib parser's lines were used, not replaced by counted ones.
                 assert positions._hinted != {}
@@ -510,6 +516,16 @@ class _Typed(cst.CSTVisitor):
         self.events.append(("name", id(original_node)))
 
 
+class _Trivial(_Typed):
+    """Hooks on trivia: a walk with this visitor goes into whitespace and punctuation."""
+
+    def visit_Comma(self, node: cst.Comma) -> None:
+        self.events.append(("comma", id(node)))
+
+    def leave_SimpleWhitespace(self, original_node: cst.SimpleWhitespace) -> None:
+        self.events.append(("space", id(original_node)))
+
+
 @in_corpus
 def test_walk_visits_as_libcst_does(path: Path) -> None:
     module = _module(path)
@@ -517,7 +533,7 @@ def test_walk_visits_as_libcst_does(path: Path) -> None:
         return
     for node in parent_map(module):
         assert children(node) == list(node.children), type(node).__name__
-    for visitor_type in (_Recorder, _Typed):
+    for visitor_type in (_Recorder, _Typed, _Trivial):
         expected, actual = visitor_type(), visitor_type()
         module.visit(expected)
         walk(module, actual)

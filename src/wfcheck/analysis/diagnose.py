@@ -271,7 +271,7 @@ def _unused_suppressions(
     in_units: set[int] = set()
     for unit in facts.units:
         first = min(_unit_comment_lines(unit, positions))
-        in_units.update(range(first, positions[unit.node].end.line + 1))
+        in_units.update(range(first, positions.end(unit.node).line + 1))
     diagnostics = []
     for line, comment in sorted(facts.comments.items()):
         if line not in in_units:

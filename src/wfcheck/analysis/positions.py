@@ -17,47 +17,57 @@ parse) counts lines by generating code as before.
 from __future__ import annotations
 
 import ast
-import dataclasses
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst.metadata import CodeRange
+from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import is_node_type
+from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS
 
 _NEWLINE = re.compile(r"\r\n?|\n")
-_FIELDS: dict[type[cst.CSTNode], tuple[str, ...]] = {}
-
-
-def _fields(kind: type[cst.CSTNode]) -> tuple[str, ...]:
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
-    return names
 
 
 def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
-    """Each node's parent (the module has none), as ``ParentNodeProvider`` gives."""
+    """Each node's parent (the module has none), as ``ParentNodeProvider`` gives, for every
+    node but trivia (whitespace, punctuation, operators: nothing asks where they are)."""
     parents: dict[cst.CSTNode, cst.CSTNode] = {}
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
-        for name in _fields(type(node)):
+        for name in NODE_FIELDS[type(node)]:
             value = getattr(node, name)
             kind = type(value)
             if kind is tuple or kind is list:
                 for child in value:
-                    if is_node_type(type(child)):
+                    if KINDS[type(child)] == NODE:
                         parents[child] = node
                         stack.append(child)
-            elif is_node_type(kind):
+            elif KINDS[kind] == NODE:
                 parents[value] = node
                 stack.append(value)
     return parents
+
+
+def last_statement(node: cst.CSTNode) -> cst.CSTNode:
+    """The innermost statement a compound statement's code ends with (``node`` itself for
+    anything else): the last part's (`finally`, `else`, the last handler or case, the
+    body) last statement, and so on down."""
+    while True:
+        tail = getattr(node, "finalbody", None) or getattr(node, "orelse", None)
+        if tail is None:
+            parts = getattr(node, "handlers", None) or getattr(node, "cases", None)
+            if parts:
+                tail = parts[-1]
+            else:
+                body = getattr(node, "body", None)
+                if not isinstance(body, cst.IndentedBlock):
+                    return node
+                tail = body.body[-1]
+        node = tail
 
 
 class Positions(Mapping[cst.CSTNode, CodeRange]):
@@ -127,6 +137,11 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             return True
         self._hinted = {}
         return False
+
+    def end(self, node: cst.CSTNode) -> CodePosition:
+        """Where ``node`` ends; for a compound statement, where its last statement ends (the
+        same place), so only that statement is generated, not the whole block."""
+        return self[last_statement(node)].end
 
     def __iter__(self) -> Iterator[cst.CSTNode]:
         return iter(self.parents)

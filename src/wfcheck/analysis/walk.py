@@ -12,15 +12,30 @@ a visitor that overrides ``on_visit``/``on_leave`` gets those called instead. At
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable, Optional
+import typing
+from typing import Callable, Literal, Optional
 
 import libcst as cst
 
 _Hook = Optional[Callable[[cst.CSTVisitor, cst.CSTNode], object]]
-# Node type -> (the fields LibCST visits in order, the other fields).
-_ORDER: dict[type[cst.CSTNode], tuple[tuple[str, ...], tuple[str, ...]]] = {}
-_NODE_TYPES: dict[type, bool] = {}
+# Node type -> the fields LibCST visits in order, those of them that can hold more than
+# trivia, the other fields, and those of them that can hold more than trivia.
+_Order = tuple[tuple[str, ...], tuple[str, ...], tuple[str, ...], tuple[str, ...]]
+_ORDER: dict[type[cst.CSTNode], _Order] = {}
 _HOOKS: dict[type, dict[type, tuple[_Hook, _Hook]]] = {}
+# Type -> what it is: not a node, a node, or trivia.
+NOT_A_NODE, NODE, TRIVIA = 0, 1, 2
+# Nodes that hold nothing but whitespace and comments (the whitespace itself, punctuation,
+# operators): most of a tree's nodes (the whitespace alone is ~45% on workflow code), and no
+# wfcheck visitor has hooks for them. Checks read them as fields of the nodes around them.
+_TRIVIA = (
+    cst.BaseParenthesizableWhitespace, cst.TrailingWhitespace, cst.EmptyLine, cst.Newline,
+    cst.Comment, cst.Comma, cst.Dot, cst.Semicolon, cst.Colon, cst.AssignEqual,
+    cst.LeftParen, cst.RightParen, cst.LeftSquareBracket, cst.RightSquareBracket,
+    cst.LeftCurlyBrace, cst.RightCurlyBrace, cst.BaseBinaryOp, cst.BaseBooleanOp,
+    cst.BaseCompOp, cst.BaseUnaryOp, cst.BaseAugOp, cst.ImportStar, cst.Asynchronous,
+)
+_SKIPS_TRIVIA: dict[type, bool] = {}
 
 
 class _FieldRecorder(cst.CSTVisitor):
@@ -37,12 +52,42 @@ class _FieldRecorder(cst.CSTVisitor):
             self.fields.append(attribute)
 
 
+class _Kinds(dict[type, int]):
+    """Type -> :data:`NOT_A_NODE`, :data:`NODE` or :data:`TRIVIA`, worked out on first use:
+    CSTNode is an ABC, so ``issubclass`` on it is slow, and this is asked for every field of
+    every node (as ``KINDS[kind]``, a plain dictionary lookup once known)."""
+
+    def __missing__(self, kind: type) -> int:
+        if not issubclass(kind, cst.CSTNode):
+            answer = NOT_A_NODE
+        else:
+            answer = TRIVIA if issubclass(kind, _TRIVIA) else NODE
+        self[kind] = answer
+        return answer
+
+
+KINDS = _Kinds()
+kind_of = KINDS.__getitem__
+
+
 def is_node_type(kind: type) -> bool:
-    """``issubclass(kind, CSTNode)``, remembered: CSTNode is an ABC, so ``isinstance`` on it
-    is slow, and it is asked for every field of every node."""
-    answer = _NODE_TYPES.get(kind)
+    """``issubclass(kind, CSTNode)``, remembered."""
+    return kind_of(kind) != NOT_A_NODE
+
+
+def _skips_trivia(visitor_type: type) -> bool:
+    """May a walk with this visitor skip trivia? Only if it has no hook for any trivia type."""
+    answer = _SKIPS_TRIVIA.get(visitor_type)
     if answer is None:
-        answer = _NODE_TYPES[kind] = issubclass(kind, cst.CSTNode)
+        hooked = (
+            getattr(cst, name.split("_")[1], None)  # LibCST's node names have no underscore
+            for name in dir(visitor_type)
+            if name.startswith(("visit_", "leave_"))
+            and getattr(visitor_type, name) is not getattr(cst.CSTVisitor, name, None)
+        )
+        answer = _SKIPS_TRIVIA[visitor_type] = not any(
+            isinstance(kind, type) and issubclass(kind, _TRIVIA) for kind in hooked
+        )
     return answer
 
 
@@ -52,28 +97,65 @@ def _holds_nodes(value: object) -> bool:
     return is_node_type(type(value))
 
 
-def _record(node: cst.CSTNode, known: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+def _may_hold_node(hint: object) -> bool:
+    """Can a field annotated ``hint`` hold a node that is not trivia?"""
+    if typing.get_origin(hint) is Literal:
+        return False
+    arguments = typing.get_args(hint)
+    if arguments:  # Sequence[...], Union[...], Optional[...]
+        return any(_may_hold_node(argument) for argument in arguments)
+    if not isinstance(hint, type):
+        return True  # not understood: it may
+    return issubclass(hint, cst.CSTNode) and not issubclass(hint, _TRIVIA)
+
+
+class _NodeFields(dict[type, tuple[str, ...]]):
+    """Node type -> the fields that can hold a node other than trivia, from the type's
+    annotations (whitespace fields, `lpar`, `comma`, `Name.value` cannot), worked out on
+    first use."""
+
+    def __missing__(self, kind: type) -> tuple[str, ...]:
+        try:
+            hints = typing.get_type_hints(kind)
+        except Exception:  # an annotation that does not resolve: any field may
+            hints = {}
+        names = self[kind] = tuple(
+            f.name
+            for f in dataclasses.fields(kind)
+            if f.name not in hints or _may_hold_node(hints[f.name])
+        )
+        return names
+
+
+NODE_FIELDS = _NodeFields()
+node_fields = NODE_FIELDS.__getitem__
+
+
+def _record(node: cst.CSTNode, known: tuple[str, ...]) -> _Order:
     recorder = _FieldRecorder()
     node._visit_and_replace_children(recorder)
     order = tuple(recorder.fields) + tuple(f for f in known if f not in recorder.fields)
     others = tuple(f.name for f in dataclasses.fields(node) if f.name not in order)
-    return order, others
+    lean = node_fields(type(node))
+    return order, tuple(f for f in order if f in lean), others, tuple(f for f in others if f in lean)
 
 
-def _field_order(node: cst.CSTNode) -> tuple[str, ...]:
-    """The fields LibCST visits, in its order. Some are visited only when set
+def _field_order(node: cst.CSTNode, deepest: int = TRIVIA) -> tuple[str, ...]:
+    """The fields LibCST visits, in its order (with ``deepest`` :data:`NODE`, only those that
+    can hold more than trivia). Some are visited only when set
     (`FormattedStringExpression.format_spec`): a node holding children in a field not seen
     visited yet is recorded again."""
     kind = type(node)
     entry = _ORDER.get(kind)
+    lean = deepest == NODE
     if entry is None:
         entry = _ORDER[kind] = _record(node, ())
     else:
-        for name in entry[1]:
+        for name in entry[3] if lean else entry[2]:
             if _holds_nodes(getattr(node, name)):
                 entry = _ORDER[kind] = _record(node, entry[0])
                 break
-    return entry[0]
+    return entry[1] if lean else entry[0]
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -108,15 +190,19 @@ def _hooks_for(visitor_type: type, kind: type) -> tuple[_Hook, _Hook]:
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """Visit ``node`` and everything below it with ``visitor``, as ``node.visit`` would."""
+    """Visit ``node`` and everything below it with ``visitor``, as ``node.visit`` would
+    (less the trivia, for a visitor with no hook for it)."""
     kind = type(visitor)
     if kind.on_visit is not cst.CSTVisitor.on_visit or kind.on_leave is not cst.CSTVisitor.on_leave:
         _walk_generic(node, visitor)
     else:
-        _walk(node, visitor, _hooks(kind))
+        _walk(node, visitor, _hooks(kind), NODE if _skips_trivia(kind) else TRIVIA)
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_Hook, _Hook]]) -> None:
+def _walk(
+    node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_Hook, _Hook]], deepest: int
+) -> None:
+    """``deepest``: the kinds walked into (:data:`NODE`, or :data:`TRIVIA` for trivia too)."""
     kind = type(node)
     hooks = table.get(kind)
     if hooks is None:
@@ -124,15 +210,15 @@ def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor, table: dict[type, tuple[_H
     visit, leave = hooks
     if visit is None or visit(visitor, node) is not False:
         # children(node), inlined: this loop runs for every node of every workflow.
-        for name in _field_order(node):
+        for name in _field_order(node, deepest):
             value = getattr(node, name)
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:
                 for child in value:
-                    if is_node_type(type(child)):
-                        _walk(child, visitor, table)
-            elif is_node_type(value_kind):
-                _walk(value, visitor, table)
+                    if 0 < KINDS[type(child)] <= deepest:
+                        _walk(child, visitor, table, deepest)
+            elif 0 < KINDS[value_kind] <= deepest:
+                _walk(value, visitor, table, deepest)
     if leave is not None:
         leave(visitor, node)
 

@@ -214,7 +214,7 @@ def _passthrough_fix(ctx: PlanContext, statements: list[cst.SimpleStatementLine]
     edits += _deletions(sorted(removed), lines)
     block = _existing_block(ctx)
     if block is not None:
-        end = positions[block].end.line
+        end = positions.end(block).line
         indent = _block_indent(block, facts.module.default_indent)
         content = "".join(indent + text for text in moved)
         edits.append(Edit(content, end + 1, 1, end + 1, 1))

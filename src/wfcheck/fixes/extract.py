@@ -445,7 +445,7 @@ def _top_level_statement(site: FixSite, node: cst.CSTNode) -> cst.CSTNode:
 def _insert_after_unit(site: FixSite, source: str) -> list[Edit]:
     newline = site.facts.module.default_newline
     anchor = _top_level_statement(site, site.unit.node)
-    line = site.facts.positions[anchor].end.line
+    line = site.facts.positions.end(anchor).line
     column = len(LineIndex(site.facts.text).line_text(line)) + 1
     content = newline * 3 + source
     return [Edit(content, line, column, line, column)]

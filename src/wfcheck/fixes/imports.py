@@ -141,7 +141,7 @@ class ImportPlanner:
             line = _first_line_after_header(LineIndex(self.facts.text))
             return Edit(statement + newline, line, 1, line, 1)
         # After the anchor's whole last line, so a trailing comment stays where it was.
-        line = positions[anchor].end.line
+        line = positions.end(anchor).line
         column = len(LineIndex(self.facts.text).line_text(line)) + 1
         return Edit(newline + statement, line, column, line, column)
 
