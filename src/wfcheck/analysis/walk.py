@@ -209,8 +209,15 @@ def _walk(
         hooks = table[kind] = _hooks_for(type(visitor), kind)
     visit, leave = hooks
     if visit is None or visit(visitor, node) is not False:
-        # children(node), inlined: this loop runs for every node of every workflow.
-        for name in _field_order(node, deepest):
+        # children(node), inlined: this loop runs for every node of every workflow. The
+        # field order is read straight from its table unless fields are left to look at.
+        entry = _ORDER.get(kind)
+        lean = deepest == NODE
+        if entry is None or entry[3 if lean else 2]:
+            names = _field_order(node, deepest)
+        else:
+            names = entry[1 if lean else 0]
+        for name in names:
             value = getattr(node, name)
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:
