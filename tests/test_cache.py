@@ -21,7 +21,6 @@ from wfcheck.engine import FileChecker, RunResult, check_paths
 HELPER = '''\
 """Helpers the workflows share."""
 
-import contextlib
 import os
 
 
