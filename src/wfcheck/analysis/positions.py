@@ -26,7 +26,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS
+from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS, children
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
@@ -58,20 +58,9 @@ class Parents(Mapping[cst.CSTNode, cst.CSTNode]):
         stack: list[cst.CSTNode] = [self._module]
         while stack:
             node = stack.pop()
-            for child in _children(node):
+            for child in children(node, NODE):
                 yield child
                 stack.append(child)
-
-
-def _children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """``node``'s children that are not trivia."""
-    for name in NODE_FIELDS[type(node)]:
-        value = getattr(node, name)
-        kind = type(value)
-        if kind is tuple or kind is list:
-            yield from (child for child in value if KINDS[type(child)] == NODE)
-        elif KINDS[kind] == NODE:
-            yield value
 
 
 def parent_map(module: cst.Module) -> Parents:

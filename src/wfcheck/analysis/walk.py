@@ -70,11 +70,6 @@ KINDS = _Kinds()
 kind_of = KINDS.__getitem__
 
 
-def is_node_type(kind: type) -> bool:
-    """``issubclass(kind, CSTNode)``, remembered."""
-    return kind_of(kind) != NOT_A_NODE
-
-
 def _skips_trivia(visitor_type: type) -> bool:
     """May a walk with this visitor skip trivia? Only if it has no hook for any trivia type."""
     answer = _SKIPS_TRIVIA.get(visitor_type)
@@ -93,8 +88,8 @@ def _skips_trivia(visitor_type: type) -> bool:
 
 def _holds_nodes(value: object) -> bool:
     if isinstance(value, (tuple, list)):
-        return any(is_node_type(type(v)) for v in value)
-    return is_node_type(type(value))
+        return any(KINDS[type(v)] != NOT_A_NODE for v in value)
+    return KINDS[type(value)] != NOT_A_NODE
 
 
 def _may_hold_node(hint: object) -> bool:
@@ -158,15 +153,15 @@ def _field_order(node: cst.CSTNode, deepest: int = TRIVIA) -> tuple[str, ...]:
     return entry[1] if lean else entry[0]
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node.children``, without visiting."""
+def children(node: cst.CSTNode, deepest: int = TRIVIA) -> list[cst.CSTNode]:
+    """``node.children``, without visiting (with ``deepest`` :data:`NODE`, less trivia)."""
     found: list[cst.CSTNode] = []
-    for name in _field_order(node):
+    for name in _field_order(node, deepest):
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
-            found.extend(child for child in value if is_node_type(type(child)))
-        elif is_node_type(kind):
+            found.extend(child for child in value if 0 < KINDS[type(child)] <= deepest)
+        elif 0 < KINDS[kind] <= deepest:
             found.append(value)
     return found
 
