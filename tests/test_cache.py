@@ -5,6 +5,7 @@ Every cached run's results equal a run without the cache."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -349,3 +350,44 @@ def test_two_runs_at_once_share_the_cache(project: Path, monkeypatch: pytest.Mon
         assert "Traceback" not in err and "warning" not in err
     runs_after, checked = _run(project, monkeypatch)
     assert checked == [] and sum(r.from_cache for r in runs_after) == 42
+
+
+def _database(project: Path):
+    import sqlite3
+
+    (path,) = (project / ".cache").rglob("*.sqlite3")
+    return sqlite3.connect(path)
+
+
+def _stored(project: Path) -> tuple[set[str], set[str]]:
+    """The file names with an entry, and the hashes of the module sources kept."""
+    with contextlib.closing(_database(project)) as db:
+        entries = {Path(p).name for (p,) in db.execute("SELECT path FROM entries")}
+        sources = {h for (h,) in db.execute("SELECT hash FROM sources")}
+    return entries, sources
+
+
+def test_the_cache_forgets_files_that_are_gone_and_sources_no_result_read(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    helper = project / "app" / "helpers.py"
+    _run(project, monkeypatch)
+    first = _stored(project)[1]
+    assert len(first) == 1  # the helper the flows read
+    # Pre-commit on one flow after an edit that keeps the helper's effects: the other flows'
+    # results still read the first version, so its source stays (their cutoff needs it).
+    _edit(helper, 'return f"id-{value}"', 'return f"key-{value}"')
+    options = Options(cache=True, cache_dir=str(project / ".cache"))
+    for settings, members in resolve([str(project / "app" / "flow0.py")], options):
+        check_paths(members, settings)
+    kept = _stored(project)[1]
+    assert first < kept and len(kept) == 2
+    # The whole tree: every result is cut off against the new version, the old one goes.
+    assert _same_as_without_cache(project, monkeypatch) == ["helpers.py"]
+    assert _stored(project)[1] == kept - first
+    # A deleted file's entry goes at the next run that writes.
+    (project / "app" / "flow3.py").unlink()
+    _edit(project / "app" / "flow0.py", "payload):", "payload):  # edited")
+    _run(project, monkeypatch)
+    assert "flow3.py" not in _stored(project)[0]
+    assert "flow2.py" in _stored(project)[0]

@@ -742,6 +742,31 @@ class ResultCache:
                     "INSERT OR IGNORE INTO sources VALUES (?, ?)",
                     (module.hash, _pack(module.data)),
                 )
+        _prune(db)
+
+
+def _prune(db: Any) -> None:
+    """Rows for files that are gone (deleted, renamed, on another branch: a miss if they come
+    back), and module sources nothing refers to any more (an edited helper's old version,
+    once every result read from it is rechecked): without this the database only grows. A
+    stat per stored file, only in a run that writes."""
+    gone = [
+        (path,) for (path,) in db.execute("SELECT path FROM entries") if not os.path.lexists(path)
+    ]
+    db.executemany("DELETE FROM entries WHERE path = ?", gone)
+    vanished = [
+        (number,)
+        for number, path in db.execute("SELECT modules.id, path FROM modules JOIN paths USING (id)")
+        if not os.path.lexists(path)
+    ]
+    db.executemany("DELETE FROM modules WHERE id = ?", vanished)
+    # A source stays while a module is that version now or a result was read from it (a
+    # later edit's effects are compared with the version a result read).
+    used = {hashed for (hashed,) in db.execute("SELECT hash FROM modules")}
+    for (deps,) in db.execute("SELECT deps FROM entries"):
+        used.update(hashed for _, hashed, _ in json.loads(deps))
+    stale = [(hashed,) for (hashed,) in db.execute("SELECT hash FROM sources") if hashed not in used]
+    db.executemany("DELETE FROM sources WHERE hash = ?", stale)
 
 
 def _pack(data: bytes) -> bytes:

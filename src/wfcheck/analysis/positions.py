@@ -26,15 +26,47 @@ from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
-from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS
+from wfcheck.analysis.walk import KINDS, NODE, NODE_FIELDS, children
 
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
-def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
+class Parents(Mapping[cst.CSTNode, cst.CSTNode]):
+    """Each node's parent, kept by the node's ``id``: a node's own ``__hash__`` is a Python
+    call, and the map gets an entry for every node of every module checked."""
+
+    __slots__ = ("_by_id", "_module")
+
+    def __init__(self, module: cst.Module, by_id: dict[int, cst.CSTNode]) -> None:
+        self._module = module  # keeps the nodes, so their ids stay theirs
+        self._by_id = by_id
+
+    def __getitem__(self, node: cst.CSTNode) -> cst.CSTNode:
+        return self._by_id[id(node)]
+
+    def get(self, node: cst.CSTNode, default: Any = None) -> Any:
+        return self._by_id.get(id(node), default)
+
+    def __contains__(self, node: object) -> bool:
+        return id(node) in self._by_id
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[cst.CSTNode]:
+        """The nodes that have a parent, outermost first."""
+        stack: list[cst.CSTNode] = [self._module]
+        while stack:
+            node = stack.pop()
+            for child in children(node, NODE):
+                yield child
+                stack.append(child)
+
+
+def parent_map(module: cst.Module) -> Parents:
     """Each node's parent (the module has none), as ``ParentNodeProvider`` gives, for every
     node but trivia (whitespace, punctuation, operators: nothing asks where they are)."""
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
+    parents: dict[int, cst.CSTNode] = {}
     stack: list[cst.CSTNode] = [module]
     while stack:
         node = stack.pop()
@@ -44,12 +76,12 @@ def parent_map(module: cst.Module) -> dict[cst.CSTNode, cst.CSTNode]:
             if kind is tuple or kind is list:
                 for child in value:
                     if KINDS[type(child)] == NODE:
-                        parents[child] = node
+                        parents[id(child)] = node
                         stack.append(child)
             elif KINDS[kind] == NODE:
-                parents[value] = node
+                parents[id(value)] = node
                 stack.append(value)
-    return parents
+    return Parents(module, parents)
 
 
 def last_statement(node: cst.CSTNode) -> cst.CSTNode:

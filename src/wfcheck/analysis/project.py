@@ -36,7 +36,7 @@ from typing import (
 
 import libcst as cst
 
-from wfcheck.analysis.positions import Positions, parent_map
+from wfcheck.analysis.positions import Parents, Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
@@ -86,7 +86,7 @@ class ModuleFacts:
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions: Positions | None = None
-        self._parents: dict[cst.CSTNode, cst.CSTNode] | None = None
+        self._parents: Parents | None = None
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
         self._may_trust: bool | None = None
@@ -131,7 +131,7 @@ class ModuleFacts:
         return self._numbers
 
     @property
-    def parents(self) -> dict[cst.CSTNode, cst.CSTNode]:
+    def parents(self) -> Parents:
         """Each node's parent (computed on first use)."""
         if self._parents is None:
             self._parents = parent_map(self.module)

@@ -627,11 +627,13 @@ class Resolver:
         return None
 
     def expr(self, node: cst.CSTNode, scope: Scope) -> Resolved | None:
-        if isinstance(node, cst.Name):
+        # `type(...) is`, not `isinstance`: LibCST's node classes are ABCs, so a failed
+        # `isinstance` is a Python call, and this runs for every name and attribute checked.
+        if type(node) is cst.Name:
             return self.name(node.value, scope)
-        if isinstance(node, cst.Attribute):
+        if type(node) is cst.Attribute:
             if (
-                isinstance(node.value, cst.Name)
+                type(node.value) is cst.Name
                 and scope.self_name is not None
                 and node.value.value == scope.self_name
                 and scope.owner_of(scope.self_name) is scope
@@ -645,7 +647,7 @@ class Resolver:
             if base.instance and qualified in self.returns:  # a property of a known type
                 return base.derived(self.returns[qualified])
             return base.derived(qualified)
-        if isinstance(node, cst.Call):
+        if type(node) is cst.Call:
             base = self.expr(node.func, scope)
             if base is None:
                 return None
@@ -653,7 +655,7 @@ class Resolver:
             # text from `builtins.open.read`, no longer the file handle).
             returned = self.returns.get(base.qualified + "()")
             return Resolved(returned or base.qualified, True, None, base.qualified, True)
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Divide):
+        if type(node) is cst.BinaryOperation and type(node.operator) is cst.Divide:
             left = self.expr(node.left, scope)
             if left is not None and left.instance:
                 returned = self.returns.get(left.qualified + ".__truediv__()")

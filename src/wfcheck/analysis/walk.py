@@ -70,11 +70,6 @@ KINDS = _Kinds()
 kind_of = KINDS.__getitem__
 
 
-def is_node_type(kind: type) -> bool:
-    """``issubclass(kind, CSTNode)``, remembered."""
-    return kind_of(kind) != NOT_A_NODE
-
-
 def _skips_trivia(visitor_type: type) -> bool:
     """May a walk with this visitor skip trivia? Only if it has no hook for any trivia type."""
     answer = _SKIPS_TRIVIA.get(visitor_type)
@@ -93,8 +88,8 @@ def _skips_trivia(visitor_type: type) -> bool:
 
 def _holds_nodes(value: object) -> bool:
     if isinstance(value, (tuple, list)):
-        return any(is_node_type(type(v)) for v in value)
-    return is_node_type(type(value))
+        return any(KINDS[type(v)] != NOT_A_NODE for v in value)
+    return KINDS[type(value)] != NOT_A_NODE
 
 
 def _may_hold_node(hint: object) -> bool:
@@ -158,15 +153,15 @@ def _field_order(node: cst.CSTNode, deepest: int = TRIVIA) -> tuple[str, ...]:
     return entry[1] if lean else entry[0]
 
 
-def children(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node.children``, without visiting."""
+def children(node: cst.CSTNode, deepest: int = TRIVIA) -> list[cst.CSTNode]:
+    """``node.children``, without visiting (with ``deepest`` :data:`NODE`, less trivia)."""
     found: list[cst.CSTNode] = []
-    for name in _field_order(node):
+    for name in _field_order(node, deepest):
         value = getattr(node, name)
         kind = type(value)
         if kind is tuple or kind is list:
-            found.extend(child for child in value if is_node_type(type(child)))
-        elif is_node_type(kind):
+            found.extend(child for child in value if 0 < KINDS[type(child)] <= deepest)
+        elif 0 < KINDS[kind] <= deepest:
             found.append(value)
     return found
 
@@ -209,8 +204,15 @@ def _walk(
         hooks = table[kind] = _hooks_for(type(visitor), kind)
     visit, leave = hooks
     if visit is None or visit(visitor, node) is not False:
-        # children(node), inlined: this loop runs for every node of every workflow.
-        for name in _field_order(node, deepest):
+        # children(node), inlined: this loop runs for every node of every workflow. The
+        # field order is read straight from its table unless fields are left to look at.
+        entry = _ORDER.get(kind)
+        lean = deepest == NODE
+        if entry is None or entry[3 if lean else 2]:
+            names = _field_order(node, deepest)
+        else:
+            names = entry[1 if lean else 0]
+        for name in names:
             value = getattr(node, name)
             value_kind = type(value)
             if value_kind is tuple or value_kind is list:

@@ -161,20 +161,21 @@ class ModuleIndex:
 
     def _small_statements(self, statements: Sequence[cst.BaseSmallStatement], parent: Container) -> None:
         for small in statements:
-            if isinstance(small, cst.Import):
+            # `type(...) is`: LibCST's classes are ABCs, a failed `isinstance` a Python call.
+            if type(small) is cst.Import:
                 for alias in small.names:
                     name = _dotted(alias.name)
                     if name:
                         self.imports.add(name)
-            elif isinstance(small, cst.ImportFrom):
+            elif type(small) is cst.ImportFrom:
                 self._import_from(small)
-            elif isinstance(small, (cst.Expr, cst.Assign, cst.AnnAssign)):
+            elif type(small) is cst.Expr or type(small) is cst.Assign or type(small) is cst.AnnAssign:
                 value = small.value
-                if isinstance(value, cst.Await):
+                if type(value) is cst.Await:
                     value = value.expression
                 if (
-                    isinstance(value, cst.Call)
-                    and isinstance(value.func, cst.Attribute)
+                    type(value) is cst.Call
+                    and type(value.func) is cst.Attribute
                     and value.func.attr.value in _REGISTRATION_METHODS
                 ):
                     self.calls.append((value, parent))

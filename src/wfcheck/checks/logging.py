@@ -7,6 +7,8 @@ runs once, so logging there is fine.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import libcst as cst
 
 from wfcheck.frameworks import REPLAY_FLAG_ATTRIBUTES
@@ -29,7 +31,7 @@ def is_not_replay_flag(node: cst.BaseExpression) -> bool:
     return False
 
 
-def in_replay_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+def in_replay_guard(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> bool:
     """Does ``node`` run only when the engine is not replaying: in the body of
     `if not <flag>:` (also `if not <flag> and ...:`) or the `else` of `if <flag>:`?"""
     child, current = node, parents.get(node)
@@ -43,6 +45,6 @@ def in_replay_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) 
     return False
 
 
-def drop_guarded(findings: list, parents: dict[cst.CSTNode, cst.CSTNode]) -> list:
+def drop_guarded(findings: list, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> list:
     """The findings minus WF701 findings inside a replay guard."""
     return [f for f in findings if f.code != CODE or not in_replay_guard(f.node, parents)]

@@ -9,6 +9,7 @@ replay issue other commands than the history recorded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -42,7 +43,7 @@ def _is_command(ctx: CheckContext, call: cst.Call) -> bool:
 
 
 def replay_branch(
-    node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], stop: cst.CSTNode
+    node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode], stop: cst.CSTNode
 ) -> bool | None:
     """True when ``node`` runs only while replaying, False only while not, None when the
     replay flag does not decide (the innermost deciding `if` or conditional expression wins)."""

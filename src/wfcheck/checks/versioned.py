@@ -9,6 +9,7 @@ reported once, under WF801, which is opt-in.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 
 import libcst as cst
@@ -37,7 +38,7 @@ def patch_id(test: cst.BaseExpression) -> str | None:
     return value if isinstance(value, str) and value.startswith(PATCH_PREFIX) else None
 
 
-def legacy_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> cst.If | None:
+def legacy_guard(node: cst.CSTNode, parents: Mapping[cst.CSTNode, cst.CSTNode]) -> cst.If | None:
     """The wfcheck patch check whose `else` branch holds ``node``, if any."""
     child, current = node, parents.get(node)
     while current is not None:
@@ -52,7 +53,7 @@ def legacy_guard(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> 
 
 
 def split_legacy(
-    findings: list[Finding], parents: dict[cst.CSTNode, cst.CSTNode], enabled: frozenset[str]
+    findings: list[Finding], parents: Mapping[cst.CSTNode, cst.CSTNode], enabled: frozenset[str]
 ) -> list[Finding]:
     """The findings outside the old branches of versioned fixes, plus (WF801 enabled) one
     finding per guard whose old branch held any."""
