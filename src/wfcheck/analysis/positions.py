@@ -3,8 +3,10 @@
 LibCST's ``ParentNodeProvider`` runs a Python visitor over the whole module and its
 ``PositionProvider`` generates the code of the whole module with a hook on every node: for a
 small workflow file the two cost several times the parse itself. Here parents come from a
-plain walk over the nodes' fields, and positions are generated one top-level statement at a
-time, only for the statements a finding, a workflow or a helper actually sits in. The ranges
+plain walk over the fields that can hold more than trivia (see :mod:`wfcheck.analysis.walk`),
+kept by node id, and positions are generated one statement at a time, only for the
+statements a finding, a workflow or a helper actually sits in (the innermost one the stdlib
+parser gives a line for; a compound statement's end is its last statement's). The ranges
 are the ones ``PositionProvider`` gives (the test suite compares them on every fixture).
 
 The line a top-level statement starts on comes from the stdlib parser (its statements' first

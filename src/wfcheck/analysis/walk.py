@@ -6,7 +6,10 @@ costs more than the checks themselves. :func:`walk` calls the same ``visit_<Node
 ``leave_<Node>`` methods in the same order (children in the order LibCST visits them,
 recorded once per node type), a ``False`` from ``visit_<Node>`` still skips the children, and
 a visitor that overrides ``on_visit``/``on_leave`` gets those called instead. Attribute hooks
-(``visit_<Node>_<field>``) are not called: no wfcheck visitor has one.
+(``visit_<Node>_<field>``) are not called: no wfcheck visitor has one. Nor is *trivia*
+(whitespace, punctuation, operators: most of a tree's nodes) walked into, for a visitor with
+no hook for any of it; which fields can hold more than trivia is read from LibCST's
+annotations once per node type.
 """
 
 from __future__ import annotations
