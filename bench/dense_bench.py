@@ -349,7 +349,7 @@ class Bench:
         command = [
             self.python, "-c", PROFILE, str(out_file), "check", str(self.tree), "-j", "1", "--no-cache",
         ]
-        seconds, _, _ = measure(command, env)
+        seconds, _, _, _ = measure(command, env)
         stats = pstats.Stats(str(out_file))
         raw = stats.stats  # type: ignore[attr-defined]
         groups: dict[str, float] = defaultdict(float)
