@@ -47,3 +47,17 @@ def test_the_dense_bench_runs_on_a_tiny_tree() -> None:
         f"effect edit: {HUB} reads the clock",
     ]
     assert "exited" not in result.stdout
+
+
+def test_the_dense_bench_profiles_a_cold_run() -> None:
+    skip = "startup,parallel,cold,warm,edit10,cutoff,effect,precommit,temporal,libcst,ast,ruff,temporalint"
+    result = subprocess.run(
+        [sys.executable, str(BENCH / "dense_bench.py"), "--modules", "4", "--rounds", "1", "--skip", skip,
+         "--profile"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "profile: one cold run -j1 under cProfile" in result.stdout
+    assert "| own time by package |" in result.stdout
+    assert "| wfcheck/engine |" in result.stdout
