@@ -113,6 +113,24 @@ def w(ctx: wf.DaprWorkflowContext, x: int):
 """
 
 
+def _helpers_keep(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, attribute: str
+) -> tuple[dict[str, list[bool]], engine.RunResult]:
+    """Checks ``tmp_path``; after each file's check, whether each helper module's facts
+    still hold ``attribute`` (by file name), and the run's result."""
+    kept: dict[str, list[bool]] = {}
+    check = engine.FileChecker.check
+
+    def spy(self, path):  # type: ignore[no-untyped-def]
+        result = check(self, path)
+        helpers = [f for f in self.project._by_file.values() if f.helper]
+        kept[Path(path).name] = [getattr(f, attribute) is not None for f in helpers]
+        return result
+
+    monkeypatch.setattr(engine.FileChecker, "check", spy)
+    return kept, engine.check_paths([str(tmp_path)], settings())
+
+
 def test_a_helper_module_keeps_no_positions_between_checks(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -122,17 +140,7 @@ def test_a_helper_module_keeps_no_positions_between_checks(
     (tmp_path / "helper.py").write_text(HELPER)
     for name in ("a.py", "b.py"):
         (tmp_path / name).write_text(CALLER)
-    kept: dict[str, list[bool]] = {}
-    check = engine.FileChecker.check
-
-    def spy(self, path):  # type: ignore[no-untyped-def]
-        result = check(self, path)
-        helpers = [f for f in self.project._by_file.values() if f.helper]
-        kept[Path(path).name] = [f._positions is not None for f in helpers]
-        return result
-
-    monkeypatch.setattr(engine.FileChecker, "check", spy)
-    result = engine.check_paths([str(tmp_path)], settings())
+    kept, result = _helpers_keep(tmp_path, monkeypatch, "_positions")
     assert kept["a.py"] == kept["b.py"] == [False]
     helper = str(tmp_path / "helper.py")
     assert [(Path(d.path).name, d.code, d.chain) for d in result.diagnostics] == [
@@ -182,17 +190,7 @@ def test_a_helper_module_drops_its_parent_map_once_every_function_is_summarised(
     (tmp_path / "helper.py").write_text(SUMMARISED_HELPER)
     for name in ("a.py", "b.py"):
         (tmp_path / name).write_text(SUMMARISED_CALLER)
-    kept: dict[str, list[bool]] = {}
-    check = engine.FileChecker.check
-
-    def spy(self, path):  # type: ignore[no-untyped-def]
-        result = check(self, path)
-        helpers = [f for f in self.project._by_file.values() if f.helper]
-        kept[Path(path).name] = [f._parents is not None for f in helpers]
-        return result
-
-    monkeypatch.setattr(engine.FileChecker, "check", spy)
-    result = engine.check_paths([str(tmp_path)], settings())
+    kept, result = _helpers_keep(tmp_path, monkeypatch, "_parents")
     assert kept["a.py"] == kept["b.py"] == [False]
     assert result.helper_modules == 1
     helper = str(tmp_path / "helper.py")
