@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import cli_runner
 
+from wfcheck.checks import sandbox_imports
 from wfcheck.cli import main
 from wfcheck.runtime.verify import child_base_env
 
@@ -107,3 +108,19 @@ def test_project_modules_are_judged_by_what_they_import(tmp_path: Path) -> None:
         ":3:1: WF607 [*] `app.clients` (via the project module `app.clients`, which imports `requests`)"
     )
     assert expected in lines[0]
+
+
+def test_the_standard_library_is_known_without_stdlib_module_names(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Python 3.9 has no `sys.stdlib_module_names` (importing this check failed there): the
+    standard library's directories are read instead, and give the same answer for what a
+    workflow file imports."""
+    real = sandbox_imports.stdlib_names()
+    monkeypatch.delattr(sys, "stdlib_module_names")
+    listed = sandbox_imports.stdlib_names()
+    for name in ("os", "json", "asyncio", "datetime", "email", "xml", "_ssl", "sys", "__future__"):
+        assert name in listed and name in real
+    for name in ("libcst", "temporalio", "site-packages", "pytest"):
+        assert name not in listed
+    assert len(listed & real) > 0.9 * len(real)

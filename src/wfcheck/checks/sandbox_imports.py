@@ -13,7 +13,9 @@ new one after the file's last top-level import).
 
 from __future__ import annotations
 
+import os
 import sys
+import sysconfig
 from typing import TYPE_CHECKING
 
 import libcst as cst
@@ -30,7 +32,32 @@ if TYPE_CHECKING:
     from wfcheck.fixes.plan import PlanContext
 
 CODE = "WF607"
-_STDLIB = frozenset(sys.stdlib_module_names) | {"__future__"}
+
+
+def stdlib_names() -> frozenset[str]:
+    """The standard library's top-level module names: ``sys.stdlib_module_names`` (3.10+),
+    else what the standard library's own directories hold (Python 3.9), read, not imported."""
+    names = getattr(sys, "stdlib_module_names", None)
+    if names is not None:
+        return frozenset(names) | {"__future__"}
+    found = set(sys.builtin_module_names) | {"__future__"}
+    stdlib = sysconfig.get_paths()["stdlib"]
+    for directory in (stdlib, os.path.join(stdlib, "lib-dynload")):
+        try:
+            entries = os.listdir(directory)
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.split(".", 1)[0]
+            if entry.endswith((".py", ".so", ".pyd")) or (
+                name == entry and os.path.isfile(os.path.join(directory, entry, "__init__.py"))
+            ):
+                found.add(name)
+    found.discard("site-packages")
+    return frozenset(found)
+
+
+_STDLIB = stdlib_names()
 _MAX_DEPTH = 4
 
 
