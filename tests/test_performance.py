@@ -116,6 +116,10 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
                 assert positions[node] == expected_positions[node], node
                 if isinstance(node, cst.BaseCompoundStatement):
                     assert positions.end(node) == expected_positions[node].end, node
+            # Trivia has no parent to be looked up by, but every range recorded on the way
+            # (trivia included) is LibCST's.
+            for node, where in positions._computed.items():
+                assert where == expected_positions[node], node
             if source is not None and _statement_lines(module, source):
                 # The stdlib parser's lines were used, not replaced by counted ones.
                 assert positions._hinted != {}
