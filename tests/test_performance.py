@@ -123,6 +123,11 @@ def test_positions_and_parents_match_libcst_metadata(path: Path) -> None:
             if source is not None and _statement_lines(module, source):
                 # The stdlib parser's lines were used, not replaced by counted ones.
                 assert positions._hinted != {}
+        # A definition's name line, counted over the code before the name only.
+        fresh = Positions(module, parents, text)
+        for node in parents:
+            if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+                assert fresh.name_line(node) == expected_positions[node.name].start.line, node
 
 
 TRICKY_LAYOUTS = [
@@ -135,6 +140,7 @@ TRICKY_LAYOUTS = [
     "try:\n    pass\nexcept* E:\n    pass\nasync def k():\n    async with a: pass\n",
     "",
     "# only a comment",
+    "@a(\n    1,\n)\n\n@b\nasync def \\\n        f(): pass\nclass \\\n  C(object):\n  def \\\n g(): ...\n",
 ]
 
 
@@ -145,6 +151,9 @@ def test_statement_lines_from_the_stdlib_parser_match_libcst(source: str) -> Non
     positions = Positions(module, parent_map(module), source)
     for node in reversed(list(expected)):
         assert positions[node] == expected[node], node
+        if isinstance(node, (cst.FunctionDef, cst.ClassDef)):
+            fresh = Positions(module, parent_map(module), source)
+            assert fresh.name_line(node) == expected[node.name].start.line, node
     # Where each statement's code starts: its leading blank and comment lines included.
     starts = MetadataWrapper(module, unsafe_skip_copy=True).resolve(
         WhitespaceInclusivePositionProvider

@@ -47,11 +47,14 @@ def tuned_for_parsing() -> Iterator[None]:
 _OWNED = False
 
 
-def file_checked() -> None:
+def file_checked(everything: bool = False) -> None:
     """After each file's check inside the block: what the file left (its released facts, any
     reference cycles) is collected, looking only at objects made since the last file ended,
     and what is still alive (helper modules, summaries, results: kept for the run) is frozen
-    out of later collections' sight."""
+    out of later collections' sight. ``everything``: objects frozen before may be garbage
+    now (helper modules let go), so the collection looks at them too."""
     if _OWNED:
+        if everything:
+            gc.unfreeze()
         gc.collect()
         gc.freeze()

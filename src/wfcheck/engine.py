@@ -42,7 +42,7 @@ from wfcheck.settings import unknown_selectors as unknown_selectors
 Progress = Callable[[int, int], None]
 
 if TYPE_CHECKING:
-    from wfcheck.analysis.project import ProjectIndex, Summary, Target
+    from wfcheck.analysis.project import Callee, ProjectIndex, Summary, Target
     from wfcheck.cache import ResultCache
 
 # Below this many files to parse, starting worker processes costs more than it saves.
@@ -105,7 +105,7 @@ def make_project(paths: Sequence[str], settings: Settings) -> ProjectIndex:
     from wfcheck.analysis.checker import summarize
     from wfcheck.analysis.project import ProjectIndex
 
-    def summarizer(target: Target) -> tuple[Summary, list[Target]]:
+    def summarizer(target: Target) -> tuple[Summary, list[Callee]]:
         return summarize(target, settings.catalog, settings.enabled, project)
 
     project = ProjectIndex(
@@ -202,9 +202,10 @@ class FileChecker:
 
         assert data is not None
         result = diagnose.diagnose_source(data, path, self.settings, self.project)
-        # Nothing of the file's own outlives its check, unless a helper look-up shares it.
-        self.project.release(real_path(path), path)
-        file_checked()
+        # Nothing of the file's own outlives its check, unless a helper look-up shares it;
+        # helper modules beyond the kept ones are let go.
+        let_go = self.project.release(real_path(path), path)
+        file_checked(everything=let_go > 0)
         return result, digest(data)
 
     def prefilter(self, path: str) -> tuple[bytes | None, FileResult | None]:

@@ -18,6 +18,7 @@ import libcst as cst
 from wfcheck.analysis.findings import CONTEXT_MANAGER, PASSED, Finding
 from wfcheck.analysis.project import (
     TRANSITIVE_CODES,
+    Callee,
     Edge,
     FunctionRef,
     ModuleFacts,
@@ -25,6 +26,7 @@ from wfcheck.analysis.project import (
     Reason,
     Summary,
     Target,
+    decorator_names,
     helper_unit,
 )
 from wfcheck.analysis.scopes import (
@@ -530,7 +532,7 @@ class WorkflowChecker(cst.CSTVisitor):
     def _follow(
         self,
         node: cst.CSTNode,
-        target: Target,
+        target: Callee,
         direct: bool = False,
         shown: str = "",
         form: str = "call",
@@ -538,13 +540,13 @@ class WorkflowChecker(cst.CSTVisitor):
         """Project code that runs at ``node``, unless it is workflow code (checked where it
         is written) or sits under `if not ctx.is_replaying:` (it runs once, not on replays):
         see :meth:`_runs`."""
-        if target.facts.in_workflow(target.parent_scope, target.node):
+        if target.in_workflow:
             return
         if in_replay_guard(node, self.ctx.facts.parents):
             return
         self._runs(node, target, direct, shown, form)
 
-    def _runs(self, node: cst.CSTNode, target: Target, direct: bool, shown: str, form: str) -> None:
+    def _runs(self, node: cst.CSTNode, target: Callee, direct: bool, shown: str, form: str) -> None:
         """``target`` runs at ``node`` in workflow code: reported with the shortest chain to
         what makes it unsafe. ``direct``: called by name here (an activity called so is
         WF605); ``shown``: how the code that runs it reads when that is not a call of the
@@ -643,7 +645,7 @@ class WorkflowChecker(cst.CSTVisitor):
         else:
             # `CONFIG.region` with `CONFIG = Settings()` in (or imported from) a project module
             target = project.instance_member(resolved.qualified, directory)
-        if target is not None and _is_property(target.node):
+        if target is not None and target.is_property:
             self._follow(node, target, shown=f"reading the property `.{node.attr.value}`")
 
     def visit_With(self, node: cst.With) -> None:
@@ -732,7 +734,7 @@ class EffectsContext(CheckContext):
         super().__init__(helper_unit(target), target.facts, catalog, enabled, [], project, engines)
         self.reasons: list[Reason] = []
         self.calls: list[Edge] = []
-        self.callees: list[Target] = []
+        self.callees: list[Callee] = []
         self._called: dict[FunctionRef, frozenset[str]] = {}
 
     def report(
@@ -760,7 +762,7 @@ class EffectsContext(CheckContext):
             Reason(code, api, facts.path, start.line, start.column + 1, _interned(engines), guard)
         )
 
-    def call(self, target: Target) -> None:
+    def call(self, target: Callee) -> None:
         """``target`` runs here for the current engines. A callee already met for an engine
         is not recorded again for it (a breadth-first search would skip it anyway)."""
         ref = target.ref
@@ -803,7 +805,7 @@ class HelperChecker(WorkflowChecker):
         self._walk_header(node)
         return False
 
-    def _runs(self, node: cst.CSTNode, target: Target, direct: bool, shown: str, form: str) -> None:
+    def _runs(self, node: cst.CSTNode, target: Callee, direct: bool, shown: str, form: str) -> None:
         # An edge, for the engines whose workflow code runs it here (not those whose
         # `if not workflow.in_workflow():` branch it sits in).
         ctx = self.ctx
@@ -830,7 +832,7 @@ def summarize(
     enabled: frozenset[str],
     project: ProjectIndex,
     engines: frozenset[str] = ALL_ENGINES,
-) -> tuple[Summary, list[Target]]:
+) -> tuple[Summary, list[Callee]]:
     """What a project function does itself (WF1xx-WF5xx findings) and which project functions
     it calls, for every engine (or only ``engines``: what the tests compare with); line
     suppressions in the helper's own module apply. The callees met come back too (they hold
@@ -973,28 +975,10 @@ def _given_fields(call: cst.Call) -> tuple[set[str], int, bool]:
     return names, positional, unpacks
 
 
-def _decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
-    names = []
-    for decorator in node.decorators:
-        expr = decorator.decorator
-        if isinstance(expr, cst.Call):
-            expr = expr.func
-        names.append(dotted_name(expr) or "")
-    return names
-
-
-def _is_property(node: cst.CSTNode) -> bool:
-    if not isinstance(node, cst.FunctionDef):
-        return False
-    return any(
-        name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in _decorator_names(node)
-    )
-
-
 def _post_init_hook(cls: cst.ClassDef) -> str | None:
     """The hook a generated `__init__` calls: dataclasses' `__post_init__`, attrs'
     `__attrs_post_init__`."""
-    for name in _decorator_names(cls):
+    for name in decorator_names(cls):
         last = name.rsplit(".", 1)[-1]
         if last == "dataclass":
             return "__post_init__"

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ast
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 import libcst as cst
@@ -112,11 +112,12 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
     def __init__(
         self,
         module: cst.Module,
-        parents: Mapping[cst.CSTNode, cst.CSTNode],
+        parents: Mapping[cst.CSTNode, cst.CSTNode] | Callable[[], Mapping[cst.CSTNode, cst.CSTNode]],
         text: str | None = None,
     ) -> None:
         self.module = module
-        self.parents = parents
+        # Or what makes it, asked on first need (a definition's name line needs none).
+        self._parents = parents
         # Written by LibCST's position-recording codegen state (its provider protocol).
         self._computed: dict[cst.CSTNode, CodeRange] = {}
         self._tops = (*module.header, *module.body, *module.footer)
@@ -131,6 +132,12 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         self._hinted: dict[cst.CSTNode, int] | None = None if text is not None else {}
         self._line_starts: list[int] | None = None
 
+    @property
+    def parents(self) -> Mapping[cst.CSTNode, cst.CSTNode]:
+        if callable(self._parents):
+            self._parents = self._parents()
+        return self._parents
+
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
         if node not in self._computed and not self._generate_inner(node):
             self._generate(self._top_level(node))
@@ -143,6 +150,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         if node is self.module or self._text is None:
             return False
         hints = self._hints()
+        parents = self.parents
         statement: cst.CSTNode | None = None
         indents: list[str] = []
         current = node
@@ -152,7 +160,7 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             elif statement is not None and type(current) is cst.IndentedBlock:
                 indent = current.indent
                 indents.append(self.module.default_indent if indent is None else indent)
-            parent = self.parents.get(current)
+            parent = parents.get(current)
             if parent is None:
                 raise KeyError(node)
             current = parent
@@ -171,6 +179,40 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
             return True
         self._hinted = {}
         return False
+
+    def name_line(self, node: cst.FunctionDef | cst.ClassDef) -> int:
+        """The line of a `def`'s or `class`'s name: the line its statement starts on (the
+        stdlib parser's), plus the lines of the code before the name (leading lines,
+        decorators, `async def `), so the body is not generated; where the statement has no
+        such line, or the name is not on the line counted, its code is generated."""
+        start = self._hints().get(node) if self._text is not None else None
+        if start is not None:
+            state = CodegenState(
+                default_indent=self.module.default_indent,
+                default_newline=self.module.default_newline,
+            )
+            for part in (*node.leading_lines, *node.decorators, *node.lines_after_decorators):
+                part._codegen(state)
+            if isinstance(node, cst.FunctionDef):
+                if node.asynchronous is not None:
+                    node.asynchronous._codegen(state)
+                node.whitespace_after_def._codegen(state)
+            else:
+                node.whitespace_after_class._codegen(state)
+            line = start + len(_NEWLINE.findall("".join(state.tokens)))
+            if node.name.value in self._line_text(line):
+                return line
+        return self[node.name].start.line
+
+    def _line_text(self, line: int) -> str:
+        assert self._text is not None
+        if self._line_starts is None:
+            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
+        if not 0 < line <= len(self._line_starts):
+            return ""
+        start = self._line_starts[line - 1]
+        end = self._line_starts[line] if line < len(self._line_starts) else len(self._text)
+        return self._text[start:end]
 
     def end(self, node: cst.CSTNode) -> CodePosition:
         """Where ``node`` ends; for a compound statement, where its last statement ends (the

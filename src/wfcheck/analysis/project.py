@@ -31,13 +31,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import (
     Callable,
+    Optional,
     TypeVar,
+    Union,
 )
 
 import libcst as cst
 
 from wfcheck.analysis.positions import Parents, Positions, parent_map
-from wfcheck.analysis.scopes import Resolver, Scope, absolute_name
+from wfcheck.analysis.scopes import Resolver, Scope, absolute_name, dotted_name, imported_modules
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
 from wfcheck.discovery import find_project_roots, real_path
@@ -47,6 +49,10 @@ from wfcheck.suppression import DIRECTIVE, comments_by_line, parse_line_suppress
 
 _WORDS = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _TRUSTED = re.compile(r"#\s*wfcheck:\s*trusted\b")
+# Helper modules whose facts (tree, scopes, index) are kept from one checked file to the
+# next, the most recently used: the others keep a stub (:class:`ModuleStub`), so memory does
+# not grow with the number of helper modules a project has.
+HELPERS_KEPT = 64
 # Codes a helper can carry to its callers (WF1xx-WF5xx: what it does, not how it is shaped).
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
@@ -67,6 +73,7 @@ class ModuleFacts:
         specs: Sequence[FrameworkSpec],
     ):
         self.path = path
+        self.is_package = is_package
         real = real_path(path)
         self.directory = real.parent
         # The real path: with the module name and the shown path, what names the module in
@@ -110,6 +117,19 @@ class ModuleFacts:
         return self._words
 
     @property
+    def top_imports(self) -> tuple[str, ...]:
+        """The modules its top-level import statements may import, in order
+        (:func:`~wfcheck.analysis.scopes.imported_modules`)."""
+        package = self.index.module_scope.package
+        return tuple(
+            name
+            for statement in self.module.body
+            if isinstance(statement, cst.SimpleStatementLine)
+            for small in statement.body
+            for name in imported_modules(small, package)
+        )
+
+    @property
     def may_trust(self) -> bool:
         """Can any line of the module carry `# wfcheck: trusted`? (A text search, so most
         modules need no comment table to answer.)"""
@@ -120,7 +140,7 @@ class ModuleFacts:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, self.parents, self.text)
+            self._positions = Positions(self.module, lambda: self.parents, self.text)
         return self._positions
 
     @property
@@ -249,6 +269,16 @@ class Target:
         return id(self.node) in self.facts.activities
 
     @property
+    def in_workflow(self) -> bool:
+        """Is it workflow code (a unit, or defined inside one)?"""
+        return self.facts.in_workflow(self.parent_scope, self.node)
+
+    @property
+    def is_property(self) -> bool:
+        """A `@property` (or `cached_property`) getter: reading the attribute runs it."""
+        return is_property(self.node)
+
+    @property
     def node_name(self) -> str:
         """The `def`'s name (a lambda has none)."""
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else ""
@@ -258,9 +288,97 @@ class Target:
         """Where the function is defined: its name, or the lambda itself."""
         return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
 
-    def location(self) -> str:
-        line = self.facts.positions[self.anchor].start.line
-        return f"{self.facts.path}:{line}"
+
+
+@dataclass(frozen=True)
+class StubTarget(_Slotted):
+    """A module-level `def` of a helper module whose tree was let go (:class:`ModuleStub`):
+    what workflow code asks of a function it calls. Its summary and chains go by ``ref``;
+    anything that needs the function's tree gets it from :meth:`ProjectIndex.hydrate`."""
+
+    __slots__ = ("ref", "node_name", "in_workflow", "is_activity", "is_property")
+
+    ref: FunctionRef
+    node_name: str
+    in_workflow: bool
+    is_activity: bool
+    is_property: bool
+
+    @property
+    def qualname(self) -> str:
+        return self.ref.qualname
+
+
+# What a call in workflow code can reach: a function with its tree, or a stub's.
+Callee = Union[Target, StubTarget]
+
+# What a qualified name is defined as: in a module's facts, the def, class, lambda or
+# `functools.partial(...)` call it names, with the attribute names after it; in a stub, the
+# function.
+_Definition = Union[
+    tuple[ModuleFacts, Union[cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.Call], list[str]],
+    StubTarget,
+]
+# A stub's answer when only the module's tree has it.
+_PARSE = object()
+
+# A module-level name's binding in a stub: its kind, its import target, what it binds
+# (`def`, `class`, `value` for a lambda or a call, else ""), and the def's stub target.
+StubBinding = tuple[str, str, str, Optional[StubTarget]]
+
+
+@dataclass(frozen=True)
+class ModuleStub:
+    """What look-ups need of a helper module once its facts are let go: its module-level
+    names (re-exports followed, functions answered without a tree), its star imports and
+    where it is. A look-up that needs more (a class, a lambda, a value) parses it again."""
+
+    directory: Path
+    package: str
+    star_modules: tuple[str, ...]
+    bindings: dict[str, tuple[StubBinding, ...]]
+    top_imports: tuple[str, ...]
+    # hash() of the text it was made from: a checked file with the same text takes over.
+    text_hash: int
+
+    @classmethod
+    def of(cls, facts: ModuleFacts) -> ModuleStub:
+        scope = facts.index.module_scope
+        numbers = facts.definition_numbers
+        functions = facts.index.functions
+
+        def shape(node: cst.CSTNode | None) -> tuple[str, StubTarget | None]:
+            kind = type(node)
+            if kind is cst.FunctionDef:
+                assert isinstance(node, cst.FunctionDef)
+                number = numbers.get(id(node))
+                if number is None:
+                    return "def", None
+                definition = functions[number]
+                ref = FunctionRef(facts.file, facts.name, facts.path, definition.qualname, f"#{number}")
+                return "def", StubTarget(
+                    ref,
+                    node.name.value,
+                    facts.in_workflow(definition.parent_scope, node),
+                    id(node) in facts.activities,
+                    is_property(node),
+                )
+            if kind is cst.ClassDef:
+                return "class", None
+            return ("value" if kind is cst.Lambda or kind is cst.Call else ""), None
+
+        bindings = {
+            name: tuple((b.kind, b.target, *shape(b.node)) for b in entries)
+            for name, entries in scope.bindings.items()
+        }
+        return cls(
+            facts.directory,
+            scope.package,
+            tuple(scope.star_modules),
+            bindings,
+            facts.top_imports,
+            hash(facts.text),
+        )
 
 
 @dataclass(frozen=True)
@@ -321,7 +439,7 @@ T = TypeVar("T")
 # Computes a function's own summary for every engine (supplied by the checker, which owns
 # the rules; the project index only owns the graph). The Targets it met as callees come
 # back with it, so that they can be summarised in turn.
-Summarizer = Callable[[Target], tuple[Summary, Sequence[Target]]]
+Summarizer = Callable[[Target], tuple[Summary, Sequence[Callee]]]
 
 
 class ProjectIndex:
@@ -354,8 +472,9 @@ class ProjectIndex:
         # Deepest roots first: /proj/src/pkg/m.py is `pkg.m`, not `src.pkg.m`.
         self.roots = sorted({real_path(r) for r in roots}, key=lambda r: len(r.parts), reverse=True)
         self.summarizer = summarizer
-        self._by_name: dict[str, ModuleFacts | None] = {}
-        self._by_dir: dict[tuple[Path, str], ModuleFacts | None] = {}
+        # A module's key in ``_by_file`` by name, and by (importer's directory, name).
+        self._by_name: dict[str, tuple[str, str, str] | None] = {}
+        self._by_dir: dict[tuple[Path, str], tuple[str, str, str] | None] = {}
         # Facts by (file, module name, shown path): a checked file and a helper look-up share
         # them only when they agree on all three, so results never depend on the order.
         self._by_file: dict[tuple[str, str, str], ModuleFacts] = {}
@@ -365,8 +484,12 @@ class ProjectIndex:
         # Every function met (a chain's start or a callee), with its tree: what it is
         # summarised from and where it is defined. The one table that holds trees.
         self._targets: dict[FunctionRef, Target] = {}
-        # Checked files whose facts were released after their check: is it a package?
+        # Checked files whose facts were released after their check, and helper modules
+        # whose facts were let go: is it a package?
         self._released: dict[tuple[str, str, str], bool] = {}
+        # What is kept of a helper module let go; helper modules by last use, oldest first.
+        self._stubs: dict[tuple[str, str, str], ModuleStub] = {}
+        self._recent: dict[tuple[str, str, str], None] = {}
         self._lines: dict[FunctionRef, int] = {}
         # Chains by (start, engine): graph work over the summaries.
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
@@ -441,26 +564,83 @@ class ProjectIndex:
         compares their text with the file's): the file need not be parsed again."""
         return self._by_file.get(self._file_key(path, display)[0])
 
-    def release(self, path: Path, display: str) -> None:
+    def release(self, path: Path, display: str) -> int:
         """A checked file's check is over: forget its facts (tree, positions, parents) and
         the targets into it, unless a helper look-up shares them. Its functions' summaries
-        stay (they hold no node); a later look-up parses the file again."""
+        stay (they hold no node); a later look-up parses the file again. Once more than
+        :data:`HELPERS_KEPT` helper modules are kept, the least recently used are let go,
+        down to half that: how many went."""
         key, is_package = self._file_key(path, display)
         for kept in self._by_file.values():
             kept.shed()
         facts = self._by_file.get(key)
-        if facts is None or facts.helper:
+        if facts is not None and not facts.helper:
+            del self._by_file[key]
+            self._released[key] = is_package
+            self._drop_targets(key)
+        helpers = [k for k in self._recent if k in self._by_file]
+        if len(helpers) <= HELPERS_KEPT:
+            return 0
+        # The oldest half goes at once: what is let go is garbage for the collector's full
+        # pass (see wfcheck.collector), which then runs once per batch, not per module.
+        for old in helpers[: len(helpers) - HELPERS_KEPT // 2]:
+            self._let_go(old)
+        return len(helpers) - HELPERS_KEPT // 2
+
+    def _let_go(self, key: tuple[str, str, str]) -> None:
+        """Keep only a stub of a helper module. Every function of it that a summary can be
+        asked of is summarised first, while its tree is here, and each that does something
+        is located (a chain may name it): so calls into it need no parse again."""
+        facts = self._by_file.get(key)
+        if facts is None:
             return
+        for definition in facts.index.functions:
+            if not facts.in_workflow(definition.parent_scope, definition.node):
+                self.summary(
+                    Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
+                )
+        # And the lambdas met (one cannot be found again by its place).
+        while pending := [
+            ref for ref in self._targets
+            if _module_of(ref) == key and ("summary", ref) not in self._summaries
+        ]:
+            for ref in pending:
+                self.effects(ref)
+        for ref, target in list(self._targets.items()):
+            if _module_of(ref) == key and ref not in self._lines and self.effects(ref) != EMPTY_SUMMARY:
+                self._lines[ref] = _line_of(target)
         del self._by_file[key]
-        self._released[key] = is_package
+        self._recent.pop(key, None)
+        self._stubs[key] = ModuleStub.of(facts)
+        self._released[key] = facts.is_package
+        self._drop_targets(key)
+
+    def _drop_targets(self, key: tuple[str, str, str]) -> None:
         for ref in [r for r in self._targets if _module_of(r) == key]:
             del self._targets[ref]
 
+    def _facts(self, key: tuple[str, str, str]) -> ModuleFacts | None:
+        """A module's facts by key, parsed again if they were let go; it becomes the most
+        recently used helper."""
+        facts = self._by_file.get(key) or self._reloaded(key)
+        if facts is not None and facts.helper:
+            self._used(key)
+        return facts
+
+    def _used(self, key: tuple[str, str, str]) -> None:
+        self._recent.pop(key, None)
+        self._recent[key] = None
+
+    def hydrate(self, target: Callee) -> Target | None:
+        """The function with its tree (a stub's is parsed again)."""
+        return target if isinstance(target, Target) else self._target(target.ref)
+
     def _reloaded(self, key: tuple[str, str, str]) -> ModuleFacts | None:
-        """A released file's facts again, when a summary asks for one of its functions."""
+        """A released file's or let-go helper's facts again, when a look-up needs them."""
         if key not in self._released:
             return None
         path, is_package = Path(key[0]), self._released.pop(key)
+        self._stubs.pop(key, None)
         try:
             data = self.read_source(path)
             text, module = parse_source(data)
@@ -481,28 +661,51 @@ class ProjectIndex:
         name = key[1]
         cached = self._by_file.get(key)
         self._released.pop(key, None)
+        stub = self._stubs.pop(key, None)
         if cached is not None and cached.text == text:
             return cached
-        if cached is not None:
-            self._forget(cached)
+        if cached is not None or (stub is not None and stub.text_hash != hash(text)):
+            self._forget(key)
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
             specs=self.specs,
         )
+        if stub is not None and stub.text_hash == hash(text):
+            # A helper module let go, checked now: its facts are the helper's again.
+            facts.helper = True
+            self._used(key)
         self._by_file[key] = facts
         return facts
 
     def module(self, name: str, importer_dir: Path | None = None) -> ModuleFacts | None:
         """A project module by dotted name: from the project roots, else (as Python does for
         a script) from the importing file's own directory."""
-        facts = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
-        if facts is None and importer_dir is not None:
-            facts = self._memo(
+        key = self._module_key(name, importer_dir)
+        return self._facts(key) if key is not None else None
+
+    def module_imports(
+        self, name: str, importer_dir: Path | None = None
+    ) -> tuple[Path, tuple[str, ...]] | None:
+        """A project module's directory and the modules its top-level imports may import
+        (:attr:`ModuleFacts.top_imports`), from its stub if it was let go."""
+        key = self._module_key(name, importer_dir)
+        if key is None:
+            return None
+        stub = self._stubs.get(key) if key not in self._by_file else None
+        if stub is not None:
+            return stub.directory, stub.top_imports
+        facts = self._facts(key)
+        return (facts.directory, facts.top_imports) if facts is not None else None
+
+    def _module_key(self, name: str, importer_dir: Path | None) -> tuple[str, str, str] | None:
+        key = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
+        if key is None and importer_dir is not None:
+            key = self._memo(
                 self._by_dir, (importer_dir, name), lambda: self._find(name, [importer_dir])
             )
-        return facts
+        return key
 
-    def _find(self, name: str, roots: Sequence[Path]) -> ModuleFacts | None:
+    def _find(self, name: str, roots: Sequence[Path]) -> tuple[str, str, str] | None:
         relative = Path(*name.split("."))
         for root in roots:
             for candidate, is_package in (
@@ -511,15 +714,19 @@ class ProjectIndex:
             ):
                 self._note((str(candidate),))
                 if candidate.is_file():
-                    return self._load(candidate, name, is_package)
+                    facts = self._load(candidate, name, is_package)
+                    return (facts.file, facts.name, facts.path) if facts is not None else None
         return None
 
     def _load(self, path: Path, name: str, is_package: bool) -> ModuleFacts | None:
         display = _display(path)
         key = (str(real_path(path)), name, display)
-        if key in self._by_file:
-            self._by_file[key].helper = True
-            return self._by_file[key]
+        if key in self._by_file or key in self._stubs:
+            facts = self._by_file.get(key) or self._reloaded(key)
+            if facts is not None:
+                facts.helper = True
+                self._used(key)
+            return facts
         self._released.pop(key, None)
         try:
             data = self.read_source(path)
@@ -537,6 +744,7 @@ class ProjectIndex:
         )
         facts.helper = True
         self._by_file[key] = facts
+        self._used(key)
         return facts
 
     def _origin_finder(self, path: Path) -> Callable[[str], str | None]:
@@ -575,7 +783,7 @@ class ProjectIndex:
 
     def target_of(
         self, func: cst.BaseExpression, scope: Scope, facts: ModuleFacts
-    ) -> Target | None:
+    ) -> Callee | None:
         """The project function a call's callee names, if any: a `def`, a class (its
         `__init__`), a lambda bound to a name, or what a `functools.partial` wraps."""
         if isinstance(func, cst.Call):
@@ -622,11 +830,11 @@ class ProjectIndex:
 
     def definition(
         self, qualified: str, importer_dir: Path | None = None, depth: int = 0
-    ) -> Target | None:
+    ) -> Callee | None:
         """A project function or class (its `__init__`) by qualified name."""
         found = self._definition_node(qualified, importer_dir, depth)
-        if found is None:
-            return None
+        if found is None or isinstance(found, StubTarget):
+            return found
         facts, node, rest = found
         if isinstance(node, cst.Call) and len(rest) == 1:
             return self._instance_method(facts, node, rest[0])
@@ -646,7 +854,7 @@ class ProjectIndex:
         `CONFIG = Settings()` in `shop.config` is `Settings.region` (a class's own attribute,
         `Settings.region`, is not an instance's: None)."""
         found = self._definition_node(qualified, importer_dir, 0)
-        if found is None:
+        if found is None or isinstance(found, StubTarget):
             return None
         facts, node, rest = found
         if isinstance(node, cst.Call) and len(rest) == 1:
@@ -660,36 +868,40 @@ class ProjectIndex:
 
     def _definition_node(
         self, qualified: str, importer_dir: Path | None, depth: int = 0
-    ) -> tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]] | None:
+    ) -> _Definition | None:
         """The module-level def or class a qualified name reaches (following re-exports to
         the end of the chain, and star imports; a chain that comes back to a name it passed
         is a cycle: None), or the lambda or `functools.partial(...)` call a name is bound to,
-        and the attribute names left after it."""
+        and the attribute names left after it; a function of a module let go is its stub."""
         seen: set[tuple[str, Path | None]] = set()
         while qualified and not qualified.startswith("."):
             if (qualified, importer_dir) in seen:
                 return None
             seen.add((qualified, importer_dir))
             step = self._definition_step(qualified, importer_dir, depth)
-            if step is None or isinstance(step[0], ModuleFacts):
+            if step is None or isinstance(step, StubTarget) or isinstance(step[0], ModuleFacts):
                 return step
             qualified, importer_dir = step
         return None
 
     def _definition_step(
         self, qualified: str, importer_dir: Path | None, depth: int
-    ) -> (
-        tuple[ModuleFacts, cst.FunctionDef | cst.ClassDef | cst.Lambda | cst.Call, list[str]]
-        | tuple[str, Path]
-        | None
-    ):
+    ) -> _Definition | tuple[str, Path] | None:
         """One link of a re-export chain: the definition, or the name it re-exports."""
         parts = qualified.split(".")
         for split in range(len(parts) - 1, 0, -1):
-            facts = self.module(".".join(parts[:split]), importer_dir)
-            if facts is None:
+            key = self._module_key(".".join(parts[:split]), importer_dir)
+            if key is None:
                 continue
             names = parts[split:]
+            stub = self._stubs.get(key) if key not in self._by_file else None
+            if stub is not None:
+                step = self._stub_step(stub, names, depth)
+                if step is not _PARSE:
+                    return step  # type: ignore[return-value]
+            facts = self._facts(key)
+            if facts is None:
+                continue
             module_scope = facts.index.module_scope
             bindings = module_scope.bindings.get(names[0], ())
             for binding in bindings:
@@ -701,15 +913,42 @@ class ProjectIndex:
             if len(bindings) == 1 and isinstance(bindings[0].node, (cst.Lambda, cst.Call)):
                 return facts, bindings[0].node, names[1:]
             if not bindings and depth < 4:
-                # `from .base import *`: the last star-imported project module defining it.
-                for star in reversed(module_scope.star_modules):
-                    origin = absolute_name(star, module_scope.package)
-                    found = self._definition_node(
-                        ".".join([origin] + names), facts.directory, depth + 1
-                    )
-                    if found is not None:
-                        return found
+                return self._star_definition(
+                    module_scope.star_modules, module_scope.package, facts.directory, names, depth
+                )
             return None
+        return None
+
+    def _stub_step(
+        self, stub: ModuleStub, names: list[str], depth: int
+    ) -> _Definition | tuple[str, Path] | object | None:
+        """:meth:`_definition_step` in a module let go: the same answer from its stub, or
+        ``_PARSE`` where the answer is a tree (a class, a lambda, a value)."""
+        bindings = stub.bindings.get(names[0], ())
+        for kind, target, shape, function in bindings:
+            if kind == "import":
+                return ".".join([absolute_name(target, stub.package)] + names[1:]), stub.directory
+            if shape == "def" and len(names) == 1:
+                return function
+            if shape in ("def", "class"):
+                return _PARSE
+        if len(bindings) == 1 and bindings[0][2] == "value":
+            return _PARSE
+        if not bindings and depth < 4:
+            return self._star_definition(
+                stub.star_modules, stub.package, stub.directory, names, depth
+            )
+        return None
+
+    def _star_definition(
+        self, stars: Sequence[str], package: str, directory: Path, names: list[str], depth: int
+    ) -> _Definition | None:
+        """`from .base import *`: the last star-imported project module defining it."""
+        for star in reversed(stars):
+            origin = absolute_name(star, package)
+            found = self._definition_node(".".join([origin] + names), directory, depth + 1)
+            if found is not None:
+                return found
         return None
 
     def class_of(
@@ -723,14 +962,13 @@ class ProjectIndex:
                 if isinstance(binding.node, cst.ClassDef):
                     return facts, binding.node
         resolved = facts.resolver.expr(func, scope)
-        found = self._definition_node(resolved.qualified, facts.directory, 0) if resolved else None
-        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
-            return found[0], found[1]
-        return None
+        if resolved is None:
+            return None
+        return _class(self._definition_node(resolved.qualified, facts.directory, 0))
 
     def _value_target(
         self, facts: ModuleFacts, scope: Scope, value: cst.CSTNode, name: str, depth: int
-    ) -> Target | None:
+    ) -> Callee | None:
         """What calling a value runs: a lambda's body, or the function a
         `functools.partial(f, ...)` wraps (resolved where the partial was made)."""
         if isinstance(value, cst.Lambda):
@@ -763,7 +1001,8 @@ class ProjectIndex:
             callee = expr.func if isinstance(expr, cst.Call) else expr
             if not isinstance(callee, (cst.Name, cst.Attribute)):
                 continue
-            found = self.target_of(callee, target.parent_scope, target.facts)
+            called = self.target_of(callee, target.parent_scope, target.facts)
+            found = self.hydrate(called) if called is not None else None
             if found is None or not isinstance(found.node, cst.FunctionDef):
                 continue
             # `@timed` runs timed's inner function; `@retried(3)` the function inside the
@@ -782,10 +1021,7 @@ class ProjectIndex:
         self, qualified: str, facts: ModuleFacts
     ) -> tuple[ModuleFacts, cst.ClassDef] | None:
         """The project class a qualified name (an instance's type) names."""
-        found = self._definition_node(qualified, facts.directory, 0)
-        if found is not None and isinstance(found[1], cst.ClassDef) and not found[2]:
-            return found[0], found[1]
-        return None
+        return _class(self._definition_node(qualified, facts.directory, 0))
 
     def special_method(
         self, facts: ModuleFacts, cls: cst.ClassDef, name: str
@@ -860,7 +1096,8 @@ class ProjectIndex:
             self.summaries_computed += 1
             summary, callees = self.summarizer(target)
             for callee in callees:
-                self._targets.setdefault(callee.ref, callee)
+                if isinstance(callee, Target):
+                    self._targets.setdefault(callee.ref, callee)
         if ref.place.startswith("#"):
             target.facts.summarised.add(int(ref.place[1:]))
         return summary
@@ -869,10 +1106,10 @@ class ProjectIndex:
         """``path:line`` of where a function met before is defined (its name, or the lambda)."""
         line = self._lines.get(ref)
         if line is None:
+            if not ref.place.startswith("#"):  # a lambda's place is `<line>:<column>`
+                return f"{ref.path}:{ref.place.partition(':')[0]}"
             target = self._target(ref)
-            line = self._lines[ref] = (
-                target.facts.positions[target.anchor].start.line if target is not None else 0
-            )
+            line = self._lines[ref] = _line_of(target) if target is not None else 0
         return f"{ref.path}:{line}"
 
     def _target(self, ref: FunctionRef) -> Target | None:
@@ -887,7 +1124,7 @@ class ProjectIndex:
         """The function a reference names in the module's current facts (what was known of
         it went when the checked file's text changed): the `def` with that name at that
         place, else nothing."""
-        facts = self._by_file.get(_module_of(ref)) or self._reloaded(_module_of(ref))
+        facts = self._facts(_module_of(ref))
         if facts is None or not ref.place.startswith("#"):
             return None
         number = int(ref.place[1:])
@@ -897,11 +1134,10 @@ class ProjectIndex:
         definition = functions[number]
         return Target(facts, definition.node, ref.qualname, definition.parent_scope)  # type: ignore[arg-type]
 
-    def _forget(self, facts: ModuleFacts) -> None:
+    def _forget(self, module: tuple[str, str, str]) -> None:
         """A checked file's text changed (an editor buffer, a fix loop): what was known of
         its old functions goes, and every chain (chains are cheap to build again). Calls into
         it recorded by other functions find their callee again by name and place."""
-        module = (facts.file, facts.name, facts.path)
         for key in [k for k in self._summaries if _module_of(k[1]) == module]:
             del self._summaries[key]
             self._read.pop(key, None)
@@ -912,11 +1148,12 @@ class ProjectIndex:
             for ref in [r for r in table if _module_of(r) == module]:
                 del table[ref]
 
-    def chain(self, start: Target, engine: str) -> Chain | None:
+    def chain(self, start: Callee, engine: str) -> Chain | None:
         """Breadth-first from ``start`` over the calls made under ``engine``: the shortest
         chain to a reason that applies to ``engine``, and how many such reasons there are."""
         ref = start.ref
-        self._targets.setdefault(ref, start)
+        if isinstance(start, Target):
+            self._targets.setdefault(ref, start)
         return self._memo(
             self._chains, ("chain", ref, engine), lambda: self._search(ref, engine)
         )
@@ -982,7 +1219,8 @@ class ProjectIndex:
         `allowed-api`) are not covered: the cache keys on them itself.
         """
         real = str(real_path(Path(path)))
-        loads = [facts for key, facts in self._by_file.items() if key[0] == real]
+        keys = [key for key in (*self._by_file, *self._stubs) if key[0] == real]
+        loads = [facts for facts in map(self._facts, keys) if facts is not None]
         if not loads:
             name, is_package = self.module_name_for(Path(real))
             facts = self._load(Path(real), name, is_package) if name else None
@@ -1024,7 +1262,8 @@ class ProjectIndex:
                     origin = resolved.qualified if resolved is not None else ""
                 entries.append((binding.kind, binding.target, type(node).__name__, origin))
                 if isinstance(node, (cst.Lambda, cst.Call)) and len(scope.bindings[name]) == 1:
-                    value = self._value_target(facts, scope, node, name, 0)
+                    found = self._value_target(facts, scope, node, name, 0)
+                    value = self.hydrate(found) if found is not None else None
                     if value is not None:
                         roots.append(value)
             bindings.append((name, tuple(entries)))
@@ -1079,6 +1318,41 @@ class ProjectIndex:
 
 # Callables that call the function they wrap later, with the arguments bound now.
 _PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+
+
+def _line_of(target: Target) -> int:
+    node = target.node
+    if isinstance(node, cst.FunctionDef):
+        return target.facts.positions.name_line(node)
+    return target.facts.positions[node].start.line
+
+
+def _class(found: _Definition | None) -> tuple[ModuleFacts, cst.ClassDef] | None:
+    """The class a definition look-up found, if it found one (and no attribute of it)."""
+    if found is None or isinstance(found, StubTarget):
+        return None
+    facts, node, rest = found
+    return (facts, node) if isinstance(node, cst.ClassDef) and not rest else None
+
+
+def decorator_names(node: cst.FunctionDef | cst.ClassDef) -> list[str]:
+    """Each decorator's dotted name (a call's callee: `retried` of `@retried(3)`), or ""."""
+    names = []
+    for decorator in node.decorators:
+        expr = decorator.decorator
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        names.append(dotted_name(expr) or "")
+    return names
+
+
+def is_property(node: cst.CSTNode) -> bool:
+    """A `@property` or `@cached_property` getter."""
+    if not isinstance(node, cst.FunctionDef):
+        return False
+    return any(
+        name.rsplit(".", 1)[-1] in ("property", "cached_property") for name in decorator_names(node)
+    )
 
 
 def _module_of(ref: FunctionRef) -> tuple[str, str, str]:

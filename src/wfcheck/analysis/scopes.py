@@ -44,6 +44,28 @@ class Binding:
         self.target = target
 
 
+def imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
+    """The modules an import statement may import, absolute (``package``: the importing
+    module's, for relative imports; none when it is unknown). `from . import helpers`
+    names each imported name as a module of the package (most likely it is one)."""
+    if isinstance(small, cst.Import):
+        return [dotted_name(alias.name) or "" for alias in small.names]
+    if not isinstance(small, cst.ImportFrom):
+        return []
+    base = "." * len(small.relative) + (dotted_name(small.module) or "" if small.module else "")
+    if not small.relative:
+        return [base]
+    if not package:
+        return []  # a relative import whose package is unknown cannot be judged
+    if small.module is None and not isinstance(small.names, cst.ImportStar):
+        return [
+            absolute_name(f"{base}{alias.name.value}", package)
+            for alias in small.names
+            if isinstance(alias.name, cst.Name)
+        ]
+    return [absolute_name(base, package)]
+
+
 def dotted_name(node: cst.BaseExpression) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: list[str] = []

@@ -16,12 +16,13 @@ from __future__ import annotations
 import os
 import sys
 import sysconfig
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import libcst as cst
 
 from wfcheck.analysis.findings import STATEMENT
-from wfcheck.analysis.scopes import absolute_name, dotted_name
+from wfcheck.analysis.scopes import absolute_name, imported_modules
 from wfcheck.checks.registry import StructuralRule
 from wfcheck.diagnostics import Edit, Fix
 
@@ -85,8 +86,8 @@ def flagged_imports(
         if not isinstance(statement, cst.SimpleStatementLine):
             continue
         for small in statement.body:
-            for name in _imported_modules(small, facts.index.module_scope.package):
-                problem = _problem(ctx, facts, name, allowed, memo, 0)
+            for name in imported_modules(small, facts.index.module_scope.package):
+                problem = _problem(ctx, facts.directory, name, allowed, memo, 0)
                 if problem is not None:
                     flagged.append((statement, small, name, problem))
                     break
@@ -150,36 +151,16 @@ def _opts_out(facts: ModuleFacts, unit: WorkflowUnit, keyword: str) -> bool:
     return False
 
 
-def _imported_modules(small: cst.BaseSmallStatement, package: str) -> list[str]:
-    if isinstance(small, cst.Import):
-        return [dotted_name(alias.name) or "" for alias in small.names]
-    if not isinstance(small, cst.ImportFrom):
-        return []
-    base = "." * len(small.relative) + (dotted_name(small.module) or "" if small.module else "")
-    if not small.relative:
-        return [base]
-    if not package:
-        return []  # a relative import whose package is unknown cannot be judged
-    if small.module is None and not isinstance(small.names, cst.ImportStar):
-        # `from . import helpers`: each name is (most likely) a module of the package.
-        return [
-            absolute_name(f"{base}{alias.name.value}", package)
-            for alias in small.names
-            if isinstance(alias.name, cst.Name)
-        ]
-    return [absolute_name(base, package)]
-
-
 def _problem(
     ctx: CheckContext | PlanContext,
-    facts: ModuleFacts,
+    directory: Path,
     name: str,
     allowed: tuple[str, ...],
     memo: dict[str, str | None],
     depth: int,
 ) -> str | None:
-    """None when importing ``name`` in the sandbox is fine; else a note on why not ("" when
-    it is a third-party module)."""
+    """None when importing ``name`` (from a module in ``directory``) in the sandbox is fine;
+    else a note on why not ("" when it is a third-party module)."""
     if not name or name.split(".", 1)[0] in _STDLIB:
         return None
     if any(name == a or name.startswith(a + ".") for a in allowed):
@@ -187,24 +168,17 @@ def _problem(
     if name in memo:
         return memo[name]
     memo[name] = None  # an import cycle is judged by its other imports
-    module = ctx.project.module(name, facts.directory)
+    module = ctx.project.module_imports(name, directory)
     if module is None:
         result: str | None = ""
     elif depth >= _MAX_DEPTH:
         result = None
     else:
         result = None
-        for statement in module.module.body:
-            if not isinstance(statement, cst.SimpleStatementLine):
-                continue
-            for small in statement.body:
-                for inner in _imported_modules(small, module.index.module_scope.package):
-                    if _problem(ctx, module, inner, allowed, memo, depth + 1) is not None:
-                        result = f" (via the project module `{name}`, which imports `{inner}`)"
-                        break
-                if result is not None:
-                    break
-            if result is not None:
+        where, imports = module
+        for inner in imports:
+            if _problem(ctx, where, inner, allowed, memo, depth + 1) is not None:
+                result = f" (via the project module `{name}`, which imports `{inner}`)"
                 break
     memo[name] = result
     return result
