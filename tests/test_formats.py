@@ -266,3 +266,24 @@ def test_quiet_prints_diagnostics_only(flagged: Path) -> None:
     assert "WF101" in quiet.output
     clean = invoke("check", "--isolated", "-q", "--output-format", "concise", str(flagged), "--select", "WF2")
     assert clean.exit_code == 0 and clean.output == ""
+
+
+@pytest.mark.parametrize("fmt", sorted(REPORTERS))
+def test_a_large_report_is_written_in_pieces_that_join_to_the_whole(
+    fmt: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The line-based formats render a batch of diagnostics at a time (a report of tens of
+    thousands is never one string); the pieces join to exactly the one-string report."""
+    from helpers import settings
+
+    from wfcheck import report
+    from wfcheck.engine import check_paths
+
+    fixtures = Path(__file__).resolve().parent / "fixtures" / "rules"
+    diagnostics = check_paths([str(fixtures)], settings()).diagnostics
+    assert len(diagnostics) > 10
+    whole = report.render(fmt, diagnostics, list(CATALOG.rules.values()), unsafe_fixes=True)
+    monkeypatch.setattr(report, "BATCH", 4)
+    pieces = list(report.render_pieces(fmt, diagnostics, list(CATALOG.rules.values()), unsafe_fixes=True))
+    assert "".join(pieces) == whole
+    assert len(pieces) == (-(-len(diagnostics) // 4) if fmt in report._PIECEWISE else 1)

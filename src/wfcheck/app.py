@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Callable, Protocol
 
@@ -23,7 +23,7 @@ from wfcheck.catalog import Catalog, CatalogError, Rule, load_catalog
 from wfcheck.config import ConfigError, Options, resolve
 from wfcheck.diagnostics import fixable
 from wfcheck.engine import check_paths, check_source, files_to_check
-from wfcheck.report import render, summary
+from wfcheck.report import render_pieces, summary
 from wfcheck.report.printable import printable
 from wfcheck.results import FileResult, RunResult
 from wfcheck.settings import INTERNAL_ERROR, Settings
@@ -361,23 +361,26 @@ def _report(
     if out.statistics:
         from wfcheck.report import statistics as stats
 
-        rendered = stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
+        pieces: Iterable[str] = [
+            stats.render_json(diagnostics) if out.format == "json" else stats.render(diagnostics)
+        ]
     else:
-        rendered = render(out.format, diagnostics, rules, unsafe_fixes=unsafe)
+        pieces = render_pieces(out.format, diagnostics, rules, unsafe_fixes=unsafe)
     show_summary = not out.quiet and out.format in ("full", "concise")
     if out.file is not None:
         try:
             # As ruff: the report's folder is made when it does not exist yet.
             os.makedirs(os.path.dirname(out.file) or ".", exist_ok=True)
             with open(out.file, "w", encoding="utf-8", newline="") as handle:
-                handle.write(rendered)
+                handle.writelines(pieces)
         except OSError as exc:
             raise UsageError(f"cannot write {out.file}: {exc.strerror or exc}") from None
         if show_summary:
             sink.err(closing + "\n")
         return
-    if rendered:
-        (sink.err if err else sink.out)(rendered)
+    for piece in pieces:
+        if piece:
+            (sink.err if err else sink.out)(piece)
     if show_summary:
         # Only the full format shares its stream with the summary: the others stay one
         # diagnostic (or statistic) per line for the tools that read them.

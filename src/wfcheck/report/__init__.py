@@ -50,6 +50,13 @@ REPORTERS: Mapping[str, Reporter] = _Reporters()
 FIX_MARKED = frozenset({"full", "concise"})
 
 
+# The formats whose text is one piece per diagnostic, and what goes between two pieces:
+# rendered a batch of diagnostics at a time, a large report is never one string.
+_PIECEWISE = {"full": "\n", "concise": "", "json-lines": "", "github": ""}
+# Diagnostics per piece of a piecewise format.
+BATCH = 500
+
+
 def render(
     fmt: str, diagnostics: Sequence[Diagnostic], rules: Sequence = (), unsafe_fixes: bool = False
 ) -> str:
@@ -57,3 +64,17 @@ def render(
     if fmt in FIX_MARKED:
         return REPORTERS[fmt](diagnostics, rules, unsafe_fixes=unsafe_fixes)
     return REPORTERS[fmt](diagnostics, rules)
+
+
+def render_pieces(
+    fmt: str, diagnostics: Sequence[Diagnostic], rules: Sequence = (), unsafe_fixes: bool = False
+) -> Iterator[str]:
+    """:func:`render`'s text in pieces that join to it (one piece for a format that is one
+    document: JSON, SARIF, JUnit, GitLab)."""
+    between = _PIECEWISE.get(fmt)
+    if between is None or len(diagnostics) <= BATCH:
+        yield render(fmt, diagnostics, rules, unsafe_fixes)
+        return
+    for start in range(0, len(diagnostics), BATCH):
+        text = render(fmt, diagnostics[start : start + BATCH], rules, unsafe_fixes)
+        yield between + text if start else text
