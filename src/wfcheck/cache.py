@@ -188,13 +188,17 @@ def _edit(data: Any) -> Edit:
     return Edit(**data)
 
 
-def _stat_key(st: os.stat_result) -> tuple[int, int]:
+# What the cache knows a file's version by: its modification time (ns) and size.
+Stamp = tuple[int, int]
+
+
+def stamp(st: os.stat_result) -> Stamp:
     return st.st_mtime_ns, st.st_size
 
 
-def _trusted_stat(st: os.stat_result) -> tuple[int, int] | tuple[None, None]:
-    """The stat key, unless the file is too fresh for its mtime to tell changes apart."""
-    return _stat_key(st) if time.time_ns() - st.st_mtime_ns > _RACY_NS else (None, None)
+def _trusted_stamp(key: Stamp) -> Stamp | tuple[None, None]:
+    """The stamp, unless the file is too fresh for its mtime to tell changes apart."""
+    return key if time.time_ns() - key[0] > _RACY_NS else (None, None)
 
 
 # -- what a dependent reads from a module ------------------------------------------------------
@@ -476,7 +480,10 @@ class ResultCache:
 
     # -- reading ---------------------------------------------------------------------------
 
-    def lookup(self, absolute: str, display: str, st: os.stat_result) -> FileResult | None:
+    # What a file is looked up and stored under (kept for each file of a run, not its stat).
+    stamp = staticmethod(stamp)
+
+    def lookup(self, absolute: str, display: str, st: Stamp) -> FileResult | None:
         """The stored result when the file and everything it depends on are unchanged."""
         row = self._query(
             "SELECT display, context, mtime, size, hash, deps, absent,"
@@ -493,17 +500,17 @@ class ResultCache:
             return None
 
     def _valid_result(
-        self, absolute: str, display: str, st: os.stat_result,
+        self, absolute: str, display: str, st: Stamp,
         shown: Any, context: Any, mtime: Any, size: Any, content_hash: Any,
         deps: Any, absent: Any, result: Any,
     ) -> FileResult | None:
         if shown != display or context != self.context:
             return None
         _expect(content_hash, _OPTIONAL_STR)
-        if (mtime, size) != _stat_key(st):
+        if (mtime, size) != st:
             if content_hash is None or _read_digest(absolute) != content_hash:
                 return None
-            self._touched[absolute] = _trusted_stat(st)
+            self._touched[absolute] = _trusted_stamp(st)
         dependencies = _expect(json.loads(_expect(deps, str)), list)
         probes = _expect(json.loads(_expect(absent, str)), list)
         paths: list[str] = []
@@ -606,7 +613,7 @@ class ResultCache:
         except OSError:
             st = None
         if st is not None and stat.S_ISREG(st.st_mode):
-            key = _stat_key(st)
+            key = stamp(st)
             row = self._query(
                 "SELECT m.mtime, m.size, m.hash, m.interface FROM modules m"
                 " JOIN paths p ON p.id = m.id WHERE p.path = ?",
@@ -618,7 +625,7 @@ class ResultCache:
                 data = _read_bytes(path)
                 if data is not None:
                     module = _Module(
-                        path, digest(data), stat=_trusted_stat(st), changed=True, data=data
+                        path, digest(data), stat=_trusted_stamp(stamp(st)), changed=True, data=data
                     )
                     if row is not None and row[2] == module.hash:
                         module.interface = row[3] if isinstance(row[3], str) else None
@@ -636,7 +643,7 @@ class ResultCache:
     # -- writing ---------------------------------------------------------------------------
 
     def store(
-        self, absolute: str, st: os.stat_result, result: FileResult, content_hash: str | None
+        self, absolute: str, st: Stamp, result: FileResult, content_hash: str | None
     ) -> None:
         """Remember a fresh result (``content_hash``: of the bytes checked, for parsed files)."""
         if result.error is not None:
@@ -653,7 +660,7 @@ class ResultCache:
         self._pending[absolute] = (
             result.path,
             self.context,
-            *_trusted_stat(st),
+            *_trusted_stamp(st),
             content_hash if interesting else None,
             dependencies,
             absent,

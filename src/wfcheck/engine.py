@@ -229,17 +229,19 @@ def check_paths(
     files = files_to_check(paths, settings)
     results: list[FileResult | None] = [None] * len(files)
     cache = _open_cache(paths, settings)
-    stats: list[os.stat_result | None] = [None] * len(files)
+    # (mtime, size) of each file looked up: what a fresh result is stored under.
+    stamps: list[tuple[int, int] | None] = [None] * len(files)
     todo: list[int] = []
     absolute = _absolute_paths(files) if cache is not None else []
     for index, path in enumerate(files):
         if cache is not None:
             try:
-                st = stats[index] = os.stat(path)
+                st = os.stat(path)
             except OSError:
                 pass
             else:
-                results[index] = cache.lookup(absolute[index], path, st)
+                stamps[index] = stamp = cache.stamp(st)
+                results[index] = cache.lookup(absolute[index], path, stamp)
         if results[index] is None:
             todo.append(index)
     from_cache = len(files) - len(todo)
@@ -254,9 +256,9 @@ def check_paths(
         fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths, advanced)
     for index, (result, content_hash) in zip(todo, fresh):
         results[index] = result
-        checked_stat = stats[index]
-        if cache is not None and checked_stat is not None:
-            cache.store(absolute[index], checked_stat, result, content_hash)
+        checked = stamps[index]
+        if cache is not None and checked is not None:
+            cache.store(absolute[index], checked, result, content_hash)
     if cache is not None:
         cache.save()
     return RunResult([r for r in results if r is not None], helper_modules, from_cache)

@@ -283,11 +283,6 @@ class Target:
         """The `def`'s name (a lambda has none)."""
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else ""
 
-    @property
-    def anchor(self) -> cst.CSTNode:
-        """Where the function is defined: its name, or the lambda itself."""
-        return self.node.name if isinstance(self.node, cst.FunctionDef) else self.node
-
 
 
 @dataclass(frozen=True)
@@ -607,7 +602,12 @@ class ProjectIndex:
             for ref in pending:
                 self.effects(ref)
         for ref, target in list(self._targets.items()):
-            if _module_of(ref) == key and ref not in self._lines and self.effects(ref) != EMPTY_SUMMARY:
+            if (
+                _module_of(ref) == key
+                and ref.place.startswith("#")  # a lambda's place has its line
+                and ref not in self._lines
+                and self.effects(ref) != EMPTY_SUMMARY
+            ):
                 self._lines[ref] = _line_of(target)
         del self._by_file[key]
         self._recent.pop(key, None)
@@ -1321,10 +1321,9 @@ _PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
 
 
 def _line_of(target: Target) -> int:
-    node = target.node
-    if isinstance(node, cst.FunctionDef):
-        return target.facts.positions.name_line(node)
-    return target.facts.positions[node].start.line
+    """The line of a `def`'s name (a lambda's line is in its place)."""
+    assert isinstance(target.node, cst.FunctionDef)
+    return target.facts.positions.name_line(target.node)
 
 
 def _class(found: _Definition | None) -> tuple[ModuleFacts, cst.ClassDef] | None:
