@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -191,7 +192,7 @@ def test_gitlab_code_quality_shape_and_stable_fingerprints() -> None:
     assert issues[0]["severity"] in {"info", "minor", "major", "critical", "blocker"}
     assert issues[0]["description"].startswith("WF101 ")
     # Moving the code down does not change the fingerprint; a second identical finding differs.
-    moved = Diagnostic(**{**CLOCK.__dict__, "line": 40, "end_line": 40})
+    moved = replace(CLOCK, line=40, end_line=40)
     again = json.loads(gitlab.render([moved, moved]))
     assert again[0]["fingerprint"] == issues[0]["fingerprint"]
     assert again[1]["fingerprint"] != again[0]["fingerprint"]

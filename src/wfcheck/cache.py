@@ -365,6 +365,9 @@ class ResultCache:
         self._absent: dict[str, bool] = {}
         # Rows to write at save: entries by path, and entries whose stat alone changed.
         self._pending: dict[str, tuple[Any, ...]] = {}
+        # One copy of each dependency row the pending entries hold: the files of a package
+        # share most of theirs, and a copy per entry was most of what a large run stores.
+        self._shared_rows: dict[Dependency, Dependency] = {}
         self._touched: dict[str, tuple[int, int] | tuple[None, None]] = {}
         # Entries kept by an early cutoff: their dependencies as they are now.
         self._retargeted: dict[str, list[list[Any]]] = {}
@@ -652,18 +655,20 @@ class ResultCache:
         reads = result.dependency_digests or (None,) * len(result.depends_on)
         dependencies: list[Dependency] = []
         absent: list[str] = []
+        rows = self._shared_rows
         for path, read in zip(result.depends_on, reads):
             if read is None:
                 absent.append(path)
             else:
-                dependencies.append((path, read, self._interface_of_read(path, read)))
+                row = (path, read, self._interface_of_read(path, read))
+                dependencies.append(rows.setdefault(row, row))
         self._pending[absolute] = (
             result.path,
             self.context,
             *_trusted_stamp(st),
             content_hash if interesting else None,
-            dependencies,
-            absent,
+            tuple(dependencies),
+            tuple(absent),
             _pack(json.dumps(result_to_data(result), separators=(",", ":")).encode("utf-8"))
             if interesting else None,
         )

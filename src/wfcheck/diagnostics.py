@@ -6,11 +6,17 @@ reporter and every external tool relies on.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
+
+# Diagnostics, fixes and edits are kept for a whole run, by the thousand on a large project:
+# no per-instance dict where the language allows it (Python 3.10+), a third of their weight.
+SLOTS: dict[str, Any] = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Edit:
     """Replace the text between two 1-based (line, column) positions with ``content``."""
 
@@ -28,7 +34,7 @@ class Edit:
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Fix:
     """A way to resolve a diagnostic, labelled on two axes.
 
@@ -77,7 +83,7 @@ class Fix:
         return data
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Diagnostic:
     code: str
     name: str

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from wfcheck.diagnostics import Diagnostic
+from wfcheck.diagnostics import SLOTS, Diagnostic
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 
@@ -19,7 +19,7 @@ def split_lines(text: str) -> list[str]:
     return _LINE_BREAK.split(text)
 
 
-@dataclass
+@dataclass(**SLOTS)
 class FileResult:
     path: str
     diagnostics: list[Diagnostic] = field(default_factory=list)

@@ -42,6 +42,7 @@ from wfcheck.analysis.positions import Parents, Positions, parent_map
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name, dotted_name, imported_modules
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
+from wfcheck.diagnostics import SLOTS
 from wfcheck.discovery import find_project_roots, real_path
 from wfcheck.frameworks import NO_ENGINE, FrameworkSpec
 from wfcheck.source import SourceError, content_digest, parse_source
@@ -376,7 +377,7 @@ class ModuleStub:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Reason:
     """Something a function does itself that a WF1xx-WF5xx rule flags, under ``engines``
     (an API may be banned for one engine and replay-safe for another: `asyncio.sleep` is a
@@ -407,7 +408,7 @@ class Edge(_Slotted):
     engines: Engines
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, **SLOTS)
 class Summary:
     """What a function does itself and whom it calls, in the order met, for every engine."""
 
