@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+import sys
 import tokenize
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -470,7 +471,9 @@ class ProjectIndex:
         self.summarizer = summarizer
         # A module's key in ``_by_file`` by name, and by (importer's directory, name).
         self._by_name: dict[str, tuple[str, str, str] | None] = {}
-        self._by_dir: dict[tuple[Path, str], tuple[str, str, str] | None] = {}
+        # (The directory as a shared string, not the Path each checked file's facts made: the
+        # keys are kept for the run.)
+        self._by_dir: dict[tuple[str, str], tuple[str, str, str] | None] = {}
         # Facts by (file, module name, shown path): a checked file and a helper look-up share
         # them only when they agree on all three, so results never depend on the order.
         self._by_file: dict[tuple[str, str, str], ModuleFacts] = {}
@@ -702,7 +705,9 @@ class ProjectIndex:
         key = self._memo(self._by_name, name, lambda: self._find(name, self.roots))
         if key is None and importer_dir is not None:
             key = self._memo(
-                self._by_dir, (importer_dir, name), lambda: self._find(name, [importer_dir])
+                self._by_dir,
+                (sys.intern(str(importer_dir)), name),
+                lambda: self._find(name, [importer_dir]),
             )
         return key
 
