@@ -15,6 +15,9 @@ library) is never followed: the catalog covers known APIs there.
 Summaries, reasons, edges and chains hold no syntax nodes: a function is named by its
 module's file, module name and shown path, its qualified name and where it is defined.
 Only :class:`Target` (a function about to be summarised) and :class:`ModuleFacts` hold trees.
+Between checked files, a helper module beyond the :data:`HELPERS_KEPT` most recently used
+keeps only a :class:`ModuleStub` (its functions are summarised and located first), so what a
+run keeps grows with the number of functions, not with the size of the modules' trees.
 """
 
 from __future__ import annotations
@@ -1445,13 +1448,16 @@ def helper_unit(target: Target) -> WorkflowUnit:
 
 
 __all__ = [
+    "Callee",
     "Chain",
     "Edge",
     "EMPTY_SUMMARY",
     "FunctionRef",
     "ModuleFacts",
+    "ModuleStub",
     "ProjectIndex",
     "Reason",
+    "StubTarget",
     "Summary",
     "Target",
     "TRANSITIVE_CODES",
