@@ -407,14 +407,18 @@ def test_references_edges_and_chains_survive_pickling() -> None:
     """They are kept for the run without a per-instance dict, and still cross a process
     boundary (a worker's answer) and compare and hash as before."""
     import pickle
+    import sys
 
-    from wfcheck.analysis.project import Chain, Edge, FunctionRef, Reason
+    from wfcheck.analysis.project import Chain, Edge, FunctionRef, Reason, StubTarget, Summary
 
     ref = FunctionRef("/p/h.py", "h", "h.py", "stamp", "#0")
     reason = Reason("WF101", "datetime.datetime.now", "h.py", 5, 12, frozenset({"dapr"}))
     edge = Edge(ref, frozenset({"dapr", "temporal"}))
     chain = Chain((ref,), reason, 1)
-    for value in (ref, edge, chain):
+    summary = Summary((reason,), (edge,))
+    stub = StubTarget(ref, "stamp", False, False, True)
+    for value in (ref, reason, edge, chain, summary, stub):
         copy = pickle.loads(pickle.dumps(value))
         assert copy == value and hash(copy) == hash(value)
+        assert hasattr(value, "__dict__") == (sys.version_info < (3, 10))
     assert {ref: 1}[FunctionRef("/p/h.py", "h", "h.py", "stamp", "#0")] == 1

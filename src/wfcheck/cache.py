@@ -366,7 +366,7 @@ class ResultCache:
         # Rows to write at save: entries by path, and entries whose stat alone changed.
         self._pending: dict[str, tuple[Any, ...]] = {}
         # One copy of each dependency row the pending entries hold: the files of a package
-        # share most of theirs, and a copy per entry was most of what a large run stores.
+        # share most of theirs (a tuple per row per entry is ~1.6 KB a workflow file).
         self._shared_rows: dict[Dependency, Dependency] = {}
         self._touched: dict[str, tuple[int, int] | tuple[None, None]] = {}
         # Entries kept by an early cutoff: their dependencies as they are now.

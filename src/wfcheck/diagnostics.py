@@ -11,8 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Diagnostics, fixes and edits are kept for a whole run, by the thousand on a large project:
-# no per-instance dict where the language allows it (Python 3.10+), a third of their weight.
+# Records kept for a whole run, by the thousand on a large project (diagnostics, fixes,
+# edits, results, the project index's references and summaries): no per-instance dict where
+# the language allows it (Python 3.10+). A Diagnostic's dict was 296 of its 352 bytes.
 SLOTS: dict[str, Any] = {"slots": True} if sys.version_info >= (3, 10) else {}
 
 

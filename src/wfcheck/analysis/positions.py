@@ -206,13 +206,18 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
 
     def _line_text(self, line: int) -> str:
         assert self._text is not None
+        starts = self._line_offsets()
+        if not 0 < line <= len(starts):
+            return ""
+        end = starts[line] if line < len(starts) else len(self._text)
+        return self._text[starts[line - 1] : end]
+
+    def _line_offsets(self) -> list[int]:
+        """Where each line of the text starts."""
+        assert self._text is not None
         if self._line_starts is None:
             self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
-        if not 0 < line <= len(self._line_starts):
-            return ""
-        start = self._line_starts[line - 1]
-        end = self._line_starts[line] if line < len(self._line_starts) else len(self._text)
-        return self._text[start:end]
+        return self._line_starts
 
     def end(self, node: cst.CSTNode) -> CodePosition:
         """Where ``node`` ends; for a compound statement, where its last statement ends (the
@@ -263,11 +268,10 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
     def _matches(self, code: str, line: int) -> bool:
         """Is ``code`` the text from the start of ``line`` on?"""
         assert self._text is not None
-        if self._line_starts is None:
-            self._line_starts = [0] + [m.end() for m in _NEWLINE.finditer(self._text)]
-        if not 0 < line <= len(self._line_starts):
+        starts = self._line_offsets()
+        if not 0 < line <= len(starts):
             return False
-        start = self._line_starts[line - 1]
+        start = starts[line - 1]
         if self._text.startswith(code, start):
             return True
         # The last statement of a file without a final newline: its code has one.

@@ -185,15 +185,20 @@ class ModuleFacts:
             self._parents = None
 
     @property
-    def all_summarised(self) -> bool:
-        """Has every `def` a summary can be asked of (outside workflow code) been summarised?"""
+    def summarisable(self) -> frozenset[int]:
+        """The places of the `def`s a summary can be asked of: those outside workflow code."""
         if self._summarisable is None:
             self._summarisable = frozenset(
                 n
                 for n, d in enumerate(self.index.functions)
                 if not self.in_workflow(d.parent_scope, d.node)
             )
-        return self._summarisable <= self.summarised
+        return self._summarisable
+
+    @property
+    def all_summarised(self) -> bool:
+        """Has every `def` a summary can be asked of been summarised?"""
+        return self.summarisable <= self.summarised
 
     def line_suppresses(self, line: int, code: str) -> bool:
         comment = self.comments.get(line)
@@ -214,27 +219,13 @@ class ModuleFacts:
 Engines = frozenset[str]
 
 
-class _Slotted:
-    """A frozen dataclass with ``__slots__`` (no per-instance dict): it pickles by its fields
-    (a frozen instance cannot have its slots set one by one)."""
-
-    __slots__: tuple[str, ...] = ()
-
-    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
-        return type(self), tuple(getattr(self, name) for name in self.__slots__)
-
-
-@dataclass(frozen=True)
-class FunctionRef(_Slotted):
+@dataclass(frozen=True, **SLOTS)
+class FunctionRef:
     """A project function by name, without its syntax tree: the module's file (real path),
     the module name it was loaded as and the path it is shown as, the function's qualified
     name, and its place in the module: ``#<n>`` for the module's n-th `def` (in the order
     its index lists them), ``<line>:<column>`` for a lambda. Where a function is defined is
     asked of the index (:meth:`ProjectIndex.location`): finding it costs a position."""
-
-    # Kept for the run by every summary, edge and chain: no per-instance dict (the same for
-    # Edge and Chain).
-    __slots__ = ("file", "module", "path", "qualname", "place")
 
     file: str
     module: str
@@ -288,15 +279,18 @@ class Target:
         """The `def`'s name (a lambda has none)."""
         return self.node.name.value if isinstance(self.node, cst.FunctionDef) else ""
 
+    def stub(self) -> StubTarget:
+        """What a caller asks of it, without its tree."""
+        return StubTarget(
+            self.ref, self.node_name, self.in_workflow, self.is_activity, self.is_property
+        )
 
 
-@dataclass(frozen=True)
-class StubTarget(_Slotted):
+@dataclass(frozen=True, **SLOTS)
+class StubTarget:
     """A module-level `def` of a helper module whose tree was let go (:class:`ModuleStub`):
     what workflow code asks of a function it calls. Its summary and chains go by ``ref``;
     anything that needs the function's tree gets it from :meth:`ProjectIndex.hydrate`."""
-
-    __slots__ = ("ref", "node_name", "in_workflow", "is_activity", "is_property")
 
     ref: FunctionRef
     node_name: str
@@ -345,24 +339,12 @@ class ModuleStub:
     def of(cls, facts: ModuleFacts) -> ModuleStub:
         scope = facts.index.module_scope
         numbers = facts.definition_numbers
-        functions = facts.index.functions
 
         def shape(node: cst.CSTNode | None) -> tuple[str, StubTarget | None]:
             kind = type(node)
             if kind is cst.FunctionDef:
-                assert isinstance(node, cst.FunctionDef)
                 number = numbers.get(id(node))
-                if number is None:
-                    return "def", None
-                definition = functions[number]
-                ref = FunctionRef(facts.file, facts.name, facts.path, definition.qualname, f"#{number}")
-                return "def", StubTarget(
-                    ref,
-                    node.name.value,
-                    facts.in_workflow(definition.parent_scope, node),
-                    id(node) in facts.activities,
-                    is_property(node),
-                )
+                return "def", None if number is None else _def_target(facts, number).stub()
             if kind is cst.ClassDef:
                 return "class", None
             return ("value" if kind is cst.Lambda or kind is cst.Call else ""), None
@@ -401,12 +383,10 @@ class Reason:
         return engine in self.engines
 
 
-@dataclass(frozen=True)
-class Edge(_Slotted):
+@dataclass(frozen=True, **SLOTS)
+class Edge:
     """A call from a function into project code, made under ``engines``: a call judged as a
     catalogued API for one engine is not followed into the project for that engine."""
-
-    __slots__ = ("callee", "engines")
 
     callee: FunctionRef
     engines: Engines
@@ -423,11 +403,9 @@ class Summary:
 EMPTY_SUMMARY = Summary()
 
 
-@dataclass(frozen=True)
-class Chain(_Slotted):
+@dataclass(frozen=True, **SLOTS)
+class Chain:
     """The shortest path from a called function to a reason, and how many reasons exist."""
-
-    __slots__ = ("steps", "reason", "total_reasons")
 
     steps: tuple[FunctionRef, ...]
     reason: Reason
@@ -596,11 +574,8 @@ class ProjectIndex:
         facts = self._by_file.get(key)
         if facts is None:
             return
-        for definition in facts.index.functions:
-            if not facts.in_workflow(definition.parent_scope, definition.node):
-                self.summary(
-                    Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
-                )
+        for number in sorted(facts.summarisable - facts.summarised):
+            self.summary(_def_target(facts, number))
         # And the lambdas met (one cannot be found again by its place).
         while pending := [
             ref for ref in self._targets
@@ -638,9 +613,11 @@ class ProjectIndex:
         self._recent.pop(key, None)
         self._recent[key] = None
 
-    def hydrate(self, target: Callee) -> Target | None:
+    def hydrate(self, target: Callee | None) -> Target | None:
         """The function with its tree (a stub's is parsed again)."""
-        return target if isinstance(target, Target) else self._target(target.ref)
+        if target is None or isinstance(target, Target):
+            return target
+        return self._target(target.ref)
 
     def _reloaded(self, key: tuple[str, str, str]) -> ModuleFacts | None:
         """A released file's or let-go helper's facts again, when a look-up needs them."""
@@ -671,13 +648,14 @@ class ProjectIndex:
         stub = self._stubs.pop(key, None)
         if cached is not None and cached.text == text:
             return cached
-        if cached is not None or (stub is not None and stub.text_hash != hash(text)):
+        let_go_unchanged = stub is not None and stub.text_hash == hash(text)
+        if cached is not None or (stub is not None and not let_go_unchanged):
             self._forget(key)
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
             specs=self.specs,
         )
-        if stub is not None and stub.text_hash == hash(text):
+        if let_go_unchanged:
             # A helper module let go, checked now: its facts are the helper's again.
             facts.helper = True
             self._used(key)
@@ -1010,8 +988,7 @@ class ProjectIndex:
             callee = expr.func if isinstance(expr, cst.Call) else expr
             if not isinstance(callee, (cst.Name, cst.Attribute)):
                 continue
-            called = self.target_of(callee, target.parent_scope, target.facts)
-            found = self.hydrate(called) if called is not None else None
+            found = self.hydrate(self.target_of(callee, target.parent_scope, target.facts))
             if found is None or not isinstance(found.node, cst.FunctionDef):
                 continue
             # `@timed` runs timed's inner function; `@retried(3)` the function inside the
@@ -1019,8 +996,8 @@ class ProjectIndex:
             depth = 2 if isinstance(expr, cst.Call) else 1
             prefix = found.qualname + ".<locals>."
             wrappers += [
-                Target(found.facts, d.node, d.qualname, d.parent_scope)  # type: ignore[arg-type]
-                for d in found.facts.index.functions
+                _def_target(found.facts, number)
+                for number, d in enumerate(found.facts.index.functions)
                 if d.qualname.startswith(prefix)
                 and d.qualname[len(prefix):].count(".<locals>.") == depth - 1
             ]
@@ -1140,8 +1117,7 @@ class ProjectIndex:
         functions = facts.index.functions
         if number >= len(functions) or functions[number].qualname != ref.qualname:
             return None
-        definition = functions[number]
-        return Target(facts, definition.node, ref.qualname, definition.parent_scope)  # type: ignore[arg-type]
+        return _def_target(facts, number)
 
     def _forget(self, module: tuple[str, str, str]) -> None:
         """A checked file's text changed (an editor buffer, a fix loop): what was known of
@@ -1271,15 +1247,11 @@ class ProjectIndex:
                     origin = resolved.qualified if resolved is not None else ""
                 entries.append((binding.kind, binding.target, type(node).__name__, origin))
                 if isinstance(node, (cst.Lambda, cst.Call)) and len(scope.bindings[name]) == 1:
-                    found = self._value_target(facts, scope, node, name, 0)
-                    value = self.hydrate(found) if found is not None else None
+                    value = self.hydrate(self._value_target(facts, scope, node, name, 0))
                     if value is not None:
                         roots.append(value)
             bindings.append((name, tuple(entries)))
-        for definition in facts.index.functions:
-            roots.append(
-                Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
-            )
+        roots += [_def_target(facts, number) for number in range(len(facts.index.functions))]
         functions: dict[FunctionRef, tuple[object, ...]] = {}
         queue = deque(roots)
         while queue:
@@ -1327,6 +1299,12 @@ class ProjectIndex:
 
 # Callables that call the function they wrap later, with the arguments bound now.
 _PARTIALS = frozenset({"functools.partial", "functools.partialmethod"})
+
+
+def _def_target(facts: ModuleFacts, number: int) -> Target:
+    """The module's ``number``-th `def` (in its index's order) as a target."""
+    definition = facts.index.functions[number]
+    return Target(facts, definition.node, definition.qualname, definition.parent_scope)  # type: ignore[arg-type]
 
 
 def _line_of(target: Target) -> int:
