@@ -9,6 +9,7 @@ import contextlib
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -391,3 +392,65 @@ def test_the_cache_forgets_files_that_are_gone_and_sources_no_result_read(
     _run(project, monkeypatch)
     assert "flow3.py" not in _stored(project)[0]
     assert "flow2.py" in _stored(project)[0]
+
+
+def _checking(project: Path, seen: Callable[[], None]) -> list[RunResult]:
+    """A cached run that calls ``seen()`` before each file it checks."""
+    original = FileChecker.check
+
+    def check(self, path):
+        seen()
+        return original(self, path)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(FileChecker, "check", check)
+        options = Options(cache=True, cache_dir=str(project / ".cache"))
+        return [check_paths(members, s) for s, members in resolve([str(project)], options)]
+
+
+def test_fresh_entries_are_written_a_batch_at_a_time(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large run does not hold its fresh entries to its end: each batch is written when it
+    fills, and a warm run reads them all."""
+    files = WORKFLOWS + 2
+    written: list[int] = []
+
+    def seen() -> None:
+        databases = list((project / ".cache").rglob("*.sqlite3"))
+        written.append(len(_stored(project)[0]) if databases else 0)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "BATCH_ENTRIES", 2)
+        _checking(project, seen)
+    assert written == [0, 0, 2, 2, 4, 4][:files]
+    assert _stored(project)[0] == {"__init__.py", "helpers.py", *ALL_FLOWS}
+    assert _same_as_without_cache(project, monkeypatch) == []
+
+
+def test_a_batch_another_run_holds_up_waits_for_the_save(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _run(project, monkeypatch)
+    for step, flow in enumerate(ALL_FLOWS, 1):
+        _edit(project / "app" / flow, "payload):", "payload):  # edited", step)
+    other = _database(project)
+    other.isolation_level = None
+    other.execute("BEGIN IMMEDIATE")  # another run writing: this one cannot, for a while
+    checks = 0
+
+    def seen() -> None:
+        nonlocal checks
+        checks += 1
+        if checks == 4:  # after the first batch gave up waiting
+            other.execute("COMMIT")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "BATCH_ENTRIES", 2)
+        patch.setattr(cache, "_BUSY_SECONDS", 0.05)
+        runs = _checking(project, seen)
+    other.close()
+    assert checks == WORKFLOWS
+    # Nothing lost: every fresh entry was written at the end, in one transaction.
+    assert _same_as_without_cache(project, monkeypatch) == []
+    assert _files(runs) == _files(_run(project, monkeypatch, cache=False)[0])

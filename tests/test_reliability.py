@@ -154,14 +154,14 @@ def test_a_helper_edited_before_the_cache_is_saved_is_analysed_again(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     helper, app = _helper_project(tmp_path)
-    checked = engine._check_all
+    checked = engine.FileChecker.check
 
     def edit_after_analysis(*args, **kwargs):
-        results = checked(*args, **kwargs)
+        result = checked(*args, **kwargs)
         helper.write_text("import time\n\n\ndef stamp():\n    return time.time()\n")
-        return results
+        return result
 
-    monkeypatch.setattr(engine, "_check_all", edit_after_analysis)
+    monkeypatch.setattr(engine.FileChecker, "check", edit_after_analysis)
     first = check_paths([str(app)], _cached_settings(tmp_path))
     assert first.diagnostics == []  # the analysis read the clean helper
     monkeypatch.undo()

@@ -149,14 +149,14 @@ _APPLICABILITIES = frozenset({"safe", "unsafe", "display-only"})
 _HISTORIES = frozenset({"keeps", "changes"})
 
 
-def result_from_data(path: str, data: Any, depends_on: tuple[str, ...] = ()) -> FileResult:
-    """The result a cache entry holds; raises :class:`InvalidEntry` for any other shape."""
+def result_from_data(path: str, data: Any) -> FileResult:
+    """The result a cache entry holds (as a run keeps it: without its dependencies); raises
+    :class:`InvalidEntry` for any other shape."""
     data = _fields(data, frozenset({"parsed", "diagnostics"}))
     return FileResult(
         path,
         diagnostics=[_diagnostic(d) for d in _expect(data["diagnostics"], list)],
         parsed=_expect(data["parsed"], bool),
-        depends_on=depends_on,
     )
 
 
@@ -283,6 +283,8 @@ MAX_ENTRY_BYTES = 16 * 1024 * 1024
 MAX_EFFECT_COMPARISONS = 24
 # How long a run waits for another run's write to the database to end.
 _BUSY_SECONDS = 2.0
+# Fresh entries are written this many at a time, each batch a transaction of its own.
+BATCH_ENTRIES = 256
 _warned = False
 
 
@@ -361,13 +363,13 @@ class ResultCache:
         # This run's knowledge, each fact found once: path ids and texts, modules, absences.
         self._path_of: dict[int, str | None] = {}
         self._modules: dict[str, _Module | None] = {}
-        self._rows: dict[str, int] = {}
+        self._ids: dict[str, int] = {}
         self._absent: dict[str, bool] = {}
-        # Rows to write at save: entries by path, and entries whose stat alone changed.
+        # Rows to write: fresh entries by path (a batch at a time, see store), and entries
+        # whose stat alone changed (at save).
         self._pending: dict[str, tuple[Any, ...]] = {}
-        # One copy of each dependency row the pending entries hold: the files of a package
-        # share most of theirs (a tuple per row per entry is ~1.6 KB a workflow file).
-        self._shared_rows: dict[Dependency, Dependency] = {}
+        # False once a batch could not be written: the rest wait for save, as one transaction.
+        self._batches = True
         self._touched: dict[str, tuple[int, int] | tuple[None, None]] = {}
         # Entries kept by an early cutoff: their dependencies as they are now.
         self._retargeted: dict[str, list[list[Any]]] = {}
@@ -516,12 +518,10 @@ class ResultCache:
             self._touched[absolute] = _trusted_stamp(st)
         dependencies = _expect(json.loads(_expect(deps, str)), list)
         probes = _expect(json.loads(_expect(absent, str)), list)
-        paths: list[str] = []
         for probe in probes:
             path = self._path(_expect(probe, int))
             if path is None or not self._still_absent(path):
                 return None
-            paths.append(path)
         now: list[list[Any]] = []
         for dependency in dependencies:
             number, read, interface = _expect(dependency, list)
@@ -529,11 +529,10 @@ class ResultCache:
             module = self._module(path) if path is not None else None
             if module is None or not self._same_module(module, _expect(read, str), interface):
                 return None
-            paths.append(module.path)
             now.append([number, module.hash, self._interface(module)])
         found = (
             FileResult(display) if result is None
-            else result_from_data(display, json.loads(_unpack(result)), tuple(sorted(paths)))
+            else result_from_data(display, json.loads(_unpack(result)))
         )
         if now != dependencies:
             # Kept by an early cutoff: next time, against the modules as they are now.
@@ -655,13 +654,14 @@ class ResultCache:
         reads = result.dependency_digests or (None,) * len(result.depends_on)
         dependencies: list[Dependency] = []
         absent: list[str] = []
-        rows = self._shared_rows
         for path, read in zip(result.depends_on, reads):
             if read is None:
                 absent.append(path)
             else:
-                row = (path, read, self._interface_of_read(path, read))
-                dependencies.append(rows.setdefault(row, row))
+                dependencies.append((path, read, self._interface_of_read(path, read)))
+        # A fresh entry replaces what a look-up found of the file's old one.
+        self._touched.pop(absolute, None)
+        self._retargeted.pop(absolute, None)
         self._pending[absolute] = (
             result.path,
             self.context,
@@ -672,6 +672,12 @@ class ResultCache:
             _pack(json.dumps(result_to_data(result), separators=(",", ":")).encode("utf-8"))
             if interesting else None,
         )
+        if self._batches and len(self._pending) >= BATCH_ENTRIES:
+            # Written now: a large run does not hold its fresh entries (~1.7 KB a workflow
+            # file) to its end.
+            self._batches = self._transaction(self._write_entries)
+            if self._batches:
+                self._pending.clear()
 
     def _interface_of_read(self, path: str, read: str) -> str | None:
         """The interface digest of the bytes the analysis read (hash ``read``), when the file
@@ -682,43 +688,54 @@ class ResultCache:
         return self._interface(module)
 
     def save(self) -> None:
-        """Write this run's new rows in one transaction; another run writing at the same
-        time makes this one wait (a little), and a write that fails is simply not kept."""
+        """Write the rest of this run's rows (entries not written yet, changed stats and
+        dependencies, the modules read) in one transaction, then close."""
         modules = [m for m in self._modules.values() if m is not None and m.changed]
-        if not (self._pending or self._touched or self._retargeted or modules):
+        if self._pending or self._touched or self._retargeted or modules:
+            self._transaction(lambda db: self._write(db, modules))
+        self._close()
+
+    def _transaction(self, write: Callable[[Any], None]) -> bool:
+        """``write(db)`` in one transaction: another run writing at the same time makes this
+        one wait (a little), and a write that fails is simply not kept. True when written."""
+        db = self._writable()
+        if db is None:
+            return False
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            write(db)
+            db.execute("COMMIT")
+        except Exception:  # noqa: BLE001 - sqlite3.Error (locked, full, damaged), OSError
+            with contextlib.suppress(Exception):  # no transaction left to roll back
+                db.execute("ROLLBACK")
+            # Path ids handed out in that transaction are gone with it.
+            self._ids.clear()
             self._close()
-            return
+            return False
+        return True
+
+    def _writable(self) -> Any:
+        """The database to write to (made, in a directory marked as a cache, on first need),
+        or None."""
+        if self._db is not None:
+            return self._db
         try:
             dedicated = _dedicated(self.directory)
             self.file.parent.mkdir(parents=True, exist_ok=True)
             if dedicated:
                 _mark_cache_directory(self.directory)
         except OSError:
-            self._close()
-            return
-        self._opened = False
-        db = self._connection(create=True)
-        if db is None:
-            return
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            self._write(db, modules)
-            db.execute("COMMIT")
-        except Exception:  # noqa: BLE001 - sqlite3.Error (locked, full, damaged), OSError
-            with contextlib.suppress(Exception):  # no transaction left to roll back
-                db.execute("ROLLBACK")
-        finally:
-            self._close()
+            return None
+        return self._connection(create=True)
 
-    def _write(self, db: Any, modules: list[_Module]) -> None:
-        ids: dict[str, int] = {}
+    def _number(self, db: Any, path: str) -> int:
+        """The id of ``path`` in ``paths`` (added if new)."""
+        if path not in self._ids:
+            db.execute("INSERT OR IGNORE INTO paths (path) VALUES (?)", (path,))
+            self._ids[path] = db.execute("SELECT id FROM paths WHERE path = ?", (path,)).fetchone()[0]
+        return self._ids[path]
 
-        def number(path: str) -> int:
-            if path not in ids:
-                db.execute("INSERT OR IGNORE INTO paths (path) VALUES (?)", (path,))
-                ids[path] = db.execute("SELECT id FROM paths WHERE path = ?", (path,)).fetchone()[0]
-            return ids[path]
-
+    def _write_entries(self, db: Any) -> None:
         for absolute, (display, context, mtime, size, hashed, deps, absent, result) in (
             self._pending.items()
         ):
@@ -726,27 +743,30 @@ class ResultCache:
                 "INSERT OR REPLACE INTO entries VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     absolute, display, context, mtime, size, hashed,
-                    json.dumps([[number(p), h, i] for p, h, i in deps], separators=(",", ":")),
-                    json.dumps([number(p) for p in absent], separators=(",", ":")),
+                    json.dumps(
+                        [[self._number(db, p), h, i] for p, h, i in deps], separators=(",", ":")
+                    ),
+                    json.dumps([self._number(db, p) for p in absent], separators=(",", ":")),
                     result,
                 ),
             )
+
+    def _write(self, db: Any, modules: list[_Module]) -> None:
+        self._write_entries(db)
         for absolute, (mtime, size) in self._touched.items():
-            if absolute not in self._pending:
-                db.execute(
-                    "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
-                )
+            db.execute(
+                "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
+            )
         for absolute, now in self._retargeted.items():
-            if absolute not in self._pending:
-                db.execute(
-                    "UPDATE entries SET deps = ? WHERE path = ?",
-                    (json.dumps(now, separators=(",", ":")), absolute),
-                )
+            db.execute(
+                "UPDATE entries SET deps = ? WHERE path = ?",
+                (json.dumps(now, separators=(",", ":")), absolute),
+            )
         for module in modules:
             interface = None if isinstance(module.interface, _Unknown) else module.interface
             db.execute(
                 "INSERT OR REPLACE INTO modules VALUES (?, ?, ?, ?, ?)",
-                (number(module.path), *module.stat, module.hash, interface),
+                (self._number(db, module.path), *module.stat, module.hash, interface),
             )
             if module.data is not None:
                 # Kept so that a later edit's effects can be compared with these.

@@ -225,7 +225,11 @@ def check_paths(
 ) -> RunResult:
     """Every file under ``paths`` (minus excludes), in discovery order: unchanged ones from
     the cache, the rest checked here or in worker processes. ``progress(done, total)`` is
-    called as files are done."""
+    called as files are done.
+
+    A run's results hold what its report needs: each fresh result goes to the cache as it is
+    made, and what it depends on (:attr:`FileResult.depends_on`) stays there, not in the run
+    (on a dense project, a thousand files' worth is a megabyte)."""
     files = files_to_check(paths, settings)
     results: list[FileResult | None] = [None] * len(files)
     cache = _open_cache(paths, settings)
@@ -245,20 +249,23 @@ def check_paths(
         if results[index] is None:
             todo.append(index)
     from_cache = len(files) - len(todo)
+    done = from_cache
     if progress is not None:
-        progress(from_cache, len(files))
+        progress(done, len(files))
 
-    def advanced(done: int) -> None:
-        if progress is not None:
-            progress(from_cache + done, len(files))
-
-    with tuned_for_parsing():
-        fresh, helper_modules = _check_all([files[i] for i in todo], settings, paths, advanced)
-    for index, (result, content_hash) in zip(todo, fresh):
-        results[index] = result
+    def finished(number: int, result: FileResult, content_hash: str | None) -> None:
+        nonlocal done
+        index = todo[number]
         checked = stamps[index]
         if cache is not None and checked is not None:
             cache.store(absolute[index], checked, result, content_hash)
+        results[index] = result.for_report()
+        done += 1
+        if progress is not None:
+            progress(done, len(files))
+
+    with tuned_for_parsing():
+        helper_modules = _check_all([files[i] for i in todo], settings, paths, finished)
     if cache is not None:
         cache.save()
     return RunResult([r for r in results if r is not None], helper_modules, from_cache)
@@ -312,18 +319,19 @@ def _effect_digest(paths: Sequence[str], settings: Settings, path: str, data: by
     return content_digest(repr((exported, reads)).encode())
 
 
+# finished(number, result, content hash): the ``number``-th file to check is done.
+Finished = Callable[[int, FileResult, "str | None"], None]
+
+
 def _check_all(
-    files: list[str],
-    settings: Settings,
-    run_paths: Sequence[str],
-    advanced: Callable[[int], None] = lambda done: None,
-) -> tuple[list[tuple[FileResult, str | None]], int]:
-    """Results in the order of ``files``, from worker processes when enough of them are to
-    be parsed."""
+    files: list[str], settings: Settings, run_paths: Sequence[str], finished: Finished
+) -> int:
+    """Checks ``files``, in worker processes when enough of them are to be parsed, and hands
+    each result to ``finished`` as it comes (in the order of ``files``, or near it); returns
+    how many helper modules were parsed."""
     checker = FileChecker(settings, run_paths)
-    results: list[tuple[FileResult, str | None] | None] = [None] * len(files)
     todo: Sequence[int] = range(len(files))
-    done = 0
+    in_workers = 0
     if settings.jobs > 1 and len(files) >= PARALLEL_MIN_FILES:
         # The prefilter runs here first: only files to parse are worth a worker (a run with
         # too few of them starts none), and the others are done at once.
@@ -333,36 +341,22 @@ def _check_all(
             if prefiltered is None:
                 todo.append(index)
             else:
-                results[index] = (prefiltered, None)
-                done += 1
-        advanced(done)
+                finished(index, prefiltered, None)
         if len(todo) >= PARALLEL_MIN_FILES:
-            before = done
-            fresh = _check_in_workers(
-                [files[i] for i in todo], checker, lambda count: advanced(before + count)
-            )
-            if fresh is not None:
-                checked, helper_modules = fresh
-                for index, result in zip(todo, checked):
-                    results[index] = result
-                return _filled(results), helper_modules
+            in_workers, delivered = _check_in_workers(todo, files, checker, finished)
+            # All of them, unless the pool broke (or never started): the rest are done here.
+            todo = todo[delivered:]
     for index in todo:
-        results[index] = checker.check(files[index])
-        done += 1
-        advanced(done)
-    return _filled(results), checker.helper_modules
-
-
-def _filled(results: list[tuple[FileResult, str | None] | None]) -> list[tuple[FileResult, str | None]]:
-    assert all(result is not None for result in results)
-    return cast("list[tuple[FileResult, str | None]]", results)
+        finished(index, *checker.check(files[index]))
+    return in_workers + checker.helper_modules
 
 
 def _check_in_workers(
-    files: list[str], checker: FileChecker, advanced: Callable[[int], None]
-) -> tuple[list[tuple[FileResult, str | None]], int] | None:
-    """The results from a process pool, or None where processes cannot be started (a
-    sandbox, a full process table)."""
+    todo: list[int], files: list[str], checker: FileChecker, finished: Finished
+) -> tuple[int, int]:
+    """(helper modules parsed, how many of ``todo`` were handed to ``finished``): all of them,
+    or those done before processes could not be started (a sandbox, a full process table) or
+    the pool broke."""
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
@@ -378,7 +372,8 @@ def _check_in_workers(
         import wfcheck.analysis.diagnose  # noqa: F401
 
         gc.freeze()
-    chunks = _chunks(files, checker.settings.jobs)
+    chunks = _chunks([files[i] for i in todo], checker.settings.jobs)
+    helper_modules = delivered = 0
     try:
         with ProcessPoolExecutor(
             min(checker.settings.jobs, len(chunks)),
@@ -386,13 +381,15 @@ def _check_in_workers(
             initializer=_start_worker,
             initargs=(checker.settings, checker.run_paths),
         ) as pool:
-            parts = []
-            for part in pool.map(_check_chunk, chunks):
-                parts.append(part)
-                advanced(sum(len(results) for results, _ in parts))
+            # In order: a chunk's files follow the previous chunk's in ``todo``.
+            for results, count in pool.map(_check_chunk, chunks):
+                for result, content_hash in results:
+                    finished(todo[delivered], result, content_hash)
+                    delivered += 1
+                helper_modules += count
     except (OSError, BrokenProcessPool):
-        return None
-    return [r for part, _ in parts for r in part], sum(count for _, count in parts)
+        pass
+    return helper_modules, delivered
 
 
 def _chunks(files: list[str], jobs: int) -> list[list[str]]:

@@ -33,6 +33,13 @@ class FileResult:
     # none (absent, or not a readable file). Bookkeeping for the cache, not part of the result.
     dependency_digests: tuple[str | None, ...] = field(default=(), compare=False)
 
+    def for_report(self) -> FileResult:
+        """The result without what it depends on (the cache's bookkeeping): what a run keeps
+        of a file it has checked."""
+        if not self.depends_on and not self.dependency_digests:
+            return self
+        return FileResult(self.path, self.diagnostics, self.parsed, self.error)
+
 
 @dataclass
 class RunResult:
