@@ -8,6 +8,7 @@ import contextlib
 import json
 import os
 import sqlite3
+import sys
 import zlib
 from pathlib import Path
 
@@ -307,6 +308,35 @@ def test_no_worker_is_started_for_files_the_prefilter_drops(
     assert _run([str(tmp_path)], jobs=2) == expected
     assert len(started) == 1 and len(started[0]) == PARALLEL_MIN_FILES + 1
     assert not any(path.endswith("other.py") for path in started[0])
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the workers must be forked to inherit the patch")
+def test_a_pool_that_breaks_mid_run_leaves_the_rest_to_this_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for index in range(2 * PARALLEL_MIN_FILES):
+        text = DIRECT if index % 7 == 0 else "from durabletask import task\n\nX = task\n"
+        (tmp_path / f"flow_{index:03}.py").write_text(text)
+    expected = _run([str(tmp_path)])
+    last = f"flow_{2 * PARALLEL_MIN_FILES - 1:03}.py"
+    parent = os.getpid()
+    checked_here: list[str] = []
+    check = FileChecker.check
+
+    def check_or_die(self, path):  # type: ignore[no-untyped-def]
+        if os.getpid() != parent:
+            if path.endswith(last):
+                os._exit(1)  # a worker killed (out of memory, a signal): the pool breaks
+        else:
+            checked_here.append(path)
+        return check(self, path)
+
+    monkeypatch.setattr(FileChecker, "check", check_or_die)
+    assert _run([str(tmp_path)], jobs=2) == expected
+    # What the workers delivered before the break is kept, the rest is checked here, once.
+    assert 0 < len(checked_here) < 2 * PARALLEL_MIN_FILES
+    assert checked_here == sorted(set(checked_here))
+    assert checked_here[-1].endswith(last)
 
 
 def test_chunks_keep_a_package_to_one_worker_and_every_file_in_order() -> None:
