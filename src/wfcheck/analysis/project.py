@@ -474,12 +474,16 @@ class ProjectIndex:
         # Chains by (start, engine): graph work over the summaries.
         self._chains: dict[tuple[str, FunctionRef, str], Chain | None] = {}
         self.summaries_computed = 0
-        self._read: dict[object, frozenset[str]] = {}
-        # One copy of each distinct set in ``_read``: most answers read the same few files
-        # (a workflow module's chains all pass through its package's helpers), and a copy per
-        # answer was the largest table of a dense run.
-        self._read_sets: dict[frozenset[str], frozenset[str]] = {}
-        self._recording: list[set[str]] = []
+        # What each memoised answer read: the ids (into ``_paths``) of the files found and
+        # the candidates probed and absent, sorted. One copy of each distinct tuple: most
+        # answers read the same few files (a workflow module's chains all pass through its
+        # package's helpers). As frozensets of paths, these were the largest table of a
+        # dense run.
+        self._read: dict[object, tuple[int, ...]] = {}
+        self._read_sets: dict[tuple[int, ...], tuple[int, ...]] = {}
+        self._paths: list[str] = []
+        self._path_ids: dict[str, int] = {}
+        self._recording: list[set[int]] = []
         # The hash of the bytes each file was analysed from, by real path: what the cache
         # stores for a dependency (not the file as it is when the cache is saved).
         self.read_digests: dict[str, str] = {}
@@ -493,28 +497,42 @@ class ProjectIndex:
     @contextmanager
     def recording(self) -> Iterator[set[str]]:
         """Collect the absolute paths of the files the index reads (or finds absent) for the
-        analysis run inside the block."""
+        analysis run inside the block (in the set yielded, when the block ends)."""
         files: set[str] = set()
-        self._recording.append(files)
-        try:
+        with self._reading() as read:
             yield files
+        files.update(map(self._paths.__getitem__, read))
+
+    @contextmanager
+    def _reading(self) -> Iterator[set[int]]:
+        read: set[int] = set()
+        self._recording.append(read)
+        try:
+            yield read
         finally:
             self._recording.pop()
 
-    def _note(self, files: Iterable[str]) -> None:
+    def _note(self, files: Iterable[int]) -> None:
         for frame in self._recording:
             frame.update(files)
 
+    def _note_path(self, path: str) -> None:
+        number = self._path_ids.get(path)
+        if number is None:
+            number = self._path_ids[path] = len(self._paths)
+            self._paths.append(path)
+        self._note((number,))
+
     def _memo(self, table: dict, key: object, compute: Callable[[], T]) -> T:
         if key in table:
-            self._note(self._read.get(key, frozenset()))
+            self._note(self._read.get(key, ()))
         else:
             # Placed first: a module that asks for one still being loaded (an import cycle)
             # gets None instead of loading it again.
             table[key] = None
-            with self.recording() as files:
+            with self._reading() as files:
                 table[key] = compute()
-            read = frozenset(files)
+            read = tuple(sorted(files))
             self._read[key] = self._read_sets.setdefault(read, read)
         return table[key]
 
@@ -699,7 +717,7 @@ class ProjectIndex:
                 (root / relative.with_suffix(".py"), False),
                 (root / relative / "__init__.py", True),
             ):
-                self._note((str(candidate),))
+                self._note_path(str(candidate))
                 if candidate.is_file():
                     facts = self._load(candidate, name, is_package)
                     return (facts.file, facts.name, facts.path) if facts is not None else None
@@ -1225,7 +1243,7 @@ class ProjectIndex:
         dependent's result depends on, if not the result (the cache's early cutoff)."""
         real = str(real_path(Path(path)))
         return {
-            key[1]: files
+            key[1]: frozenset(map(self._paths.__getitem__, files))
             for key, files in self._read.items()
             if isinstance(key, tuple)
             and key[0] == "summary"
