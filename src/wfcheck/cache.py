@@ -311,8 +311,9 @@ class _Module:
     hash: str
     interface: str | None | _Unknown = _UNKNOWN
     stat: tuple[int, int] | tuple[None, None] = (None, None)
-    changed: bool = False  # differs from the stored row: written at save (with its bytes)
-    data: bytes | None = None  # its bytes, when read this run
+    # Differs from the stored row: written (with its bytes) with the next batch or at save.
+    changed: bool = False
+    data: bytes | None = None  # its bytes, when read this run (until written)
 
 
 # (path, hash, interface digest) of a project module a result was read from.
@@ -673,11 +674,16 @@ class ResultCache:
             if interesting else None,
         )
         if self._batches and len(self._pending) >= BATCH_ENTRIES:
-            # Written now: a large run does not hold its fresh entries (~1.7 KB a workflow
-            # file) to its end.
-            self._batches = self._transaction(self._write_entries)
+            # Written now, with the modules read so far: a large run holds neither its fresh
+            # entries (~1.7 KB a workflow file) nor the bytes of every helper it read (kept
+            # for their ``sources`` row) to its end.
+            modules = self._changed_modules()
+            self._batches = self._transaction(lambda db: self._write_rows(db, modules))
             if self._batches:
                 self._pending.clear()
+                self._ids.clear()
+                for module in modules:
+                    module.changed, module.data = False, None
 
     def _interface_of_read(self, path: str, read: str) -> str | None:
         """The interface digest of the bytes the analysis read (hash ``read``), when the file
@@ -690,10 +696,13 @@ class ResultCache:
     def save(self) -> None:
         """Write the rest of this run's rows (entries not written yet, changed stats and
         dependencies, the modules read) in one transaction, then close."""
-        modules = [m for m in self._modules.values() if m is not None and m.changed]
+        modules = self._changed_modules()
         if self._pending or self._touched or self._retargeted or modules:
             self._transaction(lambda db: self._write(db, modules))
         self._close()
+
+    def _changed_modules(self) -> list[_Module]:
+        return [m for m in self._modules.values() if m is not None and m.changed]
 
     def _transaction(self, write: Callable[[Any], None]) -> bool:
         """``write(db)`` in one transaction: another run writing at the same time makes this
@@ -735,7 +744,8 @@ class ResultCache:
             self._ids[path] = db.execute("SELECT id FROM paths WHERE path = ?", (path,)).fetchone()[0]
         return self._ids[path]
 
-    def _write_entries(self, db: Any) -> None:
+    def _write_rows(self, db: Any, modules: list[_Module]) -> None:
+        """The pending entries, and ``modules`` with their sources."""
         for absolute, (display, context, mtime, size, hashed, deps, absent, result) in (
             self._pending.items()
         ):
@@ -750,18 +760,6 @@ class ResultCache:
                     result,
                 ),
             )
-
-    def _write(self, db: Any, modules: list[_Module]) -> None:
-        self._write_entries(db)
-        for absolute, (mtime, size) in self._touched.items():
-            db.execute(
-                "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
-            )
-        for absolute, now in self._retargeted.items():
-            db.execute(
-                "UPDATE entries SET deps = ? WHERE path = ?",
-                (json.dumps(now, separators=(",", ":")), absolute),
-            )
         for module in modules:
             interface = None if isinstance(module.interface, _Unknown) else module.interface
             db.execute(
@@ -774,6 +772,18 @@ class ResultCache:
                     "INSERT OR IGNORE INTO sources VALUES (?, ?)",
                     (module.hash, _pack(module.data)),
                 )
+
+    def _write(self, db: Any, modules: list[_Module]) -> None:
+        self._write_rows(db, modules)
+        for absolute, (mtime, size) in self._touched.items():
+            db.execute(
+                "UPDATE entries SET mtime = ?, size = ? WHERE path = ?", (mtime, size, absolute)
+            )
+        for absolute, now in self._retargeted.items():
+            db.execute(
+                "UPDATE entries SET deps = ? WHERE path = ?",
+                (json.dumps(now, separators=(",", ":")), absolute),
+            )
         _prune(db)
 
 
