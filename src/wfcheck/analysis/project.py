@@ -258,7 +258,9 @@ class Target:
             if not place:
                 start = facts.positions[self.node].start
                 place = facts.lambda_places[id(self.node)] = f"{start.line}:{start.column + 1}"
-        return FunctionRef(facts.file, facts.name, facts.path, self.qualname, place)
+        # Interned: the index keeps references by the thousand (summaries, chains, lines,
+        # stubs), and the same function's, made again from another look-up, share its texts.
+        return FunctionRef(*map(sys.intern, (facts.file, facts.name, facts.path, self.qualname, place)))
 
     @property
     def is_activity(self) -> bool:
