@@ -336,6 +336,9 @@ class ResultCache:
     for the version the result read, and from the file now; at most
     :data:`MAX_EFFECT_COMPARISONS` modules a run). An entry kept that way is rewritten
     against the modules as they are now, so the next run compares hashes again.
+
+    Fresh rows are written as the run goes, :data:`BATCH_ENTRIES` entries (and the modules
+    read so far) at a time, each batch a transaction; what is left, at :meth:`save`.
     """
 
     def __init__(
@@ -359,7 +362,7 @@ class ResultCache:
         self._compared: dict[tuple[str, str], bool] = {}
         self._db: Any = None
         self._opened = False
-        # Set when reading found the database damaged: it is replaced at save.
+        # Set when reading found the database damaged: it is replaced at the first write.
         self._damaged = False
         # This run's knowledge, each fact found once: path ids and texts, modules, absences.
         self._path_of: dict[int, str | None] = {}
