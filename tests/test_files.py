@@ -384,3 +384,58 @@ def test_an_internal_error_is_one_short_line_whatever_the_exception_carries(monk
     [diagnostic] = run_bytes(WORKFLOW.encode())
     assert diagnostic.code == "WF999" and "\n" not in diagnostic.message
     assert len(diagnostic.message) < 400
+
+
+def test_the_deep_stack_thread_is_kept_for_the_next_call_and_nests() -> None:
+    """One thread serves every call (a thread per call made parsing 25% slower); a call
+    made on it (a helper parsed during an analysis) runs on a second one, not deadlocked."""
+    import contextvars
+    import threading
+
+    from wfcheck.source import on_deep_stack
+
+    first = on_deep_stack(threading.get_ident)
+    assert first != threading.get_ident()
+    assert on_deep_stack(threading.get_ident) == first
+
+    def nested() -> tuple[int, int]:
+        return threading.get_ident(), on_deep_stack(threading.get_ident)
+
+    outer, inner = on_deep_stack(nested)
+    assert outer == first and inner not in (first, threading.get_ident())
+
+    def fails() -> None:
+        raise KeyError("raised on the deep thread")
+
+    try:
+        on_deep_stack(fails)
+    except KeyError as exc:
+        assert exc.args == ("raised on the deep thread",)
+    else:
+        raise AssertionError("the error was not raised to the caller")
+    assert on_deep_stack(threading.get_ident) in (first, inner)
+
+    engine = contextvars.ContextVar("engine", default="none")
+    engine.set("dapr")
+    assert on_deep_stack(engine.get) == "dapr"
+    import sys
+
+    limit = sys.getrecursionlimit()
+    assert on_deep_stack(sys.getrecursionlimit, recursion_limit=limit + 5000) == limit + 5000
+    assert sys.getrecursionlimit() == limit
+
+
+def test_a_forked_child_gets_deep_threads_of_its_own(tmp_path: Path) -> None:
+    """A forked worker has none of its parent's threads: it must not wait on one."""
+    script = (
+        "import os, sys, threading\n"
+        "from wfcheck.source import on_deep_stack\n"
+        "parent = on_deep_stack(threading.get_ident)\n"
+        "pid = os.fork()\n"
+        "if pid == 0:\n"
+        "    os._exit(0 if on_deep_stack(lambda: 7) == 7 else 3)\n"
+        "_, status = os.waitpid(pid, 0)\n"
+        "sys.exit(os.waitstatus_to_exitcode(status))\n"
+    )
+    completed = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
+    assert completed.returncode == 0, completed.stderr

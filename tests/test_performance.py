@@ -23,7 +23,7 @@ from libcst.metadata import (
 )
 
 from wfcheck.analysis.diagnose import diagnose_source
-from wfcheck.analysis.positions import Positions, _statement_lines, parent_map
+from wfcheck.analysis.positions import Positions, _statement_lines, parent_map, statement_lines
 from wfcheck.analysis.walk import NODE, TRIVIA, children, kind_of, walk
 from wfcheck.cli import main
 from wfcheck.config import Options, resolve
@@ -59,7 +59,7 @@ def test_prefilter_passes_every_file_with_workflow_code(path: Path) -> None:
     # Analysed with the prefilter bypassed: what would be lost if the scan said no.
     result = diagnose_source(data, str(path), every_rule, project)
     try:
-        text, module = parse_source(data)
+        text, module, _ = parse_source(data)
     except SourceError:
         units = []
     else:
@@ -165,6 +165,11 @@ def test_statement_lines_from_the_stdlib_parser_match_libcst(source: str) -> Non
         assert set(module.body) <= set(hinted)
     for top, line in hinted.items():
         assert line == starts[top].start.line
+    # The same lines from the tree the nesting check made (3.11+), without a second parse.
+    text, parsed, tree = parse_source(source.encode())
+    assert (tree is not None) == (sys.version_info >= (3, 11))
+    if tree is not None:
+        assert statement_lines(parsed, tree) == _statement_lines(parsed, text)
 
 
 # -- cache and parallelism ------------------------------------------------------------------
@@ -683,9 +688,9 @@ def _check_in_order(names: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[
     parsed: list[str] = []
 
     def counting(data: bytes):
-        text, module = parse_source(data)
-        parsed.append(text.splitlines()[-1])
-        return text, module
+        parsed_source = parse_source(data)
+        parsed.append(parsed_source[0].splitlines()[-1])
+        return parsed_source
 
     monkeypatch.setattr(diagnose_module, "parse_source", counting)
     monkeypatch.setattr(project_module, "parse_source", counting)
@@ -712,3 +717,29 @@ def test_a_module_checked_and_read_as_a_helper_gives_the_same_results_in_any_ord
     assert checked_first == helper_first
     # Released after its check, acts.py is parsed again when flows.py needs it.
     assert len(parsed_checked_first) == 3
+
+
+@pytest.mark.skipif(sys.version_info < (3, 11), reason="before 3.11 the nesting check compiles")
+def test_the_stdlib_parser_reads_each_module_once(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The tree the nesting check makes gives the statements' lines: a finding in a checked
+    file and a location in a helper parse nothing again."""
+    import wfcheck.analysis.positions as positions_module
+
+    (tmp_path / "acts.py").write_text(ACTIVITIES)
+    (tmp_path / "flows.py").write_text(FLOWS)
+    monkeypatch.chdir(tmp_path)
+    parsed: list[str] = []
+    parse_again = positions_module._statement_lines
+
+    def counting(module: cst.Module, text: str) -> dict[cst.CSTNode, int]:
+        parsed.append(text)
+        return parse_again(module, text)
+
+    monkeypatch.setattr(positions_module, "_statement_lines", counting)
+    result = FileChecker(settings(), ["."]).check("flows.py")[0]
+    # The finding's line, and the helper's `def stamp` named in its explanation.
+    assert [(d.code, d.line) for d in result.diagnostics] == [("WF604", 7)]
+    assert result.diagnostics[0].chain == ("stamp() (acts.py:5)", "time.time() [WF101] (acts.py:6:12)")
+    assert parsed == []

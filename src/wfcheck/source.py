@@ -3,16 +3,19 @@ cookie, and errors that carry the parser's own line and message."""
 
 from __future__ import annotations
 
+import ast
 import codecs
 import contextvars
 import io
+import os
+import queue
 import re
 import sys
 import threading
 import tokenize
 import warnings
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Callable, TypeVar
+from typing import TYPE_CHECKING, Callable, TypeVar, cast
 
 from wfcheck.digest import content_digest as content_digest
 
@@ -131,22 +134,25 @@ class FileTooLarge(SourceError):
         self.line, self.column, self.text = 1, 1, ""
 
 
-def parse_source(data: bytes) -> tuple[str, cst.Module]:
-    """Decode and parse; raises :class:`SourceError` for anything that is not valid Python."""
+def parse_source(data: bytes) -> tuple[str, cst.Module, ast.Module | None]:
+    """Decode and parse; raises :class:`SourceError` for anything that is not valid Python.
+    Also the stdlib parser's tree of the text where the check against deep nesting made one
+    (Python 3.11+; None before, or for syntax newer than the interpreter's)."""
     if len(data) > MAX_FILE_BYTES:
         raise FileTooLarge(
             f"skipped: {len(data) / 1024 / 1024:.1f} MB is above the "
             f"{MAX_FILE_BYTES // 1024 // 1024} MB limit for parsing"
         )
     text = decode_source(data).text
-    return text, parse_text(text)
+    module, tree = on_deep_stack(_parse, text)
+    return text, module, tree
 
 
 def parse_text(text: str, python: bool = False) -> cst.Module:
     """Parse decoded source; raises :class:`SourceError` (never crashes on deep nesting).
     With ``python``, also when the running interpreter rejects what LibCST accepts (syntax
     newer than it)."""
-    return on_deep_stack(_parse, text, python)
+    return on_deep_stack(_parse, text, python)[0]
 
 
 def parse_annotation(text: str) -> cst.BaseExpression | None:
@@ -168,9 +174,43 @@ DEEP_STACK_BYTES = 512 * 1024 * 1024
 # (helper modules the analysis parses get the looser verdict; lowering the limit again in the
 # middle of a deep walk would raise).
 DEEP_RECURSION_LIMIT = 20_000
-# threading.stack_size is process-wide: hold it only while the thread is started.
+# threading.stack_size is process-wide: hold it only while a thread is started.
 _STACK_SIZE_LOCK = threading.Lock()
 _Result = TypeVar("_Result")
+
+
+class _DeepThread:
+    """A thread with :data:`DEEP_STACK_BYTES` of stack that runs the calls handed to it, one
+    at a time, for the whole process. Starting a thread per call cost more than the call:
+    LibCST parsed a dense project's files 25% slower on a fresh thread each (its stack and
+    heap pages are touched anew), and a run hands it two calls a file."""
+
+    def __init__(self) -> None:
+        self._calls: queue.SimpleQueue[Callable[[], None]] = queue.SimpleQueue()
+        self._done: queue.SimpleQueue[None] = queue.SimpleQueue()
+        with _STACK_SIZE_LOCK:
+            previous = threading.stack_size(DEEP_STACK_BYTES)
+            try:
+                threading.Thread(target=self._serve, name="wfcheck-deep", daemon=True).start()
+            finally:
+                threading.stack_size(previous)
+
+    def _serve(self) -> None:
+        while True:
+            self._calls.get()()
+            self._done.put(None)
+
+    def run(self, call: Callable[[], None]) -> None:
+        self._calls.put(call)
+        self._done.get()
+
+
+# Deep threads waiting for a call. A call made on one (a helper module parsed during an
+# analysis) takes another, so they nest; a forked child has none of its parent's threads.
+_IDLE: list[_DeepThread] = []
+_IDLE_LOCK = threading.Lock()
+if hasattr(os, "register_at_fork"):  # not on Windows, which has no fork either
+    os.register_at_fork(after_in_child=_IDLE.clear)
 
 
 def on_deep_stack(
@@ -180,7 +220,7 @@ def on_deep_stack(
     ``recursion_limit`` if given); what it raises is raised here. The calling thread waits."""
     results: list[_Result] = []
     errors: list[BaseException] = []
-    # Threads start with an empty context: carry the caller's (the active engine specs).
+    # The thread runs in its own context: carry the caller's (the active engine specs).
     context = contextvars.copy_context()
 
     def run() -> None:
@@ -189,31 +229,33 @@ def on_deep_stack(
         except BaseException as exc:  # re-raised on the calling thread below
             errors.append(exc)
 
+    with _IDLE_LOCK:
+        thread = _IDLE.pop() if _IDLE else None
+    if thread is None:
+        thread = _DeepThread()
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, recursion_limit))
     try:
-        with _STACK_SIZE_LOCK:
-            previous = threading.stack_size(DEEP_STACK_BYTES)
-            try:
-                worker = threading.Thread(target=run, name="wfcheck-deep")
-                worker.start()
-            finally:
-                threading.stack_size(previous)
-        worker.join()
+        thread.run(run)
     finally:
         sys.setrecursionlimit(limit)
+    # Only a thread that finished its call is handed out again (not one whose caller was
+    # interrupted while it ran).
+    with _IDLE_LOCK:
+        _IDLE.append(thread)
     if errors:
         raise errors[0]
     return results[0]
 
 
-def _parse(text: str, python: bool = False) -> cst.Module:
+def _parse(text: str, python: bool = False) -> tuple[cst.Module, ast.Module | None]:
     import libcst as cst
 
     # CPython judges nesting first: it refuses deep files quickly and cleanly (too many nested
     # parentheses, RecursionError or MemoryError), where LibCST takes time quadratic in the
     # depth. Its verdict also names the line of a syntax error.
-    python_error = _python_syntax_error(text)
+    tree: list[ast.Module] = []
+    python_error = _python_syntax_error(text, tree=None if python else tree)
     if isinstance(python_error, _TooDeep):
         raise SourceError(
             python_error.key, python_error.line, python_error.column, text, **python_error.fields
@@ -222,7 +264,7 @@ def _parse(text: str, python: bool = False) -> cst.Module:
         line, column = python_error.lineno or 1, python_error.offset or 1
         raise SourceError("syntax", line, column, text, detail=str(python_error.msg))
     try:
-        return cst.parse_module(text)
+        return cst.parse_module(text), tree[0] if tree else None
     except cst.ParserSyntaxError as exc:
         if python_error is not None:
             key, detail = "syntax", str(python_error.msg)
@@ -263,15 +305,28 @@ def python_accepts(text: str) -> bool:
     return _python_syntax_error(text) is None
 
 
-def _python_syntax_error(text: str, mode: str = "exec") -> None | SyntaxError | _TooDeep:
+# From Python 3.11 the stdlib parser limits its own recursion: parsing to a tree refuses what
+# is nested too deeply as compiling does (before, only the compiler had a limit: ast.parse
+# accepts `a + a + ...` 100000 times, which LibCST takes hours on).
+_PARSER_LIMITS_DEPTH = sys.version_info >= (3, 11)
+
+
+def _python_syntax_error(
+    text: str, mode: str = "exec", tree: list[ast.Module] | None = None
+) -> None | SyntaxError | _TooDeep:
     """What the running interpreter says about ``text``: nothing, a syntax error (which may
-    only mean the file uses newer syntax), or that it is nested too deeply."""
+    only mean the file uses newer syntax), or that it is nested too deeply. Given ``tree``,
+    where the parser alone judges depth (3.11+), the text is parsed, not compiled, and the
+    stdlib tree is appended to it (the positions of statements come from it: one stdlib
+    parse a module); a compiler's error (`return` outside a function) is not found then."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            # Compiled, not just parsed: before 3.11 only the compiler has a recursion limit
-            # (ast.parse accepts `a + a + ...` 100000 times, which LibCST takes hours on).
-            compile(text, "<wfcheck>", mode, dont_inherit=True)
+            if tree is not None and _PARSER_LIMITS_DEPTH:
+                parsed = compile(text, "<wfcheck>", mode, ast.PyCF_ONLY_AST, dont_inherit=True)
+                tree.append(cast(ast.Module, parsed))
+            else:
+                compile(text, "<wfcheck>", mode, dont_inherit=True)
     except SyntaxError as exc:
         if "too many nested" in exc.msg or "too complex" in exc.msg:
             return _TooDeep("too-deep-detail", exc.lineno or 1, exc.offset or 1, {"detail": exc.msg})

@@ -17,6 +17,7 @@ from libcst.metadata import CodeRange
 
 from wfcheck.analysis.checker import CheckContext, CheckFailed, WorkflowChecker, run_check
 from wfcheck.analysis.findings import Finding
+from wfcheck.analysis.positions import statement_lines
 from wfcheck.analysis.project import ModuleFacts, ProjectIndex
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
@@ -58,7 +59,7 @@ def diagnose_source(
     result = FileResult(path)
     own = real_path(path)
     try:
-        text, module = _parsed(data, own, path, project)
+        text, module, statements = _parsed(data, own, path, project)
     except FileTooLarge as exc:
         result.error = exc.message
         return result
@@ -73,7 +74,7 @@ def diagnose_source(
     with project.recording() as read:
         try:
             result.diagnostics = on_deep_stack(
-                _analyse_file, own, path, text, module, settings, project,
+                _analyse_file, own, path, text, module, statements, settings, project,
                 recursion_limit=DEEP_RECURSION_LIMIT,
             )
         except RecursionError:
@@ -91,9 +92,11 @@ def diagnose_source(
     return result
 
 
-def _parsed(data: bytes, own: Path, path: str, project: ProjectIndex) -> tuple[str, cst.Module]:
-    """The file's text and tree: a helper look-up's when one read the same text already (one
-    parse per module per run), else parsed now."""
+def _parsed(
+    data: bytes, own: Path, path: str, project: ProjectIndex
+) -> tuple[str, cst.Module, dict[cst.CSTNode, int] | None]:
+    """The file's text, tree and statements' lines: a helper look-up's when one read the same
+    text already (one parse per module per run), else parsed now."""
     facts = project.loaded(own, path)
     if facts is not None and len(data) <= MAX_FILE_BYTES:
         try:
@@ -102,14 +105,23 @@ def _parsed(data: bytes, own: Path, path: str, project: ProjectIndex) -> tuple[s
             pass
         else:
             if text == facts.text:
-                return text, facts.module
-    return parse_source(data)
+                return text, facts.module, None
+    text, module, tree = parse_source(data)
+    # The stdlib tree is let go here, not held through the analysis.
+    return text, module, statement_lines(module, tree)
 
 
 def _analyse_file(
-    own: Path, path: str, text: str, module: cst.Module, settings: Settings, project: ProjectIndex
+    own: Path,
+    path: str,
+    text: str,
+    module: cst.Module,
+    lines: dict[cst.CSTNode, int] | None,
+    settings: Settings,
+    project: ProjectIndex,
 ) -> list[Diagnostic]:
-    return analyse_module(project.facts_for(own, path, text, module), settings, project)
+    facts = project.facts_for(own, path, text, module, lines)
+    return analyse_module(facts, settings, project)
 
 
 def internal_error(

@@ -21,7 +21,7 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any
+from typing import Any, overload
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
@@ -107,13 +107,14 @@ def last_statement(node: cst.CSTNode) -> cst.CSTNode:
 class Positions(Mapping[cst.CSTNode, CodeRange]):
     """node -> its range (1-based lines, 0-based columns), computed per top-level statement
     on first use. With the module's ``text`` (what it was parsed from), statements' first
-    lines come from the stdlib parser."""
+    lines come from the stdlib parser (``lines``, where the parse made them already)."""
 
     def __init__(
         self,
         module: cst.Module,
         parents: Mapping[cst.CSTNode, cst.CSTNode] | Callable[[], Mapping[cst.CSTNode, cst.CSTNode]],
         text: str | None = None,
+        lines: dict[cst.CSTNode, int] | None = None,
     ) -> None:
         self.module = module
         # Or what makes it, asked on first need (a definition's name line needs none).
@@ -127,9 +128,12 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
         )
         self._line = 1
         self._text = text
-        # From the stdlib parser: top-level statement -> its first line (None: not tried yet;
-        # empty: not usable, lines are counted by generating code).
-        self._hinted: dict[cst.CSTNode, int] | None = None if text is not None else {}
+        # From the stdlib parser (``lines``, made from its tree at the parse, or parsed on first
+        # need): statement -> its first line (None: not tried yet; empty: not usable, lines
+        # are counted by generating code).
+        self._hinted: dict[cst.CSTNode, int] | None = (
+            {} if text is None else None if lines is None else lines
+        )
         self._line_starts: list[int] | None = None
 
     @property
@@ -297,14 +301,25 @@ class Positions(Mapping[cst.CSTNode, CodeRange]):
 
 
 def _statement_lines(module: cst.Module, text: str) -> dict[cst.CSTNode, int]:
-    """The line each statement starts on (its leading blank and comment lines included, as
-    LibCST counts them), from the stdlib parser's line numbers: every top-level statement,
-    and the statements of indented blocks where the two trees pair up; empty when the
-    top-level statements do not."""
+    """The line each statement starts on (:func:`statement_lines`), parsing ``text``."""
     try:
         tree = ast.parse(text)
     except Exception:  # noqa: BLE001 - syntax newer than this interpreter, too deep, ...
         return {}
+    return statement_lines(module, tree)
+
+
+@overload
+def statement_lines(module: cst.Module, tree: ast.Module) -> dict[cst.CSTNode, int]: ...
+@overload
+def statement_lines(module: cst.Module, tree: None) -> None: ...
+def statement_lines(module: cst.Module, tree: ast.Module | None) -> dict[cst.CSTNode, int] | None:
+    """The line each statement starts on (its leading blank and comment lines included, as
+    LibCST counts them), from the stdlib parser's tree of the same text (None without one):
+    every top-level statement, and the statements of indented blocks where the two trees
+    pair up; empty when the top-level statements do not."""
+    if tree is None:
+        return None
     lines: dict[cst.CSTNode, int] = {}
     if not _pair_body(module.body, tree.body, lines):
         return {}

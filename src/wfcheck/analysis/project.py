@@ -42,7 +42,7 @@ from typing import (
 
 import libcst as cst
 
-from wfcheck.analysis.positions import Parents, Positions, parent_map
+from wfcheck.analysis.positions import Parents, Positions, parent_map, statement_lines
 from wfcheck.analysis.scopes import Resolver, Scope, absolute_name, dotted_name, imported_modules
 from wfcheck.analysis.workflows import ModuleIndex, WorkflowFinder, WorkflowUnit
 from wfcheck.checks.state import module_mutables
@@ -76,7 +76,10 @@ class ModuleFacts:
         origin_of: Callable[[str], str | None] | None = None,
         *,
         specs: Sequence[FrameworkSpec],
+        lines: dict[cst.CSTNode, int] | None = None,
     ):
+        """``lines``: the line each statement starts on, where the parse gave them
+        (:func:`~wfcheck.analysis.positions.statement_lines`)."""
         self.path = path
         self.is_package = is_package
         real = real_path(path)
@@ -98,6 +101,8 @@ class ModuleFacts:
         self.unit_nodes = frozenset(id(u.node) for u in self.units)
         self.mutables = module_mutables(scope, self.resolver.expr)
         self._positions: Positions | None = None
+        # Kept when the positions are shed: they would need a parse again.
+        self._statement_lines = lines
         self._parents: Parents | None = None
         self._comments: dict[int, str] | None = None
         self._words: frozenset[str] | None = None
@@ -145,7 +150,9 @@ class ModuleFacts:
     @property
     def positions(self) -> Positions:
         if self._positions is None:
-            self._positions = Positions(self.module, lambda: self.parents, self.text)
+            self._positions = Positions(
+                self.module, lambda: self.parents, self.text, self._statement_lines
+            )
         return self._positions
 
     @property
@@ -647,20 +654,30 @@ class ProjectIndex:
         self._stubs.pop(key, None)
         try:
             data = self.read_source(path)
-            text, module = parse_source(data)
+            text, module, tree = parse_source(data)
         except (OSError, SourceError):
             return None
+        lines = statement_lines(module, tree)
+        del tree
         self.modules_parsed += 1
         facts = ModuleFacts(
             key[2], key[1], is_package, text, module, self.returns, self._origin_finder(path),
-            specs=self.specs,
+            specs=self.specs, lines=lines,
         )
         facts.helper = True
         self._by_file[key] = facts
         return facts
 
-    def facts_for(self, path: Path, display: str, text: str, module: cst.Module) -> ModuleFacts:
-        """Facts for a file being checked, shared with helper look-ups of the same file."""
+    def facts_for(
+        self,
+        path: Path,
+        display: str,
+        text: str,
+        module: cst.Module,
+        lines: dict[cst.CSTNode, int] | None = None,
+    ) -> ModuleFacts:
+        """Facts for a file being checked, shared with helper look-ups of the same file
+        (``lines``: its statements' lines, where the parse gave them)."""
         key, is_package = self._file_key(path, display)
         name = key[1]
         cached = self._by_file.get(key)
@@ -673,7 +690,7 @@ class ProjectIndex:
             self._forget(key)
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
-            specs=self.specs,
+            specs=self.specs, lines=lines,
         )
         if let_go_unchanged:
             # A helper module let go, checked now: its facts are the helper's again.
@@ -741,13 +758,15 @@ class ProjectIndex:
             return None
         self.read_digests[key[0]] = content_digest(data)
         try:
-            text, module = parse_source(data)
+            text, module, tree = parse_source(data)
         except SourceError:
             return None
+        lines = statement_lines(module, tree)
+        del tree
         self.modules_parsed += 1
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
-            specs=self.specs,
+            specs=self.specs, lines=lines,
         )
         facts.helper = True
         self._by_file[key] = facts
