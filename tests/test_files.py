@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from helpers import cli_runner, run, settings
 
 from wfcheck.cli import main
@@ -439,3 +440,22 @@ def test_a_forked_child_gets_deep_threads_of_its_own(tmp_path: Path) -> None:
     )
     completed = subprocess.run([sys.executable, "-c", script], timeout=30, capture_output=True)
     assert completed.returncode == 0, completed.stderr
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="resident memory from /proc")
+def test_a_deep_stack_thread_that_a_call_left_holding_memory_is_retired(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A deep recursion leaves its stack pages resident while the thread lives: the thread
+    ends, so a long-lived process does not keep them."""
+    import threading
+
+    from wfcheck import source
+
+    monkeypatch.setattr(source, "_IDLE", [])  # a fresh thread: none of its stack touched yet
+    kept = source.on_deep_stack(threading.get_ident)
+    assert source.on_deep_stack(threading.get_ident) == kept
+    strings = "\n".join(f"    'part {i}'" for i in range(3_000))
+    source.parse_text(f"TEXT = (\n{strings}\n)\n")
+    assert source._IDLE == []
+    assert source.on_deep_stack(threading.get_ident) != kept
