@@ -682,7 +682,6 @@ def orch(ctx: task.OrchestrationContext, order):
 
 def _check_in_order(names: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[dict, list[str], FileChecker]:
     """Each file's diagnostics when checked in this order, and the files parsed."""
-    import wfcheck.analysis.diagnose as diagnose_module
     import wfcheck.analysis.project as project_module
 
     parsed: list[str] = []
@@ -692,7 +691,7 @@ def _check_in_order(names: list[str], monkeypatch: pytest.MonkeyPatch) -> tuple[
         parsed.append(parsed_source[0].splitlines()[-1])
         return parsed_source
 
-    monkeypatch.setattr(diagnose_module, "parse_source", counting)
+    # Files checked and helpers read are parsed through the same function.
     monkeypatch.setattr(project_module, "parse_source", counting)
     checker = FileChecker(settings(), ["."])
     results = {name: checker.check(name)[0] for name in names}

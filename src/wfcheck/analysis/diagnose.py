@@ -17,8 +17,7 @@ from libcst.metadata import CodeRange
 
 from wfcheck.analysis.checker import CheckContext, CheckFailed, WorkflowChecker, run_check
 from wfcheck.analysis.findings import Finding
-from wfcheck.analysis.positions import statement_lines
-from wfcheck.analysis.project import ModuleFacts, ProjectIndex
+from wfcheck.analysis.project import ModuleFacts, ProjectIndex, parse_with_lines
 from wfcheck.analysis.workflows import WorkflowUnit
 from wfcheck.checks import logging as log_checks
 from wfcheck.checks import versioned
@@ -41,7 +40,6 @@ from wfcheck.source import (
     content_digest,
     decode_source,
     on_deep_stack,
-    parse_source,
 )
 from wfcheck.suppression import (
     Suppression,
@@ -106,9 +104,7 @@ def _parsed(
         else:
             if text == facts.text:
                 return text, facts.module, None
-    text, module, tree = parse_source(data)
-    # The stdlib tree is let go here, not held through the analysis.
-    return text, module, statement_lines(module, tree)
+    return parse_with_lines(data)
 
 
 def _analyse_file(

@@ -62,6 +62,13 @@ HELPERS_KEPT = 64
 TRANSITIVE_CODES = re.compile(r"^WF[1-5][0-9]{2}$")
 
 
+def parse_with_lines(data: bytes) -> tuple[str, cst.Module, dict[cst.CSTNode, int] | None]:
+    """Decode and parse (:func:`~wfcheck.source.parse_source`); with the line each statement
+    starts on where the parse made a stdlib tree (the tree itself is let go here)."""
+    text, module, tree = parse_source(data)
+    return text, module, statement_lines(module, tree)
+
+
 class ModuleFacts:
     """Everything derived from one parsed module, computed once."""
 
@@ -654,11 +661,9 @@ class ProjectIndex:
         self._stubs.pop(key, None)
         try:
             data = self.read_source(path)
-            text, module, tree = parse_source(data)
+            text, module, lines = parse_with_lines(data)
         except (OSError, SourceError):
             return None
-        lines = statement_lines(module, tree)
-        del tree
         self.modules_parsed += 1
         facts = ModuleFacts(
             key[2], key[1], is_package, text, module, self.returns, self._origin_finder(path),
@@ -758,11 +763,9 @@ class ProjectIndex:
             return None
         self.read_digests[key[0]] = content_digest(data)
         try:
-            text, module, tree = parse_source(data)
+            text, module, lines = parse_with_lines(data)
         except SourceError:
             return None
-        lines = statement_lines(module, tree)
-        del tree
         self.modules_parsed += 1
         facts = ModuleFacts(
             display, name, is_package, text, module, self.returns, self._origin_finder(path),
