@@ -429,11 +429,12 @@ def test_the_deep_stack_thread_is_kept_for_the_next_call_and_nests() -> None:
 def test_a_forked_child_gets_deep_threads_of_its_own(tmp_path: Path) -> None:
     """A forked worker has none of its parent's threads: it must not wait on one."""
     script = (
-        "import os, sys, threading\n"
+        "import os, signal, sys, threading\n"
         "from wfcheck.source import on_deep_stack\n"
         "parent = on_deep_stack(threading.get_ident)\n"
         "pid = os.fork()\n"
         "if pid == 0:\n"
+        "    signal.alarm(20)  # a child that waits for good ends anyway\n"
         "    os._exit(0 if on_deep_stack(lambda: 7) == 7 else 3)\n"
         "_, status = os.waitpid(pid, 0)\n"
         "sys.exit(os.waitstatus_to_exitcode(status))\n"
