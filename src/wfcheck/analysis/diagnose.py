@@ -83,10 +83,7 @@ def diagnose_source(
             rule, error = (exc.code, exc.error) if isinstance(exc, CheckFailed) else ("", exc)
             result.diagnostics = [internal_error(settings, path, rule, error)]
     result.depends_on = tuple(sorted(read - {str(own)}))
-    digests = project.read_digests
-    result.dependency_digests = tuple(
-        digests.get(str(real_path(dependency))) for dependency in result.depends_on
-    )
+    result.dependency_digests = tuple(map(project.read_digest, result.depends_on))
     return result
 
 

@@ -499,6 +499,9 @@ class ProjectIndex:
         self._read_sets: dict[tuple[int, ...], tuple[int, ...]] = {}
         self._paths: list[str] = []
         self._path_ids: dict[str, int] = {}
+        # The real path of each, once asked (the path itself where they are the same): the
+        # cache wants a digest for each of a file's ~50 dependencies after its check.
+        self._real_paths: list[str | None] = []
         self._recording: list[set[int]] = []
         # The hash of the bytes each file was analysed from, by real path: what the cache
         # stores for a dependency (not the file as it is when the cache is saved).
@@ -532,9 +535,22 @@ class ProjectIndex:
         for frame in self._recording:
             frame.update(files)
 
+    def read_digest(self, path: str) -> str | None:
+        """The hash of the bytes the file at ``path`` was analysed from (None if it was not
+        read); ``path`` is one the index noted, or any path (then not remembered)."""
+        number = self._path_ids.get(path)
+        if number is None:
+            return self.read_digests.get(str(real_path(path)))
+        real = self._real_paths[number]
+        if real is None:
+            real = str(real_path(path))
+            self._real_paths[number] = real = path if real == path else real
+        return self.read_digests.get(real)
+
     def _note_path(self, path: str) -> None:
         number = self._path_ids.get(path)
         if number is None:
+            self._real_paths.append(None)
             number = self._path_ids[path] = len(self._paths)
             self._paths.append(path)
         self._note((number,))
@@ -555,7 +571,10 @@ class ProjectIndex:
     # -- modules ---------------------------------------------------------------------------
 
     def module_name_for(self, path: Path) -> tuple[str, bool]:
-        absolute = real_path(path)
+        return self._module_name_of(real_path(path))
+
+    def _module_name_of(self, absolute: Path) -> tuple[str, bool]:
+        """The module name of the file at the real path ``absolute``, and is it a package."""
         for root in self.roots:
             try:
                 relative = absolute.relative_to(root)
@@ -570,8 +589,9 @@ class ProjectIndex:
         return "", False
 
     def _file_key(self, path: Path, display: str) -> tuple[tuple[str, str, str], bool]:
-        name, is_package = self.module_name_for(path)
-        return (str(real_path(path)), name, display), is_package
+        absolute = real_path(path)
+        name, is_package = self._module_name_of(absolute)
+        return (str(absolute), name, display), is_package
 
     def loaded(self, path: Path, display: str) -> ModuleFacts | None:
         """The facts a helper look-up already made of a file about to be checked (the caller
