@@ -270,8 +270,8 @@ def on_deep_stack(
         thread.run(run)
     finally:
         sys.setrecursionlimit(limit)
-    # Only a thread that finished its call is handed out again (not one whose caller was
-    # interrupted while it ran).
+    # Handed out again: a thread that finished its call (not one whose caller was interrupted
+    # while it ran) and that the call did not leave holding memory.
     if _resident_bytes() - resident >= RETIRE_AFTER_BYTES:
         thread.retire()
     else:
