@@ -408,18 +408,14 @@ def test_the_deep_stack_thread_is_kept_for_the_next_call_and_nests() -> None:
     def fails() -> None:
         raise KeyError("raised on the deep thread")
 
-    try:
+    with pytest.raises(KeyError) as raised:
         on_deep_stack(fails)
-    except KeyError as exc:
-        assert exc.args == ("raised on the deep thread",)
-    else:
-        raise AssertionError("the error was not raised to the caller")
+    assert raised.value.args == ("raised on the deep thread",)
     assert on_deep_stack(threading.get_ident) in (first, inner)
 
     engine = contextvars.ContextVar("engine", default="none")
     engine.set("dapr")
     assert on_deep_stack(engine.get) == "dapr"
-    import sys
 
     limit = sys.getrecursionlimit()
     assert on_deep_stack(sys.getrecursionlimit, recursion_limit=limit + 5000) == limit + 5000
